@@ -1,0 +1,4 @@
+"""Allow ``python -m search``."""
+from search.cli import cli
+
+cli()
