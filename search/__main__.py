@@ -1,4 +1,5 @@
 """Allow ``python -m search``."""
+
 from search.cli import cli
 
 cli()

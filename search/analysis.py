@@ -1,0 +1,204 @@
+"""Japanese text analysis: the one pipeline that turns posts *and* queries into search terms.
+
+Owns the Sudachi dictionary (one per process) and per-thread tokenizers. Imports sudachipy only.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sudachipy import Dictionary
+from sudachipy import SplitMode
+from sudachipy import Tokenizer
+
+# Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
+ANALYZER_VERSION = "2"
+
+# SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long", STYLE.md P4). We stay
+# well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
+MAX_CHUNK_BYTES = 16_000
+_HARD_CHUNK_CHARS = 4_000  # a line with no sentence boundary is cut here (<= 16,000 bytes in UTF-8)
+
+# Coarse parts of speech never indexed: punctuation, symbols and emoji (補助記号) and whitespace (空白).
+_DROPPED_POS = frozenset({"補助記号", "空白"})
+# Function words: indexed (so phrases match) but not used as query keywords on their own.
+FUNCTION_POS = frozenset({"助詞", "助動詞", "接頭辞", "接尾辞"})
+
+_SENTENCE_ENDS = "。！？!?．.\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a text, with where it came from.
+
+    :param text: the search term: Sudachi's normalized form, lower-cased.
+    :param start: code-point offset of the surface in the analysed text.
+    :param end: code-point end offset (exclusive), so ``text[start:end]`` is the surface.
+    :param position: token position within its granularity stream (phrases need consecutive positions).
+    :param pos: coarse part of speech (名詞, 助詞, ...).
+    """
+
+    text: str
+    start: int
+    end: int
+    position: int
+    pos: str
+
+    @property
+    def is_function_word(self) -> bool:
+        return self.pos in FUNCTION_POS
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A SplitMode.C unit and its SplitMode.A parts (a single part when it does not split)."""
+
+    coarse: Term
+    parts: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A text analysed at both granularities: C units (compounds kept) and A parts (compounds split)."""
+
+    units: tuple[Unit, ...]
+
+    @property
+    def coarse(self) -> list[Term]:
+        return [u.coarse for u in self.units]
+
+    @property
+    def fine(self) -> list[Term]:
+        return [p for u in self.units for p in u.parts]
+
+
+def dictionary_version() -> str:
+    """Return the installed sudachidict-core version, part of what the index was built with."""
+    return importlib.metadata.version("sudachidict-core")
+
+
+def _sanitize(text: str) -> str:
+    """Replace code points Sudachi cannot take (lone surrogates, NUL) one for one, keeping offsets."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return "".join(
+        " " if ch == "\x00" else ("\ufffd" if unicodedata.category(ch) == "Cs" else ch) for ch in text
+    )
+
+
+def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line or sentence ends if possible.
+
+    :return: ``(start, piece)`` pairs with the code-point offset of each piece in ``text``.
+    """
+    if len(text.encode("utf-8")) <= max_bytes:
+        if text:
+            yield 0, text
+        return
+    # Each code point takes at most 4 bytes, so this many characters always fit.
+    hard = max(1, min(_HARD_CHUNK_CHARS, max_bytes // 4))
+    start = 0
+    n = len(text)
+    while start < n:
+        end = start
+        size = 0
+        last_break = -1
+        while end < n:
+            char_bytes = len(text[end].encode("utf-8", "surrogatepass"))
+            if size + char_bytes > max_bytes:
+                break
+            size += char_bytes
+            end += 1
+            if text[end - 1] in _SENTENCE_ENDS:
+                last_break = end
+        if end < n:
+            end = last_break if last_break > start else min(end, start + hard)
+        yield start, text[start:end]
+        start = end
+
+
+class JapaneseAnalyzer:
+    """Sudachi-based analyzer shared by indexing and querying.
+
+    One :class:`sudachipy.Dictionary` is loaded per analyzer (create one per process, see
+    :func:`get_analyzer`); each thread gets its own Tokenizer because a Tokenizer cannot be used by two
+    threads at once (STYLE.md P2).
+    """
+
+    def __init__(self, dictionary: Dictionary | None = None) -> None:
+        self._dictionary = dictionary if dictionary is not None else Dictionary(dict="core")
+        self._local = threading.local()
+        self.version = f"{ANALYZER_VERSION}/sudachidict-core-{dictionary_version()}"
+
+    def _tokenizer(self) -> Tokenizer:
+        tok = getattr(self._local, "tokenizer", None)
+        if tok is None:
+            tok = self._dictionary.tokenizer(SplitMode.C)
+            self._local.tokenizer = tok
+        return tok
+
+    def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:
+        """Analyse ``text`` into C units with their A parts; symbols and whitespace are dropped.
+
+        Never raises for any ``str``: long input is chunked below Sudachi's size limit and code points
+        it cannot take are replaced one for one, so offsets still index the original text.
+
+        :param text: any text.
+        :param max_chunk_bytes: chunk size limit (lowered by tests to check chunking changes nothing).
+        :return: the :class:`Analysis`; positions count kept terms from 0 in each stream.
+        """
+        tok = self._tokenizer()
+        clean = _sanitize(text)
+        units: list[Unit] = []
+        c_pos = 0
+        a_pos = 0
+        for offset, chunk in iter_chunks(clean, max_chunk_bytes):
+            # Copy every value out before the next tokenize call reuses memory (STYLE.md P8).
+            for m in tok.tokenize(chunk):
+                pos = m.part_of_speech()[0]
+                if pos in _DROPPED_POS:
+                    continue
+                norm = m.normalized_form().lower()
+                if not norm.strip():
+                    continue
+                start = offset + m.begin()
+                coarse = Term(norm, start, offset + m.end(), c_pos, pos)
+                c_pos += 1
+                pieces = m.split(SplitMode.A)
+                if len(pieces) <= 1:
+                    parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, pos),)
+                    a_pos += 1
+                else:
+                    plist = []
+                    for p in pieces:
+                        pnorm = p.normalized_form().lower()
+                        if not pnorm.strip():
+                            continue
+                        plist.append(
+                            Term(pnorm, offset + p.begin(), offset + p.end(), a_pos, p.part_of_speech()[0])
+                        )
+                        a_pos += 1
+                    if not plist:
+                        plist.append(Term(norm, coarse.start, coarse.end, a_pos, pos))
+                        a_pos += 1
+                    parts = tuple(plist)
+                units.append(Unit(coarse, parts))
+        return Analysis(tuple(units))
+
+
+_analyzer: JapaneseAnalyzer | None = None
+_analyzer_lock = threading.Lock()
+
+
+def get_analyzer() -> JapaneseAnalyzer:
+    """Return this process's analyzer, loading the Sudachi dictionary on first use only (STYLE.md P1)."""
+    global _analyzer
+    if _analyzer is None:
+        with _analyzer_lock:
+            if _analyzer is None:
+                _analyzer = JapaneseAnalyzer()
+    return _analyzer

@@ -1,0 +1,144 @@
+"""Excerpts: the best window of a post's clean text around its matched terms, as escaped HTML with <mark>.
+
+Pure functions on text and code-point spans; no tantivy, no Sudachi (pagefind's excerpt.ts, STYLE.md §5.9).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DEFAULT_EXCERPT_CHARS = 120
+# How far past the window an edge may move to land on a sentence or line boundary.
+_BOUNDARY_SLACK = 24
+_SENTENCE_ENDS = "。！？!?"
+_ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A matched surface ``text[start:end]`` (code points) and which query word it matched."""
+
+    start: int
+    end: int
+    key: str = ""
+
+
+def _best_cluster(spans: Sequence[Span], width: int) -> tuple[int, int]:
+    """Return indices ``i..j`` of the window of at most ``width`` chars holding the most distinct words.
+
+    Ties go to more matches, then to the earliest window.
+    """
+    best = (0, 0)
+    best_score = (-1, -1)
+    counts: dict[str, int] = {}
+    i = 0
+    for j, span in enumerate(spans):
+        counts[span.key] = counts.get(span.key, 0) + 1
+        while span.end - spans[i].start > width and i < j:
+            k = spans[i].key
+            counts[k] -= 1
+            if not counts[k]:
+                del counts[k]
+            i += 1
+        score = (len(counts), j - i + 1)
+        if score > best_score:
+            best_score, best = score, (i, j)
+    return best
+
+
+def _snap_start(text: str, start: int, limit: int) -> int:
+    """Move ``start`` to just after a nearby boundary (left first, then right up to ``limit``)."""
+    if start <= 0:
+        return 0
+    lo = max(0, start - _BOUNDARY_SLACK)
+    for k in range(start, lo - 1, -1):
+        if k == 0 or text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n":
+            return k
+    for k in range(start, min(limit, start + _BOUNDARY_SLACK)):
+        if text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n":
+            return k
+    return start
+
+
+def _snap_end(text: str, end: int, floor: int) -> int:
+    """Move ``end`` to just after a nearby sentence end or to a line end, never before ``floor``."""
+    n = len(text)
+    if end >= n:
+        return n
+    for k in range(end, min(n, end + _BOUNDARY_SLACK)):
+        if text[k] == "\n":
+            return k
+        if text[k] in _SENTENCE_ENDS:
+            return k + 1
+    for k in range(end, max(floor, end - _BOUNDARY_SLACK), -1):
+        if text[k - 1] in _SENTENCE_ENDS or text[k] == "\n":
+            return k
+    return end
+
+
+def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
+    parts: list[str] = []
+    pos = start
+    for span in spans:
+        s, e = max(span.start, pos), min(span.end, end)
+        if e <= s:
+            continue
+        parts.append(html.escape(text[pos:s]))
+        parts.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    parts.append(html.escape(text[pos:end]))
+    return "".join(parts).replace("\n", " ")
+
+
+def merge_spans(spans: Sequence[Span]) -> list[Span]:
+    """Sort spans and merge overlapping ones (keeping the first one's key)."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.end <= span.start:
+            continue
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            if span.end > last.end:
+                merged[-1] = Span(last.start, span.end, last.key)
+            continue
+        merged.append(span)
+    return merged
+
+
+def highlight(text: str, spans: Sequence[Span]) -> str:
+    """Return all of ``text`` HTML-escaped, with ``<mark>`` around each span."""
+    return _render(text, 0, len(text), merge_spans(spans))
+
+
+def build_excerpt(text: str, spans: Sequence[Span], max_chars: int = DEFAULT_EXCERPT_CHARS) -> str:
+    """Cut about ``max_chars`` characters of ``text`` around the densest cluster of matches.
+
+    The window is the one covering the most distinct query words (then the most matches), widened evenly
+    to ``max_chars``, with its edges moved to nearby sentence or line boundaries. Text is HTML-escaped
+    and each match is wrapped in ``<mark>``; "…" marks cut ends.
+
+    :param text: the post's clean text.
+    :param spans: matches as code-point spans into ``text`` (any order, may overlap).
+    :param max_chars: target excerpt length in characters.
+    :return: an HTML fragment safe to insert into a page.
+    """
+    if not text:
+        return ""
+    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= len(text)])
+    if not merged:
+        end = _snap_end(text, min(len(text), max_chars), max_chars // 2)
+        return _render(text, 0, end, []) + (_ELLIPSIS if end < len(text) else "")
+    i, j = _best_cluster(merged, max_chars)
+    c_start, c_end = merged[i].start, merged[j].end
+    spare = max(0, max_chars - (c_end - c_start))
+    start = max(0, c_start - spare // 3)  # more context after the first match than before it
+    end = min(len(text), max(c_end, start + max_chars))
+    start = max(0, min(start, end - max_chars))
+    start = _snap_start(text, start, c_start)
+    end = _snap_end(text, end, c_end)
+    body = _render(text, start, end, merged)
+    prefix = _ELLIPSIS if start > 0 and text[start - 1] not in "\n" + _SENTENCE_ENDS else ""
+    suffix = _ELLIPSIS if end < len(text) and text[end - 1] not in _SENTENCE_ENDS else ""
+    return prefix + body.strip() + suffix

@@ -1,0 +1,435 @@
+"""Building and updating the index from a Jekyll site: full rebuilds into a fresh generation, incremental
+updates in place, analysis spread over worker processes.
+
+Every write is an explicit commit, or a rollback on error (STYLE.md P15).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import tantivy
+from search.posts import Collision
+from search.posts import Post
+from search.posts import PostSkipped
+from search.posts import SiteConfig
+from search.posts import Skipped
+from search.posts import find_post_files
+from search.posts import parse_post
+from search.posts import read_site_config
+from search.posts import resolve_collisions
+from search.posts import tag_key
+
+from search import schema as f
+from search.analysis import Analysis
+from search.analysis import get_analyzer
+from search.errors import IndexBuildError
+from search.errors import SiteError
+from search.schema import LABEL_SEPARATOR
+from search.schema import SCHEMA_VERSION
+from search.store import BuildInfo
+from search.store import Store
+from search.store import create_generation
+from search.store import live_generation
+from search.store import open_generation_for_update
+from search.store import publish_generation
+from search.store import remove_stale_generations
+from search.store import writer_lock
+
+WRITER_HEAP_BYTES = 64_000_000
+# Below this many posts to analyse, worker start-up costs more than it saves.
+MIN_POSTS_FOR_POOL = 8
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What an index run did; ``to_json()`` is the summary ``mikke index --json`` prints."""
+
+    mode: str  # "full" or "incremental"
+    posts: int = 0  # posts in the index after the run
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+    full_reason: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "full_reason": self.full_reason or None,
+            "posts": self.posts,
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "collisions": [
+                {"url": c.url, "kept": c.kept, "overwritten": list(c.overwritten)} for c in self.collisions
+            ],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def encode_spans(*analyses: Analysis) -> bytes:
+    """Encode where each term occurs, as ``term\\tstart,end,start,end...`` lines (code points).
+
+    Excerpts find a query term's line with one ``bytes.find``, without decoding the rest.
+    """
+    spans: dict[str, list[int]] = {}
+    seen: set[tuple[str, int, int]] = set()
+    for analysis in analyses:
+        for unit in analysis.units:
+            for term in (unit.coarse, *unit.parts):
+                key = (term.text, term.start, term.end)
+                if key in seen or "\t" in term.text or "\n" in term.text:
+                    continue
+                seen.add(key)
+                spans.setdefault(term.text, []).extend((term.start, term.end))
+    lines = [f"{term}\t{','.join(map(str, offsets))}" for term, offsets in spans.items()]
+    return ("\n" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def _pre_tokenized(text: str, terms: Iterable[tuple[str, int, int, int]]) -> tantivy.PreTokenizedString:
+    return tantivy.PreTokenizedString(
+        text, [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
+    )
+
+
+def _add_text(
+    doc: tantivy.Document, coarse_field: str, fine_field: str, text: str, analysis: Analysis
+) -> None:
+    doc.add_pre_tokenized_text(
+        coarse_field, _pre_tokenized(text, ((t.text, t.position, t.start, t.end) for t in analysis.coarse))
+    )
+    doc.add_pre_tokenized_text(
+        fine_field, _pre_tokenized(text, ((t.text, t.position, t.start, t.end) for t in analysis.fine))
+    )
+
+
+def post_document(post: Post) -> tantivy.Document:
+    """Analyse ``post`` and return its tantivy document (runs in worker processes)."""
+    analyzer = get_analyzer()
+    doc = tantivy.Document()
+    doc.add_text(f.FIELD_ID, post.id)
+    doc.add_text(f.FIELD_SOURCE, _manifest_value(post))
+    title = analyzer.analyze(post.title)
+    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, post.title, title)
+    for heading in post.headings:
+        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading, analyzer.analyze(heading))
+    body = analyzer.analyze(post.text)
+    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, post.text, body)
+    for label_field, key_field, values in (
+        (f.FIELD_TAG_LABEL, f.FIELD_TAG, post.tags),
+        (f.FIELD_CATEGORY_LABEL, f.FIELD_CATEGORY, post.categories),
+    ):
+        for value in values:
+            key = tag_key(value)
+            if key:
+                doc.add_text(key_field, key)
+                doc.add_text(label_field, f"{key}{LABEL_SEPARATOR}{value}")
+    doc.add_date(f.FIELD_DATE, post.date.astimezone(UTC))
+    meta = {
+        "url": post.url,
+        "permalink": post.permalink,
+        "date": post.date.isoformat(),
+        "excerpt": post.excerpt,
+        "tags": list(post.tags),
+        "categories": list(post.categories),
+    }
+    doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+    doc.add_bytes(f.FIELD_TITLE_SPANS, encode_spans(title))
+    doc.add_bytes(f.FIELD_BODY_SPANS, encode_spans(body))
+    return doc
+
+
+def _init_worker() -> None:
+    get_analyzer()  # one Dictionary per worker, loaded before the first post (STYLE.md P1, P3)
+
+
+def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[tantivy.Document]:
+    """Yield a document per post, in order, using ``jobs`` processes (0: one per core).
+
+    Sudachi objects do not pickle (STYLE.md P3), so each worker builds its own analyzer.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(posts) < MIN_POSTS_FOR_POOL:
+        for post in posts:
+            yield post_document(post)
+        return
+    # spawn: the parent may hold threads (servers, watchers) that fork would copy in a broken state.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(posts)), mp_context=ctx, initializer=_init_worker
+    ) as pool:
+        yield from pool.map(post_document, posts, chunksize=2)
+
+
+def _write(
+    writer: tantivy.IndexWriter,
+    posts: Sequence[Post],
+    delete_ids: Iterable[str],
+    *,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """Delete ``delete_ids``, add ``posts`` and commit, or roll back everything on any error."""
+    try:
+        for post_id in delete_ids:
+            writer.delete_documents_by_term(f.FIELD_ID, post_id)
+        total = len(posts)
+        if progress:
+            progress(0, total)
+        for done, doc in enumerate(analyze_posts(posts, jobs=jobs), start=1):
+            writer.add_document(doc)
+            if progress:
+                progress(done, total)
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
+def index_posts(
+    store: Store, posts: Sequence[Post], *, delete_ids: Iterable[str] = (), jobs: int = 1
+) -> None:
+    """Add ``posts`` to an opened (usually in-RAM) store, replacing earlier versions, and reload it."""
+    writer = store.index.writer(WRITER_HEAP_BYTES, 1)
+    ids = {p.id for p in posts} | set(delete_ids)
+    _write(writer, posts, sorted(ids), jobs=jobs, progress=None)
+    store.reload()
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """What the index remembers of an indexed post: enough to skip it and to settle URL collisions."""
+
+    id: str
+    source_hash: str
+    url: str
+    date: datetime
+
+
+def _manifest_value(post: Post) -> str:
+    return LABEL_SEPARATOR.join((post.id, post.source_hash, post.url, post.date.isoformat()))
+
+
+def read_manifest(searcher: tantivy.Searcher) -> dict[str, ManifestEntry]:
+    """Return every indexed post's :class:`ManifestEntry`, in one aggregation over a fast field."""
+    size = max(searcher.num_docs, 1)
+    result = searcher.aggregate(
+        tantivy.Query.all_query(), {"s": {"terms": {"field": f.FIELD_SOURCE, "size": size}}}
+    )
+    manifest: dict[str, ManifestEntry] = {}
+    for bucket in result["s"]["buckets"]:
+        post_id, digest, url, date = str(bucket["key"]).split(LABEL_SEPARATOR)
+        manifest[post_id] = ManifestEntry(post_id, digest, url, datetime.fromisoformat(date))
+    return manifest
+
+
+@dataclass(slots=True)
+class _SiteScan:
+    to_analyze: list[Post]  # published posts that are new or changed
+    unchanged: set[str]  # ids of indexed posts that stay as they are
+    skipped: list[Skipped]
+    collisions: list[Collision]
+
+
+def _scan_site(config: SiteConfig, manifest: dict[str, ManifestEntry], *, include_hidden: bool) -> _SiteScan:
+    """Find what Jekyll would publish, parsing only files whose bytes differ from the ``manifest``.
+
+    Unchanged posts take part in collision resolution through their manifest entry (url, date), so a new
+    post can still overwrite, or lose to, an indexed one.
+    """
+    post_ids, skipped = find_post_files(config)
+    skipped = list(skipped)
+    parsed: list[Post] = []
+    kept: list[ManifestEntry] = []
+    for post_id in post_ids:
+        try:
+            data = (config.root / post_id).read_bytes()
+        except OSError as e:
+            skipped.append(Skipped(post_id, f"cannot be read: {e.strerror or e}"))
+            continue
+        entry = manifest.get(post_id)
+        if entry is not None and entry.source_hash == hashlib.sha256(data).hexdigest():
+            kept.append(entry)
+            continue
+        try:
+            parsed.append(parse_post(config, post_id, data, include_hidden=include_hidden))
+        except PostSkipped as e:
+            skipped.append(Skipped(post_id, e.reason))
+    winners, collisions = resolve_collisions([*parsed, *kept])  # type: ignore[list-item]
+    winner_ids = {w.id for w in winners}
+    return _SiteScan(
+        to_analyze=[p for p in parsed if p.id in winner_ids],
+        unchanged={e.id for e in kept if e.id in winner_ids},
+        skipped=sorted(skipped, key=lambda s: s.path),
+        collisions=collisions,
+    )
+
+
+def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
+    """The :class:`BuildInfo` a build of this site with the current code would have."""
+    analyzer = get_analyzer()
+    return BuildInfo(
+        schema_version=SCHEMA_VERSION,
+        analyzer_version=analyzer.version,
+        site_fingerprint=f"{config.fingerprint()}|hidden={include_hidden}",
+        site_timezone=config.timezone,
+        site_root=str(config.root),
+        created_at=time.time(),
+    )
+
+
+def build_index(
+    site_root: str | os.PathLike[str],
+    index_root: str | os.PathLike[str],
+    *,
+    full: bool = False,
+    include_hidden: bool = False,
+    jobs: int = 0,
+    wait: float = 0,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Bring the index at ``index_root`` up to date with the site at ``site_root``.
+
+    Incremental by default: only new or changed posts are analysed, deleted ones leave. A full rebuild
+    (``full=True``, or when the schema, analyzer, dictionary or URL-affecting settings changed) is
+    written into a fresh generation and published atomically; a failed or killed build leaves the
+    previous index serving.
+
+    :raises SiteError: the site folder cannot be read.
+    :raises IndexLocked: another process is updating this index.
+    :raises IndexBuildError: the index cannot be written; the previous one is untouched.
+    """
+    started = time.perf_counter()
+    site_path = Path(site_root)
+    if not site_path.is_dir():
+        raise SiteError(f"No site at {site_path}/; pass the folder that holds _config.yml and _posts/.")
+    root = Path(index_root)
+    lock = writer_lock(root, wait=wait)
+    try:
+        config = read_site_config(site_path)
+        info = site_build_info(config, include_hidden=include_hidden)
+        live = live_generation(root)
+        reason = ""
+        if full:
+            reason = "requested with --full"
+        elif live is None:
+            reason = "no index yet"
+        elif not live[1].compatible_with(info):
+            reason = _incompatibility(live[1], info)
+        if reason:
+            report = _full_build(
+                config, root, info, include_hidden=include_hidden, jobs=jobs, progress=progress
+            )
+            report.full_reason = reason
+        else:
+            assert live is not None
+            report = _incremental_build(
+                config, root, live[0], include_hidden=include_hidden, jobs=jobs, progress=progress
+            )
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _incompatibility(old: BuildInfo, new: BuildInfo) -> str:
+    if old.schema_version != new.schema_version:
+        return "the index schema changed"
+    if old.analyzer_version != new.analyzer_version:
+        return "the analyzer or dictionary changed"
+    return "URL-affecting site settings changed"
+
+
+def _full_build(
+    config: SiteConfig,
+    root: Path,
+    info: BuildInfo,
+    *,
+    include_hidden: bool,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> IndexReport:
+    remove_stale_generations(root)  # leftovers of killed builds; we hold the lock
+    scan = _scan_site(config, {}, include_hidden=include_hidden)
+    winners = scan.to_analyze
+    name, index = create_generation(root, info)
+    try:
+        writer = index.writer(WRITER_HEAP_BYTES, 1)
+        _write(writer, winners, (), jobs=jobs, progress=progress)
+    except BaseException as e:
+        shutil.rmtree(root / name, ignore_errors=True)
+        if isinstance(e, (OSError, ValueError)):
+            raise IndexBuildError(
+                f"Building the index under {root}/ failed: {e}. The previous index is unchanged."
+            ) from e
+        raise
+    publish_generation(root, name)
+    return IndexReport(
+        mode="full",
+        posts=len(winners),
+        added=[p.id for p in winners],
+        skipped=scan.skipped,
+        collisions=scan.collisions,
+    )
+
+
+def _incremental_build(
+    config: SiteConfig,
+    root: Path,
+    generation: str,
+    *,
+    include_hidden: bool,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> IndexReport:
+    index = open_generation_for_update(root, generation)
+    index.reload()
+    manifest = read_manifest(index.searcher())
+    scan = _scan_site(config, manifest, include_hidden=include_hidden)
+    changed, unchanged = scan.to_analyze, scan.unchanged
+    changed_ids = {p.id for p in changed}
+    removed = sorted(set(manifest) - unchanged - changed_ids)
+    updated = sorted(changed_ids & set(manifest))
+    added = sorted(changed_ids - set(manifest))
+    if changed or removed:
+        try:
+            writer = index.writer(WRITER_HEAP_BYTES, 1)
+            _write(writer, changed, [*removed, *updated], jobs=jobs, progress=progress)
+        except (OSError, ValueError) as e:
+            raise IndexBuildError(
+                f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
+            ) from e
+    return IndexReport(
+        mode="incremental",
+        posts=len(unchanged) + len(changed),
+        added=added,
+        updated=updated,
+        removed=removed,
+        unchanged=len(unchanged),
+        skipped=scan.skipped,
+        collisions=scan.collisions,
+    )

@@ -1,0 +1,508 @@
+"""Searching: user text -> analysed words -> tantivy queries -> plain result dataclasses.
+
+Queries are built from analysed terms by our own code, never by tantivy's query parser (STYLE.md P18),
+and no tantivy type leaves this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import tantivy
+from search.posts import tag_key
+from tantivy import Occur
+from tantivy import Query
+
+from search import schema as f
+from search.analysis import Analysis
+from search.analysis import JapaneseAnalyzer
+from search.analysis import Unit
+from search.analysis import get_analyzer
+from search.excerpt import DEFAULT_EXCERPT_CHARS
+from search.excerpt import Span
+from search.excerpt import build_excerpt
+from search.excerpt import highlight
+from search.schema import LABEL_SEPARATOR
+from search.store import Store
+
+SORTS = ("relevance", "date")
+# Up to this many keywords a query is a keyword search: posts with every word rank above the rest.
+KEYWORD_QUERY_MAX_WORDS = 3
+# Analysis of user text is bounded: more distinct words than this add noise and cost, not precision.
+MAX_QUERY_WORDS = 48
+TAG_COUNT_LIMIT = 200
+
+# Relative weights. A word in the title or a heading says more about a post than one in its body.
+WEIGHT_FIELD = {f.FIELD_TITLE: 2.0, f.FIELD_HEADINGS: 1.3, f.FIELD_BODY: 1.0}
+# Matching the query's own segmentation (SplitMode.C) counts as much as matching its parts (mode A), so
+# an exact compound match scores both and ranks above a match of its parts only.
+WEIGHT_FINE = 0.7
+# Query words standing close together in the body (within PROXIMITY_SLOP positions).
+WEIGHT_PROXIMITY = 0.6
+PROXIMITY_SLOP = 6
+# Added to every post that contains all words of a short keyword query.
+ALL_WORDS_BONUS = 1000.0
+
+_PHRASE_RE = re.compile(r'"([^"]*)"|“([^”]*)”')
+_EXCLUDE_RE = re.compile(r"(?:(?<=\s)|^)[-－](\S+)")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """User text split into its parts: free words, "exact phrases" and -excluded words."""
+
+    text: str
+    phrases: tuple[str, ...]
+    excluded: tuple[str, ...]
+
+
+def parse_user_query(text: str) -> ParsedQuery:
+    """Split ``text`` into free text, ``"exact phrases"`` and ``-excluded`` words.
+
+    Anything else, however odd (unbalanced quotes, ``AND``, ``foo:bar``), is plain text to analyse.
+    """
+    phrases: list[str] = []
+
+    def take_phrase(m: re.Match[str]) -> str:
+        phrase = m.group(1) if m.group(1) is not None else m.group(2)
+        if phrase.strip():
+            phrases.append(phrase)
+        return " "
+
+    rest = _PHRASE_RE.sub(take_phrase, text)
+    excluded: list[str] = []
+
+    def take_excluded(m: re.Match[str]) -> str:
+        excluded.append(m.group(1))
+        return " "
+
+    # Only an ASCII/full-width minus right before a word excludes it; "ー" alone is a long-vowel mark.
+    rest = _EXCLUDE_RE.sub(take_excluded, rest)
+    rest = rest.replace('"', " ").replace("“", " ").replace("”", " ")
+    return ParsedQuery(rest.strip(), tuple(phrases), tuple(excluded))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result. ``excerpt`` and ``title_html`` are escaped HTML with ``<mark>``ed matches."""
+
+    id: str
+    url: str
+    title: str
+    title_html: str
+    date: str  # ISO 8601 in the site timezone
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    score: float | None  # None when sorted by date
+    excerpt: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "title_html": self.title_html,
+            "date": self.date,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+            "score": self.score,
+            "excerpt": self.excerpt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TagCount:
+    tag: str  # display form
+    key: str  # normalised key, the value to filter by
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of results plus facts about the whole result set."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: tuple[Hit, ...]
+    tags: tuple[TagCount, ...] = ()
+    categories: tuple[TagCount, ...] = ()
+    words: tuple[str, ...] = field(default=())  # the analysed query words, for display
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape shared by ``mikke search --json`` and ``GET /api/search``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "sort": self.sort,
+            "hits": [h.to_json() for h in self.hits],
+            "tags": [{"tag": t.tag, "key": t.key, "count": t.count} for t in self.tags],
+            "categories": [{"category": c.tag, "key": c.key, "count": c.count} for c in self.categories],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A query word: its C term and the A parts that must stand together when it is matched by parts."""
+
+    coarse: str
+    parts: tuple[str, ...]
+
+
+def _words(analysis: Analysis, *, content_only: bool) -> list[_Word]:
+    units: Sequence[Unit] = analysis.units
+    if content_only:
+        content = [u for u in units if not u.coarse.is_function_word]
+        units = content or units  # a query of only function words still searches for them
+    seen: set[str] = set()
+    words: list[_Word] = []
+    for u in units:
+        if u.coarse.text in seen:
+            continue
+        seen.add(u.coarse.text)
+        words.append(_Word(u.coarse.text, tuple(p.text for p in u.parts)))
+        if len(words) >= MAX_QUERY_WORDS:
+            break
+    return words
+
+
+class _QueryBuilder:
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+
+    def _fine(self, fine_field: str, parts: Sequence[str]) -> Query:
+        if len(parts) == 1:
+            return Query.term_query(self.schema, fine_field, parts[0])
+        return Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+
+    def word(self, word: _Word) -> Query:
+        """Match ``word`` in any text field, as a whole C unit or as consecutive A parts."""
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            weight = WEIGHT_FIELD[coarse_field]
+            clauses.append(
+                (
+                    Occur.Should,
+                    Query.boost_query(Query.term_query(self.schema, coarse_field, word.coarse), weight),
+                )
+            )
+            clauses.append(
+                (Occur.Should, Query.boost_query(self._fine(fine_field, word.parts), weight * WEIGHT_FINE))
+            )
+        return Query.boolean_query(clauses)
+
+    def phrase(self, analysis: Analysis) -> Query | None:
+        """Match the A parts of ``analysis`` at consecutive positions in any text field."""
+        fine = analysis.fine
+        if not fine:
+            return None
+        base = fine[0].position
+        words = [(t.position - base, t.text) for t in fine]
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            q = (
+                Query.term_query(self.schema, fine_field, words[0][1])
+                if len(words) == 1
+                else Query.phrase_query(self.schema, fine_field, words)
+            )
+            clauses.append((Occur.Should, Query.boost_query(q, WEIGHT_FIELD[coarse_field])))
+        return Query.boolean_query(clauses)
+
+    def proximity(self, words: Sequence[_Word]) -> list[Query]:
+        """Sloppy two-word phrases rewarding adjacent query words that stand close together in the body."""
+        queries = []
+        for a, b in itertools.pairwise(words):
+            q = Query.phrase_query(
+                self.schema, f.FIELD_BODY, [(0, a.coarse), (1, b.coarse)], slop=PROXIMITY_SLOP
+            )
+            queries.append(Query.boost_query(q, WEIGHT_PROXIMITY))
+        return queries
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    query: Query
+    highlight_words: tuple[_Word, ...]
+    has_text: bool
+    words: tuple[str, ...]
+
+
+def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    day = datetime.combine(value, time.min, tz)
+    return day + timedelta(days=1) if end else day
+
+
+def _plan(
+    store: Store,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    *,
+    tags: Iterable[str],
+    categories: Iterable[str],
+    date_from: date | datetime | None,
+    date_to: date | datetime | None,
+) -> _Plan:
+    builder = _QueryBuilder(store.schema)
+    parsed = parse_user_query(text)
+    words = _words(analyzer.analyze(parsed.text), content_only=True) if parsed.text else []
+    phrase_analyses = [a for a in (analyzer.analyze(p) for p in parsed.phrases) if a.units]
+    must: list[Query] = []
+    should: list[Query] = []
+    must_not: list[Query] = []
+    if words:
+        word_queries = [builder.word(w) for w in words]
+        if len(words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
+            all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
+            should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
+        should.extend(word_queries)
+        should.extend(builder.proximity(words))
+    for analysis in phrase_analyses:
+        q = builder.phrase(analysis)
+        if q is not None:
+            must.append(q)
+    for excluded in parsed.excluded:
+        # An excluded word or compound is excluded where its parts stand together.
+        q = builder.phrase(analyzer.analyze(excluded))
+        if q is not None:
+            must_not.append(q)
+    has_text = bool(words or phrase_analyses)
+    if parsed.text and not words and not phrase_analyses and not parsed.excluded:
+        # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
+        return _Plan(Query.empty_query(), (), True, ())
+    filters: list[Query] = []
+    for value in tags:
+        key = tag_key(value)
+        if key:
+            filters.append(Query.term_query(store.schema, f.FIELD_TAG, key))
+    for value in categories:
+        key = tag_key(value)
+        if key:
+            filters.append(Query.term_query(store.schema, f.FIELD_CATEGORY, key))
+    tz = ZoneInfo(store.info.site_timezone)
+    lower = _local_bounds(date_from, tz, end=False)
+    upper = _local_bounds(date_to, tz, end=True)
+    if lower is not None or upper is not None:
+        filters.append(
+            Query.range_query(
+                store.schema,
+                f.FIELD_DATE,
+                tantivy.FieldType.Date,
+                lower,
+                upper,
+                include_lower=True,
+                include_upper=False,
+            )
+        )
+    clauses: list[tuple[Occur, Query]] = []
+    if should:
+        clauses.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in should])))
+    clauses.extend((Occur.Must, q) for q in must)
+    clauses.extend((Occur.Must, q) for q in filters)
+    clauses.extend((Occur.MustNot, q) for q in must_not)
+    if not any(o == Occur.Must for o, _ in clauses):
+        clauses.append((Occur.Must, Query.all_query()))
+    highlight_words = list(words)
+    for analysis in phrase_analyses:
+        highlight_words.append(_Word(analysis.units[0].coarse.text, tuple(t.text for t in analysis.fine)))
+    return _Plan(
+        Query.boolean_query(clauses),
+        tuple(highlight_words),
+        has_text,
+        tuple(w.coarse for w in words),
+    )
+
+
+def _span_lines(blob: bytes, term: str) -> list[int]:
+    needle = b"\n" + term.encode("utf-8") + b"\t"
+    at = blob.find(needle)
+    if at < 0:
+        return []
+    start = at + len(needle)
+    end = blob.find(b"\n", start)
+    return [int(x) for x in blob[start:end].split(b",")]
+
+
+def _match_spans(blob: bytes, words: Sequence[_Word]) -> list[Span]:
+    """Find where each query word occurs, from the stored term offsets of one text."""
+    spans: list[Span] = []
+    for word in words:
+        offsets = _span_lines(blob, word.coarse)
+        spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+        if len(word.parts) == 1:
+            if word.parts[0] != word.coarse:
+                offsets = _span_lines(blob, word.parts[0])
+                spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+            continue
+        # Parts count only where they stand together, as the phrase query matched them.
+        part_offsets = [_span_lines(blob, p) for p in word.parts]
+        if not all(part_offsets):
+            continue
+        nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]
+        first = part_offsets[0]
+        for k in range(0, len(first), 2):
+            start, end = first[k], first[k + 1]
+            for following in nexts:
+                nxt = following.get(end)
+                if nxt is None:
+                    break
+                end = nxt
+            else:
+                spans.append(Span(start, end, word.coarse))
+    return spans
+
+
+def _hit(doc: tantivy.Document, score: float | None, words: Sequence[_Word], excerpt_chars: int) -> Hit:
+    meta = json.loads(doc.get_first(f.FIELD_META))
+    title = doc.get_first(f.FIELD_TITLE) or ""
+    body = doc.get_first(f.FIELD_BODY) or ""
+    if words:
+        body_spans = _match_spans(doc.get_first(f.FIELD_BODY_SPANS) or b"", words)
+        title_spans = _match_spans(doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
+    else:
+        body_spans, title_spans = [], []
+    if body_spans or not meta.get("excerpt"):
+        excerpt = build_excerpt(body, body_spans, excerpt_chars)
+    else:
+        excerpt = build_excerpt(meta["excerpt"], [], excerpt_chars)
+    return Hit(
+        id=doc.get_first(f.FIELD_ID),
+        url=meta["url"],
+        title=title,
+        title_html=highlight(title, title_spans),
+        date=meta["date"],
+        tags=tuple(meta.get("tags", ())),
+        categories=tuple(meta.get("categories", ())),
+        score=score,
+        excerpt=excerpt,
+    )
+
+
+def _counts(result: dict, name: str) -> tuple[TagCount, ...]:
+    by_key: dict[str, tuple[int, dict[str, int]]] = {}
+    for bucket in result.get(name, {}).get("buckets", []):
+        key, _, label = str(bucket["key"]).partition(LABEL_SEPARATOR)
+        total, labels = by_key.get(key, (0, {}))
+        labels[label] = labels.get(label, 0) + int(bucket["doc_count"])
+        # A post lists a key once, so summing the label variants of one key counts posts.
+        by_key[key] = (total + int(bucket["doc_count"]), labels)
+    counts = [
+        TagCount(tag=max(labels.items(), key=lambda kv: (kv[1], kv[0]))[0], key=key, count=total)
+        for key, (total, labels) in by_key.items()
+    ]
+    counts.sort(key=lambda c: (-c.count, c.key))
+    return tuple(counts)
+
+
+def search(
+    store: Store,
+    text: str = "",
+    *,
+    tags: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+    with_counts: bool = True,
+    excerpt_chars: int = DEFAULT_EXCERPT_CHARS,
+    analyzer: JapaneseAnalyzer | None = None,
+) -> SearchPage:
+    """Search the store; the one entry point behind ``mikke search`` and the web API.
+
+    Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, everything else is analysed
+    as words. Short keyword queries rank posts containing every word first; longer, question-like
+    queries rank by overall match. An empty query lists posts newest first.
+
+    :param store: an opened :class:`~search.store.Store`.
+    :param text: the user's query.
+    :param tags: tag filters (display form or key); a post must carry every one.
+    :param categories: category filters, likewise.
+    :param date_from: first day (or instant) to include, in the site timezone when naive.
+    :param date_to: last day (inclusive) or instant (exclusive).
+    :param sort: ``"relevance"`` or ``"date"`` (newest first).
+    :param page: 1-based page number; values below 1 mean 1.
+    :param per_page: hits per page (0 returns only counts).
+    :param with_counts: also count tags and categories over the whole result set.
+    :return: a :class:`SearchPage`.
+    :raises ValueError: ``sort`` is not one of :data:`SORTS`.
+    """
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    page = max(1, page)
+    per_page = max(0, per_page)
+    analyzer = analyzer or get_analyzer()
+    plan = _plan(
+        store, analyzer, text, tags=tags, categories=categories, date_from=date_from, date_to=date_to
+    )
+    searcher = store.searcher()  # one snapshot for hits and counts (STYLE.md P14)
+    by_date = sort == "date" or not plan.has_text
+    offset = (page - 1) * per_page
+    limit = max(per_page, 1)
+    if by_date:
+        result = searcher.search(plan.query, limit, count=True, order_by_field=f.FIELD_DATE, offset=offset)
+    else:
+        result = searcher.search(plan.query, limit, count=True, offset=offset)
+    hits = tuple(
+        _hit(searcher.doc(address), None if by_date else float(score), plan.highlight_words, excerpt_chars)
+        for score, address in result.hits[:per_page]
+    )
+    total = int(result.count or 0)
+    tag_counts: tuple[TagCount, ...] = ()
+    category_counts: tuple[TagCount, ...] = ()
+    if with_counts and total:
+        agg = searcher.aggregate(
+            plan.query,
+            {
+                "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": TAG_COUNT_LIMIT}},
+                "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
+            },
+        )
+        tag_counts = _counts(agg, "tags")
+        category_counts = _counts(agg, "categories")
+    return SearchPage(
+        query=text,
+        total=total,
+        page=page,
+        per_page=per_page,
+        sort="date" if by_date else "relevance",
+        hits=hits,
+        tags=tag_counts,
+        categories=category_counts,
+        words=plan.words,
+    )
+
+
+def all_tags(store: Store) -> tuple[TagCount, ...]:
+    """Count every tag over the whole index, most used first."""
+    searcher = store.searcher()
+    if not searcher.num_docs:
+        return ()
+    agg = searcher.aggregate(
+        Query.all_query(), {"tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": 65_000}}}
+    )
+    return _counts(agg, "tags")

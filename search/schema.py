@@ -1,0 +1,59 @@
+"""The index schema: field names, the schema version and the one function that builds the schema.
+
+Imports tantivy only. Any change here must bump SCHEMA_VERSION so existing indexes are rebuilt (STYLE.md P17).
+"""
+
+from __future__ import annotations
+
+import tantivy
+
+SCHEMA_VERSION = "3"
+
+FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity (STYLE.md P20)
+FIELD_SOURCE = "source"  # fast raw "id\x1fsource_hash": the incremental manifest, read with one aggregation
+FIELD_TITLE = "title"  # pre-tokenized SplitMode.C terms; stored: the display title
+FIELD_TITLE_FINE = "title_fine"  # pre-tokenized SplitMode.A parts
+FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms
+FIELD_HEADINGS_FINE = "headings_fine"
+FIELD_BODY = "body"  # clean body text, C terms; stored: excerpts are cut from it
+FIELD_BODY_FINE = "body_fine"
+FIELD_TAG = "tag"  # normalised tag keys: filters (raw, case-folded by tag_key) and counts (fast)
+FIELD_TAG_LABEL = "tag_label"  # fast "key\x1fdisplay": tag counts with the display form
+FIELD_CATEGORY = "category"
+FIELD_CATEGORY_LABEL = "category_label"
+FIELD_DATE = "date"  # fast date: sort and ranges
+FIELD_META = "meta"  # stored JSON bytes: url, permalink, excerpt, display tags/categories, local date
+FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
+FIELD_BODY_SPANS = "body_spans"
+
+LABEL_SEPARATOR = "\x1f"
+
+# (coarse field, fine field) pairs searched by a query word, with their relative weights.
+TEXT_FIELDS: tuple[tuple[str, str], ...] = (
+    (FIELD_TITLE, FIELD_TITLE_FINE),
+    (FIELD_HEADINGS, FIELD_HEADINGS_FINE),
+    (FIELD_BODY, FIELD_BODY_FINE),
+)
+
+
+def build_schema() -> tantivy.Schema:
+    """Build the mikke schema; the same function is used to create and to reopen an index."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field(FIELD_ID, stored=True, tokenizer_name="raw")
+    sb.add_text_field(FIELD_SOURCE, tokenizer_name="raw", fast=True, index_option="basic")
+    # Pre-tokenized fields still name a tokenizer; "raw" is built in, so reopening needs no registration.
+    sb.add_text_field(FIELD_TITLE, stored=True, tokenizer_name="raw")
+    sb.add_text_field(FIELD_TITLE_FINE, tokenizer_name="raw")
+    sb.add_text_field(FIELD_HEADINGS, tokenizer_name="raw")
+    sb.add_text_field(FIELD_HEADINGS_FINE, tokenizer_name="raw")
+    sb.add_text_field(FIELD_BODY, stored=True, tokenizer_name="raw")
+    sb.add_text_field(FIELD_BODY_FINE, tokenizer_name="raw")
+    sb.add_text_field(FIELD_TAG, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_TAG_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_CATEGORY, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_CATEGORY_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_date_field(FIELD_DATE, stored=True, indexed=True, fast=True)
+    sb.add_bytes_field(FIELD_META, stored=True)
+    sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
+    sb.add_bytes_field(FIELD_BODY_SPANS, stored=True)
+    return sb.build()
