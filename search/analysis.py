@@ -25,8 +25,21 @@ _HARD_CHUNK_CHARS = 4_000  # a line with no sentence boundary is cut here (<= 16
 
 # Coarse parts of speech never indexed: punctuation, symbols and emoji (補助記号) and whitespace (空白).
 _DROPPED_POS = frozenset({"補助記号", "空白"})
-# Function words: indexed (so phrases match) but not used as query keywords on their own.
-FUNCTION_POS = frozenset({"助詞", "助動詞", "接頭辞", "接尾辞"})
+# Words that carry grammar rather than topic: indexed (so phrases still match) but never a query keyword on
+# their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher (STYLE.md §4.4).
+FUNCTION_WORD_POS: tuple[tuple[str, ...], ...] = (
+    ("助詞",),
+    ("助動詞",),
+    ("接続詞",),
+    ("感動詞",),
+    ("代名詞",),  # 何, どこ, いつ, 誰: the question, not the answer
+    ("連体詞",),
+    ("接頭辞",),
+    ("接尾辞",),
+    ("動詞", "非自立可能"),  # する, いる, ある, なる, できる
+    ("形容詞", "非自立可能"),  # ない, よい
+    ("形状詞", "助動詞語幹"),  # よう, そう
+)
 
 _SENTENCE_ENDS = "。！？!?．.\n"
 
@@ -39,18 +52,14 @@ class Term:
     :param start: code-point offset of the surface in the analysed text.
     :param end: code-point end offset (exclusive), so ``text[start:end]`` is the surface.
     :param position: token position within its granularity stream (phrases need consecutive positions).
-    :param pos: coarse part of speech (名詞, 助詞, ...).
+    :param is_function_word: a grammatical word (particle, light verb, pronoun, ...), see FUNCTION_WORD_POS.
     """
 
     text: str
     start: int
     end: int
     position: int
-    pos: str
-
-    @property
-    def is_function_word(self) -> bool:
-        return self.pos in FUNCTION_POS
+    is_function_word: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,11 @@ def _sanitize(text: str) -> str:
     return "".join(
         " " if ch == "\x00" else ("\ufffd" if unicodedata.category(ch) == "Cs" else ch) for ch in text
     )
+
+
+def _has_word_chars(text: str) -> bool:
+    # Sudachi tags scripts it has no entries for (Thai, Devanagari, ...) as 補助記号: keep those words.
+    return any(ch.isalnum() for ch in text)
 
 
 def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
@@ -132,6 +146,7 @@ class JapaneseAnalyzer:
     def __init__(self, dictionary: Dictionary | None = None) -> None:
         self._dictionary = dictionary if dictionary is not None else Dictionary(dict="core")
         self._local = threading.local()
+        self._is_function_word = self._dictionary.pos_matcher(list(FUNCTION_WORD_POS))
         self.version = f"{ANALYZER_VERSION}/sudachidict-core-{dictionary_version()}"
 
     def _tokenizer(self) -> Tokenizer:
@@ -159,31 +174,31 @@ class JapaneseAnalyzer:
         for offset, chunk in iter_chunks(clean, max_chunk_bytes):
             # Copy every value out before the next tokenize call reuses memory (STYLE.md P8).
             for m in tok.tokenize(chunk):
-                pos = m.part_of_speech()[0]
-                if pos in _DROPPED_POS:
-                    continue
                 norm = m.normalized_form().lower()
-                if not norm.strip():
+                if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
                     continue
                 start = offset + m.begin()
-                coarse = Term(norm, start, offset + m.end(), c_pos, pos)
+                function_word = self._is_function_word(m)
+                coarse = Term(norm, start, offset + m.end(), c_pos, function_word)
                 c_pos += 1
                 pieces = m.split(SplitMode.A)
                 if len(pieces) <= 1:
-                    parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, pos),)
+                    parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, function_word),)
                     a_pos += 1
                 else:
                     plist = []
                     for p in pieces:
                         pnorm = p.normalized_form().lower()
-                        if not pnorm.strip():
+                        if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
                             continue
                         plist.append(
-                            Term(pnorm, offset + p.begin(), offset + p.end(), a_pos, p.part_of_speech()[0])
+                            Term(
+                                pnorm, offset + p.begin(), offset + p.end(), a_pos, self._is_function_word(p)
+                            )
                         )
                         a_pos += 1
                     if not plist:
-                        plist.append(Term(norm, coarse.start, coarse.end, a_pos, pos))
+                        plist.append(Term(norm, coarse.start, coarse.end, a_pos, function_word))
                         a_pos += 1
                     parts = tuple(plist)
                 units.append(Unit(coarse, parts))

@@ -6,8 +6,8 @@ and no tantivy type leaves this module.
 
 from __future__ import annotations
 
-import itertools
 import json
+import math
 import re
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -48,12 +48,20 @@ WEIGHT_FIELD = {f.FIELD_TITLE: 2.0, f.FIELD_HEADINGS: 1.3, f.FIELD_BODY: 1.0}
 # Matching the query's own segmentation (SplitMode.C) counts as much as matching its parts (mode A), so
 # an exact compound match scores both and ranks above a match of its parts only.
 WEIGHT_FINE = 0.7
+# Each part of a compound on its own, for recall when the compound itself is absent.
+WEIGHT_PART = 0.25
 # Query words standing close together in the body (within PROXIMITY_SLOP positions).
 WEIGHT_PROXIMITY = 0.6
 PROXIMITY_SLOP = 6
+PROXIMITY_WINDOW = 1  # pair each query word with the next one only
+# Coordination: each distinct query word a post contains adds its BM25 IDF times this, whatever its term
+# frequency. Plain BM25 lets one repeated word outweigh several matched ones; this rewards coverage of
+# the query on the same scale as BM25 itself, so it adapts to each collection's vocabulary.
+WEIGHT_PRESENCE = 3.0
 # Added to every post that contains all words of a short keyword query.
 ALL_WORDS_BONUS = 1000.0
 
+_KANJI_STEM_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]+")
 _PHRASE_RE = re.compile(r'"([^"]*)"|“([^”]*)”')
 _EXCLUDE_RE = re.compile(r"(?:(?<=\s)|^)[-－](\S+)")
 
@@ -141,6 +149,7 @@ class SearchPage:
     tags: tuple[TagCount, ...] = ()
     categories: tuple[TagCount, ...] = ()
     words: tuple[str, ...] = field(default=())  # the analysed query words, for display
+    relaxed: bool = False  # no post had the exact words; these match related word forms
 
     @property
     def pages(self) -> int:
@@ -155,6 +164,7 @@ class SearchPage:
             "per_page": self.per_page,
             "pages": self.pages,
             "sort": self.sort,
+            "relaxed": self.relaxed,
             "hits": [h.to_json() for h in self.hits],
             "tags": [{"tag": t.tag, "key": t.key, "count": t.count} for t in self.tags],
             "categories": [{"category": c.tag, "key": c.key, "count": c.count} for c in self.categories],
@@ -209,6 +219,25 @@ class _QueryBuilder:
             clauses.append(
                 (Occur.Should, Query.boost_query(self._fine(fine_field, word.parts), weight * WEIGHT_FINE))
             )
+            if len(word.parts) > 1 and coarse_field == f.FIELD_BODY:
+                for part in set(word.parts):
+                    q = Query.term_query(self.schema, fine_field, part)
+                    clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
+        return Query.boolean_query(clauses)
+
+    def stem(self, word: _Word) -> Query | None:
+        """Match terms sharing the word's leading kanji (逃げる -> 逃れる, 逃亡): the zero-hit fallback."""
+        match = _KANJI_STEM_RE.match(word.coarse)
+        if match is None or (match.group(0) == word.coarse and len(word.parts) > 1):
+            return None
+        pattern = re.escape(match.group(0)) + ".*"
+        clauses = [
+            (
+                Occur.Should,
+                Query.boost_query(Query.regex_query(self.schema, fine, pattern), WEIGHT_FIELD[coarse]),
+            )
+            for coarse, fine in f.TEXT_FIELDS
+        ]
         return Query.boolean_query(clauses)
 
     def phrase(self, analysis: Analysis) -> Query | None:
@@ -229,13 +258,17 @@ class _QueryBuilder:
         return Query.boolean_query(clauses)
 
     def proximity(self, words: Sequence[_Word]) -> list[Query]:
-        """Sloppy two-word phrases rewarding adjacent query words that stand close together in the body."""
+        """Sloppy two-word phrases rewarding query words that stand close together in the body.
+
+        tantivy's sloppy phrase keeps word order; pairs follow the query's order.
+        """
         queries = []
-        for a, b in itertools.pairwise(words):
-            q = Query.phrase_query(
-                self.schema, f.FIELD_BODY, [(0, a.coarse), (1, b.coarse)], slop=PROXIMITY_SLOP
-            )
-            queries.append(Query.boost_query(q, WEIGHT_PROXIMITY))
+        for i, a in enumerate(words):
+            for b in words[i + 1 : i + 1 + PROXIMITY_WINDOW]:
+                q = Query.phrase_query(
+                    self.schema, f.FIELD_BODY, [(0, a.coarse), (1, b.coarse)], slop=PROXIMITY_SLOP
+                )
+                queries.append(Query.boost_query(q, WEIGHT_PROXIMITY))
         return queries
 
 
@@ -245,6 +278,19 @@ class _Plan:
     highlight_words: tuple[_Word, ...]
     has_text: bool
     words: tuple[str, ...]
+
+
+def _idf(n_docs: int, doc_freq: int) -> float:
+    """BM25's inverse document frequency, the same scale tantivy scores terms on."""
+    return math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def _word_doc_freq(searcher: tantivy.Searcher, word: _Word) -> int:
+    df = searcher.doc_freq(f.FIELD_BODY, word.coarse)
+    if df or len(word.parts) == 1:
+        return df
+    # A compound missing as a whole is found through its parts; its rarest part bounds how common it is.
+    return min(searcher.doc_freq(f.FIELD_BODY_FINE, p) for p in word.parts)
 
 
 def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
@@ -258,6 +304,7 @@ def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> 
 
 def _plan(
     store: Store,
+    searcher: tantivy.Searcher,
     analyzer: JapaneseAnalyzer,
     text: str,
     *,
@@ -265,6 +312,7 @@ def _plan(
     categories: Iterable[str],
     date_from: date | datetime | None,
     date_to: date | datetime | None,
+    relaxed: bool = False,
 ) -> _Plan:
     builder = _QueryBuilder(store.schema)
     parsed = parse_user_query(text)
@@ -275,10 +323,21 @@ def _plan(
     must_not: list[Query] = []
     if words:
         word_queries = [builder.word(w) for w in words]
+        if relaxed:
+            stems = [builder.stem(w) for w in words]
+            word_queries = [
+                q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
+                for q, stem in zip(word_queries, stems, strict=True)
+            ]
         if len(words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
             all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
             should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
         should.extend(word_queries)
+        if WEIGHT_PRESENCE and len(words) > 1:
+            n_docs = max(1, searcher.num_docs)
+            for word, q in zip(words, word_queries, strict=True):
+                idf = _idf(n_docs, _word_doc_freq(searcher, word))
+                should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
         should.extend(builder.proximity(words))
     for analysis in phrase_analyses:
         q = builder.phrase(analysis)
@@ -451,22 +510,49 @@ def search(
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
+    tags, categories = tuple(tags), tuple(categories)  # iterated twice when the query is relaxed
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page = max(1, page)
     per_page = max(0, per_page)
     analyzer = analyzer or get_analyzer()
-    plan = _plan(
-        store, analyzer, text, tags=tags, categories=categories, date_from=date_from, date_to=date_to
-    )
     searcher = store.searcher()  # one snapshot for hits and counts (STYLE.md P14)
+    plan = _plan(
+        store,
+        searcher,
+        analyzer,
+        text,
+        tags=tags,
+        categories=categories,
+        date_from=date_from,
+        date_to=date_to,
+    )
     by_date = sort == "date" or not plan.has_text
     offset = (page - 1) * per_page
     limit = max(per_page, 1)
-    if by_date:
-        result = searcher.search(plan.query, limit, count=True, order_by_field=f.FIELD_DATE, offset=offset)
-    else:
-        result = searcher.search(plan.query, limit, count=True, offset=offset)
+
+    def run(query: Query) -> tantivy.SearchResult:
+        if by_date:
+            return searcher.search(query, limit, count=True, order_by_field=f.FIELD_DATE, offset=offset)
+        return searcher.search(query, limit, count=True, offset=offset)
+
+    result = run(plan.query)
+    relaxed = False
+    if not result.count and plan.words:
+        # Nothing has these exact words: accept other forms sharing their kanji stem before giving up.
+        plan = _plan(
+            store,
+            searcher,
+            analyzer,
+            text,
+            tags=tags,
+            categories=categories,
+            date_from=date_from,
+            date_to=date_to,
+            relaxed=True,
+        )
+        result = run(plan.query)
+        relaxed = True
     hits = tuple(
         _hit(searcher.doc(address), None if by_date else float(score), plan.highlight_words, excerpt_chars)
         for score, address in result.hits[:per_page]
@@ -494,6 +580,7 @@ def search(
         tags=tag_counts,
         categories=category_counts,
         words=plan.words,
+        relaxed=relaxed and total > 0,
     )
 
 
