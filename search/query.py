@@ -20,7 +20,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import tantivy
-from search.posts import tag_key
 from tantivy import Occur
 from tantivy import Query
 
@@ -33,6 +32,7 @@ from search.excerpt import DEFAULT_EXCERPT_CHARS
 from search.excerpt import Span
 from search.excerpt import build_excerpt
 from search.excerpt import highlight
+from search.posts import tag_key
 from search.schema import LABEL_SEPARATOR
 from search.store import Store
 
@@ -593,3 +593,48 @@ def all_tags(store: Store) -> tuple[TagCount, ...]:
         Query.all_query(), {"tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": 65_000}}}
     )
     return _counts(agg, "tags")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedPost:
+    """A post as the index holds it (``mikke list``)."""
+
+    id: str
+    url: str
+    title: str
+    date: str  # ISO 8601 in the site timezone
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.id,
+            "url": self.url,
+            "title": self.title,
+            "date": self.date,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+        }
+
+
+def list_posts(store: Store) -> list[IndexedPost]:
+    """Return every indexed post, newest first."""
+    searcher = store.searcher()
+    if not searcher.num_docs:
+        return []
+    result = searcher.search(Query.all_query(), searcher.num_docs, order_by_field=f.FIELD_DATE)
+    posts = []
+    for _, address in result.hits:
+        doc = searcher.doc(address)
+        meta = json.loads(doc.get_first(f.FIELD_META))
+        posts.append(
+            IndexedPost(
+                id=doc.get_first(f.FIELD_ID),
+                url=meta["url"],
+                title=doc.get_first(f.FIELD_TITLE) or "",
+                date=meta["date"],
+                tags=tuple(meta.get("tags", ())),
+                categories=tuple(meta.get("categories", ())),
+            )
+        )
+    return posts
