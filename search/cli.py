@@ -184,9 +184,17 @@ def _parse_day(value: str | None, name: str) -> date | None:
 @click.option("--category", "categories", multiple=True, metavar="CAT", help="Only posts in this category.")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only posts on or after this day.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only posts on or before this day.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date"]),
+    default="relevance",
+    show_default=True,
+    help="Best match first, or newest first.",
+)
 @click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True, help="Hits to show.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of --limit hits."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the web API's shape).")
 def search_command(
     query: tuple[str, ...],

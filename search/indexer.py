@@ -24,6 +24,12 @@ from datetime import datetime
 from pathlib import Path
 
 import tantivy
+
+from search import schema as f
+from search.analysis import Analysis
+from search.analysis import get_analyzer
+from search.errors import IndexBuildError
+from search.errors import SiteError
 from search.posts import Collision
 from search.posts import Post
 from search.posts import PostSkipped
@@ -34,12 +40,6 @@ from search.posts import parse_post
 from search.posts import read_site_config
 from search.posts import resolve_collisions
 from search.posts import tag_key
-
-from search import schema as f
-from search.analysis import Analysis
-from search.analysis import get_analyzer
-from search.errors import IndexBuildError
-from search.errors import SiteError
 from search.schema import LABEL_SEPARATOR
 from search.schema import SCHEMA_VERSION
 from search.store import BuildInfo

@@ -1,0 +1,73 @@
+"""``mikke index --watch``: re-index a site shortly after any of its posts or its config is saved."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+# Editors write a file in several steps (temp file, rename, chmod); wait for them to settle.
+DEBOUNCE_SECONDS = 0.3
+# Jekyll's own output and caches change on every build; they are not sources.
+_IGNORED_PARTS = {"_site", ".jekyll-cache", ".sass-cache", ".git", "node_modules"}
+
+
+def is_source_change(site: Path, path: str) -> bool:
+    """Whether a change at ``path`` can affect what is indexed (posts, _config.yml)."""
+    try:
+        rel = Path(path).resolve().relative_to(site.resolve())
+    except ValueError:
+        return False
+    if any(part in _IGNORED_PARTS or part.startswith(".") for part in rel.parts[:-1]):
+        return False
+    return rel.as_posix() == "_config.yml" or "_posts" in rel.parts
+
+
+class _Debouncer(FileSystemEventHandler):
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.changed = threading.Event()
+        self.last_change = 0.0
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
+        if any(p and is_source_change(self.site, p) for p in paths):
+            self.last_change = time.monotonic()
+            self.changed.set()
+
+
+def watch_site(
+    site: str | Path, on_change: Callable[[], None], *, stop: threading.Event | None = None
+) -> None:
+    """Call ``on_change`` after each burst of changes to the site's posts or config, until ``stop``.
+
+    :param site: the site root.
+    :param on_change: run in this thread, one call at a time, ``DEBOUNCE_SECONDS`` after the last change.
+    :param stop: set it to return (Ctrl-C also returns).
+    """
+    root = Path(site)
+    handler = _Debouncer(root)
+    observer = Observer()
+    observer.schedule(handler, str(root), recursive=True)
+    observer.start()
+    stop = stop or threading.Event()
+    try:
+        while not stop.is_set():
+            if not handler.changed.wait(timeout=0.2):
+                continue
+            quiet = time.monotonic() - handler.last_change
+            if quiet < DEBOUNCE_SECONDS:
+                time.sleep(DEBOUNCE_SECONDS - quiet)
+                continue
+            handler.changed.clear()
+            on_change()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        observer.stop()
+        observer.join()

@@ -1,0 +1,113 @@
+"""The mikke command line, driven through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def indexed(site: Path, tmp_path: Path, runner: CliRunner) -> Path:
+    index = tmp_path / "index"
+    result = runner.invoke(cli, ["index", str(site), "--index", str(index), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def test_index_json_prints_one_summary(site: Path, tmp_path: Path, runner: CliRunner) -> None:
+    (site / "_posts" / "2024-05-09-bad.md").write_bytes(b"---\ntitle: \x83\x65\x83\x58\x83\x67\n---\n")
+    result = runner.invoke(cli, ["index", str(site), "--index", str(tmp_path / "i"), "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["posts"] == 3
+    assert summary["skipped"][0]["path"] == "_posts/2024-05-09-bad.md"
+    assert summary["skipped"][0]["reason"]
+    assert {"collisions", "seconds", "added", "updated", "removed"} <= summary.keys()
+
+
+def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path, runner: CliRunner) -> None:
+    env = {"MIKKE_SITE": str(site), "MIKKE_INDEX": str(tmp_path / "env-index"), "MIKKE_JOBS": "1"}
+    result = runner.invoke(cli, ["index", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "env-index" / "CURRENT").exists()
+
+
+def test_search_human_output_shows_rank_date_title_url_and_excerpt(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed)])
+    assert result.exit_code == 0, result.output
+    assert "1 posts match" in result.output
+    assert "1. 2024-05-01" in result.output
+    assert "図書館で本を読む" in result.output
+    assert "https://example.jp/blog/2024/05/01/library/" in result.output
+    assert "<mark>" not in result.output
+
+
+def test_search_json_has_the_api_shape(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed), "--json"])
+    data = json.loads(result.stdout)
+    assert {"total", "hits", "tags"} <= data.keys()
+    assert set(data["hits"][0]) >= {"id", "url", "title", "date", "tags", "score", "excerpt"}
+    assert {"tag": "読書", "key": "読書", "count": 1} in data["tags"]
+
+
+def test_search_limit_has_no_upper_bound(site: Path, tmp_path: Path, runner: CliRunner) -> None:
+    posts = site / "_posts"
+    for i in range(120):
+        (posts / f"2023-01-{i % 28 + 1:02d}-n{i}.md").write_text(
+            f'---\ntitle: "記事{i}"\n---\nメモ{i}\n', encoding="utf-8"
+        )
+    index = tmp_path / "big"
+    runner.invoke(cli, ["index", str(site), "--index", str(index), "--jobs", "2"])
+    result = runner.invoke(cli, ["search", "メモ", "--index", str(index), "--limit", "1000", "--json"])
+    assert len(json.loads(result.stdout)["hits"]) == 120
+
+
+def test_search_tag_filter_and_date_sort(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli, ["search", "--tag", "料理", "--sort", "date", "--index", str(indexed), "--json"]
+    )
+    assert [h["title"] for h in json.loads(result.stdout)["hits"]] == ["カレーの作り方"]
+
+
+def test_search_without_index_is_one_line_error(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "run `mikke index" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_date_option_is_a_usage_error(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "x", "--from", "yesterday", "--index", str(indexed)])
+    assert result.exit_code == 2
+    assert "2025-08-29" in result.output
+
+
+def test_tags_lists_counts(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["tags", "--index", str(indexed), "--json"])
+    assert {"tag": "料理", "key": "料理", "count": 1} in json.loads(result.stdout)
+
+
+def test_list_prints_every_post_as_json_lines(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["list", "--index", str(indexed), "--json"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    library = next(r for r in rows if r["path"] == "_posts/2024-05-01-library.md")
+    assert library["url"] == "https://example.jp/blog/2024/05/01/library/"
+    assert library["date"].startswith("2024-05-01T10:00:00+09:00")
+    assert library["tags"] == ["読書", "東京"]
+
+
+def test_invalid_environment_setting_is_reported(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "x"], env={"MIKKE_PORT": "abc"})
+    assert result.exit_code == 1
+    assert "MIKKE_PORT" in result.output

@@ -1,0 +1,81 @@
+"""Excerpts are a pure function of text and match spans."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from search.excerpt import Span
+from search.excerpt import build_excerpt
+from search.excerpt import highlight
+from search.excerpt import merge_spans
+
+
+def spans_of(text: str, *words: str) -> list[Span]:
+    return [Span(m.start(), m.end(), w) for w in words for m in re.finditer(re.escape(w), text)]
+
+
+def test_matches_are_marked_and_everything_else_escaped() -> None:
+    text = "<b>東京</b> & 大阪"
+    assert build_excerpt(text, spans_of(text, "東京")) == "&lt;b&gt;<mark>東京</mark>&lt;/b&gt; &amp; 大阪"
+
+
+def test_window_goes_to_the_densest_cluster_of_distinct_words() -> None:
+    filler = "関係のない文章がしばらく続きます。" * 20
+    text = "図書館の話。" + filler + "東京の図書館で本を読んだ。" + filler
+    excerpt = build_excerpt(text, spans_of(text, "東京", "図書館"), max_chars=60)
+    assert "<mark>東京</mark>の<mark>図書館</mark>" in excerpt
+    assert excerpt.startswith("…") or excerpt.startswith("東京")
+
+
+def test_excerpt_is_about_the_requested_length() -> None:
+    text = "吾輩は猫である。名前はまだ無い。" * 30
+    excerpt = build_excerpt(text, spans_of(text, "名前")[10:11], max_chars=80)
+    plain = re.sub(r"</?mark>", "", excerpt).strip("…")
+    assert 40 <= len(plain) <= 80 + 2 * 24
+
+
+def test_edges_land_on_sentence_boundaries_when_close() -> None:
+    text = "最初の文です。二番目の文には検索語があります。三番目の文です。" * 3
+    excerpt = build_excerpt(text, spans_of(text, "検索語")[1:2], max_chars=40)
+    assert re.sub(r"</?mark>", "", excerpt).startswith("二番目")
+
+
+def test_without_matches_the_start_of_the_text_is_shown() -> None:
+    text = "冒頭の段落です。" * 40
+    excerpt = build_excerpt(text, [], max_chars=50)
+    assert excerpt.startswith("冒頭の段落です。")
+    assert excerpt.endswith("…") or len(excerpt) <= 60
+
+
+def test_newlines_between_blocks_become_spaces() -> None:
+    assert "\n" not in build_excerpt("見出し\n本文の段落", spans_of("見出し\n本文の段落", "本文"))
+
+
+def test_overlapping_spans_are_merged() -> None:
+    assert merge_spans([Span(0, 4, "a"), Span(2, 6, "b"), Span(8, 9, "c")]) == [
+        Span(0, 6, "a"),
+        Span(8, 9, "c"),
+    ]
+
+
+def test_highlight_marks_the_whole_title() -> None:
+    assert highlight("全文検索エンジン入門", [Span(2, 4, "検索")]) == "全文<mark>検索</mark>エンジン入門"
+
+
+def test_spans_outside_the_text_are_ignored() -> None:
+    assert build_excerpt("短い", [Span(5, 9, "x"), Span(-1, 1, "y")]) == "短い"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.lists(st.tuples(st.integers(0, 400), st.integers(0, 30)), max_size=20))
+def test_excerpt_is_always_safe_html(text: str, raw_spans: list[tuple[int, int]]) -> None:
+    spans = [Span(s, s + n, str(s)) for s, n in raw_spans]
+    excerpt = build_excerpt(text, spans)
+    without_marks = excerpt.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks
+    assert ">" not in without_marks
+    assert excerpt.count("<mark>") == excerpt.count("</mark>")

@@ -1,0 +1,189 @@
+"""Building indexes on disk: atomic full rebuilds, incremental updates, locking and reopening."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from search import IndexLocked
+from search import build_index
+from search import open_store
+from search import search
+from search.errors import IndexMissing
+from search.errors import SiteError
+from search.store import read_current
+from search.store import writer_lock
+
+from .conftest import post_source
+
+
+def titles(index: Path, text: str = "") -> list[str]:
+    return sorted(h.title for h in search(open_store(index), text, per_page=100).hits)
+
+
+def test_first_build_is_full_and_publishes_a_generation(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "full"
+    assert report.full_reason == "no index yet"
+    assert report.posts == 3
+    assert read_current(index) is not None
+    assert titles(index, "図書館") == ["図書館で本を読む"]
+
+
+def test_search_from_another_process_after_build(site: Path, tmp_path: Path) -> None:
+    # Analyzers are not saved with tantivy indexes (STYLE.md P9); our fields need none, so a fresh
+    # process can search what this one built.
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    out = subprocess.run(
+        [sys.executable, "-m", "search", "search", "全文検索", "--index", str(index), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["hits"][0]["title"] == "全文検索エンジン"
+
+
+def test_unchanged_site_analyses_nothing(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "incremental"
+    assert (report.added, report.updated, report.removed, report.unchanged) == ([], [], [], 3)
+
+
+def test_added_edited_and_deleted_posts_are_applied_incrementally(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    posts = site / "_posts"
+    (posts / "2024-05-04-cat.md").write_text(post_source("猫の日記", "猫が昼寝をした。"), encoding="utf-8")
+    (posts / "2024-05-03-curry.md").write_text(post_source("カレーの作り方", "スパイスを炒める。"), "utf-8")
+    (posts / "2024-05-01-library.md").unlink()
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "incremental"
+    assert report.added == ["_posts/2024-05-04-cat.md"]
+    assert report.updated == ["_posts/2024-05-03-curry.md"]
+    assert report.removed == ["_posts/2024-05-01-library.md"]
+    assert titles(index) == ["カレーの作り方", "全文検索エンジン", "猫の日記"]
+    assert titles(index, "スパイス") == ["カレーの作り方"]
+    assert titles(index, "玉ねぎ") == []
+    assert titles(index, "図書館") == []
+
+
+def test_incremental_result_equals_full_rebuild(site: Path, tmp_path: Path) -> None:
+    incremental, full = tmp_path / "inc", tmp_path / "full"
+    build_index(site, incremental, jobs=1)
+    posts = site / "_posts"
+    (posts / "2024-05-02-engine.md").rename(posts / "2024-05-02-search-engine.md")
+    (posts / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車で図書館へ行く。"), "utf-8")
+    build_index(site, incremental, jobs=1)
+    build_index(site, full, full=True, jobs=1)
+    for query in ["", "図書館", "全文検索", "自転車"]:
+        a = search(open_store(incremental), query, per_page=50)
+        b = search(open_store(full), query, per_page=50)
+        assert [(h.id, h.url, h.title) for h in a.hits] == [(h.id, h.url, h.title) for h in b.hits]
+
+
+def test_url_setting_change_triggers_full_rebuild(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    config = site / "_config.yml"
+    config.write_text(config.read_text("utf-8").replace('baseurl: "/blog"', 'baseurl: ""'), "utf-8")
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "full"
+    assert "settings" in report.full_reason
+    assert search(open_store(index), "図書館").hits[0].url == "https://example.jp/2024/05/01/library/"
+
+
+def test_failed_build_leaves_previous_index_serving(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    before = read_current(index)
+    import search.indexer
+
+    calls = {"n": 0}
+    real = search.indexer.post_document
+
+    def failing(post):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real(post)
+
+    monkeypatch.setattr(search.indexer, "post_document", failing)
+    with pytest.raises(Exception, match="disk full"):
+        build_index(site, index, full=True, jobs=1)
+    assert read_current(index) == before
+    assert titles(index, "図書館") == ["図書館で本を読む"]
+    assert [p.name for p in index.glob("gen-*")] == [before]
+
+
+def test_failed_incremental_update_publishes_nothing(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    posts = site / "_posts"
+    (posts / "2024-05-01-library.md").unlink()
+    (posts / "2024-05-06-a.md").write_text(post_source("新しい記事", "新しい本文。"), "utf-8")
+    import search.indexer
+
+    def failing(post):  # type: ignore[no-untyped-def]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(search.indexer, "post_document", failing)
+    with pytest.raises(Exception, match="disk full"):
+        build_index(site, index, jobs=1)
+    # The deletion queued before the failure was rolled back with it (STYLE.md P15).
+    assert titles(index, "図書館") == ["図書館で本を読む"]
+
+
+def test_second_writer_is_refused_with_a_clear_message(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    lock = writer_lock(index)
+    try:
+        with pytest.raises(IndexLocked, match="Another `mikke index`"):
+            build_index(site, index, jobs=1)
+    finally:
+        lock.release()
+
+
+def test_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="run `mikke index"):
+        open_store(tmp_path / "nothing")
+
+
+def test_missing_site_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SiteError, match="No site"):
+        build_index(tmp_path / "nosite", tmp_path / "index")
+
+
+def test_parallel_analysis_gives_the_same_index(site: Path, tmp_path: Path) -> None:
+    posts = site / "_posts"
+    for i in range(10):
+        body = f"記事{i}の本文です。図書館と検索について。"
+        (posts / f"2024-06-{i + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
+    build_index(site, tmp_path / "one", jobs=1)
+    build_index(site, tmp_path / "two", jobs=2)
+    a = search(open_store(tmp_path / "one"), "図書館 検索", per_page=50)
+    b = search(open_store(tmp_path / "two"), "図書館 検索", per_page=50)
+    assert [(h.id, round(h.score or 0, 4)) for h in a.hits] == [
+        (h.id, round(h.score or 0, 4)) for h in b.hits
+    ]
+
+
+def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    assert search(store, "自転車").total == 0
+    (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+    build_index(site, index, full=True, jobs=1)
+    assert search(store, "自転車").total == 1

@@ -1,0 +1,229 @@
+"""search(): analysed queries, ranking rules, filters, pagination and odd input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from datetime import date
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from search import search
+from search.posts import Post
+from search.query import parse_user_query
+from search.store import Store
+
+from .conftest import JST
+from .conftest import PostFactory
+
+StoreFactory = Callable[[Iterable[Post]], Store]
+
+
+@pytest.fixture
+def blog(make_post: PostFactory, memory_store: StoreFactory) -> Store:
+    posts = [
+        make_post(
+            "外国人参政権の論点",
+            "外国人参政権をめぐる議論を整理します。地方選挙での扱いが焦点です。",
+            tags=["政治", "Python"],
+            slug="suffrage",
+            date=datetime(2024, 3, 1, 10, tzinfo=JST),
+        ),
+        make_post(
+            "外国人観光客が増えた",
+            "京都では外国人の観光客が増えています。寺や神社が人気です。",
+            tags=["旅行"],
+            slug="tourists",
+            date=datetime(2024, 4, 1, 10, tzinfo=JST),
+        ),
+        make_post(
+            "全文検索エンジンを作る",
+            "全文検索エンジンは転置インデックスを使います。形態素解析で文章を単語に分けます。",
+            tags=["python", "検索"],
+            slug="engine",
+            headings=["転置インデックス"],
+            date=datetime(2024, 5, 1, 10, tzinfo=JST),
+        ),
+        make_post(
+            "図書館で本を読む",
+            "東京都の図書館で本を読んだ。附属の資料室もある。",
+            tags=["読書"],
+            slug="library",
+            date=datetime(2024, 6, 1, 10, tzinfo=JST),
+        ),
+        make_post(
+            "東京の天気",
+            "東京は晴れ。図書館には行かなかった。検索もしなかった。",
+            tags=["天気"],
+            slug="weather",
+            date=datetime(2024, 7, 1, 10, tzinfo=JST),
+        ),
+    ]
+    return memory_store(posts)
+
+
+def slugs(page) -> list[str]:
+    return [h.id.split("-", 3)[-1].removesuffix(".md") for h in page.hits]
+
+
+def test_part_of_a_compound_finds_the_compound(blog: Store) -> None:
+    assert "suffrage" in slugs(search(blog, "参政権"))
+    assert "engine" in slugs(search(blog, "エンジン"))
+
+
+def test_exact_compound_ranks_above_a_partial_match(blog: Store) -> None:
+    assert slugs(search(blog, "外国人参政権"))[0] == "suffrage"
+
+
+def test_query_word_matches_other_spellings_and_inflections(blog: Store) -> None:
+    assert slugs(search(blog, "付属")) == ["library"]
+    assert slugs(search(blog, "読む")) == ["library"]
+
+
+def test_short_query_ranks_posts_with_every_word_first(blog: Store) -> None:
+    page = search(blog, "東京 図書館 本")
+    assert slugs(page)[0] == "library"
+    assert "weather" in slugs(page)  # a partial match still appears, below
+
+
+def test_title_match_outranks_body_match(make_post: PostFactory, memory_store: StoreFactory) -> None:
+    store = memory_store(
+        [
+            make_post("料理の記録", "今日はカレーを作った。" + "おいしかった。" * 3, slug="body"),
+            make_post("カレーの作り方", "玉ねぎを炒める。" + "煮込む。" * 3, slug="title"),
+        ]
+    )
+    assert slugs(search(store, "カレー"))[0] == "title"
+
+
+def test_words_close_together_outrank_scattered_words(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    filler = "関係のない話が続きます。" * 15
+    store = memory_store(
+        [
+            make_post("日記", "猫が好きだ。" + filler + "散歩に行った。", slug="scattered"),
+            make_post("日記", filler + "猫と散歩に行った。", slug="close"),
+        ]
+    )
+    assert slugs(search(store, "猫 散歩"))[0] == "close"
+
+
+def test_exact_phrase_requires_adjacent_words(blog: Store) -> None:
+    assert slugs(search(blog, '"図書館で本"')) == ["library"]
+    assert search(blog, '"本で図書館"').total == 0
+
+
+def test_excluded_word_removes_posts(blog: Store) -> None:
+    assert "weather" not in slugs(search(blog, "図書館 -天気"))
+    assert "weather" not in slugs(search(blog, "図書館 -晴れ"))
+
+
+def test_hits_carry_excerpt_with_marks_and_title_html(blog: Store) -> None:
+    hit = search(blog, "図書館").hits[0]
+    assert "<mark>図書館</mark>" in hit.excerpt
+    assert hit.title_html == "<mark>図書館</mark>で本を読む"
+    assert hit.url == "https://example.jp/2024/06/01/library/"
+    assert hit.date.startswith("2024-06-01T10:00:00+09:00")
+
+
+def test_compound_part_is_highlighted_inside_the_compound(blog: Store) -> None:
+    hit = search(blog, "参政権").hits[0]
+    assert "<mark>参政権</mark>" in hit.excerpt
+
+
+def test_tag_filter_is_case_insensitive_and_tags_narrow(blog: Store) -> None:
+    assert set(slugs(search(blog, "", tags=["PYTHON"]))) == {"suffrage", "engine"}
+    assert slugs(search(blog, "", tags=["python", "検索"])) == ["engine"]
+
+
+def test_tag_counts_cover_the_whole_result_set(blog: Store) -> None:
+    page = search(blog, "", per_page=1)
+    counts = {t.key: t.count for t in page.tags}
+    assert counts["python"] == 2
+    assert page.total == 5
+    assert len(page.hits) == 1
+
+
+def test_empty_query_lists_newest_first(blog: Store) -> None:
+    assert slugs(search(blog, "")) == ["weather", "library", "engine", "tourists", "suffrage"]
+
+
+def test_sort_by_date_orders_matches_newest_first(blog: Store) -> None:
+    page = search(blog, "図書館", sort="date")
+    assert slugs(page) == ["weather", "library"]
+    assert all(h.score is None for h in page.hits)
+
+
+def test_date_range_is_inclusive_days_in_site_timezone(blog: Store) -> None:
+    page = search(blog, "", date_from=date(2024, 4, 1), date_to=date(2024, 6, 1))
+    assert set(slugs(page)) == {"tourists", "engine", "library"}
+
+
+def test_pagination_splits_results_without_overlap(blog: Store) -> None:
+    first = search(blog, "", per_page=2, page=1)
+    second = search(blog, "", per_page=2, page=2)
+    third = search(blog, "", per_page=2, page=3)
+    assert first.pages == 3
+    assert len(set(slugs(first)) | set(slugs(second)) | set(slugs(third))) == 5
+    assert search(blog, "", per_page=2, page=99).hits == ()
+
+
+def test_words_absent_everywhere_fall_back_to_related_forms(make_post: PostFactory, memory_store) -> None:
+    store = memory_store([make_post("城下町", "殿様は城から逃れた。", slug="castle")])
+    page = search(store, "どこに逃げた？")
+    assert slugs(page) == ["castle"]
+    assert page.relaxed
+
+
+def test_unknown_sort_is_rejected(blog: Store) -> None:
+    with pytest.raises(ValueError, match="sort"):
+        search(blog, "x", sort="random")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"(',
+        "a AND",
+        "東京 OR",
+        "foo:bar",
+        "title:図書館",
+        "🍣🍣",
+        "\x00\x01\x1f",
+        "-",
+        '"',
+        "-図書館",
+        "*",
+        "[1 TO 2]",
+        "図書館" * 3000,
+        "あ" * 10_000,
+        "\ud800",
+    ],
+)
+def test_any_user_text_returns_normally(blog: Store, text: str) -> None:
+    page = search(blog, text)
+    assert page.total >= 0
+
+
+def test_excluding_everything_returns_all_other_posts(blog: Store) -> None:
+    assert search(blog, "-図書館").total == 3
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200))
+def test_random_query_text_never_raises(blog: Store, text: str) -> None:
+    search(blog, text)
+
+
+def test_user_query_syntax_is_parsed() -> None:
+    parsed = parse_user_query('東京 "全文 検索" -天気 foo:bar "unbalanced')
+    assert parsed.phrases == ("全文 検索",)
+    assert parsed.excluded == ("天気",)
+    assert "foo:bar" in parsed.text
+    assert "unbalanced" in parsed.text
