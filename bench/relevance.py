@@ -37,7 +37,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("collection", type=Path)
     parser.add_argument("--run", type=Path, help="Where to write the TREC run (default: a temp file).")
     parser.add_argument("--index", type=Path, help="Index folder (default: a fresh temp folder).")

@@ -1,0 +1,124 @@
+"""Re-indexing after a publish, measured end to end against a running `mikke serve`.
+
+usage: python bench/reindex.py SITE [--port 8765] [--workers 2]
+
+Copies SITE to a temporary folder, then prints: the full build; a run with nothing changed; one edited
+post, from the start of `mikke index` until the running server returns it; ten new posts likewise.
+Every figure includes process start-up, as in a publish pipeline. Loopback traffic only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import date
+from datetime import timedelta
+from pathlib import Path
+
+MIKKE = [sys.executable, "-m", "search"]
+POLL_SECONDS = 0.02
+TIMEOUT_SECONDS = 60.0
+
+
+def run_index(site: Path, index: Path, *extra: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [*MIKKE, "index", str(site), "--index", str(index), "--json", *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - started, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def api_total(port: int, query: str) -> int:
+    url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": query, "per_page": 1})
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return int(json.load(response)["total"])
+
+
+def wait_until(predicate, timeout: float = TIMEOUT_SECONDS) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            if predicate():
+                return time.perf_counter()
+        except OSError:
+            pass
+        time.sleep(POLL_SECONDS)
+    raise TimeoutError("the server did not show the change in time")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("site", type=Path)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mikke-reindex-") as tmp:
+        site = Path(tmp) / "site"
+        shutil.copytree(args.site, site)
+        index = Path(tmp) / "index"
+        posts = sorted((site / "_posts").glob("*.md"))
+
+        full_seconds, summary = run_index(site, index, "--full")
+        print(
+            f"full build          {full_seconds:6.2f} s  ({summary['posts']} posts, {summary['posts'] / full_seconds:.0f} posts/s)"
+        )
+
+        env = dict(os.environ, MIKKE_INDEX=str(index))
+        server = subprocess.Popen(
+            [*MIKKE, "serve", "--port", str(args.port), "--workers", str(args.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(lambda: api_total(args.port, "") >= 0)
+
+            seconds, summary = run_index(site, index)
+            print(f"no-change run       {seconds:6.2f} s  (unchanged {summary['unchanged']})")
+
+            token = f"mikkeedit{int(time.time())}"
+            target = posts[len(posts) // 2]
+            target.write_text(target.read_text("utf-8") + f"\n\n編集で追加した段落 {token}。\n", "utf-8")
+            started = time.perf_counter()
+            index_seconds, summary = run_index(site, index)
+            visible = wait_until(lambda: api_total(args.port, token) == 1) - started
+            print(
+                f"one edited post     {visible:6.2f} s  until the server returns it "
+                f"(index run {index_seconds:.2f} s; {100 * visible / full_seconds:.1f} % of the full build)"
+            )
+
+            token = f"mikkenew{int(time.time())}"
+            for i, source in enumerate(posts[:10]):
+                text = source.read_text("utf-8") + f"\n\n新しい記事 {token}。\n"
+                # Yesterday, so a site without `future: true` publishes them too.
+                day = date.today() - timedelta(days=1)
+                (site / "_posts" / f"{day:%Y-%m-%d}-bench-new-{i}.md").write_text(text, "utf-8")
+            started = time.perf_counter()
+            index_seconds, summary = run_index(site, index)
+            visible = wait_until(lambda: api_total(args.port, token) == 10) - started
+            print(
+                f"ten new posts       {visible:6.2f} s  until the server returns them "
+                f"(index run {index_seconds:.2f} s; added {summary['added']})"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
