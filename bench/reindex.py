@@ -74,7 +74,8 @@ def main() -> int:
 
         full_seconds, summary = run_index(site, index, "--full")
         print(
-            f"full build          {full_seconds:6.2f} s  ({summary['posts']} posts, {summary['posts'] / full_seconds:.0f} posts/s)"
+            f"full build          {full_seconds:6.2f} s  "
+            f"({summary['posts']} posts, {summary['posts'] / full_seconds:.0f} posts/s)"
         )
 
         env = dict(os.environ, MIKKE_INDEX=str(index))
