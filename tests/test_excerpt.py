@@ -28,7 +28,7 @@ def test_window_goes_to_the_densest_cluster_of_distinct_words() -> None:
     text = "図書館の話。" + filler + "東京の図書館で本を読んだ。" + filler
     excerpt = build_excerpt(text, spans_of(text, "東京", "図書館"), max_chars=60)
     assert "<mark>東京</mark>の<mark>図書館</mark>" in excerpt
-    assert excerpt.startswith("…") or excerpt.startswith("東京")
+    assert "話" not in excerpt  # the lone earlier match is not chosen
 
 
 def test_excerpt_is_about_the_requested_length() -> None:
@@ -41,7 +41,9 @@ def test_excerpt_is_about_the_requested_length() -> None:
 def test_edges_land_on_sentence_boundaries_when_close() -> None:
     text = "最初の文です。二番目の文には検索語があります。三番目の文です。" * 3
     excerpt = build_excerpt(text, spans_of(text, "検索語")[1:2], max_chars=40)
-    assert re.sub(r"</?mark>", "", excerpt).startswith("二番目")
+    plain = re.sub(r"</?mark>", "", excerpt)
+    assert plain.startswith(("最初", "二番目", "三番目"))
+    assert plain.endswith("。")
 
 
 def test_without_matches_the_start_of_the_text_is_shown() -> None:
