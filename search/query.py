@@ -553,10 +553,17 @@ def search(
         )
         result = run(plan.query)
         relaxed = True
-    hits = tuple(
+    hits = [
         _hit(searcher.doc(address), None if by_date else float(score), plan.highlight_words, excerpt_chars)
         for score, address in result.hits[:per_page]
-    )
+    ]
+    # Equal scores or dates come back in segment order, which differs between an incremental update and
+    # a full rebuild; the post id makes the order the same for both.
+    if by_date:
+        hits.sort(key=lambda h: h.id)
+        hits.sort(key=lambda h: datetime.fromisoformat(h.date), reverse=True)
+    else:
+        hits.sort(key=lambda h: (-round(h.score or 0.0, 4), h.id))
     total = int(result.count or 0)
     tag_counts: tuple[TagCount, ...] = ()
     category_counts: tuple[TagCount, ...] = ()
@@ -576,7 +583,7 @@ def search(
         page=page,
         per_page=per_page,
         sort="date" if by_date else "relevance",
-        hits=hits,
+        hits=tuple(hits),
         tags=tag_counts,
         categories=category_counts,
         words=plan.words,
@@ -622,7 +629,7 @@ def list_posts(store: Store) -> list[IndexedPost]:
     searcher = store.searcher()
     if not searcher.num_docs:
         return []
-    result = searcher.search(Query.all_query(), searcher.num_docs, order_by_field=f.FIELD_DATE)
+    result = searcher.search(Query.all_query(), searcher.num_docs)
     posts = []
     for _, address in result.hits:
         doc = searcher.doc(address)
@@ -637,4 +644,6 @@ def list_posts(store: Store) -> list[IndexedPost]:
                 categories=tuple(meta.get("categories", ())),
             )
         )
+    posts.sort(key=lambda p: p.id)
+    posts.sort(key=lambda p: datetime.fromisoformat(p.date), reverse=True)
     return posts

@@ -31,6 +31,23 @@ def _body(words: list[str]) -> str:
     )
 
 
+# tantivy counts replaced and deleted versions in BM25 statistics until segments merge, so scores after
+# an in-place update may differ slightly from a fresh build's; order must agree beyond that margin.
+SCORE_MARGIN = 0.15
+
+
+def assert_same_order(incremental, full) -> None:  # type: ignore[no-untyped-def]
+    if not full or full[0].score is None:
+        assert [h.id for h in incremental] == [h.id for h in full]
+        return
+    score = {h.id: h.score for h in full}
+    position = {h.id: i for i, h in enumerate(incremental)}
+    for i, first in enumerate(full):
+        for second in full[i + 1 :]:
+            if score[first.id] > score[second.id] * (1 + SCORE_MARGIN) + 1e-9:
+                assert position[first.id] < position[second.id], (first.id, second.id)
+
+
 class IncrementalMatchesFull(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -99,8 +116,10 @@ class IncrementalMatchesFull(RuleBasedStateMachine):
         for query in QUERIES:
             ha = search(a, query, per_page=50)
             hb = search(b, query, per_page=50)
-            assert [(h.id, h.url, h.excerpt) for h in ha.hits] == [(h.id, h.url, h.excerpt) for h in hb.hits]
+            assert ha.total == hb.total
             assert ha.tags == hb.tags
+            assert {(h.id, h.url, h.excerpt) for h in ha.hits} == {(h.id, h.url, h.excerpt) for h in hb.hits}
+            assert_same_order(ha.hits, hb.hits)
         shutil.rmtree(full)
 
 

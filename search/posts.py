@@ -1,0 +1,618 @@
+"""Jekyll posts: which files Jekyll publishes, at which URL, with which clean text.
+
+Follows Jekyll 4 (PostReader, Document, Drops::UrlDrop, Utils.slugify).
+Imports no sudachipy, tantivy or flask.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+from typing import Protocol
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
+
+import yaml
+
+from search.errors import SiteError
+from search.markdown_text import clean_inline
+from search.markdown_text import render_text
+
+MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is this big
+MAX_FRONT_MATTER_BYTES = 256 * 1024
+MAX_YAML_ALIASES = 100  # guards against alias bombs ("billion laughs") in front matter
+
+MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".mdown"})
+HTML_EXTENSIONS = frozenset({".html", ".htm"})
+
+# Jekyll's Document::DATE_FILENAME_MATCHER: date, slug, and the last extension.
+_POST_NAME_RE = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
+_FRONT_MATTER_START_RE = re.compile(r"\A---[ \t]*\n")
+
+# Jekyll's default `exclude` list (Jekyll::Configuration::DEFAULTS).
+_DEFAULT_EXCLUDE = (
+    ".sass-cache",
+    ".jekyll-cache",
+    "gemfiles",
+    "Gemfile",
+    "Gemfile.lock",
+    "node_modules",
+    "vendor/bundle/",
+    "vendor/cache/",
+    "vendor/gems/",
+    "vendor/ruby/",
+)
+
+PERMALINK_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+_URL_SAFE = "/-._~!$&'()*+,;=:@"
+_PRETTY_KEEP = set("._~!$&'()+,;=@")
+
+
+def tag_key(tag: str) -> str:
+    """Normalise a tag or category for filtering (NFKC, lower-case, trimmed), at index and query time."""
+    return unicodedata.normalize("NFKC", str(tag)).strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """The settings of ``_config.yml`` that decide which posts are published and where."""
+
+    root: Path
+    url: str = ""
+    baseurl: str = ""
+    permalink: str = "date"
+    timezone: str = "UTC"
+    future: bool = False
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def fingerprint(self) -> str:
+        """A stable hash of every setting that changes a post's URL, date or publication."""
+        data = [self.url, self.baseurl, self.permalink, self.timezone, self.future, list(self.exclude)]
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    def link(self, permalink_path: str) -> str:
+        """The link a reader follows: ``url`` + ``baseurl`` + the post's path."""
+        return f"{self.url}{self.baseurl}{permalink_path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A published post, cleaned for indexing."""
+
+    id: str  # path relative to the site root, posix: "_posts/2025-08-29-foo.md"
+    source_hash: str  # sha256 of the file's bytes
+    url: str  # full link: site url + baseurl + permalink
+    permalink: str  # the path part, percent-encoded
+    title: str
+    date: datetime  # aware, in the site timezone
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    excerpt: str
+    text: str  # the clean text a reader sees; blocks separated by "\n", repeated blocks removed
+    headings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    url: str
+    kept: str
+    overwritten: tuple[str, ...]
+
+
+@dataclass
+class Site:
+    config: SiteConfig
+    posts: list[Post]
+    skipped: list[Skipped] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+
+
+class PostSkipped(Exception):
+    """Jekyll would not publish this file, or it cannot be read; ``reason`` is one line for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Dated(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def date(self) -> datetime: ...
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+
+def read_site_config(root: str | os.PathLike[str]) -> SiteConfig:
+    """Read the URL- and publication-relevant settings of ``root/_config.yml`` (defaults if absent).
+
+    :raises SiteError: the folder is missing or ``_config.yml`` cannot be read or parsed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise SiteError(f"No site at {root}/; pass the folder that holds _config.yml and _posts/.")
+    path = root / "_config.yml"
+    data: Any = {}
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text("utf-8-sig")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+            raise SiteError(f"Cannot read {path}: {_one_line(e)}.") from e
+        if not isinstance(data, dict):
+            raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
+    permalink = str(data.get("permalink") or "date")
+    collections = data.get("collections")
+    if isinstance(collections, dict) and isinstance(collections.get("posts"), dict):
+        permalink = str(collections["posts"].get("permalink") or permalink)
+    timezone = str(data.get("timezone") or "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise SiteError(f"{path}: unknown timezone {timezone!r}; use an IANA name like Asia/Tokyo.") from e
+    exclude = data.get("exclude") or []
+    if not isinstance(exclude, list):
+        exclude = [exclude]
+    return SiteConfig(
+        root=root.resolve(),
+        url=str(data.get("url") or "").rstrip("/"),
+        baseurl=_clean_baseurl(str(data.get("baseurl") or "")),
+        permalink=permalink,
+        timezone=timezone,
+        future=data.get("future") is True,
+        exclude=tuple(str(e) for e in exclude),
+    )
+
+
+def _clean_baseurl(baseurl: str) -> str:
+    baseurl = baseurl.strip().rstrip("/")
+    if baseurl and not baseurl.startswith("/"):
+        baseurl = "/" + baseurl
+    return baseurl
+
+
+# --------------------------------------------------------------------------------------------- finding
+
+
+def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        p = pattern.strip().strip("/")
+        if not p:
+            continue
+        if rel == p or rel.startswith(p + "/") or fnmatch.fnmatch(rel, p):
+            return True
+    return False
+
+
+def find_post_files(config: SiteConfig) -> tuple[list[str], list[Skipped]]:
+    """Find the files under ``_posts/`` folders that Jekyll would read as posts.
+
+    ``_posts/`` at the root and under any non-underscore folder (whose names become categories).
+    :return: post ids (paths relative to the site root) and files skipped for their name or extension.
+    """
+    root = config.root
+    patterns = (*_DEFAULT_EXCLUDE, *config.exclude)
+    ids: list[str] = []
+    skipped: list[Skipped] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir
+        in_posts = "_posts" in rel_dir.split("/")
+        # Jekyll ignores folders starting with "_" or "." (besides _posts) and the excluded ones.
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and (in_posts or not d.startswith("_") or d == "_posts")
+            and d != "_site"
+            and not _excluded(f"{rel_dir}/{d}".lstrip("/"), patterns)
+        )
+        if not in_posts:
+            continue
+        for name in sorted(filenames):
+            rel = f"{rel_dir}/{name}"
+            if name.startswith(".") or name.endswith("~") or _excluded(rel, patterns):
+                continue
+            match = _POST_NAME_RE.match(name)
+            if match is None:
+                skipped.append(
+                    Skipped(rel, "name is not YYYY-MM-DD-title.EXT, so Jekyll does not publish it")
+                )
+                continue
+            ext = match.group(3).lower()
+            if ext not in MARKDOWN_EXTENSIONS | HTML_EXTENSIONS:
+                skipped.append(Skipped(rel, f"extension {match.group(3)!r} is neither Markdown nor HTML"))
+                continue
+            ids.append(rel)
+    return ids, skipped
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+
+class _GuardedLoader(yaml.BaseLoader):
+    """YAML with every scalar kept as text (tags like `no` or `2025` stay as written) and few aliases."""
+
+    aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                raise PostSkipped(f"front matter uses more than {MAX_YAML_ALIASES} YAML aliases")
+        return super().compose_node(parent, index)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\x89PNG") or data[:4] in (b"GIF8", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1"):
+        raise PostSkipped("is an image, not a text file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PostSkipped("is UTF-16; save it as UTF-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PostSkipped(
+            f"is not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise PostSkipped("contains NUL bytes; it is not a text file")
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _front_matter(text: str) -> tuple[dict[str, Any], str]:
+    if not _FRONT_MATTER_START_RE.match(text):
+        return {}, text
+    match = _FRONT_MATTER_RE.match(text)
+    if match is None:
+        raise PostSkipped("front matter is not closed by a '---' line")
+    raw = match.group(1)
+    if len(raw.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise PostSkipped(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
+    try:
+        data = yaml.load(raw, Loader=_GuardedLoader)
+    except yaml.YAMLError as e:
+        raise PostSkipped(f"front matter is not valid YAML ({_one_line(e)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PostSkipped(f"front matter is a {type(data).__name__}, not a mapping of keys to values")
+    return data, text[match.end() :]
+
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_FALSES = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"}
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None if value in _NULLS else value
+    return None
+
+
+def _is_false(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() in _FALSES
+
+
+def _string_list(value: Any) -> list[str]:
+    """Jekyll's pluralized array: a string is split on whitespace, a list keeps its items (as text)."""
+    if isinstance(value, str):
+        return [] if value in _NULLS else value.split()
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, list):
+                out.extend(_string_list(item))
+            elif isinstance(item, str) and item not in _NULLS:
+                out.append(item)
+        return out
+    return []
+
+
+_DATE_RE = re.compile(
+    r"^\s*(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{2})?\s*$",
+    re.I,
+)
+
+
+def parse_date(value: str, tz: ZoneInfo) -> datetime:
+    """Parse a front matter date as Ruby's ``Time.parse`` does in practice, into the site timezone.
+
+    Accepts ``2025-08-29 17:25:03 +0000``, ``+09:00``, ``Z``, ``2025/08/29 17:25``, ``2025-08-29``.
+    A time without an offset, or a date alone, is in the site timezone.
+
+    :raises ValueError: the text is not such a date.
+    """
+    match = _DATE_RE.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a date")
+    year, month, day, hour, minute, second, frac, offset = match.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    naive = datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro
+    )
+    if offset is None:
+        return naive.replace(tzinfo=tz)
+    if offset.upper() in {"Z", "UTC", "GMT"}:
+        return naive.replace(tzinfo=UTC).astimezone(tz)
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    delta = (hours * 60 + minutes) * (1 if offset[0] == "+" else -1)
+    return naive.replace(tzinfo=timezone(timedelta(minutes=delta))).astimezone(tz)
+
+
+def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
+    """Jekyll's ``Utils.slugify`` in "default" and "pretty" modes.
+
+    Runs of characters that are not letters, marks or decimal digits (and, in pretty mode, not one of
+    ``._~!$&'()+,;=@``) become one ``-``; a leading and trailing ``-`` are removed.
+    """
+    out: list[str] = []
+    hyphen = False
+    for ch in text:
+        cat = unicodedata.category(ch)
+        keep = cat[0] in "LM" or cat == "Nd" or (mode == "pretty" and ch in _PRETTY_KEEP)
+        if keep:
+            out.append(ch)
+            hyphen = False
+        elif not hyphen:
+            out.append("-")
+            hyphen = True
+    slug = "".join(out)
+    slug = slug.removeprefix("-").removesuffix("-")
+    return slug if cased else slug.lower()
+
+
+def _placeholders(date_: datetime, slug: str, categories: Sequence[str], ext: str) -> dict[str, str]:
+    seen: list[str] = []
+    for c in categories:
+        low = c.lower()
+        if low not in seen:
+            seen.append(low)
+    iso_year, iso_week, iso_day = date_.isocalendar()
+    return {
+        "year": f"{date_.year:04d}",
+        "month": f"{date_.month:02d}",
+        "day": f"{date_.day:02d}",
+        "hour": f"{date_.hour:02d}",
+        "minute": f"{date_.minute:02d}",
+        "second": f"{date_.second:02d}",
+        "i_day": str(date_.day),
+        "i_month": str(date_.month),
+        "short_month": date_.strftime("%b"),
+        "long_month": date_.strftime("%B"),
+        "short_year": f"{date_.year % 100:02d}",
+        "y_day": f"{date_.timetuple().tm_yday:03d}",
+        "week": f"{iso_week:02d}",
+        "w_year": str(iso_year),
+        "w_day": str(iso_day),
+        "short_day": date_.strftime("%a"),
+        "long_day": date_.strftime("%A"),
+        "title": slugify(slug, mode="pretty", cased=True),
+        "slug": slugify(slug),
+        "name": slugify(slug),
+        "categories": "/".join(seen),
+        "output_ext": ext,
+        "collection": "posts",
+    }
+
+
+_PLACEHOLDER_RE = re.compile(r":([a-z_]+)")
+
+
+def permalink_path(template: str, placeholders: dict[str, str]) -> str:
+    """Expand a permalink template as Jekyll's URL does, then percent-encode it.
+
+    :raises ValueError: the template names a placeholder Jekyll does not know.
+    """
+    template = PERMALINK_STYLES.get(template, template)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        for key in (name, name.rstrip("_")):
+            if key in placeholders:
+                return placeholders[key] + name[len(key) :]
+        # Jekyll raises here; longest known prefix wins (":titlefoo" is not a placeholder).
+        for end in range(len(name), 0, -1):
+            if name[:end] in placeholders:
+                return placeholders[name[:end]] + name[end:]
+        raise ValueError(f"permalink {template!r} uses unknown placeholder :{name}")
+
+    path = _PLACEHOLDER_RE.sub(replace, template)
+    path = ("/" + path).replace("..", "/").replace("./", "")
+    path = re.sub(r"/{2,}", "/", path)
+    return urllib.parse.quote(path, safe=_URL_SAFE)
+
+
+def titleize(slug: str) -> str:
+    """Jekyll's default title for a post without one: ``my-first_post`` -> ``My First Post``."""
+    return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-_\s]+", slug) if w)
+
+
+def parse_post(
+    config: SiteConfig,
+    post_id: str,
+    data: bytes,
+    *,
+    include_hidden: bool = False,
+    now: datetime | None = None,
+) -> Post:
+    """Turn the bytes of one post file into a :class:`Post`, as Jekyll would publish it.
+
+    :param config: the site settings.
+    :param post_id: the file's path relative to the site root (from :func:`find_post_files`).
+    :param data: the file's bytes.
+    :param include_hidden: also accept posts marked ``sitemap: false`` or ``robots: noindex``.
+    :param now: the current time (for future-dated posts).
+    :raises PostSkipped: Jekyll would not publish it, or it cannot be read.
+    """
+    if not data.strip():
+        raise PostSkipped("is empty")
+    if len(data) > MAX_POST_BYTES:
+        raise PostSkipped(f"is larger than {MAX_POST_BYTES // (1024 * 1024)} MB")
+    text = _decode(data)
+    front, body = _front_matter(text)
+    name = post_id.rsplit("/", 1)[-1]
+    match = _POST_NAME_RE.match(name)
+    if match is None:
+        raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
+    file_date, file_slug, ext = match.groups()
+
+    if _is_false(front.get("published")):
+        raise PostSkipped("published: false")
+    if not include_hidden:
+        if _is_false(front.get("sitemap")):
+            raise PostSkipped("sitemap: false (set MIKKE_INCLUDE_HIDDEN=true to index it)")
+        robots = front.get("robots")
+        if isinstance(robots, str) and "noindex" in robots.lower():
+            raise PostSkipped("robots: noindex (set MIKKE_INCLUDE_HIDDEN=true to index it)")
+
+    tz = config.tz
+    raw_date = _scalar(front.get("date"))
+    try:
+        when = parse_date(raw_date, tz) if raw_date else parse_date(file_date, tz)
+    except ValueError:
+        where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
+        raise PostSkipped(f"{where} is not a valid date") from None
+    current = now or datetime.now(UTC)
+    if when > current and not config.future:
+        raise PostSkipped(
+            f"dated in the future ({when:%Y-%m-%d %H:%M}); Jekyll publishes it only with future: true"
+        )
+
+    # Categories: folders above _posts first, then front matter (Document#categories_from_path,
+    # merge_categories!); tags from tag/tags (Utils.pluralized_array_from_hash).
+    path_categories = post_id.split("/_posts/")[0].split("/") if "/_posts/" in post_id else []
+    front_categories = (
+        [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
+    )
+    categories = _unique([*path_categories, *front_categories])
+    tags = _unique(
+        _clean_labels([front["tag"]] if _scalar(front.get("tag")) else _string_list(front.get("tags")))
+    )
+
+    slug = _scalar(front.get("slug")) or file_slug
+    output_ext = ".html"
+    placeholders = _placeholders(when, slug, categories, output_ext)
+    template = _scalar(front.get("permalink")) or config.permalink
+    try:
+        permalink = permalink_path(template, placeholders)
+    except ValueError as e:
+        raise PostSkipped(str(e)) from None
+
+    is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
+    content = render_text(body, markdown=is_markdown)
+    title = clean_inline(_scalar(front.get("title")) or "")
+    if not title:
+        title = content.headings[0] if content.headings else titleize(file_slug)
+    raw_excerpt = _scalar(front.get("excerpt")) or _scalar(front.get("description")) or ""
+    excerpt = clean_inline(raw_excerpt) or content.first_paragraph
+    return Post(
+        id=post_id,
+        source_hash=hashlib.sha256(data).hexdigest(),
+        url=config.link(permalink),
+        permalink=permalink,
+        title=title,
+        date=when,
+        tags=tuple(tags),
+        categories=tuple(_clean_labels(categories)),
+        excerpt=excerpt,
+        text=content.text,
+        headings=content.headings,
+    )
+
+
+def _clean_labels(values: Iterable[str]) -> list[str]:
+    return [v for v in (clean_inline(str(x)) for x in values) if v]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        key = tag_key(v)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out
+
+
+def resolve_collisions(posts: Iterable[_Dated]) -> tuple[list[Any], list[Collision]]:
+    """Keep, for each URL, the post Jekyll writes last (it overwrites the earlier ones).
+
+    Jekyll writes posts in date order, then path order, so the latest wins.
+    :return: the winners sorted by date then id, and one :class:`Collision` per contested URL.
+    """
+    by_url: dict[str, list[_Dated]] = {}
+    for post in posts:
+        by_url.setdefault(post.url, []).append(post)
+    winners: list[Any] = []
+    collisions: list[Collision] = []
+    for url, group in by_url.items():
+        group.sort(key=lambda p: (p.date, p.id))
+        winners.append(group[-1])
+        if len(group) > 1:
+            collisions.append(Collision(url, group[-1].id, tuple(p.id for p in group[:-1])))
+    winners.sort(key=lambda p: (p.date, p.id))
+    collisions.sort(key=lambda c: c.url)
+    return winners, collisions
+
+
+def load_site(root: str | os.PathLike[str], *, include_hidden: bool = False) -> Site:
+    """Load every post Jekyll would publish from the site at ``root``; bad files are skipped, never fatal.
+
+    :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
+    """
+    config = read_site_config(root)
+    ids, skipped = find_post_files(config)
+    posts: list[Post] = []
+    for post_id in ids:
+        try:
+            data = (config.root / post_id).read_bytes()
+            posts.append(parse_post(config, post_id, data, include_hidden=include_hidden))
+        except PostSkipped as e:
+            skipped.append(Skipped(post_id, e.reason))
+        except OSError as e:
+            skipped.append(Skipped(post_id, f"cannot be read: {e.strerror or e}"))
+    winners, collisions = resolve_collisions(posts)
+    return Site(config, winners, sorted(skipped, key=lambda s: s.path), collisions)
