@@ -36,6 +36,7 @@ from search.markdown_text import render_text
 MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is this big
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_YAML_ALIASES = 100  # guards against alias bombs ("billion laughs") in front matter
+MAX_LABELS = 1000  # tags or categories of one post, after flattening nested lists
 
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".mdown"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
@@ -333,18 +334,32 @@ def _is_false(value: Any) -> bool:
 
 
 def _string_list(value: Any) -> list[str]:
-    """Jekyll's pluralized array: a string is split on whitespace, a list keeps its items (as text)."""
+    """Jekyll's pluralized array: a string is split on whitespace, a list keeps its items (as text).
+
+    Nested lists are flattened, up to :data:`MAX_LABELS` values: YAML aliases can make a small file
+    expand to millions of items.
+    """
     if isinstance(value, str):
         return [] if value in _NULLS else value.split()
-    if isinstance(value, list):
-        out = []
-        for item in value:
-            if isinstance(item, list):
-                out.extend(_string_list(item))
-            elif isinstance(item, str) and item not in _NULLS:
-                out.append(item)
-        return out
-    return []
+    out: list[str] = []
+    stack = [iter(value)] if isinstance(value, list) else []
+    visited = 0
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        visited += 1
+        if visited > MAX_LABELS:
+            raise PostSkipped(f"tags or categories expand to more than {MAX_LABELS} values")
+        if isinstance(item, list):
+            stack.append(iter(item))
+        elif isinstance(item, str) and item not in _NULLS:
+            out.append(item)
+    return out
+
+
+_END = object()
 
 
 _DATE_RE = re.compile(

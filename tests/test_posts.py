@@ -1,0 +1,378 @@
+"""Jekyll loading: which files are published, at which URL, with which clean text; bad input is skipped."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from search.posts import Site
+from search.posts import load_site
+from search.posts import parse_date
+from search.posts import slugify
+from search.posts import tag_key
+
+TOKYO_CONFIG = 'url: "https://example.jp"\nbaseurl: ""\ntimezone: Asia/Tokyo\n'
+
+
+def make_site(tmp_path: Path, files: dict[str, str | bytes], config: str = TOKYO_CONFIG) -> Path:
+    root = tmp_path / "site"
+    root.mkdir(exist_ok=True)
+    (root / "_config.yml").write_text(config, encoding="utf-8")
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def post(front: str = 'title: "タイトル"', body: str = "本文です。") -> str:
+    return f"---\n{front}\n---\n\n{body}\n"
+
+
+def only(site: Site):  # type: ignore[no-untyped-def]
+    assert len(site.posts) == 1, (site.posts, site.skipped)
+    return site.posts[0]
+
+
+def skipped(site: Site) -> dict[str, str]:
+    return {s.path: s.reason for s in site.skipped}
+
+
+# --- which files are posts -------------------------------------------------------------------------
+
+
+def test_posts_in_category_folders_get_the_folder_as_leading_category(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path,
+        {
+            "tech/_posts/2024-06-01-a.md": post("title: a\ncategories: [Python]"),
+            "_posts/2024-06-02-b.md": post(),
+        },
+    )
+    site = load_site(root)
+    a = next(p for p in site.posts if p.id == "tech/_posts/2024-06-01-a.md")
+    assert a.categories == ("tech", "Python")
+    assert len(site.posts) == 2
+
+
+def test_other_extensions_and_bad_names_are_reported_not_indexed(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/2024-01-01-a.md.backup": post(),
+            "_posts/notes.md": post(),
+            "_posts/2024-01-02-b.html": post(body="<p>HTMLの記事</p>"),
+            "_posts/2024-01-03-c.markdown": post(),
+        },
+    )
+    site = load_site(root)
+    reasons = skipped(site)
+    assert "neither Markdown nor HTML" in reasons["_posts/2024-01-01-a.md.backup"]
+    assert "YYYY-MM-DD" in reasons["_posts/notes.md"]
+    assert {p.id for p in site.posts} == {"_posts/2024-01-02-b.html", "_posts/2024-01-03-c.markdown"}
+
+
+def test_unpublished_drafts_and_excluded_files_are_not_indexed(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/2024-01-01-off.md": post("title: off\npublished: false"),
+            "_drafts/2024-01-02-draft.md": post(),
+            "old/_posts/2024-01-03-old.md": post(),
+            "_posts/2024-01-04-on.md": post(),
+        },
+        config=TOKYO_CONFIG + "exclude: [old]\n",
+    )
+    site = load_site(root)
+    assert [p.id for p in site.posts] == ["_posts/2024-01-04-on.md"]
+    assert skipped(site)["_posts/2024-01-01-off.md"] == "published: false"
+
+
+def test_future_posts_need_future_true(tmp_path: Path) -> None:
+    files = {"_posts/2999-01-01-later.md": post()}
+    assert "future" in skipped(load_site(make_site(tmp_path, files)))["_posts/2999-01-01-later.md"]
+    future_site = make_site(tmp_path, files, config=TOKYO_CONFIG + "future: true\n")
+    assert only(load_site(future_site)).id == "_posts/2999-01-01-later.md"
+
+
+@pytest.mark.parametrize("front", ["sitemap: false", "robots: noindex", 'robots: "noindex, nofollow"'])
+def test_hidden_posts_are_excluded_unless_asked_for(tmp_path: Path, front: str) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-01-hidden.md": post(f"title: x\n{front}")})
+    assert load_site(root).posts == []
+    assert only(load_site(root, include_hidden=True)).title == "x"
+
+
+# --- dates --------------------------------------------------------------------------------------------
+
+
+def test_evening_utc_date_is_next_day_in_tokyo_and_in_the_url(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path,
+        {"_posts/2025-08-29-ai.md": post("title: x\ndate: 2025-08-29 17:25:03 +0000")},
+        config=TOKYO_CONFIG + "permalink: /:year/:month/:day/:title/\n",
+    )
+    p = only(load_site(root))
+    assert p.date.isoformat() == "2025-08-30T02:25:03+09:00"
+    assert p.url == "https://example.jp/2025/08/30/ai/"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-08-29 17:25:03 +0000", "2025-08-30T02:25:03+09:00"),
+        ("2025-08-29 17:25:03 +0900", "2025-08-29T17:25:03+09:00"),
+        ("2025-08-29 17:25:03 +09:00", "2025-08-29T17:25:03+09:00"),
+        ("2025-08-29T08:25:03Z", "2025-08-29T17:25:03+09:00"),
+        ("2025/08/29 17:25", "2025-08-29T17:25:00+09:00"),
+        ("2025-08-29", "2025-08-29T00:00:00+09:00"),
+        ("2025-08-29 10:00:00 -0500", "2025-08-30T00:00:00+09:00"),
+    ],
+)
+def test_dates_parse_like_ruby_time_parse(text: str, expected: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    assert parse_date(text, ZoneInfo("Asia/Tokyo")).isoformat() == expected
+
+
+def test_front_matter_date_wins_over_the_file_name(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-01-x.md": post("title: x\ndate: 2024-02-03 10:00:00 +0900")})
+    assert only(load_site(root)).date.day == 3
+
+
+def test_invalid_date_is_reported(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-01-x.md": post("title: x\ndate: someday")})
+    assert "not a valid date" in skipped(load_site(root))["_posts/2024-01-01-x.md"]
+
+
+# --- URLs ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("permalink", "url"),
+    [
+        ("", "/web/2024/03/05/hello-world.html"),  # Jekyll's default style is "date"
+        ("date", "/web/2024/03/05/hello-world.html"),
+        ("pretty", "/web/2024/03/05/hello-world/"),
+        ("none", "/web/hello-world.html"),
+        ("ordinal", "/web/2024/065/hello-world.html"),
+        ("weekdate", "/web/2024/W10/Tue/hello-world.html"),
+        ("/:year/:i_month/:i_day/:slug/", "/2024/3/5/hello-world/"),
+        ("/:short_year/:y_day/:hour:minute:second/:title:output_ext", "/24/065/093007/hello-world.html"),
+        ("/blog/:categories/:title", "/blog/web/hello-world"),
+    ],
+)
+def test_permalink_styles_and_placeholders(tmp_path: Path, permalink: str, url: str) -> None:
+    config = TOKYO_CONFIG + (f"permalink: {permalink}\n" if permalink else "")
+    front = "title: x\ndate: 2024-03-05 09:30:07 +0900\ncategories: Web"
+    root = make_site(tmp_path, {"_posts/2024-03-05-hello-world.md": post(front)}, config=config)
+    assert only(load_site(root)).permalink == url
+
+
+def test_collection_permalink_wins_over_site_permalink(tmp_path: Path) -> None:
+    config = TOKYO_CONFIG + "permalink: date\ncollections:\n  posts:\n    permalink: /p/:title/\n"
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post()}, config=config)
+    assert only(load_site(root)).permalink == "/p/x/"
+
+
+def test_front_matter_permalink_is_used(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post("title: t\npermalink: /about/me/")})
+    assert only(load_site(root)).permalink == "/about/me/"
+
+
+@pytest.mark.parametrize(
+    ("text", "pretty", "default"),
+    [
+        ("What? #100% done", "What-100-done", "what-100-done"),
+        ("trailing-", "trailing", "trailing"),
+        ("Tom's (new) post", "Tom's-(new)-post", "tom-s-new-post"),
+        ("東京の図書館", "東京の図書館", "東京の図書館"),
+        ("a__b..c", "a__b..c", "a-b-c"),
+    ],
+)
+def test_slugify_matches_jekyll(text: str, pretty: str, default: str) -> None:
+    assert slugify(text, mode="pretty", cased=True) == pretty
+    assert slugify(text) == default
+
+
+def test_title_placeholder_keeps_case_and_non_ascii_is_percent_encoded(tmp_path: Path) -> None:
+    config = TOKYO_CONFIG + "permalink: /:categories/:title/\n"
+    files = {"_posts/2024-03-05-GPT-5無料化-.md": post("title: x\ncategories: [AI最新ニュース]")}
+    p = only(load_site(make_site(tmp_path, files, config=config)))
+    assert (
+        p.permalink
+        == "/ai%E6%9C%80%E6%96%B0%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9/GPT-5%E7%84%A1%E6%96%99%E5%8C%96/"
+    )
+
+
+def test_front_matter_slug_replaces_the_file_slug(tmp_path: Path) -> None:
+    config = TOKYO_CONFIG + "permalink: /:title/\n"
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post("title: t\nslug: My Post")}, config=config)
+    assert only(load_site(root)).permalink == "/My-Post/"
+
+
+def test_link_is_url_plus_baseurl_plus_path(tmp_path: Path) -> None:
+    config = 'url: "https://example.jp/"\nbaseurl: "/blog/"\npermalink: pretty\n'
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post()}, config=config)
+    assert only(load_site(root)).url == "https://example.jp/blog/2024/03/05/x/"
+
+
+def test_later_post_wins_a_url_collision(tmp_path: Path) -> None:
+    config = TOKYO_CONFIG + "permalink: /:title/\n"
+    files = {
+        "_posts/2024-01-01-same.md": post('title: "古い"'),
+        "_posts/2024-02-01-same.md": post('title: "新しい"'),
+    }
+    site = load_site(make_site(tmp_path, files, config=config))
+    assert only(site).title == "新しい"
+    assert site.collisions[0].kept == "_posts/2024-02-01-same.md"
+    assert site.collisions[0].overwritten == ("_posts/2024-01-01-same.md",)
+
+
+# --- clean text ---------------------------------------------------------------------------------------
+
+
+def test_reader_visible_text_only(tmp_path: Path) -> None:
+    body = (
+        "{% include note.html %}{{ site.title }}前文。\n\n"
+        "{% raw %}{{ 残す }}{% endraw %}\n\n"
+        '<div class="note">注意：<b>重要</b></div>\n\n'
+        "<script>alert('x')</script>\n<style>p{}</style>\n<!-- コメント -->\n\n"
+        "---END---\n\n"
+        "**太字**と[リンク](https://example.jp)。\n"
+    )
+    p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-x.md": post(body=body)})))
+    assert p.text.split("\n") == ["前文。", "{{ 残す }}", "注意：重要", "太字とリンク。"]
+
+
+def test_repeated_sections_are_indexed_once(tmp_path: Path) -> None:
+    section = "## 概要\n\n同じ段落が繰り返されます。\n\n別の段落です。\n\n"
+    p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-x.md": post(body=section * 3 + "最後。")})))
+    assert p.text.split("\n") == ["概要", "同じ段落が繰り返されます。", "別の段落です。", "最後。"]
+    assert p.headings == ("概要",)
+
+
+@pytest.mark.parametrize(
+    ("title", "clean"),
+    [
+        ('"**太字**のタイトル"', "太字のタイトル"),
+        ('"## 見出しのタイトル"', "見出しのタイトル"),
+        ('"```markdown タイトル```"', "タイトル"),
+        ('"後ろに空白   "', "後ろに空白"),
+        ('"壊れた文字\ufffd"', "壊れた文字"),
+    ],
+)
+def test_titles_are_cleaned(tmp_path: Path, title: str, clean: str) -> None:
+    p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-x.md": post(f"title: {title}")})))
+    assert p.title == clean
+
+
+def test_empty_title_falls_back_to_first_heading_then_file_name(tmp_path: Path) -> None:
+    files = {
+        "_posts/2024-01-01-with-heading.md": post('title: ""', "## 最初の見出し\n\n本文"),
+        "_posts/2024-01-02-no-heading.md": post("layout: post", "本文だけ"),
+    }
+    titles = {p.id: p.title for p in load_site(make_site(tmp_path, files)).posts}
+    assert titles["_posts/2024-01-01-with-heading.md"] == "最初の見出し"
+    assert titles["_posts/2024-01-02-no-heading.md"] == "No Heading"
+
+
+def test_excerpt_comes_from_front_matter_or_first_paragraph(tmp_path: Path) -> None:
+    files = {
+        "_posts/2024-01-01-a.md": post('title: a\nexcerpt: "**要約**です"', "本文"),
+        "_posts/2024-01-02-b.md": post("title: b", "## 見出し\n\n最初の段落。\n\n二つ目。"),
+    }
+    excerpts = {p.id: p.excerpt for p in load_site(make_site(tmp_path, files)).posts}
+    assert excerpts == {"_posts/2024-01-01-a.md": "要約です", "_posts/2024-01-02-b.md": "最初の段落。"}
+
+
+# --- tags ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("front", "tags"),
+    [
+        ("tags: [Python, 機械学習]", ("Python", "機械学習")),
+        ("tags: 料理 レシピ", ("料理", "レシピ")),
+        ("tags: [no, on, 2025, 1.5]", ("no", "on", "2025", "1.5")),
+        ("tag: 単数", ("単数",)),
+        ("tags: [Python, python, ＰＹＴＨＯＮ]", ("Python",)),
+        ("tags:", ()),
+    ],
+)
+def test_tags_are_read_as_jekyll_reads_them_and_kept_as_written(
+    tmp_path: Path, front: str, tags: tuple[str, ...]
+) -> None:
+    p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-x.md": post(f"title: x\n{front}")})))
+    assert p.tags == tags
+
+
+def test_tag_key_is_nfkc_lower_case() -> None:
+    assert tag_key(" ＰＹＴＨＯＮ ") == "python"
+    assert tag_key("ｶﾀｶﾅ") == "カタカナ"
+
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+BAD_FILES: dict[str, bytes] = {
+    "shift-jis": "---\ntitle: 日本語\n---\n本文\n".encode("shift_jis"),
+    "utf-16": "---\ntitle: x\n---\n本文\n".encode("utf-16"),
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64),
+    "cut-title": "---\ntitle: 途中で切れ".encode()[:-1] + b"\n---\n",
+    "yaml-colon": "---\ntitle: 比較: AとB\n---\n本文\n".encode(),
+    "unclosed": "---\ntitle: x\n本文だけ\n".encode(),
+    "control-char": "---\ntitle: x\x07y\n---\n本文\n".encode(),
+    "list-front-matter": "---\n- a\n- b\n---\n本文\n".encode(),
+    "empty": b"",
+    "alias-bomb": (
+        "---\ntitle: bomb\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "tags: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n---\n本文\n"
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_file_is_skipped_with_a_reason_and_others_are_indexed(tmp_path: Path, kind: str) -> None:
+    root = make_site(
+        tmp_path, {"_posts/2024-01-01-bad.md": BAD_FILES[kind], "_posts/2024-01-02-good.md": post()}
+    )
+    site = load_site(root)
+    assert [p.id for p in site.posts] == ["_posts/2024-01-02-good.md"]
+    reason = skipped(site)["_posts/2024-01-01-bad.md"]
+    assert reason
+    assert "\n" not in reason
+    if kind == "alias-bomb":
+        assert "more than 1000 values" in reason  # refused before flattening ten million tags
+
+
+def test_bom_and_crlf_are_handled(tmp_path: Path) -> None:
+    data = "\ufeff---\r\ntitle: BOM付き\r\ntags: [a]\r\n---\r\n\r\n本文です。\r\n".encode()
+    p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-bom.md": data})))
+    assert (p.title, p.tags, p.text) == ("BOM付き", ("a",), "本文です。")
+
+
+def test_big_post_and_very_long_line_are_indexed(tmp_path: Path) -> None:
+    files = {
+        "_posts/2024-01-01-big.md": post(body="長い本文の段落です。\n\n" * 250_000),  # about 5 MB
+        "_posts/2024-01-02-line.md": post(body="あ" * 25_000),
+    }
+    site = load_site(make_site(tmp_path, files))
+    assert len(site.posts) == 2
+    assert next(p for p in site.posts if p.id.endswith("line.md")).text == "あ" * 25_000
+
+
+def test_missing_config_uses_jekyll_defaults(tmp_path: Path) -> None:
+    root = tmp_path / "bare"
+    (root / "_posts").mkdir(parents=True)
+    (root / "_posts" / "2024-01-01-x.md").write_text(post(), "utf-8")
+    p = only(load_site(root))
+    assert p.permalink == "/2024/01/01/x.html"
+    assert p.date.tzinfo is not None
+    assert p.date.astimezone(UTC) == datetime(2024, 1, 1, tzinfo=UTC)
