@@ -6,6 +6,7 @@ Pure functions on text and code-point spans; no tantivy, no Sudachi (pagefind's 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,6 +79,13 @@ def _snap_end(text: str, end: int, floor: int) -> int:
     return end
 
 
+_NEEDS_ESCAPE_RE = re.compile(r"[&<>\"']")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text) if _NEEDS_ESCAPE_RE.search(text) else text
+
+
 def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
     parts: list[str] = []
     pos = start
@@ -85,10 +93,10 @@ def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
         s, e = max(span.start, pos), min(span.end, end)
         if e <= s:
             continue
-        parts.append(html.escape(text[pos:s]))
-        parts.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        parts.append(_escape(text[pos:s]))
+        parts.append(f"<mark>{_escape(text[s:e])}</mark>")
         pos = e
-    parts.append(html.escape(text[pos:end]))
+    parts.append(_escape(text[pos:end]))
     return "".join(parts).replace("\n", " ")
 
 
