@@ -1,0 +1,48 @@
+"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape) and ``GET /api/tags``."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import request
+
+from search import all_tags
+from search import search
+from web.errors import error_json
+from web.params import BadParameter
+from web.params import parse_search_args
+from web.store import get_state
+from web.store import get_store
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search_view() -> Response | tuple[Response, int]:
+    """Search the index; answer with the JSON shape of ``mikke search --json`` plus ``truncated``."""
+    try:
+        params = parse_search_args(request.args, get_state().settings, strict=True)
+    except BadParameter as e:
+        return error_json(str(e), 400)
+    page = search(
+        get_store(),
+        params.q,
+        tags=params.tags,
+        categories=params.categories,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        sort=params.sort,
+        page=params.page,
+        per_page=params.per_page,
+    )
+    body = page.to_json()
+    body["truncated"] = params.truncated
+    return jsonify(body)
+
+
+@bp.get("/tags")
+def tags_view() -> Response:
+    """List every tag with its number of posts, most used first."""
+    tags = all_tags(get_store())
+    return jsonify({"tags": [{"tag": t.tag, "key": t.key, "count": t.count} for t in tags]})

@@ -1,0 +1,66 @@
+"""Error responses: one JSON shape for the API and /healthz, a friendly HTML page everywhere else."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from web.store import IndexNotReady
+
+NOT_READY_MESSAGE = "The search index is not built yet; run `mikke index SITE` on the server, then retry."
+NOT_READY_MESSAGE_JA = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。"
+
+_MESSAGES_JA = {
+    400: "リクエストを読み取れませんでした。",
+    404: "ページが見つかりません。",
+    405: "この方法ではアクセスできません。",
+    500: "サーバーで問題が起きました。しばらくしてからもう一度お試しください。",
+    503: NOT_READY_MESSAGE_JA,
+}
+
+
+def error_json(message: str, status: int) -> tuple[Response, int]:
+    """Return the canonical API error: ``{"ok": false, "error": message, "status": status}``.
+
+    :param message: a full sentence saying what went wrong and what to do.
+    :param status: the HTTP status code.
+    """
+    return jsonify({"ok": False, "error": message, "status": status}), status
+
+
+def wants_json() -> bool:
+    """Whether the failing request was for the JSON API (or /healthz) rather than a page."""
+    path = request.path
+    return path.startswith("/api/") or path == "/api" or path == "/healthz"
+
+
+def _message(e: HTTPException) -> str:
+    if isinstance(e, InternalServerError):
+        # Never leak the exception text; the traceback is in the server log.
+        return "Internal server error; the details are in the server log."
+    return e.description or (e.name + ".")
+
+
+def _handle_http(e: HTTPException) -> tuple[Response | str, int]:
+    status = e.code or 500
+    if wants_json():
+        return error_json(_message(e), status)
+    text = _MESSAGES_JA.get(status, e.name)
+    return render_template("error.html", status=status, message=text), status
+
+
+def _handle_not_ready(_: IndexNotReady) -> tuple[Response | str, int]:
+    if wants_json():
+        return error_json(NOT_READY_MESSAGE, 503)
+    return render_template("error.html", status=503, message=NOT_READY_MESSAGE_JA), 503
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers on ``app``."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(IndexNotReady, _handle_not_ready)

@@ -1,0 +1,232 @@
+"""Blueprint ``pages``: the server-rendered search page ``GET /?q=&tag=&category=&sort=&page=``.
+
+Every state lives in the URL; the page is complete without JavaScript (search.js only makes it live).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from markupsafe import Markup
+from markupsafe import escape
+
+from search import SearchPage
+from search import TagCount
+from search import search
+from web.params import SearchParams
+from web.params import parse_search_args
+from web.store import get_state
+
+bp = Blueprint("pages", __name__)
+
+# The facet lists show the most common values; more would bloat every page for little use.
+FACET_LIMIT = 30
+# Pages linked on each side of the current one (plus the first and last).
+PAGE_WINDOW = 2
+_MARK_RE = re.compile(r"(</?mark>)")
+
+
+def marked(fragment: str) -> Markup:
+    """Return ``fragment`` (escaped HTML with ``<mark>``, from the core) re-escaped except for its marks.
+
+    The core already escapes excerpts; rebuilding them here means no other tag can reach the page even
+    if that ever changed (defence in depth for posts that contain raw HTML).
+    """
+    out: list[str] = []
+    is_open = False
+    for part in _MARK_RE.split(fragment):
+        if part == "<mark>":
+            if not is_open:
+                out.append(part)
+            is_open = True
+        elif part == "</mark>":
+            if is_open:
+                out.append(part)
+            is_open = False
+        elif part:
+            out.append(str(escape(html.unescape(part))))
+    if is_open:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def local_day(iso: str) -> str:
+    """Format an ISO 8601 date, already in the site timezone, as ``2024年5月1日``."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso[:10]
+    return f"{when.year}年{when.month}月{when.day}日"
+
+
+def safe_href(url: str) -> str:
+    """Return ``url`` if it is a web or site-relative link, else ``"#"`` (never ``javascript:``)."""
+    if url.startswith(("https://", "http://", "/")):
+        return url
+    return "#"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str
+    count: int = 0
+    active: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """One filter list (tags or categories) for the current results."""
+
+    name: str  # the URL parameter: "tag" or "category"
+    title: str
+    links: tuple[Link, ...]
+
+
+def _url(params: SearchParams, **changes: object) -> str:
+    return url_for("pages.index", **params.url_args(**changes))  # type: ignore[arg-type]
+
+
+def _label(value: str, counts: tuple[TagCount, ...]) -> str:
+    for c in counts:
+        if value in (c.key, c.tag):
+            return c.tag
+    return value
+
+
+def _without(values: tuple[str, ...], value: str) -> list[str]:
+    return [v for v in values if v != value]
+
+
+def _facet(
+    params: SearchParams, counts: tuple[TagCount, ...], name: str, title: str, active: tuple[str, ...]
+) -> Facet:
+    links = []
+    for i, c in enumerate(counts):
+        is_active = c.key in active or c.tag in active
+        if i >= FACET_LIMIT and not is_active:
+            continue
+        values = [v for v in active if v not in (c.key, c.tag)] if is_active else [*active, c.key]
+        links.append(Link(c.tag, _url(params, **{name: values, "page": 1}), c.count, is_active))
+    return Facet(name, title, tuple(links))
+
+
+def _pagination(params: SearchParams, result: SearchPage) -> tuple[Link | None, ...]:
+    """Links to the first, last and nearby pages; ``None`` marks a gap."""
+    last = result.pages
+    if last <= 1:
+        return ()
+    current = min(params.page, last)
+    shown = sorted({1, last, *range(max(1, current - PAGE_WINDOW), min(last, current + PAGE_WINDOW) + 1)})
+    links: list[Link | None] = []
+    for i, n in enumerate(shown):
+        if i and n - shown[i - 1] > 1:
+            links.append(None)
+        links.append(Link(str(n), _url(params, page=n), active=n == params.page))
+    return tuple(links)
+
+
+def _active_filters(params: SearchParams, result: SearchPage | None) -> list[Link]:
+    """The filters in force, each with the URL that removes it."""
+    tags = result.tags if result else ()
+    categories = result.categories if result else ()
+    links = [
+        Link(f"タグ: {_label(t, tags)}", _url(params, tag=_without(params.tags, t), page=1))
+        for t in params.tags
+    ]
+    for c in params.categories:
+        remove = _url(params, category=_without(params.categories, c), page=1)
+        links.append(Link(f"カテゴリ: {_label(c, categories)}", remove))
+    if params.date_from:
+        links.append(Link(f"{params.date_from.isoformat()} 以降", _url(params, **{"from": "", "page": 1})))
+    if params.date_to:
+        links.append(Link(f"{params.date_to.isoformat()} 以前", _url(params, to="", page=1)))
+    return links
+
+
+def _fewer_words(params: SearchParams) -> list[Link]:
+    """For a query of several words, links that search again without one of them."""
+    words = params.q.split()
+    if len(words) < 2:
+        return []
+    queries = [" ".join(words[:i] + words[i + 1 :]) for i in range(min(len(words), 5))]
+    return [Link(q, _url(params, q=q, page=1)) for q in queries]
+
+
+@bp.app_template_filter("marked")
+def _marked_filter(fragment: str) -> Markup:
+    return marked(fragment)
+
+
+@bp.app_template_filter("safe_href")
+def _safe_href_filter(url: str) -> str:
+    return safe_href(url)
+
+
+@bp.app_template_filter("local_day")
+def _local_day_filter(iso: str) -> str:
+    return local_day(iso)
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    """Show the search form and the results for the query in the URL."""
+    state = get_state()
+    settings = state.settings
+    # The page always shows the configured page size; per_page is an API parameter.
+    params = dataclasses.replace(
+        parse_search_args(request.args, settings, strict=False), per_page=settings.per_page
+    )
+    store = state.open(current_app)
+    if store is None:
+        return render_template("search.html", params=params, result=None, not_ready=True), 503
+    result = search(
+        store,
+        params.q,
+        tags=params.tags,
+        categories=params.categories,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        sort=params.sort,
+        page=params.page,
+        per_page=params.per_page,
+    )
+    tag_keys = {c.tag: c.key for c in result.tags}
+    first = (result.page - 1) * result.per_page + 1
+    context = {
+        "params": params,
+        "result": result,
+        "not_ready": False,
+        "first": first,
+        "last": first + len(result.hits) - 1,
+        "facets": [
+            f
+            for f in (
+                _facet(params, result.tags, "tag", "タグ", params.tags),
+                _facet(params, result.categories, "category", "カテゴリ", params.categories),
+            )
+            if f.links
+        ],
+        "active_filters": _active_filters(params, result),
+        "clear_url": _url(params, tag=[], category=[], page=1, **{"from": "", "to": ""}),
+        "fewer_words": _fewer_words(params) if not result.total else [],
+        "pages": _pagination(params, result),
+        "first_page_url": _url(params, page=1),
+        "prev_url": _url(params, page=min(params.page - 1, result.pages)) if params.page > 1 else "",
+        "next_url": _url(params, page=params.page + 1) if params.page < result.pages else "",
+        "sort_links": [
+            Link("関連度順", _url(params, sort="relevance", page=1), active=result.sort == "relevance"),
+            Link("新しい順", _url(params, sort="date", page=1), active=result.sort == "date"),
+        ],
+        "tag_url": lambda tag: _url(params, tag=[*params.tags, tag_keys.get(tag, tag)], page=1),
+    }
+    return render_template("search.html", **context), 200

@@ -1,0 +1,64 @@
+"""``mikke serve``: the app under gunicorn, one app (dictionary, index reader) per worker process.
+
+Never Flask's development server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from search import Settings
+from web import create_app
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """Return the gunicorn configuration for ``settings``.
+
+    :param settings: host, port, workers and threads come from here.
+    """
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": max(1, settings.workers),
+        # More than one thread switches gunicorn to its gthread worker; Sudachi tokenizers are per thread.
+        "threads": max(1, settings.threads),
+        # Each worker imports and builds its own app: Sudachi's Dictionary does not survive a fork or
+        # pickle (STYLE.md P3), and a preloaded index reader would be shared across processes.
+        "preload_app": False,
+        # The app cuts long queries and says so (max_query_chars); gunicorn's default 4 KB request-line
+        # limit would refuse them first, with a bare error page. Bound the size at your reverse proxy.
+        "limit_request_line": 0,
+        "proc_name": "mikke",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        # gunicorn >= 24 opens a control socket at one fixed path per user; two servers would collide.
+        "control_socket_disable": True,
+    }
+
+
+class MikkeServer(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application that builds the mikke app in each worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in gunicorn_options(self.settings).items():
+            if key in self.cfg.settings:  # older gunicorn releases lack some settings
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app({"SEARCH_SETTINGS": self.settings})
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the search page and API with gunicorn until interrupted.
+
+    :param settings: the effective settings (index, host, port, workers, threads, limits, origins).
+    """
+    MikkeServer(settings).run()
