@@ -110,35 +110,69 @@ def encode_spans(*analyses: Analysis) -> bytes:
     return ("\n" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def _pre_tokenized(text: str, terms: Iterable[tuple[str, int, int, int]]) -> tantivy.PreTokenizedString:
-    return tantivy.PreTokenizedString(
-        text, [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
+# A text's terms as plain tuples (term, position, start, end): cheap to send between processes,
+# unlike tantivy Documents, whose pickles are about a megabyte per post.
+TermTuples = list[tuple[str, int, int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedText:
+    text: str
+    coarse: TermTuples
+    fine: TermTuples
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedPost:
+    """The output of analysis for one post: what a worker process sends back."""
+
+    post: Post
+    title: AnalyzedText
+    headings: list[AnalyzedText]
+    body: AnalyzedText
+    title_spans: bytes
+    body_spans: bytes
+
+
+def _analyzed_text(text: str, analysis: Analysis) -> AnalyzedText:
+    return AnalyzedText(
+        text,
+        [(t.text, t.position, t.start, t.end) for t in analysis.coarse],
+        [(t.text, t.position, t.start, t.end) for t in analysis.fine],
     )
 
 
-def _add_text(
-    doc: tantivy.Document, coarse_field: str, fine_field: str, text: str, analysis: Analysis
-) -> None:
-    doc.add_pre_tokenized_text(
-        coarse_field, _pre_tokenized(text, ((t.text, t.position, t.start, t.end) for t in analysis.coarse))
-    )
-    doc.add_pre_tokenized_text(
-        fine_field, _pre_tokenized(text, ((t.text, t.position, t.start, t.end) for t in analysis.fine))
-    )
-
-
-def post_document(post: Post) -> tantivy.Document:
-    """Analyse ``post`` and return its tantivy document (runs in worker processes)."""
+def analyze_post(post: Post) -> AnalyzedPost:
+    """Run the Japanese analysis over every text field of ``post`` (in worker processes)."""
     analyzer = get_analyzer()
+    title = analyzer.analyze(post.title)
+    body = analyzer.analyze(post.text)
+    return AnalyzedPost(
+        post=post,
+        title=_analyzed_text(post.title, title),
+        headings=[_analyzed_text(h, analyzer.analyze(h)) for h in post.headings],
+        body=_analyzed_text(post.text, body),
+        title_spans=encode_spans(title),
+        body_spans=encode_spans(body),
+    )
+
+
+def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, analyzed: AnalyzedText) -> None:
+    for field_name, terms in ((coarse_field, analyzed.coarse), (fine_field, analyzed.fine)):
+        tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
+        doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(analyzed.text, tokens))
+
+
+def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
+    """Assemble the tantivy document of an analysed post."""
+    post = analyzed.post
     doc = tantivy.Document()
     doc.add_text(f.FIELD_ID, post.id)
     doc.add_text(f.FIELD_SOURCE, _manifest_value(post))
-    title = analyzer.analyze(post.title)
-    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, post.title, title)
-    for heading in post.headings:
-        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading, analyzer.analyze(heading))
-    body = analyzer.analyze(post.text)
-    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, post.text, body)
+    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, analyzed.title)
+    for heading in analyzed.headings:
+        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading)
+    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, analyzed.body)
     for label_field, key_field, values in (
         (f.FIELD_TAG_LABEL, f.FIELD_TAG, post.tags),
         (f.FIELD_CATEGORY_LABEL, f.FIELD_CATEGORY, post.categories),
@@ -158,9 +192,14 @@ def post_document(post: Post) -> tantivy.Document:
         "categories": list(post.categories),
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-    doc.add_bytes(f.FIELD_TITLE_SPANS, encode_spans(title))
-    doc.add_bytes(f.FIELD_BODY_SPANS, encode_spans(body))
+    doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
+    doc.add_bytes(f.FIELD_BODY_SPANS, analyzed.body_spans)
     return doc
+
+
+def post_document(post: Post) -> tantivy.Document:
+    """Analyse ``post`` and return its tantivy document."""
+    return build_document(analyze_post(post))
 
 
 def _init_worker() -> None:
@@ -168,9 +207,10 @@ def _init_worker() -> None:
 
 
 def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[tantivy.Document]:
-    """Yield a document per post, in order, using ``jobs`` processes (0: one per core).
+    """Yield a document per post, in order, analysing in ``jobs`` processes (0: one per core).
 
-    Sudachi objects do not pickle (STYLE.md P3), so each worker builds its own analyzer.
+    Sudachi objects do not pickle (STYLE.md P3), so each worker builds its own analyzer; workers send
+    back term tuples and the documents are assembled here.
     """
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(posts) < MIN_POSTS_FOR_POOL:
@@ -182,7 +222,8 @@ def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[tantivy.D
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(posts)), mp_context=ctx, initializer=_init_worker
     ) as pool:
-        yield from pool.map(post_document, posts, chunksize=2)
+        for analyzed in pool.map(analyze_post, posts, chunksize=2):
+            yield build_document(analyzed)
 
 
 def _write(
