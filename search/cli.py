@@ -108,7 +108,7 @@ def index_command(
     from search.indexer import build_index
 
     settings = _settings(site=site, index=index_path, include_hidden=include_hidden, jobs=jobs)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
 
     def run(full_build: bool) -> None:
         with _user_errors(), _progress(err, enabled=not as_json) as progress:
@@ -237,7 +237,8 @@ def search_command(
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
-    out = Console(highlight=False)
+    # Soft wrap: Japanese has no spaces, so hard wrapping would push whole titles onto the next line.
+    out = Console(highlight=False, soft_wrap=True)
     if not result.total:
         out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
         return
@@ -255,7 +256,7 @@ def search_command(
         if hit.excerpt:
             excerpt = Text("     ")
             excerpt.append_text(_html_to_text(hit.excerpt))
-            out.print(excerpt, overflow="ellipsis", no_wrap=True)
+            out.print(excerpt)
 
 
 @cli.command("tags")

@@ -62,6 +62,8 @@ def server(site: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     yield port, index
     proc.terminate()
     proc.wait(timeout=10)
+    if proc.stderr:
+        proc.stderr.close()
 
 
 def add_batch(site: Path, batch: int, size: int) -> None:
