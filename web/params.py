@@ -22,6 +22,7 @@ MAX_PAGE = 1000
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 100
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INT_RE = re.compile(r"[+-]?\d+")
 
 
 class BadParameter(ValueError):
@@ -69,13 +70,13 @@ class SearchParams:
 
 def _int(raw: str | None, default: int, low: int, high: int) -> int:
     """Parse a whole number, falling back to ``default`` and clamping to ``[low, high]``."""
-    if raw is None or not raw.strip():
+    text = (raw or "").strip()
+    if not _INT_RE.fullmatch(text):
         return default
-    try:
-        value = int(raw.strip())
-    except ValueError:  # also raised for digit strings longer than Python's int limit
-        return default
-    return min(max(value, low), high)
+    if len(text.lstrip("+-")) > 18:
+        # Beyond any clamp; int() would also refuse strings of more than 4300 digits.
+        return low if text.startswith("-") else high
+    return min(max(int(text), low), high)
 
 
 def _filters(values: Iterable[str]) -> tuple[str, ...]:

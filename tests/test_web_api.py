@@ -1,0 +1,370 @@
+"""The JSON API, /healthz, headers (CSP, cache, CORS, gzip) and the app factory, via Flask's test client."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from search import SettingError
+from search import Settings
+from search import all_tags
+from search import build_index
+from search import open_store
+from search.cli import cli
+from web import create_app
+from web.server import gunicorn_options
+
+from .test_web_support import BLOG_ORIGIN
+from .test_web_support import MAX_PER_PAGE
+from .test_web_support import MAX_QUERY_CHARS
+from .test_web_support import PER_PAGE
+from .test_web_support import SITE
+from .test_web_support import AppFactory
+from .test_web_support import assert_error_shape
+
+# The web tests' fixtures (web_index, make_app, app, client) live in one module, registered once.
+pytest_plugins = ["tests.test_web_support"]
+
+WEB = Path(__file__).parent.parent / "web"
+
+
+def test_search_answers_with_the_json_of_mikke_search(client: FlaskClient, web_index: Path) -> None:
+    api = client.get("/api/search", query_string={"q": "検索", "per_page": 5})
+    result = CliRunner().invoke(cli, ["search", "検索", "--index", str(web_index), "--limit", "5", "--json"])
+    assert api.status_code == 200
+    assert api.mimetype == "application/json"
+    body = api.get_json()
+    assert body.pop("truncated") is False
+    assert body == json.loads(result.output)
+
+
+def test_search_hits_have_marked_and_escaped_excerpts(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=エスケープ").get_json()
+    hit = body["hits"][0]
+    assert hit["url"] == "https://blog.example.jp/blog/2024/06/10/html-escape/"
+    assert "<mark>エスケープ</mark>" in hit["excerpt"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hit["excerpt"]
+    assert "<script" not in hit["excerpt"] and "<img" not in hit["excerpt"]
+    assert hit["title"] == "HTMLの<script>タグ & エスケープ"
+    assert "<script" not in hit["title_html"]
+
+
+def test_empty_query_lists_newest_posts_first(client: FlaskClient) -> None:
+    body = client.get("/api/search").get_json()
+    assert body["total"] == 9
+    dates = [h["date"] for h in body["hits"]]
+    assert dates == sorted(dates, reverse=True)
+    assert body["sort"] == "date"
+
+
+def test_each_tag_narrows_the_results_further(client: FlaskClient) -> None:
+    everything = client.get("/api/search?q=検索").get_json()["total"]
+    one = client.get("/api/search?q=検索&tag=検索").get_json()["total"]
+    two = client.get("/api/search?q=検索&tag=検索&tag=Python").get_json()
+    assert everything > one > two["total"] > 0
+    assert all({"検索", "Python"} <= set(h["tags"]) for h in two["hits"])
+
+
+def test_tags_are_matched_by_key_or_display_form(client: FlaskClient) -> None:
+    by_key = client.get("/api/search?tag=python").get_json()
+    by_label = client.get("/api/search?tag=Python").get_json()
+    assert by_key["total"] == by_label["total"] == 2
+
+
+def test_category_filter_and_counts(client: FlaskClient) -> None:
+    body = client.get("/api/search?category=日記").get_json()
+    assert body["total"] == 4
+    assert {"category": "日記", "key": "日記", "count": 4} in body["categories"]
+
+
+def test_date_range_keeps_posts_between_the_days(client: FlaskClient) -> None:
+    body = client.get("/api/search?from=2024-03-01&to=2024-05-05&per_page=5").get_json()
+    assert sorted(h["date"][:10] for h in body["hits"]) == ["2024-03-03", "2024-04-01", "2024-05-05"]
+
+
+def test_dates_are_in_the_site_timezone(client: FlaskClient) -> None:
+    # The post is dated 2024-01-10 23:30 UTC, which is already the 11th in Asia/Tokyo.
+    hit = client.get("/api/search?q=図書館めぐり").get_json()["hits"][0]
+    assert hit["date"] == "2024-01-11T08:30:00+09:00"
+
+
+def test_sort_by_date_puts_newest_first(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=検索&sort=date&per_page=5").get_json()
+    dates = [h["date"] for h in body["hits"]]
+    assert body["sort"] == "date"
+    assert dates == sorted(dates, reverse=True)
+    assert all(h["score"] is None for h in body["hits"])
+
+
+def test_pages_do_not_overlap(client: FlaskClient) -> None:
+    first = client.get("/api/search?q=検索&page=1").get_json()
+    second = client.get("/api/search?q=検索&page=2").get_json()
+    assert first["pages"] == 2
+    ids = [h["id"] for h in first["hits"]] + [h["id"] for h in second["hits"]]
+    assert len(ids) == len(set(ids)) == first["total"]
+
+
+@pytest.mark.parametrize(
+    ("query", "page", "per_page"),
+    [
+        ("page=-1", 1, PER_PAGE),
+        ("page=0", 1, PER_PAGE),
+        ("page=abc", 1, PER_PAGE),
+        ("page=1e9", 1, PER_PAGE),
+        ("page=" + "9" * 5000, 1000, PER_PAGE),
+        ("page=99999999999999999999", 1000, PER_PAGE),
+        ("per_page=1000000000", 1, MAX_PER_PAGE),
+        ("per_page=10^9", 1, PER_PAGE),
+        ("per_page=-3", 1, 0),
+        ("page=2&page=5", 2, PER_PAGE),
+    ],
+)
+def test_page_and_per_page_are_clamped(client: FlaskClient, query: str, page: int, per_page: int) -> None:
+    response = client.get("/api/search?q=検索&" + query)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["page"], body["per_page"]) == (page, per_page)
+    assert len(body["hits"]) <= per_page
+
+
+def test_page_past_the_end_is_empty_not_an_error(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=検索&page=1000").get_json()
+    assert body["total"] == 6 and body["hits"] == []
+
+
+def test_long_query_is_cut_and_the_answer_says_so(client: FlaskClient) -> None:
+    text = "図書館で本を読む" * 12_800  # about 100 KB of UTF-8
+    body = client.get("/api/search", query_string={"q": text}).get_json()
+    assert body["truncated"] is True
+    assert body["query"] == text[:MAX_QUERY_CHARS]
+    assert body["total"] > 0
+
+
+def test_query_at_the_limit_is_not_truncated(client: FlaskClient) -> None:
+    body = client.get("/api/search", query_string={"q": "本" * MAX_QUERY_CHARS}).get_json()
+    assert body["truncated"] is False
+
+
+ODD_QUERIES = [
+    "(",
+    '"',
+    'he said "x',
+    "a AND",
+    "東京 OR",
+    "foo:bar",
+    "*",
+    "\\",
+    "-",
+    "--検索",
+    "\x00\x01\x1f",
+    "😀🍣",
+    "ｹﾝｻｸ",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "\u200b\u202e検索",
+    "\ufffd",
+    " " * 30,
+    "𠮷野家",
+]
+
+
+@pytest.mark.parametrize("text", ODD_QUERIES)
+def test_odd_queries_get_an_answer(client: FlaskClient, text: str) -> None:
+    response = client.get("/api/search", query_string={"q": text, "tag": text, "category": text})
+    assert response.status_code == 200
+    assert set(response.get_json()) >= {"query", "total", "hits", "tags", "truncated"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["q=%E3%81", "q=%ZZ%", "q=%", "tag=%FF%FE&q=%C0%AF", "q=%ED%A0%80", "q=a&&&=&q&tag"],
+)
+def test_invalid_percent_encoding_is_not_an_error(client: FlaskClient, raw: str) -> None:
+    response = client.get("/api/search?" + raw)
+    assert response.status_code == 200
+    assert "hits" in response.get_json()
+
+
+def test_repeated_and_unknown_parameters(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=カレー&q=図書館&sort=date&sort=bogus&unknown=1&tag=").get_json()
+    assert body["query"] == "カレー"
+    assert body["sort"] == "date"
+    assert body["total"] == 1
+
+
+def test_unknown_sort_is_rejected_in_the_error_shape(client: FlaskClient) -> None:
+    body = assert_error_shape(client.get("/api/search?q=検索&sort=score"), 400)
+    assert "relevance" in body["error"] and "'score'" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "query", ["from=2024-02-30", "to=yesterday", "from=20240501", "to=2024-W01-1", "from=" + "1" * 10_000]
+)
+def test_unreadable_dates_are_rejected_in_the_error_shape(client: FlaskClient, query: str) -> None:
+    body = assert_error_shape(client.get("/api/search?" + query), 400)
+    assert "2024-05-01" in body["error"]
+    assert len(body["error"]) < 200
+
+
+def test_unknown_api_path_and_method_use_the_error_shape(client: FlaskClient) -> None:
+    assert_error_shape(client.get("/api/nothing-here"), 404)
+    assert_error_shape(client.post("/api/search"), 405)
+    assert_error_shape(client.delete("/api/tags"), 405)
+
+
+def test_tags_lists_every_tag_with_its_count(client: FlaskClient, web_index: Path) -> None:
+    body = client.get("/api/tags").get_json()
+    expected = [{"tag": t.tag, "key": t.key, "count": t.count} for t in all_tags(open_store(web_index))]
+    assert body == {"tags": expected}
+    assert {"tag": "検索", "key": "検索", "count": 5} in body["tags"]
+
+
+def test_healthz_reports_the_loaded_index(client: FlaskClient) -> None:
+    body = client.get("/healthz").get_json()
+    assert body["ok"] is True and body["index_loaded"] is True
+    assert body["posts"] == 9
+    assert body["generation"].startswith("gen-")
+
+
+def test_without_an_index_the_app_starts_answers_503_and_recovers(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    app = create_app({"TESTING": True, "SEARCH_INDEX": str(index)})
+    client = app.test_client()
+    assert_error_shape(client.get("/api/search?q=検索"), 503)
+    assert_error_shape(client.get("/api/tags"), 503)
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["index_loaded"] is False and health.get_json()["posts"] == 0
+    page = client.get("/?q=検索")
+    assert page.status_code == 503
+    assert "検索インデックスがまだ作られていません" in page.get_data(as_text=True)
+    assert str(tmp_path) not in page.get_data(as_text=True) + health.get_data(as_text=True)
+
+    build_index(SITE, index, full=True, jobs=1)
+    assert client.get("/api/search?q=検索").get_json()["total"] == 6
+    assert client.get("/healthz").get_json()["posts"] == 9
+
+
+def test_allowed_origin_gets_cors_headers_on_the_api(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=検索", headers={"Origin": BLOG_ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == BLOG_ORIGIN
+    assert "Origin" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", BLOG_ORIGIN + ".evil.example", ""])
+def test_other_origins_get_no_cors_headers(client: FlaskClient, origin: str) -> None:
+    response = client.get("/api/search?q=検索", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_is_off_by_default_and_never_on_pages(make_app: AppFactory) -> None:
+    default = make_app(SEARCH_ALLOWED_ORIGINS="").test_client()
+    assert (
+        "Access-Control-Allow-Origin" not in default.get("/api/tags", headers={"Origin": BLOG_ORIGIN}).headers
+    )
+    allowed = make_app().test_client()
+    assert "Access-Control-Allow-Origin" not in allowed.get("/", headers={"Origin": BLOG_ORIGIN}).headers
+
+
+def test_preflight_for_allowed_origin_succeeds(client: FlaskClient) -> None:
+    response = client.options(
+        "/api/search", headers={"Origin": BLOG_ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == BLOG_ORIGIN
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=検索", "/api/search?q=検索", "/healthz", "/nothing"])
+def test_every_response_has_a_csp_without_unsafe_inline(client: FlaskClient, path: str) -> None:
+    csp = client.get(path).headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    versioned = re.search(r'src="(/static/search\.js\?v=[0-9a-f]+)"', html)
+    assert versioned
+    # Static responses stream the file; closing them closes it (filterwarnings=error).
+    with client.get(versioned.group(1)) as long:
+        assert long.status_code == 200
+        assert "max-age=31536000" in long.headers["Cache-Control"]
+        assert "immutable" in long.headers["Cache-Control"]
+    with client.get("/static/search.js") as plain:
+        assert plain.headers["Cache-Control"] == "public, max-age=300"
+        etag = plain.headers["ETag"]
+    with client.get("/static/search.js", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+    with client.get("/static/search.js?v=0000") as stale:
+        assert "immutable" not in stale.headers["Cache-Control"]
+
+
+def test_dynamic_answers_are_gzipped_when_asked(client: FlaskClient) -> None:
+    plain = client.get("/api/search?q=検索")
+    packed = client.get("/api/search?q=検索", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) < len(plain.get_data())
+
+
+def test_settings_come_from_search_keys_of_test_config(make_app: AppFactory, web_index: Path) -> None:
+    app = make_app(SEARCH_PER_PAGE=4, SEARCH_ALLOWED_ORIGINS="https://a.example, https://b.example")
+    settings = app.extensions["mikke"].settings
+    assert settings.per_page == 4
+    assert settings.allowed_origins == ("https://a.example", "https://b.example")
+    assert app.config["SEARCH_PER_PAGE"] == 4
+    assert app.config["SEARCH_INDEX"] == str(web_index)
+    assert app.extensions["mikke"].store is not None
+
+
+def test_search_index_path_is_an_alias_and_settings_objects_are_accepted(web_index: Path) -> None:
+    app = create_app({"SEARCH_INDEX_PATH": str(web_index)})
+    assert app.extensions["mikke"].settings.index == str(web_index)
+    base = Settings.load(env={}, index=str(web_index), per_page=7)
+    app = create_app({"SEARCH_SETTINGS": base, "SEARCH_MAX_PER_PAGE": 9})
+    assert app.extensions["mikke"].settings == base.replace(max_per_page=9)
+
+
+def test_unknown_search_config_key_is_an_error(web_index: Path) -> None:
+    with pytest.raises(SettingError, match="SEARCH_PER_PAGES"):
+        create_app({"SEARCH_INDEX": str(web_index), "SEARCH_PER_PAGES": 3})
+
+
+def test_each_app_has_its_own_store(make_app: AppFactory) -> None:
+    first, second = make_app(), make_app()
+    assert first.extensions["mikke"].store is not second.extensions["mikke"].store
+
+
+def test_web_uses_only_the_public_search_api_and_builds_nothing_at_import() -> None:
+    for path in sorted(WEB.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(tantivy|sudachipy)\b", source, re.M), path
+        assert not re.search(r"^\s*from\s+search\.", source, re.M), path
+        assert not re.search(r"^\s*import\s+search\b", source, re.M), path
+        # No module-level app or index: everything is built inside create_app() and run_server().
+        assert not re.search(r"^\w+\s*=\s*(Flask|create_app|open_store|MikkeServer)\(", source, re.M), path
+
+
+def test_gunicorn_runs_one_app_per_worker_on_the_configured_address() -> None:
+    options = gunicorn_options(Settings.load(env={}, host="0.0.0.0", port=9123, workers=3, threads=2))
+    assert options["bind"] == "0.0.0.0:9123"
+    assert (options["workers"], options["threads"]) == (3, 2)
+    assert options["preload_app"] is False
+    assert gunicorn_options(Settings.load(env={}, host="::1"))["bind"] == "[::1]:8000"
+
+
+def test_factory_accepts_no_config(monkeypatch: pytest.MonkeyPatch, web_index: Path) -> None:
+    monkeypatch.setenv("MIKKE_INDEX", str(web_index))
+    app = create_app()
+    assert isinstance(app, Flask)
+    assert app.test_client().get("/healthz").get_json()["posts"] == 9

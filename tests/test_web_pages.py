@@ -1,0 +1,244 @@
+"""The server-rendered search page (it must work without JavaScript), OpenSearch and HTML errors."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+from web.pages import local_day
+from web.pages import marked
+from web.pages import safe_href
+
+from .test_web_api import ODD_QUERIES
+from .test_web_support import MAX_QUERY_CHARS
+from .test_web_support import links
+from .test_web_support import parse_page
+
+pytest_plugins = ["tests.test_web_support"]
+
+
+def args_of(href: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(href).query)
+
+
+def test_page_is_japanese_with_a_labelled_search_box(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="ja">' in html
+    page = parse_page(response)
+    inputs = [a for tag, a in page.tags if tag == "input" and a.get("name") == "q"]
+    labels = [a for tag, a in page.tags if tag == "label"]
+    assert inputs and inputs[0]["id"] == "mikke-q" and inputs[0]["type"] == "search"
+    assert any(a.get("for") == "mikke-q" for a in labels)
+    assert any(
+        tag == "form" and a.get("role") == "search" and a.get("method") == "get" for tag, a in page.tags
+    )
+
+
+def test_no_query_yet_explains_and_lists_newest_posts(client: FlaskClient) -> None:
+    page = parse_page(client.get("/"))
+    assert page.texts["mikke-status"] == "新しい記事 9件"
+    assert "キーワードを入力すると" in page.texts["mikke-empty"]
+    titles = [a.text for a in page.anchors if a.href.startswith("https://blog.example.jp/")]
+    assert titles[0] == "検索のコツ"  # the newest post
+
+
+def test_results_show_count_links_dates_tags_and_marked_excerpts(client: FlaskClient) -> None:
+    response = client.get("/?q=図書館")
+    html = response.get_data(as_text=True)
+    page = parse_page(response)
+    assert page.texts["mikke-status"].startswith("「図書館」の検索結果: 2件")
+    post_links = [a.href for a in page.anchors if a.href.startswith("https://")]
+    assert "https://blog.example.jp/blog/2024/01/11/tokyo-library/" in post_links
+    # 2024-01-10 23:30 UTC is the 11th in the site's timezone (Asia/Tokyo).
+    assert '<time datetime="2024-01-11T08:30:00+09:00">2024年1月11日</time>' in html
+    assert "<mark>図書館</mark>" in html
+    assert {"#読書", "#東京"} <= {a.text for a in links(page, "mikke-tag")}
+
+
+def test_post_html_and_query_text_are_escaped(client: FlaskClient) -> None:
+    html = client.get("/?q=エスケープ").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "HTMLの&lt;script&gt;タグ &amp; <mark>エスケープ</mark>" in html
+    typed = client.get("/?q=エスケープ <script>alert(9)</script>").get_data(as_text=True)
+    assert "「エスケープ &lt;script&gt;alert(9)&lt;/script&gt;」の検索結果" in typed
+    assert 'value="エスケープ &lt;script&gt;alert(9)&lt;/script&gt;"' in typed
+    for page in (html, typed):
+        (script,) = re.findall(r"<script[^>]*>", page)
+        assert re.fullmatch(r'<script src="/static/search\.js\?v=\w+" defer>', script)
+        assert "<img" not in page
+
+
+def test_page_has_no_inline_script_style_or_event_handlers(client: FlaskClient) -> None:
+    for url in ["/", "/?q=検索&tag=python", "/?q=ぴよぴよ&tag=python", "/nothing"]:
+        page = parse_page(client.get(url))
+        for tag, attrs in page.tags:
+            assert "style" not in attrs, (url, tag)
+            assert not any(name.startswith("on") for name in attrs), (url, tag, attrs)
+            if tag == "script":
+                assert attrs.get("src"), url
+        assert "<style" not in client.get(url).get_data(as_text=True)
+
+
+def test_tag_list_counts_the_current_results_and_adds_a_filter(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索"))
+    facet = {a.text.split()[0]: a for a in page.anchors if a.href.startswith("/?") and "tag=" in a.href}
+    python = facet["Python"]
+    assert python.text == "Python 2"
+    assert args_of(python.href) == {"q": ["検索"], "tag": ["python"]}
+
+    filtered = parse_page(client.get(python.href))
+    assert filtered.texts["mikke-status"].startswith("「検索」の検索結果: 2件")
+    chips = links(filtered, "mikke-chip")
+    assert [c.attrs["aria-label"] for c in chips] == ["タグ: Python の絞り込みを外す"]
+    assert args_of(chips[0].href) == {"q": ["検索"]}
+
+
+def test_several_tags_narrow_further_and_each_can_be_removed(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索&tag=検索&tag=python"))
+    assert page.texts["mikke-status"].startswith("「検索」の検索結果: 2件")
+    chips = links(page, "mikke-chip")
+    assert [args_of(c.href).get("tag") for c in chips] == [["python"], ["検索"]]
+    (clear,) = links(page, "mikke-clear")
+    assert args_of(clear.href) == {"q": ["検索"]}
+    active = [a for a in page.anchors if a.attrs.get("class") == "mikke-on"]
+    assert {a.text.split()[0] for a in active} == {"検索", "Python"}  # ticked in the tag list
+
+
+def test_search_form_keeps_the_filters_as_hidden_fields(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索&tag=python&sort=date"))
+    hidden = [(a["name"], a["value"]) for tag, a in page.tags if tag == "input" and a.get("type") == "hidden"]
+    assert hidden == [("tag", "python"), ("sort", "date")]
+
+
+def test_sort_links_switch_between_relevance_and_date(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索"))
+    assert "並び順: 関連度順 新しい順" in page.texts["mikke-sort"]
+    (by_date,) = [a for a in page.anchors if a.text == "新しい順"]
+    assert args_of(by_date.href) == {"q": ["検索"], "sort": ["date"]}
+    html = client.get(by_date.href).get_data(as_text=True)
+    dates = re.findall(r'<time datetime="([^"]+)"', html)
+    assert dates == sorted(dates, reverse=True)
+    assert '<strong aria-current="true">新しい順</strong>' in html
+
+
+def test_pagination_links_pages_and_marks_the_current_one(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索"))
+    assert page.texts["mikke-status"] == "「検索」の検索結果: 6件（1〜3件目）"
+    (nxt,) = links(page, "mikke-next")
+    assert args_of(nxt.href) == {"q": ["検索"], "page": ["2"]}
+    second = client.get(nxt.href)
+    html = second.get_data(as_text=True)
+    assert '<strong aria-current="page">2</strong>' in html
+    assert '<ol class="mikke-hits" start="4">' in html
+    assert parse_page(second).texts["mikke-status"] == "「検索」の検索結果: 6件（4〜6件目）"
+    assert links(parse_page(second), "mikke-prev")
+
+
+def test_page_past_the_end_offers_the_first_page(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=検索&page=50"))
+    assert page.texts["mikke-status"] == "6件見つかりましたが、このページに結果はありません。"
+    back = [a for a in page.anchors if a.text == "1ページ目に戻る"]
+    assert args_of(back[0].href) == {"q": ["検索"]}
+
+
+def test_no_results_suggest_removing_a_tag_or_a_word(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?q=カレー 煮込む&tag=python"))
+    assert page.texts["mikke-status"] == "「カレー 煮込む」に一致する記事は見つかりませんでした。"
+    suggestions = {a.text: args_of(a.href) for a in page.anchors if a.text.startswith("「")}
+    assert suggestions["「タグ: python」の絞り込みを外す"] == {"q": ["カレー 煮込む"]}
+    assert suggestions["「煮込む」で検索する"] == {"q": ["煮込む"], "tag": ["python"]}
+    assert suggestions["「カレー」で検索する"] == {"q": ["カレー"], "tag": ["python"]}
+
+
+def test_long_query_is_cut_with_a_notice(client: FlaskClient) -> None:
+    page = parse_page(client.get("/", query_string={"q": "図書館" * 10_000}))
+    assert "検索語が長すぎるため" in page.texts["mikke-notices"]
+    q_input = next(a for tag, a in page.tags if tag == "input" and a.get("name") == "q")
+    assert len(q_input["value"] or "") == MAX_QUERY_CHARS
+
+
+def test_unreadable_dates_and_sort_are_ignored_with_a_notice(client: FlaskClient) -> None:
+    response = client.get("/?q=検索&from=2024-02-30&to=tomorrow&sort=best")
+    assert response.status_code == 200
+    notices = parse_page(response).texts["mikke-notices"]
+    assert "日付（from）を読み取れないため" in notices and "日付（to）" in notices
+    assert "並び順の指定を読み取れないため" in notices
+    assert parse_page(response).texts["mikke-status"].startswith("「検索」の検索結果: 6件")
+
+
+def test_date_filters_show_as_removable_filters(client: FlaskClient) -> None:
+    page = parse_page(client.get("/?from=2024-03-01&to=2024-05-05"))
+    assert page.texts["mikke-status"].startswith("絞り込み結果: 3件")
+    chips = {c.text.strip(" ×"): args_of(c.href) for c in links(page, "mikke-chip")}
+    assert chips == {"2024-03-01 以降": {"to": ["2024-05-05"]}, "2024-05-05 以前": {"from": ["2024-03-01"]}}
+
+
+@pytest.mark.parametrize("text", ODD_QUERIES)
+def test_odd_input_renders_the_page(client: FlaskClient, text: str) -> None:
+    response = client.get("/", query_string={"q": text, "tag": text, "page": text, "sort": text})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["q=%E3%81", "q=%ZZ", "tag=%FF&tag=%FF", "page=-1", "page=1&page=x", "&&=&"])
+def test_odd_query_strings_render_the_page(client: FlaskClient, raw: str) -> None:
+    assert client.get("/?" + raw).status_code == 200
+
+
+def test_opensearch_description_is_linked_and_points_at_the_page(client: FlaskClient) -> None:
+    page = parse_page(client.get("/"))
+    (link,) = [a for tag, a in page.tags if tag == "link" and a.get("rel") == "search"]
+    assert link["type"] == "application/opensearchdescription+xml"
+    response = client.get(link["href"] or "")
+    assert response.mimetype == "application/opensearchdescription+xml"
+    xml = response.get_data(as_text=True)
+    assert 'template="http://localhost/?q={searchTerms}"' in xml
+    assert "<InputEncoding>UTF-8</InputEncoding>" in xml
+
+
+def test_unknown_page_is_a_friendly_html_404(client: FlaskClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "ページが見つかりません" in response.get_data(as_text=True)
+
+
+def test_post_to_the_page_is_405_in_html(client: FlaskClient) -> None:
+    response = client.post("/")
+    assert response.status_code == 405 and response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        ("a<mark>b</mark>c", "a<mark>b</mark>c"),
+        ("&lt;script&gt;", "&lt;script&gt;"),
+        ("<script>x</script><mark>y</mark>", "&lt;script&gt;x&lt;/script&gt;<mark>y</mark>"),
+        ("<mark>open", "<mark>open</mark>"),
+        ("close</mark><mark><mark>x</mark>", "close<mark>x</mark>"),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("&amp;lt;", "&amp;lt;"),
+    ],
+)
+def test_marked_keeps_only_mark_elements(fragment: str, expected: str) -> None:
+    assert str(marked(fragment)) == expected
+
+
+def test_safe_href_refuses_script_urls() -> None:
+    assert safe_href("https://blog.example.jp/a/") == "https://blog.example.jp/a/"
+    assert safe_href("/blog/a/") == "/blog/a/"
+    assert safe_href("javascript:alert(1)") == "#"
+    assert safe_href(" JAVASCRIPT:alert(1)") == "#"
+    assert safe_href("data:text/html,x") == "#"
+
+
+def test_local_day_reads_the_date_as_written() -> None:
+    assert local_day("2024-01-11T08:30:00+09:00") == "2024年1月11日"
+    assert local_day("2024-12-31T23:59:00-10:00") == "2024年12月31日"
+    assert local_day("not a date") == "not a date"
