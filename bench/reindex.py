@@ -1,6 +1,6 @@
 """Re-indexing after a publish, measured end to end against a running `mikke serve`.
 
-usage: python bench/reindex.py SITE [--port 8765] [--workers 2]
+usage: python bench/reindex.py SITE [--port PORT] [--workers 2]
 
 Copies SITE to a temporary folder, then prints: the full build; a run with nothing changed; one edited
 post, from the start of `mikke index` until the running server returns it; ten new posts likewise.
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -62,15 +63,18 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("site", type=Path)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="Server port (default: a free one).")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if not args.port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            args.port = s.getsockname()[1]
 
     with tempfile.TemporaryDirectory(prefix="mikke-reindex-") as tmp:
         site = Path(tmp) / "site"
         shutil.copytree(args.site, site)
         index = Path(tmp) / "index"
-        posts = sorted((site / "_posts").glob("*.md"))
 
         full_seconds, summary = run_index(site, index, "--full")
         print(
@@ -92,7 +96,10 @@ def main() -> int:
             print(f"no-change run       {seconds:6.2f} s  (unchanged {summary['unchanged']})")
 
             token = f"mikkeedit{int(time.time())}"
-            target = posts[len(posts) // 2]
+            listed = subprocess.run(
+                [*MIKKE, "list", "--json", "--index", str(index)], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            target = site / json.loads(listed[len(listed) // 2])["path"]  # a post that is indexed
             target.write_text(target.read_text("utf-8") + f"\n\n編集で追加した段落 {token}。\n", "utf-8")
             started = time.perf_counter()
             index_seconds, summary = run_index(site, index)
@@ -103,7 +110,8 @@ def main() -> int:
             )
 
             token = f"mikkenew{int(time.time())}"
-            for i, source in enumerate(posts[:10]):
+            for i, line in enumerate(listed[:10]):
+                source = site / json.loads(line)["path"]
                 text = source.read_text("utf-8") + f"\n\n新しい記事 {token}。\n"
                 # Yesterday, so a site without `future: true` publishes them too.
                 day = date.today() - timedelta(days=1)
