@@ -6,6 +6,7 @@ and no tantivy type leaves this module.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -510,23 +511,24 @@ def search(
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
-    tags, categories = tuple(tags), tuple(categories)  # iterated twice when the query is relaxed
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page = max(1, page)
     per_page = max(0, per_page)
     analyzer = analyzer or get_analyzer()
     searcher = store.searcher()  # one snapshot for hits and counts (STYLE.md P14)
-    plan = _plan(
+    plan_for = functools.partial(
+        _plan,
         store,
         searcher,
         analyzer,
         text,
-        tags=tags,
-        categories=categories,
+        tags=tuple(tags),  # iterated again when the query is relaxed
+        categories=tuple(categories),
         date_from=date_from,
         date_to=date_to,
     )
+    plan = plan_for(relaxed=False)
     by_date = sort == "date" or not plan.has_text
     offset = (page - 1) * per_page
     limit = max(per_page, 1)
@@ -540,17 +542,7 @@ def search(
     relaxed = False
     if not result.count and plan.words:
         # Nothing has these exact words: accept other forms sharing their kanji stem before giving up.
-        plan = _plan(
-            store,
-            searcher,
-            analyzer,
-            text,
-            tags=tags,
-            categories=categories,
-            date_from=date_from,
-            date_to=date_to,
-            relaxed=True,
-        )
+        plan = plan_for(relaxed=True)
         result = run(plan.query)
         relaxed = True
     hits = [
