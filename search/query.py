@@ -49,7 +49,7 @@ WEIGHT_FIELD = {f.FIELD_TITLE: 2.0, f.FIELD_HEADINGS: 1.3, f.FIELD_BODY: 1.0}
 # Matching the query's own segmentation (SplitMode.C) counts as much as matching its parts (mode A), so
 # an exact compound match scores both and ranks above a match of its parts only.
 WEIGHT_FINE = 0.7
-# Each part of a compound on its own, for recall when the compound itself is absent.
+# Looser matches (a compound's parts alone, a shared kanji stem), used only when nothing matches exactly.
 WEIGHT_PART = 0.25
 # Query words standing close together in the body (within PROXIMITY_SLOP positions).
 WEIGHT_PROXIMITY = 0.6
@@ -220,26 +220,23 @@ class _QueryBuilder:
             clauses.append(
                 (Occur.Should, Query.boost_query(self._fine(fine_field, word.parts), weight * WEIGHT_FINE))
             )
-            if len(word.parts) > 1 and coarse_field == f.FIELD_BODY:
-                for part in set(word.parts):
-                    q = Query.term_query(self.schema, fine_field, part)
-                    clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
         return Query.boolean_query(clauses)
 
-    def stem(self, word: _Word) -> Query | None:
-        """Match terms sharing the word's leading kanji (逃げる -> 逃れる, 逃亡): the zero-hit fallback."""
-        match = _KANJI_STEM_RE.match(word.coarse)
-        if match is None or (match.group(0) == word.coarse and len(word.parts) > 1):
-            return None
-        pattern = re.escape(match.group(0)) + ".*"
-        clauses = [
-            (
-                Occur.Should,
-                Query.boost_query(Query.regex_query(self.schema, fine, pattern), WEIGHT_FIELD[coarse]),
-            )
-            for coarse, fine in f.TEXT_FIELDS
-        ]
-        return Query.boolean_query(clauses)
+    def related(self, word: _Word) -> Query | None:
+        """Looser matches for the zero-hit fallback: a compound's parts on their own, and terms sharing
+        the word's leading kanji (逃げる -> 逃れる, 逃亡)."""
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            weight = WEIGHT_FIELD[coarse_field]
+            if len(word.parts) > 1:
+                for part in sorted(set(word.parts)):
+                    q = Query.term_query(self.schema, fine_field, part)
+                    clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
+            match = _KANJI_STEM_RE.match(word.coarse)
+            if match is not None and (match.group(0) != word.coarse or len(word.parts) == 1):
+                q = Query.regex_query(self.schema, fine_field, re.escape(match.group(0)) + ".*")
+                clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
+        return Query.boolean_query(clauses) if clauses else None
 
     def phrase(self, analysis: Analysis) -> Query | None:
         """Match the A parts of ``analysis`` at consecutive positions in any text field."""
@@ -325,7 +322,7 @@ def _plan(
     if words:
         word_queries = [builder.word(w) for w in words]
         if relaxed:
-            stems = [builder.stem(w) for w in words]
+            stems = [builder.related(w) for w in words]
             word_queries = [
                 q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
                 for q, stem in zip(word_queries, stems, strict=True)

@@ -227,3 +227,20 @@ def test_user_query_syntax_is_parsed() -> None:
     assert parsed.excluded == ("天気",)
     assert "foo:bar" in parsed.text
     assert "unbalanced" in parsed.text
+
+
+def test_a_lone_part_of_the_query_word_does_not_match(make_post: PostFactory, memory_store) -> None:
+    store = memory_store(
+        [
+            make_post("外国", "外国人の友人と話した。", slug="yes"),
+            make_post("公園", "公園には走る人が多い。", slug="no"),
+        ]
+    )
+    assert slugs(search(store, "外国人")) == ["yes"]
+
+
+def test_compound_absent_everywhere_falls_back_to_its_parts(make_post: PostFactory, memory_store) -> None:
+    store = memory_store([make_post("経歴", "彼の出身は京都だ。", slug="origin")])
+    page = search(store, "出身地")
+    assert slugs(page) == ["origin"]
+    assert page.relaxed

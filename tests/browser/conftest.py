@@ -1,0 +1,176 @@
+"""Browser-test fixtures: a real `mikke serve` on the fixture site, a blog on two other origins, Chromium.
+
+Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+from playwright.sync_api import ConsoleMessage
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from playwright.sync_api import sync_playwright
+
+from tests.test_web_support import build_web_index
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+INCLUDE = Path(__file__).parents[2] / "examples" / "site" / "_includes" / "mikke-search.html"
+# Three results per page, so the six posts about 検索 span two pages.
+SERVER_ENV = {"MIKKE_PER_PAGE": "3", "MIKKE_THREADS": "4"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"mikke serve did not start (exit code {proc.returncode})")
+        time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Blog:
+    allowed: str  # an origin listed in MIKKE_ALLOWED_ORIGINS
+    other: str  # an origin that is not
+
+
+@pytest.fixture(scope="session")
+def blog_ports() -> tuple[int, int]:
+    return free_port(), free_port()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory, blog_ports: tuple[int, int]) -> Iterator[str]:
+    """A `mikke serve` (gunicorn, the production path) on the fixture site's index."""
+    index = build_web_index(tmp_path_factory.getbasetemp())
+    port = free_port()
+    env = dict(os.environ, **SERVER_ENV, MIKKE_ALLOWED_ORIGINS=f"http://127.0.0.1:{blog_ports[0]}")
+    cmd = [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def render_include(mikke_url: str) -> str:
+    """Render the Jekyll include as Jekyll would with `url=mikke_url` (it uses one variable only)."""
+    text = re.sub(
+        r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", "", INCLUDE.read_text("utf-8"), flags=re.S
+    )
+    text = re.sub(r"\{%-?\s*assign mikke_url[^%]*-?%\}", "", text)
+    assert "{%" not in text
+    return text.replace("{{ mikke_url }}", mikke_url).strip()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def blog(
+    tmp_path_factory: pytest.TempPathFactory, server_url: str, blog_ports: tuple[int, int]
+) -> Iterator[Blog]:
+    """A static blog page with the embed include, served on an allowed and on a refused origin."""
+    root = tmp_path_factory.mktemp("blog")
+    page = (
+        '<!doctype html>\n<html lang="ja">\n<head><meta charset="utf-8"><title>ブログ</title>'
+        '<link rel="icon" href="data:,"></head>\n<body>\n<h1>テスト用ブログ</h1>\n'
+        f"{render_include(server_url)}\n</body>\n</html>\n"
+    )
+    (root / "search.html").write_text(page, encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) for port in blog_ports]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    try:
+        yield Blog(*(f"http://127.0.0.1:{port}" for port in blog_ports))
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+        for t in threads:
+            t.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium: apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class ConsoleLog:
+    """Console errors and uncaught exceptions of one page; tests assert it stays empty."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def on_page_error(self, error: PlaywrightError) -> None:
+        self.errors.append(str(error))
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    return ConsoleLog()
+
+
+@pytest.fixture
+def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    page.on("console", console.on_console)
+    page.on("pageerror", console.on_page_error)
+    yield page
+    context.close()

@@ -1,0 +1,261 @@
+"""The search page and the blog embed in Chromium: live results, IME, history, escaping, no JavaScript."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from playwright.sync_api import Request
+from playwright.sync_api import Route
+from playwright.sync_api import expect
+
+from .conftest import Blog
+from .conftest import ConsoleLog
+
+STATUS = "[data-mikke-status]"
+FIRST_PAGE = "「検索」の検索結果: 6件（1〜3件目）"
+SECOND_PAGE = "「検索」の検索結果: 6件（4〜6件目）"
+
+
+def url_args(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def api_queries(requests: list[Request]) -> list[dict[str, list[str]]]:
+    return [parse_qs(urlsplit(r.url).query) for r in requests if "/api/search" in r.url]
+
+
+def test_typing_filtering_paging_sorting_and_going_back(
+    page: Page, server_url: str, console: ConsoleLog
+) -> None:
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
+    page.goto(server_url + "/")
+    expect(page.locator(STATUS)).to_have_text("新しい記事 9件")
+    page.evaluate("window.mikkeTestMarker = 1")  # survives only if no full page load happens
+
+    page.get_by_label("キーワード").press_sequentially("検索")
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+    expect(page.locator(".mikke-hit").first.locator("mark").first).to_have_text("検索")
+    assert url_args(page) == {"q": ["検索"]}
+
+    page.locator(".mikke-facet a", has_text="Python").click()
+    expect(page.locator(STATUS)).to_have_text("「検索」の検索結果: 2件（1〜2件目）")
+    assert url_args(page) == {"q": ["検索"], "tag": ["python"]}
+    expect(page.locator(".mikke-chip")).to_have_text("タグ: Python ×")
+    page.locator(".mikke-facet a", has_text="検索").click()  # a second tag narrows further
+    assert url_args(page) == {"q": ["検索"], "tag": ["python", "検索"]}
+    expect(page.locator(".mikke-chip")).to_have_count(2)
+    page.get_by_role("link", name="すべて解除").click()
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+
+    page.locator(".mikke-next").click()
+    expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+    assert url_args(page) == {"q": ["検索"], "page": ["2"]}
+    expect(page.locator(".mikke-hits")).to_have_attribute("start", "4")
+
+    page.get_by_role("link", name="新しい順").click()
+    expect(page.locator(".mikke-sort strong")).to_have_text("新しい順")
+    assert url_args(page) == {"q": ["検索"], "sort": ["date"]}
+    dates = page.locator(".mikke-hit time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    assert dates == sorted(dates, reverse=True)
+
+    page.go_back()
+    expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+    page.go_back()
+    page.go_back()
+    expect(page.locator(".mikke-chip")).to_have_count(2)
+    page.go_back()
+    page.go_back()
+    page.go_back()
+    expect(page.locator(STATUS)).to_have_text("新しい記事 9件")
+    expect(page.get_by_label("キーワード")).to_have_value("")
+    assert page.evaluate("window.mikkeTestMarker") == 1
+    assert all(r.resource_type != "document" for r in requests[1:]), "JavaScript should fetch, not reload"
+    assert console.errors == []
+
+
+def test_reload_and_back_forward_restore_the_state_from_the_url(
+    page: Page, server_url: str, console: ConsoleLog
+) -> None:
+    page.goto(server_url + "/?q=検索&page=2")
+    expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+    page.reload()
+    expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+    expect(page.get_by_label("キーワード")).to_have_value("検索")
+    page.locator(".mikke-prev").click()
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+    page.go_back()
+    expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+    page.go_forward()
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+    assert console.errors == []
+
+
+def test_no_search_while_a_japanese_conversion_is_open(page: Page, server_url: str) -> None:
+    page.clock.install()  # the debounce timer runs only when the test says so
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
+    page.goto(server_url + "/")
+    page.get_by_label("キーワード").focus()
+    ime = page.context.new_cdp_session(page)
+    ime.send("Input.imeSetComposition", {"text": "けん", "selectionStart": 2, "selectionEnd": 2})
+    ime.send("Input.imeSetComposition", {"text": "けんさく", "selectionStart": 4, "selectionEnd": 4})
+    page.clock.run_for(5_000)
+    assert api_queries(requests) == []
+    expect(page.locator(STATUS)).to_have_text("新しい記事 9件")
+
+    ime.send("Input.insertText", {"text": "検索"})  # the reader picks the kanji: conversion ends
+    page.clock.run_for(5_000)
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+    assert api_queries(requests) == [{"q": ["検索"]}]
+
+
+def test_typing_is_debounced_into_one_request(page: Page, server_url: str) -> None:
+    page.clock.install()
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
+    page.goto(server_url + "/")
+    page.get_by_label("キーワード").press_sequentially("図書館")
+    page.clock.run_for(5_000)
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    assert api_queries(requests) == [{"q": ["図書館"]}]
+
+
+def test_a_new_query_cancels_the_request_in_flight(page: Page, server_url: str, console: ConsoleLog) -> None:
+    held: list[Route] = []
+
+    def hold_curry(route: Route) -> None:
+        if parse_qs(urlsplit(route.request.url).query).get("q") == ["カレー"]:
+            held.append(route)  # never answered until the newer query has been drawn
+        else:
+            route.continue_()
+
+    failed: list[Request] = []
+    page.on("requestfailed", lambda r: failed.append(r))
+    page.route(re.compile(r"/api/search\?"), hold_curry)
+    page.goto(server_url + "/")
+    box = page.get_by_label("キーワード")
+    with page.expect_request(re.compile(r"/api/search\?q=%E3%82%AB")):
+        box.fill("カレー")
+    with page.expect_request_finished(lambda r: "/api/search?q=%E5%9B%B3" in r.url):
+        box.fill("図書館")
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    assert [parse_qs(urlsplit(r.url).query)["q"] for r in failed] == [["カレー"]]
+    assert failed[0].failure == "net::ERR_ABORTED"
+    with contextlib.suppress(PlaywrightError):
+        held[0].continue_()  # too late: the page has already given up on it
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    assert page.get_by_label("キーワード").input_value() == "図書館"
+    assert [e for e in console.errors if "ERR_ABORTED" not in e] == []
+
+
+def assert_post_html_is_inert(page: Page) -> None:
+    excerpt = page.locator(".mikke-excerpt").first
+    expect(excerpt).to_contain_text("<script>alert(1)</script>")
+    expect(excerpt).to_contain_text("<img src=x onerror=alert(2)>")
+    expect(page.locator(".mikke-hit-title").first).to_contain_text("HTMLの<script>タグ & エスケープ")
+    assert page.locator(".mikke-results script, .mikke-results img, .mikke-results [onerror]").count() == 0
+
+
+def test_post_with_script_and_img_onerror_runs_nothing(
+    page: Page, server_url: str, console: ConsoleLog
+) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server_url + "/?q=エスケープ")  # drawn by the server
+    assert_post_html_is_inert(page)
+    box = page.get_by_label("キーワード")
+    box.fill("alert エスケープ")  # drawn by search.js from the JSON API
+    expect(page.locator(STATUS)).to_contain_text("「alert エスケープ」の検索結果")
+    assert_post_html_is_inert(page)
+    expect(page.locator(".mikke-excerpt mark", has_text="alert")).not_to_have_count(0)
+    box.fill("<img src=x onerror=alert(3)>")
+    expect(page.locator(STATUS)).to_contain_text("「<img src=x onerror=alert(3)>」")
+    assert page.title().startswith("「<img src=x onerror=alert(3)>」")
+    assert dialogs == []
+    assert console.errors == []  # a blocked inline script would show up here as a CSP violation
+
+
+def test_page_works_with_javascript_disabled(browser: Browser, server_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server_url + "/")
+        box = page.get_by_label("キーワード")
+        box.fill("検索")
+        box.press("Enter")
+        expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+        page.locator(".mikke-facet a", has_text="Python").click()
+        expect(page.locator(STATUS)).to_have_text("「検索」の検索結果: 2件（1〜2件目）")
+        page.locator(".mikke-chip").click()
+        expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+        page.locator(".mikke-next").click()
+        expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
+        page.get_by_role("link", name="新しい順").click()
+        assert url_args(page) == {"q": ["検索"], "sort": ["date"]}
+        box = page.get_by_label("キーワード")
+        box.fill("図書館")
+        box.press("Enter")  # the sort is kept in a hidden field
+        assert url_args(page) == {"q": ["図書館"], "sort": ["date"]}
+        page.go_back()
+        expect(page.locator(".mikke-sort strong")).to_have_text("新しい順")
+        page.goto(server_url + "/?q=エスケープ")
+        assert_post_html_is_inert(page)
+    finally:
+        context.close()
+
+
+def test_embed_on_an_allowed_blog_searches_the_mikke_server(
+    page: Page, blog: Blog, server_url: str, console: ConsoleLog
+) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(blog.allowed + "/search.html")
+    box = page.get_by_label("ブログ内を検索")
+    box.fill("図書館")
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    assert page.url.startswith(blog.allowed + "/search.html?")
+    assert url_args(page) == {"q": ["図書館"]}
+    first = page.locator(".mikke-hit-title a").first
+    assert (first.get_attribute("href") or "").startswith("https://blog.example.jp/blog/")
+    page.locator(".mikke-facet a", has_text="東京").click()
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
+    assert url_args(page) == {"q": ["図書館"], "tag": ["東京"]}
+    page.reload()  # the blog page is static: the embed draws the state from its URL
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
+    expect(box).to_have_value("図書館")
+    page.locator(".mikke-chip").click()
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    box.fill("エスケープ")  # no CSP on the blog page: escaping alone must keep the post's HTML inert
+    assert_post_html_is_inert(page)
+    assert dialogs == []
+    assert console.errors == []
+
+
+def test_embed_on_an_origin_that_is_not_allowed_gets_no_results(page: Page, blog: Blog) -> None:
+    page.goto(blog.other + "/search.html")
+    page.get_by_label("ブログ内を検索").fill("図書館")
+    expect(page.locator(STATUS)).to_have_text("検索できませんでした。時間をおいてもう一度お試しください。")
+    assert page.locator(".mikke-hit").count() == 0
+
+
+def test_embed_form_without_javascript_opens_the_mikke_page(
+    browser: Browser, blog: Blog, server_url: str
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(blog.allowed + "/search.html")
+        box = page.get_by_label("ブログ内を検索")
+        box.fill("図書館")
+        box.press("Enter")
+        expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+        assert page.url.startswith(server_url + "/?q=")
+    finally:
+        context.close()
