@@ -294,7 +294,6 @@ def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: Fla
     html = client.get("/").get_data(as_text=True)
     versioned = re.search(r'src="(/static/search\.js\?v=[0-9a-f]+)"', html)
     assert versioned
-    # Static responses stream the file; closing them closes it (filterwarnings=error).
     with client.get(versioned.group(1)) as long:
         assert long.status_code == 200
         assert "max-age=31536000" in long.headers["Cache-Control"]
@@ -306,6 +305,19 @@ def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: Fla
         assert again.status_code == 304
     with client.get("/static/search.js?v=0000") as stale:
         assert "immutable" not in stale.headers["Cache-Control"]
+    assert client.get("/static/nothing.js").status_code == 404
+
+
+def test_static_assets_are_gzipped_when_asked(client: FlaskClient) -> None:
+    plain = client.get("/static/search.js")
+    packed = client.get("/static/search.js", headers={"Accept-Encoding": "gzip"})
+    assert plain.mimetype == "text/javascript" and "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert (
+        gzip.decompress(packed.get_data()) == plain.get_data() == (WEB / "static" / "search.js").read_bytes()
+    )
+    assert packed.headers["ETag"] == plain.headers["ETag"]
+    assert "Accept-Encoding" in packed.headers["Vary"]
 
 
 def test_dynamic_answers_are_gzipped_when_asked(client: FlaskClient) -> None:

@@ -53,13 +53,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :return: the app; its index Store and settings are in ``app.extensions["mikke"]``.
     """
     from web import api
+    from web import assets
     from web import errors
     from web import headers
     from web import meta
     from web import pages
     from web import store
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # web/assets.py serves web/static/ from memory
     if test_config:
         app.config.from_mapping(test_config)
     settings = settings_from_config(app.config)
@@ -72,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     store.init_app(app, settings)
     errors.init_app(app)
+    assets.init_app(app)
     headers.init_app(app, settings.allowed_origins)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -1,42 +1,21 @@
-"""Response headers: Content-Security-Policy and friends, caching, CORS for the API, gzip.
-
-Static assets are linked with a content hash (``?v=``) so they can be cached for a year.
-"""
+"""Response headers: Content-Security-Policy and friends, caching, CORS for the API, gzip."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-from pathlib import Path
 
 from flask import Flask
 from flask import Response
 from flask import request
-from flask import url_for
 
 # No 'unsafe-inline' anywhere: the page has no inline script or style, so injected markup cannot run.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-LONG_CACHE = "public, max-age=31536000, immutable"
-# Unversioned asset URLs (the embed on a blog loads /static/search.js) are revalidated with the ETag soon.
-SHORT_CACHE = "public, max-age=300"
 CORS_MAX_AGE = "86400"
 GZIP_MIN_BYTES = 1024
-_COMPRESSIBLE = frozenset(
-    {"text/html", "application/json", "text/css", "text/javascript", "application/javascript"}
-)
-
-
-def _asset_versions(static_folder: Path) -> dict[str, str]:
-    """Hash every static file once per app, for cache-busting URLs."""
-    versions = {}
-    for path in sorted(static_folder.rglob("*")):
-        if path.is_file():
-            name = path.relative_to(static_folder).as_posix()
-            versions[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return versions
+_COMPRESSIBLE = frozenset({"text/html", "application/json", "application/opensearchdescription+xml"})
 
 
 def _gzip(response: Response) -> None:
@@ -58,18 +37,12 @@ def _gzip(response: Response) -> None:
 
 
 def init_app(app: Flask, allowed_origins: tuple[str, ...]) -> None:
-    """Install the header hooks and the ``asset_url()`` template helper on ``app``.
+    """Install the header hooks on ``app``.
 
     :param app: the Flask app being built.
     :param allowed_origins: origins whose browsers may call ``/api/*`` (CORS); others get no CORS headers.
     """
-    versions = _asset_versions(Path(app.root_path) / "static")
     origins = frozenset(o.rstrip("/") for o in allowed_origins)
-
-    def asset_url(name: str) -> str:
-        return url_for("static", filename=name, v=versions.get(name, "0"))
-
-    app.jinja_env.globals["asset_url"] = asset_url
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -77,10 +50,7 @@ def init_app(app: Flask, allowed_origins: tuple[str, ...]) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.endpoint == "static":
-            filename = (request.view_args or {}).get("filename", "")
-            fresh = request.args.get("v") == versions.get(filename)
-            headers["Cache-Control"] = LONG_CACHE if fresh else SHORT_CACHE
-            return response
+            return response  # web/assets.py sets its own caching and encoding
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("Cache-Control", "no-cache")
         if request.path.startswith("/api/"):

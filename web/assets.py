@@ -1,0 +1,85 @@
+"""Static assets (search.js, style.css), read once per app and served from memory, gzipped when asked.
+
+Pages link them with a content hash (``?v=``) so browsers may keep them for a year; other URLs (the
+blog embed) are revalidated with the ETag after five minutes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import request
+from flask import url_for
+
+LONG_CACHE = "public, max-age=31536000, immutable"
+SHORT_CACHE = "public, max-age=300"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    gzipped: bytes
+    mimetype: str
+    version: str  # a prefix of the content hash
+
+    @property
+    def etag(self) -> str:
+        # Weak: the plain and the gzipped bytes are the same asset (RFC 9110 8.8.1).
+        return f'W/"{self.version}"'
+
+
+def load_assets(folder: Path) -> dict[str, Asset]:
+    """Read every file under ``folder`` with its gzipped form and content hash."""
+    assets = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        body = path.read_bytes()
+        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if mimetype.startswith("text/"):
+            mimetype += "; charset=utf-8"
+        assets[path.relative_to(folder).as_posix()] = Asset(
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=9, mtime=0),
+            mimetype=mimetype,
+            version=hashlib.sha256(body).hexdigest()[:12],
+        )
+    return assets
+
+
+def init_app(app: Flask) -> None:
+    """Serve ``web/static/`` at ``/static/`` and add the ``asset_url(name)`` template helper."""
+    assets = load_assets(Path(app.root_path) / "static")
+
+    def asset_url(name: str) -> str:
+        return url_for("static", filename=name, v=assets[name].version)
+
+    def serve(filename: str) -> Response:
+        asset = assets.get(filename)
+        if asset is None:
+            abort(404)
+        response = Response(mimetype=asset.mimetype)
+        response.headers["ETag"] = asset.etag
+        fresh = request.args.get("v") == asset.version
+        response.headers["Cache-Control"] = LONG_CACHE if fresh else SHORT_CACHE
+        response.vary.add("Accept-Encoding")
+        if request.if_none_match.contains_weak(asset.version):
+            response.status_code = 304
+            return response
+        accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+        if accepts_gzip and len(asset.gzipped) < len(asset.body):
+            response.set_data(asset.gzipped)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response.set_data(asset.body)
+        return response
+
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=serve)
+    app.jinja_env.globals["asset_url"] = asset_url
