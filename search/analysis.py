@@ -17,7 +17,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long", STYLE.md P4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -87,7 +87,9 @@ def dictionary_version() -> str:
 
 
 _UNSAFE_RE = re.compile("[\x00\ud800-\udfff]")
-_SENTENCE_RE = re.compile(r"[^。！？!?．.]*[。！？!?．.]+|[^。！？!?．.]+")
+# A sentence ends at 。！？!? or a line end. ASCII and full-width periods are left alone: they also sit
+# inside numbers and abbreviations (3.14, e.g.).
+_SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[」』）)]*|\n|$)")
 
 
 def _sanitize(text: str) -> str:
@@ -104,46 +106,26 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _pieces(text: str, max_bytes: int) -> Iterator[str]:
-    """Split ``text`` into lines, then over-long lines into sentences, then over-long sentences by size."""
-    hard = max(1, max_bytes // 4)  # a code point takes at most 4 bytes
-    for line in text.splitlines(keepends=True):
-        if _utf8_len(line) <= max_bytes:
-            yield line
-            continue
-        for m in _SENTENCE_RE.finditer(line):
-            sentence = m.group()
-            if _utf8_len(sentence) <= max_bytes:
-                yield sentence
-            else:
-                for i in range(0, len(sentence), hard):
-                    yield sentence[i : i + hard]
-
-
 def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[int, str]]:
-    """Cut ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line or sentence ends if possible.
+    """Cut ``text`` into sentences (and lines), the units Sudachi analyses one at a time.
+
+    Sudachi's best path runs across line breaks and sentence ends, so analysing a text in pieces of
+    varying size would change its tokens; analysing each sentence alone makes the result independent
+    of how a long post is cut (STYLE.md P4). A sentence longer than ``max_bytes`` is cut by size.
 
     :return: ``(start, piece)`` pairs with the code-point offset of each piece in ``text``.
     """
-    if not text:
-        return
-    if len(text) * 4 <= max_bytes or _utf8_len(text) <= max_bytes:
-        yield 0, text
-        return
-    start = 0
-    pending: list[str] = []
-    size = 0
-    for piece in _pieces(text, max_bytes):
-        piece_bytes = _utf8_len(piece)
-        if pending and size + piece_bytes > max_bytes:
-            chunk = "".join(pending)
-            yield start, chunk
-            start += len(chunk)
-            pending, size = [], 0
-        pending.append(piece)
-        size += piece_bytes
-    if pending:
-        yield start, "".join(pending)
+    hard = max(1, max_bytes // 4)  # a code point takes at most 4 bytes
+    for match in _SENTENCE_RE.finditer(text):
+        sentence = match.group()
+        if not sentence:
+            continue
+        start = match.start()
+        if len(sentence) <= hard or _utf8_len(sentence) <= max_bytes:
+            yield start, sentence
+            continue
+        for i in range(0, len(sentence), hard):
+            yield start + i, sentence[i : i + hard]
 
 
 class JapaneseAnalyzer:
