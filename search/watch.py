@@ -14,6 +14,7 @@ from watchdog.observers import Observer
 # Editors write a file in several steps (temp file, rename, chmod); wait for them to settle.
 DEBOUNCE_SECONDS = 0.3
 # Jekyll's own output and caches change on every build; they are not sources.
+_WRITE_EVENTS = frozenset({"created", "modified", "deleted", "moved", "closed"})
 _IGNORED_PARTS = {"_site", ".jekyll-cache", ".sass-cache", ".git", "node_modules"}
 
 
@@ -35,6 +36,9 @@ class _Debouncer(FileSystemEventHandler):
         self.last_change = 0.0
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        # Reading posts (as the re-index itself does) raises "opened"/"closed_no_write" events too.
+        if event.event_type not in _WRITE_EVENTS:
+            return
         paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
         if any(p and is_source_change(self.site, p) for p in paths):
             self.last_change = time.monotonic()

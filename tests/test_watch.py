@@ -1,0 +1,52 @@
+"""`mikke index --watch`: one debounced re-index per burst of saves to posts or _config.yml."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from search import build_index
+from search import open_store
+from search import search
+from search.watch import is_source_change
+from search.watch import watch_site
+
+from .conftest import post_source
+
+
+def test_only_posts_and_config_count_as_source_changes(site: Path) -> None:
+    assert is_source_change(site, str(site / "_posts" / "2024-01-01-a.md"))
+    assert is_source_change(site, str(site / "_config.yml"))
+    assert not is_source_change(site, str(site / "_site" / "_posts" / "x.html"))
+    assert not is_source_change(site, str(site / "assets" / "style.css"))
+    assert not is_source_change(site, "/elsewhere/_posts/2024-01-01-a.md")
+
+
+def test_saving_a_post_reindexes_it_once_per_burst(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    runs: list[float] = []
+    stop = threading.Event()
+
+    def reindex() -> None:
+        build_index(site, index, jobs=1)
+        runs.append(time.monotonic())
+
+    watcher = threading.Thread(target=watch_site, args=(site, reindex), kwargs={"stop": stop})
+    watcher.start()
+    try:
+        time.sleep(0.5)  # let the observer start
+        post = site / "_posts" / "2024-05-09-new.md"
+        for i in range(5):  # an editor saving several times in a row
+            post.write_text(post_source("新しい記事", f"保存{i}回目の本文。流星群を見た。"), "utf-8")
+            time.sleep(0.02)
+        deadline = time.monotonic() + 20
+        while not runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # any further run for the same burst would have started by now
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert len(runs) == 1
+    assert search(open_store(index), "流星群").hits[0].title == "新しい記事"
