@@ -10,9 +10,11 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import current_app
+from flask import g
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -93,7 +95,11 @@ class Facet:
 
 
 def _url(params: SearchParams, **changes: object) -> str:
-    return url_for("pages.index", **params.url_args(**changes))  # type: ignore[arg-type]
+    """The page's URL for ``params`` with ``changes``; a page has about a hundred of these links."""
+    if "mikke_page_url" not in g:
+        g.mikke_page_url = url_for("pages.index")  # url_for per link cost more than the search itself
+    query = urlencode(params.url_args(**changes), doseq=True)
+    return g.mikke_page_url + ("?" + query if query else "")
 
 
 def _label(value: str, counts: tuple[TagCount, ...]) -> str:

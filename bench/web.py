@@ -1,0 +1,265 @@
+"""Web benchmark: cold searches in Chromium (bytes, time to first results) and /api/search under local load.
+
+Starts `mikke serve` on a free loopback port for the given index; every request stays on 127.0.0.1.
+
+    .venv/bin/python -m search index /work/shared/corpus/allforces-sample --index /tmp/allforces-index
+    .venv/bin/python bench/web.py --index /tmp/allforces-index --screenshot docs/screenshot-search.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import Request
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 900}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+QUERIES = [
+    "生成AI",
+    "ChatGPT 活用",
+    "画像生成",
+    "セキュリティ対策",
+    "LLM 導入事例",
+    "Microsoft",
+    "自動運転",
+    "医療 AI",
+    "著作権",
+    "AIエージェント",
+]
+TARGET_BYTES = 30 * 1024
+TARGET_FIRST_RESULTS_MS = 100.0
+TARGET_P50_MS = 10.0
+# Resolves with the render time of the first hit's title (elementtiming="mikke-first-hit").
+FIRST_HIT_JS = """() => new Promise(resolve => {
+  new PerformanceObserver(list => {
+    const hit = list.getEntries().find(e => e.identifier === "mikke-first-hit");
+    if (hit) resolve(hit.renderTime || hit.loadTime);
+  }).observe({type: "element", buffered: true});
+  setTimeout(() => resolve(null), 5000);
+})"""
+TIMES_JS = """() => new Promise(resolve => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  new PerformanceObserver(list => {
+    const fcp = list.getEntries().find(e => e.name === "first-contentful-paint");
+    if (fcp) resolve({ttfb: nav.responseStart, dcl: nav.domContentLoadedEventEnd, fcp: fcp.startTime});
+  }).observe({type: "paint", buffered: true});
+  setTimeout(() => resolve({ttfb: nav.responseStart, dcl: nav.domContentLoadedEventEnd, fcp: NaN}), 5000);
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(index: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, MIKKE_THREADS=str(threads))
+    cmd = [sys.executable, "-m", "search", "serve", "--index", index, "--port", str(port)]
+    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    # A server in use is warm: give every worker thread a page and an API search first.
+                    for _ in range(workers * threads * 2):
+                        for path in ("/?q=", "/api/search?q="):
+                            urllib.request.urlopen(url + path + urllib.parse.quote("検索")).read()
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"mikke serve did not start for --index {index}")
+        time.sleep(0.2)
+
+
+def measure(page: Page, url: str, screenshot: Path | None = None) -> dict[str, float]:
+    """Load ``url`` in ``page`` and return bytes on the wire, timings (ms from navigation start), hits."""
+    sizes: list[int] = []
+
+    def finished(request: Request) -> None:
+        s = request.sizes()
+        sizes.append(s["responseBodySize"] + s["responseHeadersSize"])
+
+    page.on("requestfinished", finished)
+    page.goto(url, wait_until="load")
+    times = page.evaluate(TIMES_JS)
+    first_hit = page.evaluate(FIRST_HIT_JS)
+    hits = page.locator(".mikke-hit").count()
+    page.remove_listener("requestfinished", finished)
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot))
+    return {
+        "bytes": float(sum(sizes)),
+        "requests": float(len(sizes)),
+        "ttfb_ms": float(times["ttfb"]),
+        "fcp_ms": float(times["fcp"]),
+        "first_results_ms": float(first_hit) if first_hit is not None else float("nan"),
+        "hits": float(hits),
+    }
+
+
+def new_tab_visit(browser: Browser, url: str, screenshot: Path | None = None) -> dict[str, float]:
+    """Open ``url`` in a fresh context: empty HTTP cache and a new renderer process."""
+    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    try:
+        return measure(context.new_page(), url, screenshot)
+    finally:
+        context.close()
+
+
+def wide(text: str) -> int:
+    """Count the double-width characters of ``text``, to keep the table aligned."""
+    return sum(1 for ch in text if ord(ch) > 0x2E80)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def load(url: str, queries: list[str], requests: int, concurrency: int) -> tuple[list[float], float]:
+    """Send ``requests`` API searches over ``concurrency`` keep-alive connections; latencies in ms."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    paths = ["/api/search?" + urllib.parse.urlencode({"q": q, "page": p}) for p in (1, 2) for q in queries]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        mine = []
+        for n in counter:
+            started = time.perf_counter()
+            conn.request("GET", paths[n % len(paths)])
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"/api/search answered {response.status}")
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return latencies, len(latencies) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", default="/tmp/allforces-index", help="Index folder to serve.")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
+    parser.add_argument("--threads", type=int, default=4, help="Threads per worker.")
+    parser.add_argument("--requests", type=int, default=2000, help="API requests in the load test.")
+    parser.add_argument("--concurrency", type=int, default=4, help="Concurrent API clients (bounded).")
+    parser.add_argument("--screenshot", type=Path, help="Save the first query's results page here.")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit("bench/web.py needs Debian's chromium: apt-get install chromium")
+
+    proc, url = start_server(args.index, args.workers, args.threads)
+    try:
+        print(f"mikke serve on {url} (index {args.index}, {args.workers} workers x {args.threads} threads)")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            print(
+                f"\nCold searches in Chromium, gzip on. Targets: <= {TARGET_BYTES // 1024} KB and "
+                f"<= {TARGET_FIRST_RESULTS_MS:.0f} ms until the first results are drawn.\n"
+                "  new tab: fresh browser context (empty cache, new renderer process)\n"
+                "  open tab: one running tab with the HTTP cache disabled (every byte fetched again)\n"
+                "  times are ms from navigation start; drawn = render time of the first hit's title"
+            )
+            print(
+                f"{'query':<16}{'hits':>5}{'reqs':>5}{'KB':>7}{'TTFB':>7}"
+                f"{'drawn, new tab':>16}{'open tab':>10}"
+            )
+            tab = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+            tab_page = tab.new_page()
+            devtools = tab.new_cdp_session(tab_page)
+            devtools.send("Network.enable")
+            devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
+            tab_page.goto(url + "/")
+            rows = []
+            for i, query in enumerate(QUERIES):
+                page_url = url + "/?" + urllib.parse.urlencode({"q": query})
+                fresh = new_tab_visit(browser, page_url, args.screenshot if i == 0 else None)
+                devtools.send("Network.clearBrowserCache")
+                warm = measure(tab_page, page_url)
+                rows.append((fresh, warm))
+                print(
+                    f"{query:<{16 - wide(query)}}{fresh['hits']:>5.0f}{fresh['requests']:>5.0f}"
+                    f"{fresh['bytes'] / 1024:>7.1f}{fresh['ttfb_ms']:>7.1f}"
+                    f"{fresh['first_results_ms']:>16.1f}{warm['first_results_ms']:>10.1f}"
+                )
+            # An error page with the same CSS and JS: the least any page costs this browser here.
+            floors = [new_tab_visit(browser, url + "/no-such-page")["fcp_ms"] for _ in range(5)]
+            tab.close()
+            browser.close()
+        worst_kb = max(max(f["bytes"], w["bytes"]) for f, w in rows) / 1024
+        new_tab = [f["first_results_ms"] for f, _ in rows]
+        open_tab = [w["first_results_ms"] for _, w in rows]
+        print(
+            f"bytes: max {worst_kb:.1f} KB ({'ok' if worst_kb * 1024 <= TARGET_BYTES else 'OVER'})\n"
+            f"drawn, open tab: median {statistics.median(open_tab):.0f} ms, max {max(open_tab):.0f} ms "
+            f"({'ok' if statistics.median(open_tab) <= TARGET_FIRST_RESULTS_MS else 'OVER'} at the median)\n"
+            f"drawn, new tab: median {statistics.median(new_tab):.0f} ms, max {max(new_tab):.0f} ms; "
+            f"an empty error page in a new tab paints at {statistics.median(floors):.0f} ms (median of 5)"
+        )
+
+        sequential, _ = load(url, QUERIES, 200, 1)
+        print(
+            f"\n/api/search one at a time (200 requests, with excerpts and tag counts): "
+            f"p50 {percentile(sequential, 50):.2f} ms, p99 {percentile(sequential, 99):.2f} ms "
+            f"(target p50 ≤ {TARGET_P50_MS:.0f} ms: "
+            f"{'ok' if percentile(sequential, 50) <= TARGET_P50_MS else 'OVER'})"
+        )
+        latencies, rps = load(url, QUERIES, args.requests, args.concurrency)
+        print(
+            f"/api/search under load ({args.requests} requests, {args.concurrency} concurrent clients, "
+            f"loopback): p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
+            f"mean {statistics.fmean(latencies):.2f} ms, {rps:.0f} requests/s"
+        )
+        if args.screenshot:
+            print(f"\nscreenshot of 「{QUERIES[0]}」: {args.screenshot}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
