@@ -380,3 +380,19 @@ def test_factory_accepts_no_config(monkeypatch: pytest.MonkeyPatch, web_index: P
     app = create_app()
     assert isinstance(app, Flask)
     assert app.test_client().get("/healthz").get_json()["posts"] == 9
+
+
+def test_unexpected_errors_answer_500_in_the_error_shape_without_details(make_app: AppFactory) -> None:
+    app = make_app(TESTING=False)  # let Flask handle the exception as in production
+
+    def broken() -> str:
+        raise RuntimeError("secret detail /srv/index")
+
+    app.add_url_rule("/api/broken", view_func=broken)
+    app.add_url_rule("/broken", view_func=broken)
+    client = app.test_client()
+    body = assert_error_shape(client.get("/api/broken"), 500)
+    assert "secret" not in body["error"]
+    page = client.get("/broken")
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    assert "secret" not in page.get_data(as_text=True)
