@@ -26,6 +26,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
+from tests.test_web_support import MAX_QUERY_CHARS
+from tests.test_web_support import PER_PAGE
 from tests.test_web_support import build_web_index
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,8 +41,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 INCLUDE = Path(__file__).parents[2] / "examples" / "site" / "_includes" / "mikke-search.html"
-# Three results per page, so the six posts about 検索 span two pages.
-SERVER_ENV = {"MIKKE_PER_PAGE": "3", "MIKKE_THREADS": "4"}
+# Three results per page, so the six posts about 検索 span two pages; the same limits as the app tests.
+SERVER_ENV = {
+    "MIKKE_PER_PAGE": str(PER_PAGE),
+    "MIKKE_MAX_QUERY_CHARS": str(MAX_QUERY_CHARS),
+    "MIKKE_THREADS": "4",
+}
 
 
 def free_port() -> int:

@@ -22,8 +22,9 @@ FIRST_PAGE = "「検索」の検索結果: 6件（1〜3件目）"
 SECOND_PAGE = "「検索」の検索結果: 6件（4〜6件目）"
 
 
-def url_args(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(page.url).query)
+def wait_for_args(page: Page, expected: dict[str, list[str]]) -> None:
+    """Wait until the page's URL has exactly these query arguments (navigation lands asynchronously)."""
+    page.wait_for_url(lambda url: parse_qs(urlsplit(url).query) == expected)
 
 
 def api_queries(requests: list[Request]) -> list[dict[str, list[str]]]:
@@ -42,26 +43,26 @@ def test_typing_filtering_paging_sorting_and_going_back(
     page.get_by_label("キーワード").press_sequentially("検索")
     expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
     expect(page.locator(".mikke-hit").first.locator("mark").first).to_have_text("検索")
-    assert url_args(page) == {"q": ["検索"]}
+    wait_for_args(page, {"q": ["検索"]})
 
     page.locator(".mikke-facet a", has_text="Python").click()
     expect(page.locator(STATUS)).to_have_text("「検索」の検索結果: 2件（1〜2件目）")
-    assert url_args(page) == {"q": ["検索"], "tag": ["python"]}
+    wait_for_args(page, {"q": ["検索"], "tag": ["python"]})
     expect(page.locator(".mikke-chip")).to_have_text("タグ: Python ×")
     page.locator(".mikke-facet a", has_text="検索").click()  # a second tag narrows further
-    assert url_args(page) == {"q": ["検索"], "tag": ["python", "検索"]}
+    wait_for_args(page, {"q": ["検索"], "tag": ["python", "検索"]})
     expect(page.locator(".mikke-chip")).to_have_count(2)
     page.get_by_role("link", name="すべて解除").click()
     expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
 
     page.locator(".mikke-next").click()
     expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
-    assert url_args(page) == {"q": ["検索"], "page": ["2"]}
+    wait_for_args(page, {"q": ["検索"], "page": ["2"]})
     expect(page.locator(".mikke-hits")).to_have_attribute("start", "4")
 
     page.get_by_role("link", name="新しい順").click()
     expect(page.locator(".mikke-sort strong")).to_have_text("新しい順")
-    assert url_args(page) == {"q": ["検索"], "sort": ["date"]}
+    wait_for_args(page, {"q": ["検索"], "sort": ["date"]})
     dates = page.locator(".mikke-hit time").evaluate_all("ts => ts.map(t => t.dateTime)")
     assert dates == sorted(dates, reverse=True)
 
@@ -198,11 +199,11 @@ def test_page_works_with_javascript_disabled(browser: Browser, server_url: str) 
         page.locator(".mikke-next").click()
         expect(page.locator(STATUS)).to_have_text(SECOND_PAGE)
         page.get_by_role("link", name="新しい順").click()
-        assert url_args(page) == {"q": ["検索"], "sort": ["date"]}
+        wait_for_args(page, {"q": ["検索"], "sort": ["date"]})
         box = page.get_by_label("キーワード")
         box.fill("図書館")
         box.press("Enter")  # the sort is kept in a hidden field
-        assert url_args(page) == {"q": ["図書館"], "sort": ["date"]}
+        wait_for_args(page, {"q": ["図書館"], "sort": ["date"]})
         page.go_back()
         expect(page.locator(".mikke-sort strong")).to_have_text("新しい順")
         page.goto(server_url + "/?q=エスケープ")
@@ -221,12 +222,12 @@ def test_embed_on_an_allowed_blog_searches_the_mikke_server(
     box.fill("図書館")
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
     assert page.url.startswith(blog.allowed + "/search.html?")
-    assert url_args(page) == {"q": ["図書館"]}
+    wait_for_args(page, {"q": ["図書館"]})
     first = page.locator(".mikke-hit-title a").first
     assert (first.get_attribute("href") or "").startswith("https://blog.example.jp/blog/")
     page.locator(".mikke-facet a", has_text="東京").click()
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
-    assert url_args(page) == {"q": ["図書館"], "tag": ["東京"]}
+    wait_for_args(page, {"q": ["図書館"], "tag": ["東京"]})
     page.reload()  # the blog page is static: the embed draws the state from its URL
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
     expect(box).to_have_value("図書館")
