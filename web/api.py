@@ -8,7 +8,6 @@ from flask import jsonify
 from flask import request
 
 from search import all_tags
-from search import search
 from web.errors import error_json
 from web.params import BadParameter
 from web.params import parse_search_args
@@ -25,17 +24,7 @@ def search_view() -> Response | tuple[Response, int]:
         params = parse_search_args(request.args, get_state().settings, strict=True)
     except BadParameter as e:
         return error_json(str(e), 400)
-    page = search(
-        get_store(),
-        params.q,
-        tags=params.tags,
-        categories=params.categories,
-        date_from=params.date_from,
-        date_to=params.date_to,
-        sort=params.sort,
-        page=params.page,
-        per_page=params.per_page,
-    )
+    page = params.run(get_store())
     body = page.to_json()
     body["truncated"] = params.truncated
     return jsonify(body)

@@ -23,7 +23,6 @@ from markupsafe import escape
 
 from search import SearchPage
 from search import TagCount
-from search import search
 from web.params import SearchParams
 from web.params import parse_search_args
 from web.store import get_state
@@ -195,17 +194,7 @@ def index() -> tuple[str, int]:
     store = state.open(current_app)
     if store is None:
         return render_template("search.html", params=params, result=None, not_ready=True), 503
-    result = search(
-        store,
-        params.q,
-        tags=params.tags,
-        categories=params.categories,
-        date_from=params.date_from,
-        date_to=params.date_to,
-        sort=params.sort,
-        page=params.page,
-        per_page=params.per_page,
-    )
+    result = params.run(store)
     tag_keys = {c.tag: c.key for c in result.tags}
     first = (result.page - 1) * result.per_page + 1
     context = {

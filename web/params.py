@@ -14,7 +14,10 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from search import SORTS
+from search import SearchPage
 from search import Settings
+from search import Store
+from search import search
 
 # Pages past this are never useful to a reader and would make tantivy collect a huge top-k.
 MAX_PAGE = 1000
@@ -48,6 +51,20 @@ class SearchParams:
     def filtered(self) -> bool:
         """Whether anything besides the query text narrows the results."""
         return bool(self.tags or self.categories or self.date_from or self.date_to)
+
+    def run(self, store: Store) -> SearchPage:
+        """Search ``store`` with these parameters (the one call both the page and the API make)."""
+        return search(
+            store,
+            self.q,
+            tags=self.tags,
+            categories=self.categories,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            sort=self.sort,
+            page=self.page,
+            per_page=self.per_page,
+        )
 
     def url_args(self, **changes: object) -> dict[str, object]:
         """Return the query-string arguments for this state with ``changes``, defaults left out.
