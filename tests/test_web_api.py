@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -288,6 +290,15 @@ def test_every_response_has_a_csp_without_unsafe_inline(client: FlaskClient, pat
     assert "script-src 'self'" in csp and "style-src 'self'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_the_page_inlines_only_its_own_stylesheet_allowed_by_hash(client: FlaskClient) -> None:
+    response = client.get("/?q=検索")
+    styles = re.findall(r"<style>(.*?)</style>", response.get_data(as_text=True), re.S)
+    assert styles == [(WEB / "static" / "style.css").read_text(encoding="utf-8")]
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode("utf-8")).digest()).decode("ascii")
+    allowed = re.search(r"style-src ([^;]*)", response.headers["Content-Security-Policy"])
+    assert allowed and allowed.group(1).split() == ["'self'", f"'sha256-{digest}'"]
 
 
 def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: FlaskClient) -> None:

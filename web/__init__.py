@@ -15,6 +15,9 @@ from search import SettingError
 from search import Settings
 
 CONFIG_PREFIX = "SEARCH_"
+# The stylesheet base.html inlines: one request fewer before the first paint of a cold search. The
+# embed on the blog links the same file instead.
+INLINE_STYLESHEET = "style.css"
 _SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
 
@@ -73,8 +76,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     store.init_app(app, settings)
     errors.init_app(app)
-    assets.init_app(app)
-    headers.init_app(app, settings.allowed_origins)
+    inline_styles = assets.init_app(app, inline=(INLINE_STYLESHEET,))
+    headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)

@@ -8,9 +8,10 @@ from flask import Flask
 from flask import Response
 from flask import request
 
-# No 'unsafe-inline' anywhere: the page has no inline script or style, so injected markup cannot run.
+# No 'unsafe-inline' anywhere: the only inline text allowed is our stylesheet, by its hash, so injected
+# markup can neither run script nor restyle the page.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'{inline_styles}; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 CORS_MAX_AGE = "86400"
@@ -36,13 +37,15 @@ def _gzip(response: Response) -> None:
     response.vary.add("Accept-Encoding")
 
 
-def init_app(app: Flask, allowed_origins: tuple[str, ...]) -> None:
+def init_app(app: Flask, allowed_origins: tuple[str, ...], inline_styles: tuple[str, ...] = ()) -> None:
     """Install the header hooks on ``app``.
 
     :param app: the Flask app being built.
     :param allowed_origins: origins whose browsers may call ``/api/*`` (CORS); others get no CORS headers.
+    :param inline_styles: CSP hash sources (``'sha256-…'``) of the stylesheets pages inline.
     """
     origins = frozenset(o.rstrip("/") for o in allowed_origins)
+    policy = CONTENT_SECURITY_POLICY.format(inline_styles="".join(" " + s for s in inline_styles))
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -51,7 +54,7 @@ def init_app(app: Flask, allowed_origins: tuple[str, ...]) -> None:
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.endpoint == "static":
             return response  # web/assets.py sets its own caching and encoding
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("Cache-Control", "no-cache")
         if request.path.startswith("/api/"):
             response.vary.add("Origin")  # the answer differs per Origin; shared caches must know
