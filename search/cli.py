@@ -162,7 +162,8 @@ def _print_report(console: Console, report: Any) -> None:
     if report.mode == "incremental":
         how = "incremental"
     console.print(
-        f"Indexed {report.posts} posts ({how}): {len(report.added)} added, {len(report.updated)} updated, "
+        f"Read {report.files} post files; indexed {report.posts} posts ({how}): {len(report.added)} added, "
+        f"{len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped, "
         f"{len(report.collisions)} URL collisions in {report.seconds:.2f} s."
     )

@@ -63,6 +63,7 @@ class IndexReport:
     """What an index run did; ``to_json()`` is the summary ``mikke index --json`` prints."""
 
     mode: str  # "full" or "incremental"
+    files: int = 0  # files found in the site's _posts/ folders
     posts: int = 0  # posts in the index after the run
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -77,6 +78,7 @@ class IndexReport:
         return {
             "mode": self.mode,
             "full_reason": self.full_reason or None,
+            "files": self.files,
             "posts": self.posts,
             "added": len(self.added),
             "updated": len(self.updated),
@@ -295,6 +297,7 @@ class _SiteScan:
     unchanged: set[str]  # ids of indexed posts that stay as they are
     skipped: list[Skipped]
     collisions: list[Collision]
+    files: int  # files found in _posts/ folders: published + skipped + overwritten by a collision
 
 
 def _scan_site(config: SiteConfig, manifest: dict[str, ManifestEntry], *, include_hidden: bool) -> _SiteScan:
@@ -303,8 +306,8 @@ def _scan_site(config: SiteConfig, manifest: dict[str, ManifestEntry], *, includ
     Unchanged posts take part in collision resolution through their manifest entry (url, date), so a new
     post can still overwrite, or lose to, an indexed one.
     """
-    post_ids, skipped = find_post_files(config)
-    skipped = list(skipped)
+    post_ids, found_skipped = find_post_files(config)
+    skipped = list(found_skipped)
     parsed: list[Post] = []
     kept: list[ManifestEntry] = []
     for post_id in post_ids:
@@ -328,6 +331,7 @@ def _scan_site(config: SiteConfig, manifest: dict[str, ManifestEntry], *, includ
         unchanged={e.id for e in kept if e.id in winner_ids},
         skipped=sorted(skipped, key=lambda s: s.path),
         collisions=collisions,
+        files=len(post_ids) + len(found_skipped),
     )
 
 
@@ -432,6 +436,7 @@ def _full_build(
     publish_generation(root, name)
     return IndexReport(
         mode="full",
+        files=scan.files,
         posts=len(winners),
         added=[p.id for p in winners],
         skipped=scan.skipped,
@@ -467,6 +472,7 @@ def _incremental_build(
             ) from e
     return IndexReport(
         mode="incremental",
+        files=scan.files,
         posts=len(unchanged) + len(changed),
         added=added,
         updated=updated,

@@ -35,6 +35,21 @@ def test_index_json_prints_one_summary(site: Path, tmp_path: Path, runner: CliRu
     assert {"collisions", "seconds", "added", "updated", "removed"} <= summary.keys()
 
 
+def test_index_summary_accounts_for_every_post_file(site: Path, tmp_path: Path, runner: CliRunner) -> None:
+    posts = site / "_posts"
+    (posts / "2024-05-09-bad.md").write_bytes(b"---\ntitle: [unclosed\n---\n")
+    (posts / "2024-05-10-copy.md.backup").write_text("---\ntitle: copy\n---\n", "utf-8")
+    (posts / "2024-05-11-same.md").write_text("---\ntitle: a\nslug: same\n---\n本文", "utf-8")
+    (posts / "2024-05-11-same.html").write_text("---\ntitle: b\nslug: same\n---\n本文", "utf-8")
+    result = runner.invoke(cli, ["index", str(site), "--index", str(tmp_path / "i"), "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    files = len([p for p in posts.iterdir() if p.is_file()])
+    overwritten = sum(len(c["overwritten"]) for c in summary["collisions"])
+    assert overwritten == 1 and len(summary["skipped"]) == 2
+    assert summary["files"] == files == summary["posts"] + len(summary["skipped"]) + overwritten
+
+
 def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path, runner: CliRunner) -> None:
     env = {"MIKKE_SITE": str(site), "MIKKE_INDEX": str(tmp_path / "env-index"), "MIKKE_JOBS": "1"}
     result = runner.invoke(cli, ["index", "--json"], env=env)
