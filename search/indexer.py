@@ -49,6 +49,7 @@ from search.store import live_generation
 from search.store import open_generation_for_update
 from search.store import publish_generation
 from search.store import remove_stale_generations
+from search.store import share_generation
 from search.store import writer_lock
 
 WRITER_HEAP_BYTES = 64_000_000
@@ -426,6 +427,7 @@ def _full_build(
     try:
         writer = index.writer(WRITER_HEAP_BYTES, 1)
         _write(writer, winners, (), jobs=jobs, progress=progress)
+        share_generation(root, name)
     except BaseException as e:
         shutil.rmtree(root / name, ignore_errors=True)
         if isinstance(e, (OSError, ValueError)):
@@ -470,6 +472,7 @@ def _incremental_build(
             raise IndexBuildError(
                 f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
             ) from e
+        share_generation(root, generation)
     return IndexReport(
         mode="incremental",
         files=scan.files,

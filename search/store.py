@@ -8,6 +8,7 @@ atomically; readers notice the swap on their next search. ``.lock`` serialises w
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -25,12 +26,17 @@ from search.errors import IndexMissing
 from search.schema import SCHEMA_VERSION
 from search.schema import build_schema
 
+log = logging.getLogger(__name__)
+
 CURRENT_FILE = "CURRENT"
 INFO_FILE = "mikke.json"
 LOCK_FILE = ".lock"
 GENERATION_PREFIX = "gen-"
+TANTIVY_META_LOCK = ".tantivy-meta.lock"
 # Generations kept besides the live one, so a server that has not yet noticed a swap keeps working.
 KEEP_PREVIOUS_GENERATIONS = 1
+# How often a server retries a published generation it could not open (it keeps the old one meanwhile).
+REOPEN_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,7 @@ class Store:
         self.generation = generation
         self.schema = build_schema()
         self._lock = threading.Lock()
+        self._unopenable: tuple[str, float] | None = None  # a generation that failed to open, and when
 
     @property
     def info(self) -> BuildInfo:
@@ -120,11 +127,23 @@ class Store:
         with self._lock:
             if current == self.generation:
                 return
+            failed = self._unopenable
+            if failed and failed[0] == current and time.monotonic() - failed[1] < REOPEN_RETRY_SECONDS:
+                return
             gen_path = self.root / current
-            index = _open_index(gen_path)
-            self._info = _read_info(gen_path)
+            try:
+                index = _open_index(gen_path)
+                info = _read_info(gen_path)
+            except (IndexMissing, OSError, ValueError, TypeError) as e:
+                # Keep answering from the index already open rather than failing every request.
+                if failed is None or failed[0] != current:
+                    log.error("Still serving %s: the new index cannot be opened: %s", self.generation, e)
+                self._unopenable = (current, time.monotonic())
+                return
+            self._info = info
             self._index = index
             self.generation = current
+            self._unopenable = None
 
     def searcher(self) -> tantivy.Searcher:
         """Return a searcher on the newest published index: a snapshot, valid for one request."""
@@ -141,6 +160,13 @@ def _open_index(gen_path: Path) -> tantivy.Index:
     try:
         return tantivy.Index(build_schema(), path=str(gen_path), reuse=True)
     except ValueError as e:
+        if "Lockfile" in str(e) and "PermissionDenied" in str(e):
+            # A tantivy reader opens this lock file for writing, so a read-only user cannot open the index.
+            raise IndexMissing(
+                f"Cannot open the index at {gen_path}: this user may not write its lock file "
+                f"{gen_path / TANTIVY_META_LOCK}. Run mikke as the user that runs `mikke index`, or share "
+                "a group with it and run `mikke index` under `umask 002`."
+            ) from e
         raise IndexMissing(
             f"The index at {gen_path} cannot be opened ({e}); rebuild it with `mikke index --full SITE`."
         ) from e
@@ -206,6 +232,32 @@ def create_generation(root: Path, info: BuildInfo) -> tuple[str, tantivy.Index]:
 def open_generation_for_update(root: Path, name: str) -> tantivy.Index:
     """Open an existing generation to update it in place (incremental indexing)."""
     return _open_index(root / name)
+
+
+# tantivy replaces these through a temporary file created mode 0600, whatever the umask.
+TANTIVY_ATOMIC_FILES = ("meta.json", ".managed.json")
+
+
+def share_generation(root: Path, name: str) -> None:
+    """Give tantivy's atomically replaced files the mode of mikke's own files in generation ``name``.
+
+    Without this only the indexing user could open the index; with it a ``mikke serve`` running as
+    another user reads it whenever the umask lets it read the rest (e.g. a shared group and umask 002).
+    Call after each commit: every commit writes those files anew. Best effort: a file this user may not
+    change is left as it is (the index works for this user either way).
+    """
+    gen_path = root / name
+    try:
+        mode = (gen_path / INFO_FILE).stat().st_mode & 0o666
+    except OSError:
+        return
+    for file_name in TANTIVY_ATOMIC_FILES:
+        path = gen_path / file_name
+        try:
+            if path.stat().st_mode & 0o777 != mode:
+                os.chmod(path, mode)
+        except OSError:
+            continue
 
 
 def publish_generation(root: Path, name: str) -> None:

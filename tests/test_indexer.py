@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +189,47 @@ def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None
     (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
     build_index(site, index, full=True, jobs=1)
     assert search(store, "自転車").total == 1
+
+
+def test_store_keeps_serving_when_a_published_generation_cannot_be_opened(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    good = read_current(index)
+    assert good
+    broken = index / "gen-9999999999999999999-1"
+    broken.mkdir()
+    (broken / "mikke.json").write_text((index / good / "mikke.json").read_text("utf-8"), "utf-8")
+    (broken / "meta.json").write_text("{not json", "utf-8")
+    (index / "CURRENT").write_text(broken.name + "\n", "utf-8")
+    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
+    with caplog.at_level("ERROR", logger="search.store"):
+        for _ in range(3):
+            assert search(store, "図書館").total == 1
+    assert store.generation == good
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # once, not once per request
+    assert errors[0].startswith(f"Still serving {good}") and broken.name in errors[0]
+    (index / "CURRENT").write_text(good + "\n", "utf-8")
+    (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+    build_index(site, index, full=True, jobs=1)
+    assert search(store, "自転車").total == 1  # the next good generation is picked up
+
+
+def test_every_index_file_gets_the_mode_of_mikkes_own_files(site: Path, tmp_path: Path) -> None:
+    # tantivy writes meta.json through a 0600 temporary file; a server running as another user of the
+    # index's group could not open an index built under umask 002 without this.
+    old_umask = os.umask(0o002)
+    try:
+        index = tmp_path / "index"
+        build_index(site, index, jobs=1)
+        (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+        build_index(site, index, jobs=1)  # an incremental commit writes meta.json again
+    finally:
+        os.umask(old_umask)
+    generation = index / str(read_current(index))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in generation.iterdir() if p.is_file()}
+    assert modes["mikke.json"] == 0o664
+    assert {name: mode for name, mode in modes.items() if mode != 0o664} == {}
