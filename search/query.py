@@ -7,6 +7,7 @@ and no tantivy type leaves this module.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -197,6 +198,27 @@ def _words(analysis: Analysis, *, content_only: bool) -> list[_Word]:
     return words
 
 
+def _fused_neighbours(analysis: Analysis, searcher: tantivy.Searcher) -> dict[str, list[str]]:
+    """Map each content word to the indexed terms it forms with an adjacent content word.
+
+    Sudachi splits the same string differently in different contexts (``１ヘクトメートル`` gives ヘクト +
+    メートル, the title ``ヘクトメートル`` one unit), so a word also matches where it and its neighbour
+    were analysed as one unit. Only fusions that occur in the index are kept.
+    """
+    fused: dict[str, list[str]] = {}
+    units = analysis.units
+    for a, b in itertools.pairwise(units):
+        if a.coarse.is_function_word or b.coarse.is_function_word or a.coarse.end != b.coarse.start:
+            continue
+        term = a.coarse.text + b.coarse.text
+        if not any(searcher.doc_freq(field, term) for field, _ in f.TEXT_FIELDS):
+            continue
+        for word in (a.coarse.text, b.coarse.text):
+            if term not in fused.setdefault(word, []):
+                fused[word].append(term)
+    return fused
+
+
 class _QueryBuilder:
     def __init__(self, schema: tantivy.Schema) -> None:
         self.schema = schema
@@ -314,13 +336,21 @@ def _plan(
 ) -> _Plan:
     builder = _QueryBuilder(store.schema)
     parsed = parse_user_query(text)
-    words = _words(analyzer.analyze(parsed.text), content_only=True) if parsed.text else []
+    analysis = analyzer.analyze(parsed.text) if parsed.text else None
+    words = _words(analysis, content_only=True) if analysis else []
     phrase_analyses = [a for a in (analyzer.analyze(p) for p in parsed.phrases) if a.units]
     must: list[Query] = []
     should: list[Query] = []
     must_not: list[Query] = []
+    fused = _fused_neighbours(analysis, searcher) if analysis and len(words) > 1 else {}
+    fused_words = {w.coarse: [_Word(t, (t,)) for t in fused.get(w.coarse, ())] for w in words}
     if words:
-        word_queries = [builder.word(w) for w in words]
+        word_queries = [
+            builder.word(w)
+            if not fused_words[w.coarse]
+            else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *fused_words[w.coarse])])
+            for w in words
+        ]
         if relaxed:
             stems = [builder.related(w) for w in words]
             word_queries = [
@@ -383,6 +413,7 @@ def _plan(
     if not any(o == Occur.Must for o, _ in clauses):
         clauses.append((Occur.Must, Query.all_query()))
     highlight_words = list(words)
+    highlight_words.extend({x.coarse: x for ws in fused_words.values() for x in ws}.values())
     for analysis in phrase_analyses:
         highlight_words.append(_Word(analysis.units[0].coarse.text, tuple(t.text for t in analysis.fine)))
     return _Plan(

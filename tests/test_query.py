@@ -244,3 +244,18 @@ def test_compound_absent_everywhere_falls_back_to_its_parts(make_post: PostFacto
     page = search(store, "出身地")
     assert slugs(page) == ["origin"]
     assert page.relaxed
+
+
+def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # Sudachi reads １ヘクトメートル as ヘクト + メートル but the title ヘクトメートル as one unit.
+    store = memory_store(
+        [
+            make_post("ヘクトメートル", "ヘクトメートルは長さの単位。百メートル。", slug="hectometre"),
+            make_post("気圧の単位", "天気図のヘクトは百の意味。高度はメートルで表す。", slug="pressure"),
+        ]
+    )
+    page = search(store, "１ヘクトメートルは何メートルか")
+    assert slugs(page) == ["hectometre", "pressure"]
+    assert "<mark>ヘクトメートル</mark>" in page.hits[0].title_html
