@@ -198,19 +198,25 @@ def _words(analysis: Analysis, *, content_only: bool) -> list[_Word]:
     return words
 
 
-def _fused_neighbours(analysis: Analysis, searcher: tantivy.Searcher) -> dict[str, list[str]]:
-    """Map each content word to the indexed terms it forms with an adjacent content word.
+def _fused_neighbours(
+    analysis: Analysis, words: Sequence[_Word], searcher: tantivy.Searcher
+) -> dict[str, list[str]]:
+    """Map each query word to the indexed terms it forms with an adjacent query word.
 
     Sudachi splits the same string differently in different contexts (``１ヘクトメートル`` gives ヘクト +
     メートル, the title ``ヘクトメートル`` one unit), so a word also matches where it and its neighbour
     were analysed as one unit. Only fusions that occur in the index are kept.
     """
+    searched = {w.coarse for w in words}
     fused: dict[str, list[str]] = {}
-    units = analysis.units
-    for a, b in itertools.pairwise(units):
-        if a.coarse.is_function_word or b.coarse.is_function_word or a.coarse.end != b.coarse.start:
+    tried: set[str] = set()
+    for a, b in itertools.pairwise(analysis.units):
+        if a.coarse.text not in searched or b.coarse.text not in searched or a.coarse.end != b.coarse.start:
             continue
         term = a.coarse.text + b.coarse.text
+        if term in tried or len(tried) >= MAX_QUERY_WORDS:
+            continue
+        tried.add(term)
         if not any(searcher.doc_freq(field, term) for field, _ in f.TEXT_FIELDS):
             continue
         for word in (a.coarse.text, b.coarse.text):
@@ -342,7 +348,7 @@ def _plan(
     must: list[Query] = []
     should: list[Query] = []
     must_not: list[Query] = []
-    fused = _fused_neighbours(analysis, searcher) if analysis and len(words) > 1 else {}
+    fused = _fused_neighbours(analysis, words, searcher) if analysis and len(words) > 1 else {}
     fused_words = {w.coarse: [_Word(t, (t,)) for t in fused.get(w.coarse, ())] for w in words}
     if words:
         word_queries = [
