@@ -58,6 +58,17 @@ def wait_until(predicate, timeout: float = TIMEOUT_SECONDS) -> float:  # type: i
     raise TimeoutError("the server did not show the change in time")
 
 
+def index_until_served(
+    site: Path, index: Path, port: int, token: str, expected: int
+) -> tuple[float, float, dict]:
+    """Run `mikke index`; return seconds until the server finds ``expected`` posts with ``token``,
+    the index run's own seconds, and its summary."""
+    started = time.perf_counter()
+    index_seconds, summary = run_index(site, index)
+    visible = wait_until(lambda: api_total(port, token) == expected) - started
+    return visible, index_seconds, summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -101,9 +112,7 @@ def main() -> int:
             ).stdout.splitlines()
             target = site / json.loads(listed[len(listed) // 2])["path"]  # a post that is indexed
             target.write_text(target.read_text("utf-8") + f"\n\n編集で追加した段落 {token}。\n", "utf-8")
-            started = time.perf_counter()
-            index_seconds, summary = run_index(site, index)
-            visible = wait_until(lambda: api_total(args.port, token) == 1) - started
+            visible, index_seconds, summary = index_until_served(site, index, args.port, token, 1)
             print(
                 f"one edited post     {visible:6.2f} s  until the server returns it "
                 f"(index run {index_seconds:.2f} s; {100 * visible / full_seconds:.1f} % of the full build)"
@@ -116,9 +125,7 @@ def main() -> int:
                 # Yesterday, so a site without `future: true` publishes them too.
                 day = date.today() - timedelta(days=1)
                 (site / "_posts" / f"{day:%Y-%m-%d}-bench-new-{i}.md").write_text(text, "utf-8")
-            started = time.perf_counter()
-            index_seconds, summary = run_index(site, index)
-            visible = wait_until(lambda: api_total(args.port, token) == 10) - started
+            visible, index_seconds, summary = index_until_served(site, index, args.port, token, 10)
             print(
                 f"ten new posts       {visible:6.2f} s  until the server returns them "
                 f"(index run {index_seconds:.2f} s; added {summary['added']})"
