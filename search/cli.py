@@ -272,9 +272,7 @@ def tags_command(index_path: str | None, as_json: bool) -> None:
     with _user_errors():
         counts = all_tags(open_store(settings.index))
     if as_json:
-        click.echo(
-            json.dumps([{"tag": t.tag, "key": t.key, "count": t.count} for t in counts], ensure_ascii=False)
-        )
+        click.echo(json.dumps([t.to_json() for t in counts], ensure_ascii=False))
         return
     for t in counts:
         click.echo(f"{t.count:>6}  {t.tag}")

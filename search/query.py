@@ -137,6 +137,10 @@ class TagCount:
     key: str  # normalised key, the value to filter by
     count: int
 
+    def to_json(self, label: str = "tag") -> dict[str, object]:
+        """The JSON shape of one count; ``label`` names the display form ("tag" or "category")."""
+        return {label: self.tag, "key": self.key, "count": self.count}
+
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
@@ -168,8 +172,8 @@ class SearchPage:
             "sort": self.sort,
             "relaxed": self.relaxed,
             "hits": [h.to_json() for h in self.hits],
-            "tags": [{"tag": t.tag, "key": t.key, "count": t.count} for t in self.tags],
-            "categories": [{"category": c.tag, "key": c.key, "count": c.count} for c in self.categories],
+            "tags": [t.to_json() for t in self.tags],
+            "categories": [c.to_json("category") for c in self.categories],
         }
 
 

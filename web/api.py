@@ -34,4 +34,4 @@ def search_view() -> Response | tuple[Response, int]:
 def tags_view() -> Response:
     """List every tag with its number of posts, most used first."""
     tags = all_tags(get_store())
-    return jsonify({"tags": [{"tag": t.tag, "key": t.key, "count": t.count} for t in tags]})
+    return jsonify({"tags": [t.to_json() for t in tags]})
