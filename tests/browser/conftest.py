@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # Headless Chromium builds the address bar's WebUI popups (a renderer of its own, about a second of
+    # CPU) for every new window; a reader's browser has them already, so they are not a page's cost.
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ]
 INCLUDE = Path(__file__).parents[2] / "examples" / "site" / "_includes" / "mikke-search.html"
 # Three results per page, so the six posts about 検索 span two pages; the same limits as the app tests.
