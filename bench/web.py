@@ -21,25 +21,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from chromium import CHROMIUM
+from chromium import launch_chromium
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Request
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    # Headless Chromium builds the address bar's WebUI popups (a renderer of its own, about a second of
-    # CPU) for every new window; a reader's browser has them already, so they are not a page's cost.
-    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
-]
 QUERIES = [
     "生成AI",
     "ChatGPT 活用",
@@ -206,9 +195,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="Concurrent API clients (bounded).")
     parser.add_argument("--screenshot", type=Path, help="Save the first query's results page here.")
     args = parser.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         raise SystemExit("bench/web.py needs Debian's chromium: apt-get install chromium")
-    if japanese_font() is None:
+    font = japanese_font()
+    if font is None:
         # Without one, Chromium searches every font for each kanji and draws boxes: neither the time nor
         # the screenshot would be what a reader of a Japanese blog sees.
         raise SystemExit(
@@ -218,9 +208,9 @@ def main() -> None:
     proc, url = start_server(args.index, args.workers, args.threads)
     try:
         print(f"mikke serve on {url} (index {args.index}, {args.workers} workers x {args.threads} threads)")
-        print(f"Japanese text drawn with {japanese_font()}")
+        print(f"Japanese text drawn with {font}")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(p)
             print(
                 f"\nCold searches in Chromium, gzip on. Targets: <= {TARGET_BYTES // 1024} KB and "
                 f"<= {TARGET_FIRST_RESULTS_MS:.0f} ms until the first results are drawn.\n"

@@ -26,23 +26,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
+from bench.chromium import CHROMIUM
+from bench.chromium import launch_chromium
 from tests.test_web_support import MAX_QUERY_CHARS
 from tests.test_web_support import PER_PAGE
 from tests.test_web_support import build_web_index
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    # Headless Chromium builds the address bar's WebUI popups (a renderer of its own, about a second of
-    # CPU) for every new window; a reader's browser has them already, so they are not a page's cost.
-    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
-]
 INCLUDE = Path(__file__).parents[2] / "examples" / "site" / "_includes" / "mikke-search.html"
 # Three results per page, so the six posts about 検索 span two pages; the same limits as the app tests.
 SERVER_ENV = {
@@ -151,7 +140,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("browser tests need Debian's chromium: apt-get install chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         yield browser
         browser.close()
 
