@@ -17,7 +17,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long", STYLE.md P4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -102,6 +102,20 @@ def _has_word_chars(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+def _surface_span(begin: int, end: int, length: int) -> tuple[int, int]:
+    """The code-point span of a morpheme, never empty.
+
+    Sudachi's input normalisation can expand one character into two morphemes (``㎼`` -> ``μ`` + ``W``),
+    the second with no surface of its own; it is given the character it came from, so every term can be
+    highlighted and ``start < end`` always holds.
+    """
+    if end > begin:
+        return begin, end
+    if begin > 0:
+        return begin - 1, begin
+    return 0, min(1, length)
+
+
 def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
@@ -170,12 +184,12 @@ class JapaneseAnalyzer:
                 norm = m.normalized_form().lower()
                 if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
                     continue
-                start = offset + m.begin()
+                begin, end = _surface_span(m.begin(), m.end(), len(chunk))
                 function_word = self._is_function_word(m)
-                coarse = Term(norm, start, offset + m.end(), c_pos, function_word)
+                coarse = Term(norm, offset + begin, offset + end, c_pos, function_word)
                 c_pos += 1
                 # A single character cannot split; skipping the call saves a fifth of the analysis time.
-                pieces = m.split(SplitMode.A) if m.end() - m.begin() > 1 else ()
+                pieces = m.split(SplitMode.A) if end - begin > 1 else ()
                 if len(pieces) <= 1:
                     parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, function_word),)
                     a_pos += 1
@@ -185,10 +199,9 @@ class JapaneseAnalyzer:
                         pnorm = p.normalized_form().lower()
                         if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
                             continue
+                        p_begin, p_end = _surface_span(p.begin(), p.end(), len(chunk))
                         plist.append(
-                            Term(
-                                pnorm, offset + p.begin(), offset + p.end(), a_pos, self._is_function_word(p)
-                            )
+                            Term(pnorm, offset + p_begin, offset + p_end, a_pos, self._is_function_word(p))
                         )
                         a_pos += 1
                     if not plist:

@@ -144,3 +144,13 @@ def test_chunked_text_gives_the_same_terms_as_whole_text(lines: list[str], sep: 
     assert [(t.text, t.start, t.end) for t in chunked.coarse] == [
         (t.text, t.start, t.end) for t in whole.coarse
     ]
+
+
+def test_a_character_sudachi_expands_into_two_morphemes_gives_each_term_its_surface() -> None:
+    # Sudachi normalises ㎼ to "μW" and returns W as a second morpheme with an empty surface.
+    text = "出力は㎼単位"
+    for unit in get_analyzer().analyze(text).units:
+        for term in (unit.coarse, *unit.parts):
+            assert 0 <= term.start < term.end <= len(text), term
+    terms = {t.text: text[t.start : t.end] for t in get_analyzer().analyze(text).coarse}
+    assert terms["w"] == "㎼"
