@@ -24,6 +24,27 @@ from search.errors import SearchError
 from search.errors import SettingError
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
+# Control characters (escape sequences could rewrite the terminal) and bidi controls (they could make a
+# file name read differently from what it is), shown escaped when a path or URL is printed for a person.
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with control and bidi characters written as ``\\xNN`` / ``\\uNNNN`` escapes."""
+    return _UNPRINTABLE_RE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+# Characters that some line readers (Python's splitlines, older JavaScript) take as line ends; JSON only
+# escapes the ASCII ones, so one JSON object per line could otherwise be split inside a string.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_line(value: object) -> str:
+    """Return ``value`` as JSON on one line, whatever its strings hold (UTF-8, not ``\\u`` escapes)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if any(ch in text for ch in _LINE_BREAKS):
+        text = "".join(_LINE_BREAKS.get(ch, ch) for ch in text)
+    return text
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -122,7 +143,7 @@ def index_command(
                 progress=progress,
             )
         if as_json:
-            click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+            click.echo(json_line(report.to_json()))
         else:
             _print_report(err, report)
 
@@ -153,10 +174,14 @@ def _progress(console: Console, *, enabled: bool) -> Iterator[Callable[[int, int
 
 def _print_report(console: Console, report: Any) -> None:
     for s in report.skipped:
-        console.print(Text(f"skipped {s.path}: {s.reason}", style="yellow"))
+        console.print(Text(f"skipped {printable(s.path)}: {printable(s.reason)}", style="yellow"))
     for c in report.collisions:
         console.print(
-            Text(f"URL collision {c.url}: {c.kept} overwrites {', '.join(c.overwritten)}", style="yellow")
+            Text(
+                f"URL collision {c.url}: {printable(c.kept)} overwrites "
+                + ", ".join(printable(o) for o in c.overwritten),
+                style="yellow",
+            )
         )
     how = "full rebuild" + (f" ({report.full_reason})" if report.full_reason else "")
     if report.mode == "incremental":
@@ -236,7 +261,7 @@ def search_command(
             per_page=limit,
         )
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        click.echo(json_line(result.to_json()))
         return
     # Soft wrap: Japanese has no spaces, so hard wrapping would push whole titles onto the next line.
     out = Console(highlight=False, soft_wrap=True)
@@ -272,7 +297,7 @@ def tags_command(index_path: str | None, as_json: bool) -> None:
     with _user_errors():
         counts = all_tags(open_store(settings.index))
     if as_json:
-        click.echo(json.dumps([t.to_json() for t in counts], ensure_ascii=False))
+        click.echo(json_line([t.to_json() for t in counts]))
         return
     for t in counts:
         click.echo(f"{t.count:>6}  {t.tag}")
@@ -291,9 +316,9 @@ def list_command(index_path: str | None, as_json: bool) -> None:
         posts = list_posts(open_store(settings.index))
     for p in posts:
         if as_json:
-            click.echo(json.dumps(p.to_json(), ensure_ascii=False))
+            click.echo(json_line(p.to_json()))
         else:
-            click.echo(f"{p.date[:16]}  {p.id}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+            click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
 
 
 @cli.command("serve")

@@ -20,7 +20,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import tantivy
@@ -28,6 +27,11 @@ import tantivy
 from search import schema as f
 from search.analysis import Analysis
 from search.analysis import get_analyzer
+from search.document import ManifestEntry
+from search.document import decode_manifest_entry
+from search.document import encode_label
+from search.document import encode_manifest_entry
+from search.document import encode_spans
 from search.errors import IndexBuildError
 from search.errors import SiteError
 from search.posts import Collision
@@ -40,7 +44,6 @@ from search.posts import parse_post
 from search.posts import read_site_config
 from search.posts import resolve_collisions
 from search.posts import tag_key
-from search.schema import LABEL_SEPARATOR
 from search.schema import SCHEMA_VERSION
 from search.store import BuildInfo
 from search.store import Store
@@ -93,11 +96,8 @@ class IndexReport:
         }
 
 
-def encode_spans(*analyses: Analysis) -> bytes:
-    """Encode where each term occurs, as ``term\\tstart,end,start,end...`` lines (code points).
-
-    Excerpts find a query term's line with one ``bytes.find``, without decoding the rest.
-    """
+def term_spans(*analyses: Analysis) -> bytes:
+    """Encode where each term of ``analyses`` occurs (code points), for highlighting at search time."""
     spans: dict[str, list[int]] = {}
     for analysis in analyses:
         for coarse, parts in analysis.units:
@@ -105,12 +105,7 @@ def encode_spans(*analyses: Analysis) -> bytes:
             if len(parts) > 1:  # a single part is the coarse term itself
                 for part in parts:
                     spans.setdefault(part.text, []).extend((part.start, part.end))
-    lines = [
-        f"{term}\t{','.join(map(str, offsets))}"
-        for term, offsets in spans.items()
-        if "\t" not in term and "\n" not in term  # the delimiters; no real term holds them
-    ]
-    return ("\n" + "\n".join(lines) + "\n").encode("utf-8")
+    return encode_spans(spans.items())
 
 
 # A text's terms as plain tuples (term, position, start, end): cheap to send between processes,
@@ -155,8 +150,8 @@ def analyze_post(post: Post) -> AnalyzedPost:
         title=_analyzed_text(post.title, title),
         headings=[_analyzed_text(h, analyzer.analyze(h)) for h in post.headings],
         body=_analyzed_text(post.text, body),
-        title_spans=encode_spans(title),
-        body_spans=encode_spans(body),
+        title_spans=term_spans(title),
+        body_spans=term_spans(body),
     )
 
 
@@ -184,7 +179,7 @@ def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
             key = tag_key(value)
             if key:
                 doc.add_text(key_field, key)
-                doc.add_text(label_field, f"{key}{LABEL_SEPARATOR}{value}")
+                doc.add_text(label_field, encode_label(key, value))
     doc.add_date(f.FIELD_DATE, post.date.astimezone(UTC))
     meta = {
         "url": post.url,
@@ -265,31 +260,29 @@ def index_posts(
     store.reload()
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestEntry:
-    """What the index remembers of an indexed post: enough to skip it and to settle URL collisions."""
-
-    id: str
-    source_hash: str
-    url: str
-    date: datetime
-
-
 def _manifest_value(post: Post) -> str:
-    return LABEL_SEPARATOR.join((post.id, post.source_hash, post.url, post.date.isoformat()))
+    return encode_manifest_entry(ManifestEntry(post.id, post.source_hash, post.url, post.date))
 
 
-def read_manifest(searcher: tantivy.Searcher) -> dict[str, ManifestEntry]:
-    """Return every indexed post's :class:`ManifestEntry`, in one aggregation over a fast field."""
+def read_manifest(searcher: tantivy.Searcher, where: Path | None = None) -> dict[str, ManifestEntry]:
+    """Return every indexed post's :class:`ManifestEntry`, in one aggregation over a fast field.
+
+    :param where: the generation folder, named in the error.
+    :raises IndexBuildError: the index holds entries this version cannot read; the message names ``--full``.
+    """
     size = max(searcher.num_docs, 1)
-    result = searcher.aggregate(
-        tantivy.Query.all_query(), {"s": {"terms": {"field": f.FIELD_SOURCE, "size": size}}}
-    )
-    manifest: dict[str, ManifestEntry] = {}
-    for bucket in result["s"]["buckets"]:
-        post_id, digest, url, date = str(bucket["key"]).split(LABEL_SEPARATOR)
-        manifest[post_id] = ManifestEntry(post_id, digest, url, datetime.fromisoformat(date))
-    return manifest
+    try:
+        result = searcher.aggregate(
+            tantivy.Query.all_query(), {"s": {"terms": {"field": f.FIELD_SOURCE, "size": size}}}
+        )
+        entries = [decode_manifest_entry(str(bucket["key"])) for bucket in result["s"]["buckets"]]
+    except (ValueError, KeyError, TypeError) as e:
+        place = f"{where}/" if where else "this index"
+        raise IndexBuildError(
+            f"The list of indexed posts in {place} cannot be read back ({e}); "
+            "rebuild the index with `mikke index --full SITE`."
+        ) from None
+    return {entry.id: entry for entry in entries}
 
 
 @dataclass(slots=True)
@@ -457,7 +450,7 @@ def _incremental_build(
 ) -> IndexReport:
     index = open_generation_for_update(root, generation)
     index.reload()
-    manifest = read_manifest(index.searcher())
+    manifest = read_manifest(index.searcher(), root / generation)
     scan = _scan_site(config, manifest, include_hidden=include_hidden)
     changed, unchanged = scan.to_analyze, scan.unchanged
     changed_ids = {p.id for p in changed}

@@ -41,8 +41,9 @@ MAX_LABELS = 1000  # tags or categories of one post, after flattening nested lis
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".mdown"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
 
-# Jekyll's Document::DATE_FILENAME_MATCHER: date, slug, and the last extension.
-_POST_NAME_RE = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
+# Jekyll's Document::DATE_FILENAME_MATCHER: date, slug, and the last extension. The slug is any run of
+# characters but "/", line breaks included (Ruby's [^/]*), so every name Jekyll publishes is read.
+_POST_NAME_RE = re.compile(r"\A(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)\Z")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
 _FRONT_MATTER_START_RE = re.compile(r"\A---[ \t]*\n")
 

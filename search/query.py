@@ -30,12 +30,13 @@ from search.analysis import Analysis
 from search.analysis import JapaneseAnalyzer
 from search.analysis import Unit
 from search.analysis import get_analyzer
+from search.document import decode_label
+from search.document import span_offsets
 from search.excerpt import DEFAULT_EXCERPT_CHARS
 from search.excerpt import Span
 from search.excerpt import build_excerpt
 from search.excerpt import highlight
 from search.posts import tag_key
-from search.schema import LABEL_SEPARATOR
 from search.store import Store
 
 SORTS = ("relevance", "date")
@@ -434,29 +435,19 @@ def _plan(
     )
 
 
-def _span_lines(blob: bytes, term: str) -> list[int]:
-    needle = b"\n" + term.encode("utf-8") + b"\t"
-    at = blob.find(needle)
-    if at < 0:
-        return []
-    start = at + len(needle)
-    end = blob.find(b"\n", start)
-    return [int(x) for x in blob[start:end].split(b",")]
-
-
 def _match_spans(blob: bytes, words: Sequence[_Word]) -> list[Span]:
     """Find where each query word occurs, from the stored term offsets of one text."""
     spans: list[Span] = []
     for word in words:
-        offsets = _span_lines(blob, word.coarse)
+        offsets = span_offsets(blob, word.coarse)
         spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
         if len(word.parts) == 1:
             if word.parts[0] != word.coarse:
-                offsets = _span_lines(blob, word.parts[0])
+                offsets = span_offsets(blob, word.parts[0])
                 spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
             continue
         # Parts count only where they stand together, as the phrase query matched them.
-        part_offsets = [_span_lines(blob, p) for p in word.parts]
+        part_offsets = [span_offsets(blob, p) for p in word.parts]
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]
@@ -502,7 +493,7 @@ def _hit(doc: tantivy.Document, score: float | None, words: Sequence[_Word], exc
 def _counts(result: dict, name: str) -> tuple[TagCount, ...]:
     by_key: dict[str, tuple[int, dict[str, int]]] = {}
     for bucket in result.get(name, {}).get("buckets", []):
-        key, _, label = str(bucket["key"]).partition(LABEL_SEPARATOR)
+        key, label = decode_label(str(bucket["key"]))
         total, labels = by_key.get(key, (0, {}))
         labels[label] = labels.get(label, 0) + int(bucket["doc_count"])
         # A post lists a key once, so summing the label variants of one key counts posts.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity (STYLE.md P20)
-FIELD_SOURCE = "source"  # fast raw "id\x1fsource_hash": the incremental manifest, read with one aggregation
+FIELD_SOURCE = "source"  # fast raw JSON [id, source_hash, url, date]: the manifest (search/document.py)
 FIELD_TITLE = "title"  # pre-tokenized SplitMode.C terms; stored: the display title
 FIELD_TITLE_FINE = "title_fine"  # pre-tokenized SplitMode.A parts
 FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms
@@ -18,15 +18,13 @@ FIELD_HEADINGS_FINE = "headings_fine"
 FIELD_BODY = "body"  # clean body text, C terms; stored: excerpts are cut from it
 FIELD_BODY_FINE = "body_fine"
 FIELD_TAG = "tag"  # normalised tag keys: filters (raw, case-folded by tag_key) and counts (fast)
-FIELD_TAG_LABEL = "tag_label"  # fast "key\x1fdisplay": tag counts with the display form
+FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the display form
 FIELD_CATEGORY = "category"
 FIELD_CATEGORY_LABEL = "category_label"
 FIELD_DATE = "date"  # fast date: sort and ranges
 FIELD_META = "meta"  # stored JSON bytes: url, permalink, excerpt, display tags/categories, local date
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
 FIELD_BODY_SPANS = "body_spans"
-
-LABEL_SEPARATOR = "\x1f"
 
 # (coarse field, fine field) pairs searched by a query word, with their relative weights.
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
