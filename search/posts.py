@@ -27,6 +27,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+import frontmatter
 import yaml
 
 from search.errors import SiteError
@@ -45,7 +46,6 @@ HTML_EXTENSIONS = frozenset({".html", ".htm"})
 # characters but "/", line breaks included (Ruby's [^/]*), so every name Jekyll publishes is read.
 _POST_NAME_RE = re.compile(r"\A(\d{2,4}-\d{1,2}-\d{1,2})-([^/]*)(\.[^.]+)\Z")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
-_FRONT_MATTER_START_RE = re.compile(r"\A---[ \t]*\n")
 
 # Jekyll's default `exclude` list (Jekyll::Configuration::DEFAULTS).
 _DEFAULT_EXCLUDE = (
@@ -267,8 +267,18 @@ def find_post_files(config: SiteConfig) -> tuple[list[str], list[Skipped]]:
 # --------------------------------------------------------------------------------------------- parsing
 
 
+class PlainScalar(str):
+    """A YAML scalar written without quotes: only these can be YAML's booleans or null (``false``, ``~``)."""
+
+    __slots__ = ()
+
+
 class _GuardedLoader(yaml.BaseLoader):
-    """YAML with every scalar kept as text (tags like `no` or `2025` stay as written) and few aliases."""
+    """YAML with every scalar kept as text (tags like `no` or `2025` stay as written) and few aliases.
+
+    Unquoted scalars come back as :class:`PlainScalar`, so ``published: false`` and ``published: "false"``
+    can be told apart as Ruby's YAML tells them apart.
+    """
 
     aliases = 0
 
@@ -278,6 +288,34 @@ class _GuardedLoader(yaml.BaseLoader):
             if self.aliases > MAX_YAML_ALIASES:
                 raise PostSkipped(f"front matter uses more than {MAX_YAML_ALIASES} YAML aliases")
         return super().compose_node(parent, index)
+
+    def construct_scalar(self, node: Any) -> Any:  # type: ignore[override]
+        value = super().construct_scalar(node)
+        return PlainScalar(value) if node.style is None else value
+
+
+class JekyllFrontMatter(frontmatter.YAMLHandler):
+    """python-frontmatter's YAML handler with Jekyll's rules: ``---`` on the first line, closed by ``---``
+    or ``...``, a size cap, and the guarded loader (no code, bounded aliases, scalars kept as text)."""
+
+    FM_BOUNDARY = re.compile(r"\A---[ \t]*\n")
+
+    def split(self, text: str) -> tuple[str, str]:
+        match = _FRONT_MATTER_RE.match(text)
+        if match is None:
+            raise PostSkipped("front matter is not closed by a '---' line")
+        return match.group(1), text[match.end() :]
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        if len(fm.encode()) > MAX_FRONT_MATTER_BYTES:
+            raise PostSkipped(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
+        try:
+            return yaml.load(fm, Loader=_GuardedLoader)
+        except yaml.YAMLError as e:
+            raise PostSkipped(f"front matter is not valid YAML ({_one_line(e)})") from None
+
+
+_FRONT_MATTER = JekyllFrontMatter()
 
 
 def _one_line(error: BaseException) -> str:
@@ -301,27 +339,21 @@ def _decode(data: bytes) -> str:
 
 
 def _front_matter(text: str) -> tuple[dict[str, Any], str]:
-    if not _FRONT_MATTER_START_RE.match(text):
+    if not _FRONT_MATTER.detect(text):
         return {}, text
-    match = _FRONT_MATTER_RE.match(text)
-    if match is None:
-        raise PostSkipped("front matter is not closed by a '---' line")
-    raw = match.group(1)
-    if len(raw.encode()) > MAX_FRONT_MATTER_BYTES:
-        raise PostSkipped(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
-    try:
-        data = yaml.load(raw, Loader=_GuardedLoader)
-    except yaml.YAMLError as e:
-        raise PostSkipped(f"front matter is not valid YAML ({_one_line(e)})") from None
+    raw, body = _FRONT_MATTER.split(text)
+    data = _FRONT_MATTER.load(raw)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise PostSkipped(f"front matter is a {type(data).__name__}, not a mapping of keys to values")
-    return data, text[match.end() :]
+    return data, body
 
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_FALSES = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"}
+# What Ruby's YAML (Psych, YAML 1.1) reads as false or nil from an unquoted scalar.
+_YAML_FALSE = {"false", "no", "off"}
+_YAML_NULL = {"", "~", "null"}
 
 
 def _scalar(value: Any) -> str | None:
@@ -330,8 +362,21 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
-def _is_false(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() in _FALSES
+def _is_yaml_false(value: Any) -> bool:
+    """Whether Jekyll sees ``false`` here: an unquoted false/no/off in any case (``"false"`` is a string)."""
+    return isinstance(value, PlainScalar) and value.strip().lower() in _YAML_FALSE
+
+
+def _is_yaml_null(value: Any) -> bool:
+    return isinstance(value, PlainScalar) and value.strip().lower() in _YAML_NULL
+
+
+def _unpublished(front: dict[str, Any]) -> bool:
+    """Jekyll's ``data.fetch("published", true)``: only false and nil (``published:`` left empty) hide it."""
+    if "published" not in front:
+        return False
+    value = front["published"]
+    return _is_yaml_false(value) or _is_yaml_null(value)
 
 
 def _string_list(value: Any) -> list[str]:
@@ -514,10 +559,10 @@ def parse_post(
         raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
     file_date, file_slug, ext = match.groups()
 
-    if _is_false(front.get("published")):
-        raise PostSkipped("published: false")
+    if _unpublished(front):
+        raise PostSkipped(f"published: {front['published'] or '(empty)'}")
     if not include_hidden:
-        if _is_false(front.get("sitemap")):
+        if _is_yaml_false(front.get("sitemap")):
             raise PostSkipped("sitemap: false (set MIKKE_INCLUDE_HIDDEN=true to index it)")
         robots = front.get("robots")
         if isinstance(robots, str) and "noindex" in robots.lower():

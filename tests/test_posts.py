@@ -94,6 +94,31 @@ def test_unpublished_drafts_and_excluded_files_are_not_indexed(tmp_path: Path) -
     assert skipped(site)["_posts/2024-01-01-off.md"] == "published: false"
 
 
+@pytest.mark.parametrize(
+    ("front", "published"),
+    [
+        ("published: false", False),
+        ("published: FALSE", False),
+        ("published: no", False),
+        ("published: off", False),
+        ("published:", False),  # nil: Jekyll's fetch("published", true) gives nil, which hides the post
+        ("published: ~", False),
+        ('published: "false"', True),  # a string, and every string is true in Ruby
+        ("published: 'no'", True),
+        ("published: 0", True),  # 0 is true in Ruby
+        ("published: n", True),  # Ruby's YAML reads n as a string
+        ("published: true", True),
+    ],
+)
+def test_published_follows_ruby_truthiness_as_jekyll_does(
+    tmp_path: Path, front: str, published: bool
+) -> None:
+    site = load_site(make_site(tmp_path, {"_posts/2024-01-01-p.md": post(f"title: p\n{front}")}))
+    assert bool(site.posts) is published
+    if not published:
+        assert skipped(site)["_posts/2024-01-01-p.md"].startswith("published: ")
+
+
 def test_future_posts_need_future_true(tmp_path: Path) -> None:
     files = {"_posts/2999-01-01-later.md": post()}
     assert "future" in skipped(load_site(make_site(tmp_path, files)))["_posts/2999-01-01-later.md"]
