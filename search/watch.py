@@ -46,12 +46,20 @@ class _Debouncer(FileSystemEventHandler):
 
 
 def watch_site(
-    site: str | Path, on_change: Callable[[], None], *, stop: threading.Event | None = None
+    site: str | Path,
+    on_change: Callable[[], None],
+    *,
+    on_error: Callable[[Exception], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """Call ``on_change`` after each burst of changes to the site's posts or config, until ``stop``.
 
+    A failing ``on_change`` (the index locked by a publish job, a half-saved ``_config.yml``) does not end
+    the watch: the error goes to ``on_error`` and the next save tries again.
+
     :param site: the site root.
     :param on_change: run in this thread, one call at a time, ``DEBOUNCE_SECONDS`` after the last change.
+    :param on_error: told of each exception ``on_change`` raised (without it, they are re-raised).
     :param stop: set it to return (Ctrl-C also returns).
     """
     root = Path(site)
@@ -69,7 +77,12 @@ def watch_site(
                 time.sleep(DEBOUNCE_SECONDS - quiet)
                 continue
             handler.changed.clear()
-            on_change()
+            try:
+                on_change()
+            except Exception as e:
+                if on_error is None:
+                    raise
+                on_error(e)
     except KeyboardInterrupt:
         pass
     finally:

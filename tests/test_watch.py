@@ -50,3 +50,33 @@ def test_saving_a_post_reindexes_it_once_per_burst(site: Path, tmp_path: Path) -
         watcher.join(timeout=10)
     assert len(runs) == 1
     assert search(open_store(index), "流星群").hits[0].title == "新しい記事"
+
+
+def test_an_error_while_reindexing_is_reported_and_the_watch_goes_on(site: Path) -> None:
+    calls: list[int] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def reindex() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("the index is locked by another run")
+
+    watcher = threading.Thread(
+        target=watch_site, args=(site, reindex), kwargs={"stop": stop, "on_error": errors.append}
+    )
+    watcher.start()
+    try:
+        time.sleep(0.5)  # let the observer start
+        post = site / "_posts" / "2024-05-09-new.md"
+        for attempt in range(2):
+            post.write_text(post_source("新しい記事", f"{attempt}回目の保存。"), "utf-8")
+            deadline = time.monotonic() + 20
+            while len(calls) <= attempt and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert len(calls) == 2
+    assert [str(e) for e in errors] == ["the index is locked by another run"]
+    assert not watcher.is_alive()
