@@ -23,6 +23,7 @@ from search.query import SearchPage
 from search.query import TagCount
 from search.query import all_tags
 from search.query import list_posts
+from search.query import parse_day
 from search.query import search
 from search.store import Store
 from search.store import open_store
@@ -51,5 +52,6 @@ __all__ = [
     "build_index",
     "list_posts",
     "open_store",
+    "parse_day",
     "search",
 ]

@@ -18,10 +18,21 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from search.config import ENV_PREFIX
 from search.config import SETTINGS
+from search.config import Setting
 from search.config import Settings
 from search.errors import SearchError
 from search.errors import SettingError
+from search.indexer import IndexReport
+from search.indexer import build_index
+from search.query import SORTS
+from search.query import all_tags
+from search.query import list_posts
+from search.query import parse_day
+from search.query import search
+from search.store import open_store
+from search.watch import watch_site
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
 # Control characters (escape sequences could rewrite the terminal) and bidi controls (they could make a
@@ -75,14 +86,26 @@ def _html_to_text(fragment: str, style: str = "bold yellow") -> Text:
     return text
 
 
+_SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _setting_help(setting: Setting) -> str:
+    default = setting.default
+    shown = ", ".join(default) or "none" if isinstance(default, tuple) else str(default).lower()
+    return f"{setting.help} [default: {shown}; env {ENV_PREFIX}{setting.name.upper()}]"
+
+
+def _setting_option(
+    name: str, *flags: str, dest: str | None = None, **kwargs: Any
+) -> Callable[[Callable[..., Any]], Any]:
+    """A click option for setting ``name``: its help and default shown come from the settings table, and
+    ``None`` (not given) lets the environment or the default decide."""
+    setting = _SETTINGS_BY_NAME[name]
+    return click.option(*flags, dest or name, default=None, help=_setting_help(setting), **kwargs)
+
+
 def _index_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--index",
-        "index_path",
-        metavar="DIR",
-        default=None,
-        help="Index folder (default: index/, or MIKKE_INDEX).",
-    )(f)
+    return _setting_option("index", "--index", dest="index_path", metavar="DIR")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -100,10 +123,8 @@ def cli() -> None:
 @click.argument("site", required=False, type=click.Path(file_okay=False))
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
-@click.option(
-    "--include-hidden", is_flag=True, default=None, help="Also index sitemap:false / noindex posts."
-)
-@click.option("--jobs", type=int, default=None, help="Analysis processes (default: one per core).")
+@_setting_option("include_hidden", "--include-hidden", is_flag=True)
+@_setting_option("jobs", "--jobs", type=int)
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -126,8 +147,6 @@ def index_command(
 
         mikke index examples/site --index index/
     """
-    from search.indexer import build_index
-
     settings = _settings(site=site, index=index_path, include_hidden=include_hidden, jobs=jobs)
     err = Console(stderr=True, soft_wrap=True)
 
@@ -149,11 +168,14 @@ def index_command(
 
     run(full)
     if watch:
-        from search.watch import watch_site
+
+        def report_error(error: Exception) -> None:
+            message = error.format_message() if isinstance(error, click.ClickException) else repr(error)
+            err.print(Text(f"Error: {message}\nStill watching; the next save tries again.", style="red"))
 
         err.print(f"Watching {settings.site} for changes (Ctrl-C to stop)…")
         with _user_errors():
-            watch_site(settings.site, lambda: run(False))
+            watch_site(settings.site, lambda: run(False), on_error=report_error)
 
 
 @contextmanager
@@ -172,7 +194,7 @@ def _progress(console: Console, *, enabled: bool) -> Iterator[Callable[[int, int
         yield update
 
 
-def _print_report(console: Console, report: Any) -> None:
+def _print_report(console: Console, report: IndexReport) -> None:
     for s in report.skipped:
         console.print(Text(f"skipped {printable(s.path)}: {printable(s.reason)}", style="yellow"))
     for c in report.collisions:
@@ -198,9 +220,9 @@ def _parse_day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-08-29.", param_hint=name) from None
+        return parse_day(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=name) from None
 
 
 @cli.command("search")
@@ -212,12 +234,12 @@ def _parse_day(value: str | None, name: str) -> date | None:
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only posts on or before this day.")
 @click.option(
     "--sort",
-    type=click.Choice(["relevance", "date"]),
-    default="relevance",
+    type=click.Choice(SORTS),
+    default=SORTS[0],
     show_default=True,
     help="Best match first, or newest first.",
 )
-@click.option("--limit", type=click.IntRange(min=0), default=10, show_default=True, help="Hits to show.")
+@_setting_option("per_page", "--limit", type=click.IntRange(min=0), metavar="N")
 @click.option(
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of --limit hits."
 )
@@ -230,7 +252,7 @@ def search_command(
     date_from: str | None,
     date_to: str | None,
     sort: str,
-    limit: int,
+    per_page: int | None,
     page: int,
     as_json: bool,
 ) -> None:
@@ -243,10 +265,7 @@ def search_command(
 
         mikke search 全文検索 --tag python --json
     """
-    from search.query import search
-    from search.store import open_store
-
-    settings = _settings(index=index_path)
+    settings = _settings(index=index_path, per_page=per_page)
     with _user_errors():
         store = open_store(settings.index)
         result = search(
@@ -258,7 +277,7 @@ def search_command(
             date_to=_parse_day(date_to, "--to"),
             sort=sort,
             page=page,
-            per_page=limit,
+            per_page=settings.per_page,
         )
     if as_json:
         click.echo(json_line(result.to_json()))
@@ -287,17 +306,14 @@ def search_command(
 
 @cli.command("tags")
 @_index_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of {tag, key, count}.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"tags": [{tag, key, count}, …]}, as /api/tags.')
 def tags_command(index_path: str | None, as_json: bool) -> None:
     """List every tag with the number of posts carrying it, most used first."""
-    from search.query import all_tags
-    from search.store import open_store
-
     settings = _settings(index=index_path)
     with _user_errors():
         counts = all_tags(open_store(settings.index))
     if as_json:
-        click.echo(json_line([t.to_json() for t in counts]))
+        click.echo(json_line({"tags": [t.to_json() for t in counts]}))
         return
     for t in counts:
         click.echo(f"{t.count:>6}  {t.tag}")
@@ -308,9 +324,6 @@ def tags_command(index_path: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per line.")
 def list_command(index_path: str | None, as_json: bool) -> None:
     """List every indexed post: path, URL, title, date (site timezone), tags and categories."""
-    from search.query import list_posts
-    from search.store import open_store
-
     settings = _settings(index=index_path)
     with _user_errors():
         posts = list_posts(open_store(settings.index))
@@ -323,9 +336,9 @@ def list_command(index_path: str | None, as_json: bool) -> None:
 
 @cli.command("serve")
 @_index_option
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, or MIKKE_HOST).")
-@click.option("--port", type=int, default=None, help="Port (default 8000, or MIKKE_PORT).")
-@click.option("--workers", type=int, default=None, help="Worker processes (default 2, or MIKKE_WORKERS).")
+@_setting_option("host", "--host")
+@_setting_option("port", "--port", type=int)
+@_setting_option("workers", "--workers", type=int)
 def serve_command(index_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the search page and JSON API with gunicorn.
 

@@ -668,3 +668,23 @@ def list_posts(store: Store) -> list[IndexedPost]:
     posts.sort(key=lambda p: p.id)
     posts.sort(key=lambda p: datetime.fromisoformat(p.date), reverse=True)
     return posts
+
+
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(text: str) -> date:
+    """Read a day written ``YYYY-MM-DD``, the one form links, the API and the CLI accept.
+
+    ``date.fromisoformat`` alone would also take ``20240501`` and week dates; one form keeps URLs canonical.
+
+    :raises ValueError: with a sentence naming the expected form.
+    """
+    text = text.strip()
+    if _DAY_RE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    raise ValueError(f"{shown!r} is not a date like 2024-05-01.")

@@ -101,15 +101,23 @@ def test_search_without_index_is_one_line_error(tmp_path: Path, runner: CliRunne
     assert "Traceback" not in result.output
 
 
-def test_bad_date_option_is_a_usage_error(indexed: Path, runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["search", "x", "--from", "yesterday", "--index", str(indexed)])
+@pytest.mark.parametrize("day", ["yesterday", "20240501", "2024-W18-3"])
+def test_a_date_the_api_refuses_is_a_usage_error_on_the_command_line_too(
+    indexed: Path, runner: CliRunner, day: str
+) -> None:
+    result = runner.invoke(cli, ["search", "x", "--from", day, "--index", str(indexed)])
     assert result.exit_code == 2
-    assert "2025-08-29" in result.output
+    assert "2024-05-01" in result.output
 
 
-def test_tags_lists_counts(indexed: Path, runner: CliRunner) -> None:
+def test_tags_json_has_the_shape_of_the_tags_api(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["tags", "--index", str(indexed), "--json"])
-    assert {"tag": "料理", "key": "料理", "count": 1} in json.loads(result.stdout)
+    assert {"tag": "料理", "key": "料理", "count": 1} in json.loads(result.stdout)["tags"]
+
+
+def test_option_help_comes_from_the_settings_table(runner: CliRunner) -> None:
+    help_text = " ".join(runner.invoke(cli, ["serve", "--help"]).output.split())
+    assert "Port `mikke serve` listens on. [default: 8000; env MIKKE_PORT]" in help_text
 
 
 def test_list_prints_every_post_as_json_lines(indexed: Path, runner: CliRunner) -> None:

@@ -228,6 +228,11 @@ def test_tags_lists_every_tag_with_its_count(client: FlaskClient, web_index: Pat
     assert {"tag": "検索", "key": "検索", "count": 5} in body["tags"]
 
 
+def test_tags_api_answers_with_the_json_of_mikke_tags(client: FlaskClient, web_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["tags", "--index", str(web_index), "--json"])
+    assert client.get("/api/tags").get_json() == json.loads(result.stdout)
+
+
 def test_healthz_reports_the_loaded_index(client: FlaskClient) -> None:
     body = client.get("/healthz").get_json()
     assert body["ok"] is True and body["index_loaded"] is True

@@ -17,6 +17,7 @@ from search import SORTS
 from search import SearchPage
 from search import Settings
 from search import Store
+from search import parse_day
 from search import search
 
 # Pages past this are never useful to a reader and would make tantivy collect a huge top-k.
@@ -24,7 +25,6 @@ MAX_PAGE = 1000
 # Filters are ANDed: more than a handful can only narrow to nothing, but each one costs a query clause.
 MAX_FILTERS = 20
 MAX_FILTER_CHARS = 100
-_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_RE = re.compile(r"[+-]?\d+")
 
 
@@ -108,15 +108,10 @@ def _filters(values: Iterable[str]) -> tuple[str, ...]:
 def _day(raw: str | None, name: str) -> date | None:
     if raw is None or not raw.strip():
         return None
-    raw = raw.strip()
-    # date.fromisoformat also takes 20240501 and week dates; links and the API use one form only.
-    if _DAY_RE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    shown = raw if len(raw) <= 40 else raw[:40] + "…"
-    raise BadParameter(f"{name} must be a date like 2024-05-01, not {shown!r}.")
+    try:
+        return parse_day(raw)
+    except ValueError as e:
+        raise BadParameter(f"{name}: {e}") from None
 
 
 def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: bool) -> SearchParams:
