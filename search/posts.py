@@ -27,8 +27,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from search.errors import SiteError
 from search.markdown_text import clean_inline
@@ -294,7 +294,7 @@ class _GuardedLoader(yaml.BaseLoader):
         return PlainScalar(value) if node.style is None else value
 
 
-class JekyllFrontMatter(frontmatter.YAMLHandler):
+class JekyllFrontMatter(YAMLHandler):
     """python-frontmatter's YAML handler with Jekyll's rules: ``---`` on the first line, closed by ``---``
     or ``...``, a size cap, and the guarded loader (no code, bounded aliases, scalars kept as text)."""
 
