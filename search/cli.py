@@ -82,6 +82,11 @@ def cli() -> None:
 @click.option(
     "--include-hidden", is_flag=True, default=None, help="Also index sitemap:false / noindex posts."
 )
+@click.option(
+    "--follow-symlinks/--no-follow-symlinks",
+    default=None,
+    help="Follow symbolic links that stay inside the site (default: yes; links leaving it never are).",
+)
 @click.option("--jobs", type=int, default=None, help="Analysis processes (default: one per core).")
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
@@ -91,6 +96,7 @@ def index_command(
     index_path: str | None,
     full: bool,
     include_hidden: bool | None,
+    follow_symlinks: bool | None,
     jobs: int | None,
     wait: float,
     watch: bool,
@@ -107,7 +113,13 @@ def index_command(
     """
     from search.indexer import build_index
 
-    settings = _settings(site=site, index=index_path, include_hidden=include_hidden, jobs=jobs)
+    settings = _settings(
+        site=site,
+        index=index_path,
+        include_hidden=include_hidden,
+        follow_symlinks=follow_symlinks,
+        jobs=jobs,
+    )
     err = Console(stderr=True, soft_wrap=True)
 
     def run(full_build: bool) -> None:
@@ -117,6 +129,7 @@ def index_command(
                 settings.index,
                 full=full_build,
                 include_hidden=settings.include_hidden,
+                follow_symlinks=settings.follow_symlinks,
                 jobs=settings.jobs,
                 wait=wait,
                 progress=progress,
