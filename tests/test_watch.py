@@ -50,3 +50,14 @@ def test_saving_a_post_reindexes_it_once_per_burst(site: Path, tmp_path: Path) -
         watcher.join(timeout=10)
     assert len(runs) == 1
     assert search(open_store(index), "流星群").hits[0].title == "新しい記事"
+
+
+def test_a_link_counts_by_where_it_lies_not_where_it_points(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n", "utf-8")
+    (site / "_posts" / "2024-01-19-passwd.md").symlink_to(outside / "passwd")
+    (site / "_posts" / "etc").symlink_to(outside, target_is_directory=True)
+    # Saving the link is a change to the site (the re-index reports it); the file it points to is not.
+    assert is_source_change(site, str(site / "_posts" / "2024-01-19-passwd.md"))
+    assert not is_source_change(site, str(site / "_posts" / "etc" / "passwd"))
