@@ -384,3 +384,103 @@ def test_post_whose_name_is_not_utf8_is_skipped_and_the_rest_indexed(site: Path,
     assert reasons(report) == {"_posts/2024-05-04-\ufffd.md": "file name is not valid UTF-8; rename it"}
     assert report.posts == 3
     assert titles(index, "無花果") == []
+
+
+# --- modes that do not depend on the umask ----------------------------------------------------------------
+
+
+def index_paths(index: Path) -> list[Path]:
+    return [index, *index.rglob("*")]
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o002, 0o022], ids=lambda u: f"umask-{u:03o}")
+def test_no_index_file_or_folder_is_world_writable_and_group_write_follows_the_umask(
+    site: Path, tmp_path: Path, umask: int
+) -> None:
+    index = tmp_path / "parent" / "index"  # mikke creates both folders
+    old_umask = os.umask(umask)
+    try:
+        build_index(site, index, jobs=1)
+        (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+        build_index(site, index, jobs=1)  # an incremental commit writes new files into the generation
+    finally:
+        os.umask(old_umask)
+    paths = [index.parent, *index_paths(index)]
+    assert len(paths) > 10
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.lstat().st_mode) for p in paths}
+    assert {p: oct(m) for p, m in modes.items() if m & stat.S_IWOTH} == {}
+    group_write = not umask & stat.S_IWGRP
+    assert {p: oct(m) for p, m in modes.items() if bool(m & stat.S_IWGRP) != group_write} == {}
+    assert search(open_store(index), "自転車").total == 1
+
+
+def _world_writable_part(index: Path, part: str) -> Path:
+    generation = index / str(read_current(index))
+    return {
+        "index folder": index,
+        "CURRENT": index / "CURRENT",
+        "generation": generation,
+        "generation file": generation / "meta.json",
+    }[part]
+
+
+@pytest.mark.parametrize("part", ["index folder", "CURRENT", "generation", "generation file"])
+def test_open_store_refuses_a_world_writable_index_naming_the_path_and_the_fix(
+    site: Path, tmp_path: Path, part: str
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    path = _world_writable_part(index, part)
+    path.chmod(stat.S_IMODE(path.stat().st_mode) | stat.S_IWOTH)
+    with pytest.raises(IndexMissing) as refused:
+        open_store(index)
+    message = str(refused.value)
+    assert f"{path} is writable by every user of this machine" in message
+    assert f"`chmod -R o-w {index}`" in message
+    subprocess.run(["chmod", "-R", "o-w", str(index)], check=True)  # the fix the message names works
+    assert search(open_store(index), "図書館").total == 1
+
+
+def test_serving_store_keeps_its_generation_when_a_world_writable_one_is_published(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    good = read_current(index)
+    (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+    build_index(site, index, full=True, jobs=1)
+    planted = index / str(read_current(index))
+    assert planted.name != good
+    planted.chmod(0o777)
+    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
+    with caplog.at_level("ERROR", logger="search.store"):
+        for _ in range(3):
+            assert search(store, "自転車").total == 0
+    assert store.generation == good
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # once, not once per request
+    assert f"{planted} is writable by every user of this machine" in errors[0]
+    planted.chmod(0o755)
+    assert search(store, "自転車").total == 1  # once fixed, the new generation is picked up
+
+
+def test_a_generation_being_built_is_closed_to_other_users_until_its_modes_are_fixed(
+    site: Path, tmp_path: Path
+) -> None:
+    # Under umask 000 tantivy's files start world-writable; a user who opened one then could keep writing
+    # to it after the chmod, so nobody else may even enter the folder before it.
+    index = tmp_path / "index"
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        (building,) = [p for p in index.glob("gen-*") if p.name != read_current(index)]
+        seen.append(stat.S_IMODE(building.stat().st_mode))
+
+    old_umask = os.umask(0)
+    try:
+        build_index(site, index, jobs=1, progress=progress)
+    finally:
+        os.umask(old_umask)
+    assert seen and {oct(mode) for mode in seen} == {"0o700"}
+    assert stat.S_IMODE((index / str(read_current(index))).stat().st_mode) == 0o775
