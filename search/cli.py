@@ -124,6 +124,7 @@ def cli() -> None:
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
 @_setting_option("include_hidden", "--include-hidden", is_flag=True)
+@_setting_option("follow_symlinks", "--follow-symlinks/--no-follow-symlinks")
 @_setting_option("jobs", "--jobs", type=int)
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
@@ -133,6 +134,7 @@ def index_command(
     index_path: str | None,
     full: bool,
     include_hidden: bool | None,
+    follow_symlinks: bool | None,
     jobs: int | None,
     wait: float,
     watch: bool,
@@ -147,7 +149,13 @@ def index_command(
 
         mikke index examples/site --index index/
     """
-    settings = _settings(site=site, index=index_path, include_hidden=include_hidden, jobs=jobs)
+    settings = _settings(
+        site=site,
+        index=index_path,
+        include_hidden=include_hidden,
+        follow_symlinks=follow_symlinks,
+        jobs=jobs,
+    )
     err = Console(stderr=True, soft_wrap=True)
 
     def run(full_build: bool) -> None:
@@ -157,6 +165,7 @@ def index_command(
                 settings.index,
                 full=full_build,
                 include_hidden=settings.include_hidden,
+                follow_symlinks=settings.follow_symlinks,
                 jobs=settings.jobs,
                 wait=wait,
                 progress=progress,

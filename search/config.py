@@ -29,6 +29,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("index", "index", "Folder of the on-disk index."),
     Setting("site", ".", "Root folder of the Jekyll site to index (the folder holding _config.yml)."),
     Setting("include_hidden", False, "Also index posts with `sitemap: false` or `robots: noindex`."),
+    Setting(
+        "follow_symlinks",
+        True,
+        "Follow symbolic links that stay inside the site, as Jekyll's safe mode does (links leaving the "
+        "site are never followed). False: skip every link.",
+    ),
     Setting("jobs", 0, "Processes used to analyse posts when indexing (0 = one per CPU core)."),
     Setting("host", "127.0.0.1", "Address `mikke serve` listens on."),
     Setting("port", 8000, "Port `mikke serve` listens on."),
@@ -81,6 +87,7 @@ class Settings:
     index: str
     site: str
     include_hidden: bool
+    follow_symlinks: bool
     jobs: int
     host: str
     port: int

@@ -42,6 +42,7 @@ from search.posts import Skipped
 from search.posts import find_post_files
 from search.posts import parse_post
 from search.posts import read_site_config
+from search.posts import read_site_file
 from search.posts import resolve_collisions
 from search.posts import tag_key
 from search.schema import SCHEMA_VERSION
@@ -294,21 +295,27 @@ class _SiteScan:
     files: int  # files found in _posts/ folders: published + skipped + overwritten by a collision
 
 
-def _scan_site(config: SiteConfig, manifest: dict[str, ManifestEntry], *, include_hidden: bool) -> _SiteScan:
+def _scan_site(
+    config: SiteConfig,
+    manifest: dict[str, ManifestEntry],
+    *,
+    include_hidden: bool,
+    follow_symlinks: bool,
+) -> _SiteScan:
     """Find what Jekyll would publish, parsing only files whose bytes differ from the ``manifest``.
 
     Unchanged posts take part in collision resolution through their manifest entry (url, date), so a new
     post can still overwrite, or lose to, an indexed one.
     """
-    post_ids, found_skipped = find_post_files(config)
+    post_ids, found_skipped = find_post_files(config, follow_symlinks=follow_symlinks)
     skipped = list(found_skipped)
     parsed: list[Post] = []
     kept: list[ManifestEntry] = []
     for post_id in post_ids:
         try:
-            data = (config.root / post_id).read_bytes()
-        except OSError as e:
-            skipped.append(Skipped(post_id, f"cannot be read: {e.strerror or e}"))
+            data = read_site_file(config.root, post_id, follow_symlinks=follow_symlinks)
+        except PostSkipped as e:
+            skipped.append(Skipped(post_id, e.reason))
             continue
         entry = manifest.get(post_id)
         if entry is not None and entry.source_hash == hashlib.sha256(data).hexdigest():
@@ -348,6 +355,7 @@ def build_index(
     *,
     full: bool = False,
     include_hidden: bool = False,
+    follow_symlinks: bool = True,
     jobs: int = 0,
     wait: float = 0,
     progress: ProgressCallback | None = None,
@@ -359,7 +367,10 @@ def build_index(
     written into a fresh generation and published atomically; a failed or killed build leaves the
     previous index serving.
 
-    :raises SiteError: the site folder cannot be read.
+    Only files inside the site are read: symbolic links leaving it are skipped and reported, and with
+    ``follow_symlinks=False`` every link is.
+
+    :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
     :raises IndexLocked: another process is updating this index.
     :raises IndexBuildError: the index cannot be written; the previous one is untouched.
     """
@@ -371,7 +382,7 @@ def build_index(
     lock = writer_lock(root, wait=wait)
     try:
         remove_stale_generations(root)  # leftovers of killed builds; safe while we hold the lock
-        config = read_site_config(site_path)
+        config = read_site_config(site_path, follow_symlinks=follow_symlinks)
         info = site_build_info(config, include_hidden=include_hidden)
         live = live_generation(root)
         reason = ""
@@ -383,13 +394,25 @@ def build_index(
             reason = _incompatibility(live[1], info)
         if reason:
             report = _full_build(
-                config, root, info, include_hidden=include_hidden, jobs=jobs, progress=progress
+                config,
+                root,
+                info,
+                include_hidden=include_hidden,
+                follow_symlinks=follow_symlinks,
+                jobs=jobs,
+                progress=progress,
             )
             report.full_reason = reason
         else:
             assert live is not None
             report = _incremental_build(
-                config, root, live[0], include_hidden=include_hidden, jobs=jobs, progress=progress
+                config,
+                root,
+                live[0],
+                include_hidden=include_hidden,
+                follow_symlinks=follow_symlinks,
+                jobs=jobs,
+                progress=progress,
             )
     finally:
         lock.release()
@@ -411,10 +434,11 @@ def _full_build(
     info: BuildInfo,
     *,
     include_hidden: bool,
+    follow_symlinks: bool,
     jobs: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
-    scan = _scan_site(config, {}, include_hidden=include_hidden)
+    scan = _scan_site(config, {}, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
     winners = scan.to_analyze
     name, index = create_generation(root, info)
     try:
@@ -445,13 +469,14 @@ def _incremental_build(
     generation: str,
     *,
     include_hidden: bool,
+    follow_symlinks: bool,
     jobs: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
     index = open_generation_for_update(root, generation)
     index.reload()
     manifest = read_manifest(index.searcher(), root / generation)
-    scan = _scan_site(config, manifest, include_hidden=include_hidden)
+    scan = _scan_site(config, manifest, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
     changed, unchanged = scan.to_analyze, scan.unchanged
     changed_ids = {p.id for p in changed}
     removed = sorted(set(manifest) - unchanged - changed_ids)

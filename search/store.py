@@ -2,15 +2,18 @@
 
 An index folder holds generation folders (``gen-*``, each a complete tantivy index plus ``mikke.json``) and
 a ``CURRENT`` file naming the live one. A full rebuild writes a new generation and swaps ``CURRENT``
-atomically; readers notice the swap on their next search. ``.lock`` serialises writers.
+atomically; readers notice the swap on their next search. ``.lock`` serialises writers. Nothing here is
+ever writable by other users, whatever the umask, and a server refuses an index that is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import stat
 import threading
 import time
 from dataclasses import asdict
@@ -63,14 +66,74 @@ def _read_info(gen_path: Path) -> BuildInfo:
     return BuildInfo(**data)
 
 
+# Modes mikke creates its files and folders with; the umask can only take bits away, so none is ever
+# world-writable, and group write is kept when the umask grants it (the shared-group setup of the README).
+FILE_MODE = 0o664
+FOLDER_MODE = 0o775
+
+
 def _write_json_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)  # a killed run's leftover: never write into a file mikke did not just create
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _make_folders(path: Path) -> None:
+    """Create ``path`` and its missing parents with :data:`FOLDER_MODE` (minus the umask)."""
+    missing: list[Path] = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, FOLDER_MODE)
+
+
+def _drop_world_write(path: Path) -> None:
+    """Take write permission for other users away from ``path``; keep every other bit (setgid too)."""
+    mode = os.lstat(path).st_mode
+    if mode & stat.S_IWOTH and not stat.S_ISLNK(mode):
+        os.chmod(path, stat.S_IMODE(mode) & ~stat.S_IWOTH)
+
+
+def _world_writable_path(root: Path, name: str) -> Path | None:
+    """The first path of generation ``name`` that every user of the machine may write, or ``None``.
+
+    Checks the index folder, ``CURRENT``, the generation folder and its files: whoever can write any of
+    them chooses what a server answers.
+    """
+    gen_path = root / name
+    candidates = [root, root / CURRENT_FILE, gen_path]
+    with contextlib.suppress(OSError), os.scandir(gen_path) as entries:
+        candidates.extend(Path(entry.path) for entry in entries)
+    for path in candidates:
+        try:
+            if os.stat(path).st_mode & stat.S_IWOTH:
+                return path
+        except FileNotFoundError:  # tantivy removed a file it replaced
+            continue
+    return None
+
+
+def _refuse_world_writable(root: Path, name: str) -> None:
+    """Refuse generation ``name`` if any of it is world-writable.
+
+    :raises IndexMissing: saying which path, and how to fix it.
+    """
+    path = _world_writable_path(root, name)
+    if path is not None:
+        raise IndexMissing(
+            f"Refusing to open the index at {root / name}: {path} is writable by every user of this machine, "
+            f"so anyone could change what mikke serves. Run `chmod -R o-w {root}`, and rebuild it with "
+            "`mikke index --full SITE` if you do not trust its contents."
+        )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -132,6 +195,7 @@ class Store:
                 return
             gen_path = self.root / current
             try:
+                _refuse_world_writable(self.root, current)
                 index = _open_index(gen_path)
                 info = _read_info(gen_path)
             except (IndexMissing, OSError, ValueError, TypeError) as e:
@@ -193,6 +257,7 @@ def open_store(path: str | os.PathLike[str]) -> Store:
             f"The index at {root}/ was built by another version of mikke (schema {info.schema_version}, "
             f"this is {SCHEMA_VERSION}); rebuild it with `mikke index --full SITE`."
         )
+    _refuse_world_writable(root, current)
     return Store(_open_index(gen_path), info, root, current)
 
 
@@ -220,7 +285,10 @@ def create_generation(root: Path, info: BuildInfo) -> tuple[str, tantivy.Index]:
     name = f"{GENERATION_PREFIX}{time.time_ns():d}-{os.getpid()}"
     gen_path = root / name
     try:
-        gen_path.mkdir(parents=True)
+        _make_folders(root)
+        # Private until share_generation(): tantivy creates its files under the umask, and another user
+        # who opened one while it was world-writable could keep writing to it through that descriptor.
+        os.mkdir(gen_path, 0o700)
         _write_json_atomically(gen_path / INFO_FILE, json.dumps(asdict(info), ensure_ascii=False))
         index = tantivy.Index(build_schema(), path=str(gen_path), reuse=False)
     except (OSError, ValueError) as e:
@@ -239,25 +307,33 @@ TANTIVY_ATOMIC_FILES = ("meta.json", ".managed.json")
 
 
 def share_generation(root: Path, name: str) -> None:
-    """Give tantivy's atomically replaced files the mode of mikke's own files in generation ``name``.
+    """Give every file of generation ``name`` the mode of mikke's own files, and the folder its mode.
 
-    Without this only the indexing user could open the index; with it a ``mikke serve`` running as
-    another user reads it whenever the umask lets it read the rest (e.g. a shared group and umask 002).
-    Call after each commit: every commit writes those files anew. Best effort: a file this user may not
-    change is left as it is (the index works for this user either way).
+    tantivy replaces some files through 0600 temporary files, so only the indexing user could open the
+    index; and it creates the others under the umask, world-writable under ``umask 000``. Afterwards each
+    file has the mode of ``mikke.json`` (:data:`FILE_MODE` minus the umask) or less, none is writable by
+    other users, and the folder is opened up to the users the umask allows (e.g. a shared group and
+    umask 002). Call after each commit: every commit writes files anew. A file this user may not change
+    (another group member's) is left as it is.
     """
     gen_path = root / name
     try:
-        mode = (gen_path / INFO_FILE).stat().st_mode & 0o666
+        mode = stat.S_IMODE((gen_path / INFO_FILE).stat().st_mode) & ~stat.S_IWOTH
+        entries = list(os.scandir(gen_path))
     except OSError:
         return
-    for file_name in TANTIVY_ATOMIC_FILES:
-        path = gen_path / file_name
-        try:
-            if path.stat().st_mode & 0o777 != mode:
+    for entry in entries:
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if entry.name in TANTIVY_ATOMIC_FILES and stat.S_IMODE(entry.stat().st_mode) != mode:
                 os.chmod(path, mode)
-        except OSError:
-            continue
+            else:
+                _drop_world_write(path)
+    # Folders: read implies search (x), as mkdir under the same umask would give.
+    folder_mode = mode | (mode & 0o444) >> 2
+    with contextlib.suppress(OSError):
+        special = stat.S_IMODE(gen_path.stat().st_mode) & ~0o777  # keep setgid from a shared folder
+        os.chmod(gen_path, special | folder_mode)
 
 
 def publish_generation(root: Path, name: str) -> None:
@@ -294,7 +370,7 @@ def writer_lock(root: Path, *, wait: float = 0) -> filelock.BaseFileLock:
     :raises IndexBuildError: the index folder cannot be created.
     """
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        _make_folders(root)
     except OSError as e:
         raise IndexBuildError(f"Cannot create the index folder {root}/: {e}.") from e
     lock = filelock.FileLock(str(root / LOCK_FILE))
@@ -306,4 +382,7 @@ def writer_lock(root: Path, *, wait: float = 0) -> filelock.BaseFileLock:
         ) from None
     except OSError as e:
         raise IndexBuildError(f"Cannot lock the index folder {root}/: {e}.") from e
+    # filelock creates it under the umask; best effort, it may belong to another member of the group.
+    with contextlib.suppress(OSError):
+        _drop_world_write(root / LOCK_FILE)
     return lock

@@ -19,9 +19,15 @@ _IGNORED_PARTS = {"_site", ".jekyll-cache", ".sass-cache", ".git", "node_modules
 
 
 def is_source_change(site: Path, path: str) -> bool:
-    """Whether a change at ``path`` can affect what is indexed (posts, _config.yml)."""
+    """Whether a change at ``path`` can affect what is indexed (posts, _config.yml).
+
+    A path counts by the real folder it lies in: a link saved in ``_posts/`` is a change wherever it points
+    (the re-index reports one that leaves the site), and changes seen through a folder link that leaves the
+    site are not.
+    """
+    changed = Path(path)
     try:
-        rel = Path(path).resolve().relative_to(site.resolve())
+        rel = (changed.parent.resolve() / changed.name).relative_to(site.resolve())
     except ValueError:
         return False
     if any(part in _IGNORED_PARTS or part.startswith(".") for part in rel.parts[:-1]):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -23,6 +26,7 @@ from search.store import create_memory_store
 JST = timezone(timedelta(hours=9))
 
 PostFactory = Callable[..., Post]
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -114,3 +118,29 @@ def site(tmp_path: Path) -> Path:
     for name, source in SITE_POSTS.items():
         (root / "_posts" / name).write_text(source, encoding="utf-8")
     return root
+
+
+def finishes_despite_fifo(fifo: Path, call: Callable[[], T], *, seconds: float = 30) -> T:
+    """Return ``call()``, failing the test if it is still blocked on ``fifo`` after ``seconds``.
+
+    A blocked reader is released by opening the FIFO's write end, so the test run itself never hangs.
+    """
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            results.append(call())
+        except BaseException as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the reader sees end of file
+        worker.join(seconds)
+        pytest.fail(f"blocked reading the FIFO {fifo} for {seconds} s")
+    if errors:
+        raise errors[0]
+    return results[0]

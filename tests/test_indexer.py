@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from search.errors import SiteError
 from search.store import read_current
 from search.store import writer_lock
 
+from .conftest import finishes_despite_fifo
 from .conftest import post_source
 
 
@@ -233,3 +235,252 @@ def test_every_index_file_gets_the_mode_of_mikkes_own_files(site: Path, tmp_path
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in generation.iterdir() if p.is_file()}
     assert modes["mikke.json"] == 0o664
     assert {name: mode for name, mode in modes.items() if mode != 0o664} == {}
+
+
+# --- the site boundary ----------------------------------------------------------------------------------
+
+OUTSIDE_WORD = "山葵"  # only in files outside the site, so any hit means mikke read one
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the site, standing for /etc: nothing in it may become searchable."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "passwd").write_text(f"root:x:0:0:{OUTSIDE_WORD}の管理者:/root:/bin/bash\n", "utf-8")
+    (folder / "2024-01-19-secret.md").write_text(post_source("秘密", f"{OUTSIDE_WORD}を擦る。"), "utf-8")
+    return folder
+
+
+def reasons(report: object) -> dict[str, str]:
+    return {s.path: s.reason for s in report.skipped}  # type: ignore[attr-defined]
+
+
+def test_symlink_to_a_file_outside_the_site_is_skipped_with_its_reason(
+    site: Path, tmp_path: Path, outside: Path
+) -> None:
+    (site / "_posts" / "2024-01-19-passwd.md").symlink_to(outside / "passwd")
+    index = tmp_path / "index"
+    report = build_index(site, index, jobs=1)
+    assert search(open_store(index), OUTSIDE_WORD).total == 0
+    assert reasons(report)["_posts/2024-01-19-passwd.md"] == (
+        f"is a symbolic link to a file outside the site ({(outside / 'passwd').resolve()}); "
+        "mikke reads no file outside the site root"
+    )
+    assert report.posts == 3  # the rest of the site indexes normally
+
+
+@pytest.mark.parametrize("link", ["_posts/sub", "_posts", "travel/_posts"])
+def test_symlink_to_a_folder_outside_the_site_is_skipped_with_its_reason(
+    site: Path, tmp_path: Path, outside: Path, link: str
+) -> None:
+    if link == "_posts":
+        shutil.rmtree(site / "_posts")
+    (site / link).parent.mkdir(parents=True, exist_ok=True)
+    (site / link).symlink_to(outside, target_is_directory=True)
+    index = tmp_path / "index"
+    report = build_index(site, index, jobs=1)
+    assert search(open_store(index), OUTSIDE_WORD).total == 0
+    assert reasons(report)[link] == (
+        f"is a symbolic link to a folder outside the site ({outside.resolve()}); "
+        "mikke reads no file outside the site root"
+    )
+    assert report.posts == (0 if link == "_posts" else 3)
+
+
+def test_symlink_leaving_the_site_through_a_link_inside_it_is_skipped(
+    site: Path, tmp_path: Path, outside: Path
+) -> None:
+    (site / "_links").mkdir()
+    (site / "_links" / "etc").symlink_to(outside, target_is_directory=True)
+    (site / "_posts" / "2024-01-19-secret.md").symlink_to(site / "_links" / "etc" / "2024-01-19-secret.md")
+    (site / "_posts" / "via").symlink_to(site / "_links" / "etc", target_is_directory=True)
+    index = tmp_path / "index"
+    report = build_index(site, index, jobs=1)
+    assert search(open_store(index), OUTSIDE_WORD).total == 0
+    assert set(reasons(report)) == {"_posts/2024-01-19-secret.md", "_posts/via"}
+    assert all("outside the site" in reason for reason in reasons(report).values())
+
+
+@pytest.mark.parametrize(
+    ("links", "looping", "message"),
+    [
+        ({"_posts/up": ".."}, "_posts/up", "is a symbolic link to the site root, which holds it"),
+        ({"_posts/self": "."}, "_posts/self", "is a symbolic link to _posts/, which holds it"),
+        (
+            {"_posts/a": "../_b", "_b/back": "../_posts/a"},
+            "_posts/a/back",
+            "is a symbolic link to _posts/a/, which holds it",
+        ),
+    ],
+    ids=["to-the-root", "to-itself", "two-links"],
+)
+def test_folder_link_loop_ends_and_is_reported(
+    site: Path, tmp_path: Path, links: dict[str, str], looping: str, message: str
+) -> None:
+    for link, target in links.items():
+        (site / link).parent.mkdir(parents=True, exist_ok=True)
+        (site / link).symlink_to(target, target_is_directory=True)
+    report = build_index(site, tmp_path / "index", jobs=1)
+    assert reasons(report)[looping].startswith(message + "; following it would loop")
+    assert report.posts == 3  # each post once, under its own path
+
+
+def test_links_inside_the_site_are_followed_unless_follow_symlinks_is_false(
+    site: Path, tmp_path: Path
+) -> None:
+    (site / "_drafts").mkdir()
+    (site / "_drafts" / "2024-05-20-shared.md").write_text(post_source("共有", "蜜柑を食べた。"), "utf-8")
+    (site / "_posts" / "2024-05-20-shared.md").symlink_to("../_drafts/2024-05-20-shared.md")
+    (site / "_imported").mkdir()
+    (site / "_imported" / "2024-05-21-old.md").write_text(post_source("移行", "檸檬を絞った。"), "utf-8")
+    (site / "_posts" / "imported").symlink_to("../_imported", target_is_directory=True)
+    index = tmp_path / "index"
+
+    followed = build_index(site, index, jobs=1)
+    assert followed.skipped == []
+    assert titles(index, "蜜柑") == ["共有"]
+    assert titles(index, "檸檬") == ["移行"]
+
+    refused = build_index(site, index, follow_symlinks=False, jobs=1)
+    assert titles(index, "蜜柑") == titles(index, "檸檬") == []
+    assert sorted(refused.removed) == ["_posts/2024-05-20-shared.md", "_posts/imported/2024-05-21-old.md"]
+    assert reasons(refused) == {
+        "_posts/2024-05-20-shared.md": "is a symbolic link; mikke follows no symbolic links "
+        "(MIKKE_FOLLOW_SYMLINKS is false)",
+        "_posts/imported": "is a symbolic link to a folder; mikke follows no symbolic links "
+        "(MIKKE_FOLLOW_SYMLINKS is false)",
+    }
+
+
+def test_fifo_named_like_a_post_is_skipped_without_blocking(site: Path, tmp_path: Path) -> None:
+    fifo = site / "_posts" / "2024-01-01-x.md"
+    os.mkfifo(fifo)
+    index = tmp_path / "index"
+    report = finishes_despite_fifo(fifo, lambda: build_index(site, index, jobs=1))
+    assert reasons(report) == {"_posts/2024-01-01-x.md": "is not a regular file"}
+    assert report.posts == 3
+
+
+def test_config_linking_outside_the_site_is_a_site_error(site: Path, tmp_path: Path, outside: Path) -> None:
+    (outside / "_config.yml").write_text('url: "https://attacker.example"\n', "utf-8")
+    (site / "_config.yml").unlink()
+    (site / "_config.yml").symlink_to(outside / "_config.yml")
+    with pytest.raises(SiteError) as error:
+        build_index(site, tmp_path / "index", jobs=1)
+    assert str(error.value) == (
+        f"{site / '_config.yml'} is a symbolic link to a file outside the site "
+        f"({(outside / '_config.yml').resolve()}); mikke reads no file outside the site root."
+    )
+    assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_post_whose_name_is_not_utf8_is_skipped_and_the_rest_indexed(site: Path, tmp_path: Path) -> None:
+    name = os.fsencode(site / "_posts") + b"/2024-05-04-\xff.md"
+    with open(name, "wb") as f:
+        f.write(post_source("壊れた名前", "無花果を干す。").encode())
+    index = tmp_path / "index"
+    report = build_index(site, index, jobs=1)
+    assert reasons(report) == {"_posts/2024-05-04-\ufffd.md": "file name is not valid UTF-8; rename it"}
+    assert report.posts == 3
+    assert titles(index, "無花果") == []
+
+
+# --- modes that do not depend on the umask ----------------------------------------------------------------
+
+
+def index_paths(index: Path) -> list[Path]:
+    return [index, *index.rglob("*")]
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o002, 0o022], ids=lambda u: f"umask-{u:03o}")
+def test_no_index_file_or_folder_is_world_writable_and_group_write_follows_the_umask(
+    site: Path, tmp_path: Path, umask: int
+) -> None:
+    index = tmp_path / "parent" / "index"  # mikke creates both folders
+    old_umask = os.umask(umask)
+    try:
+        build_index(site, index, jobs=1)
+        (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+        build_index(site, index, jobs=1)  # an incremental commit writes new files into the generation
+    finally:
+        os.umask(old_umask)
+    paths = [index.parent, *index_paths(index)]
+    assert len(paths) > 10
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.lstat().st_mode) for p in paths}
+    assert {p: oct(m) for p, m in modes.items() if m & stat.S_IWOTH} == {}
+    group_write = not umask & stat.S_IWGRP
+    assert {p: oct(m) for p, m in modes.items() if bool(m & stat.S_IWGRP) != group_write} == {}
+    assert search(open_store(index), "自転車").total == 1
+
+
+def _world_writable_part(index: Path, part: str) -> Path:
+    generation = index / str(read_current(index))
+    return {
+        "index folder": index,
+        "CURRENT": index / "CURRENT",
+        "generation": generation,
+        "generation file": generation / "meta.json",
+    }[part]
+
+
+@pytest.mark.parametrize("part", ["index folder", "CURRENT", "generation", "generation file"])
+def test_open_store_refuses_a_world_writable_index_naming_the_path_and_the_fix(
+    site: Path, tmp_path: Path, part: str
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    path = _world_writable_part(index, part)
+    path.chmod(stat.S_IMODE(path.stat().st_mode) | stat.S_IWOTH)
+    with pytest.raises(IndexMissing) as refused:
+        open_store(index)
+    message = str(refused.value)
+    assert f"{path} is writable by every user of this machine" in message
+    assert f"`chmod -R o-w {index}`" in message
+    subprocess.run(["chmod", "-R", "o-w", str(index)], check=True)  # the fix the message names works
+    assert search(open_store(index), "図書館").total == 1
+
+
+def test_serving_store_keeps_its_generation_when_a_world_writable_one_is_published(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    good = read_current(index)
+    (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
+    build_index(site, index, full=True, jobs=1)
+    planted = index / str(read_current(index))
+    assert planted.name != good
+    planted.chmod(0o777)
+    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
+    with caplog.at_level("ERROR", logger="search.store"):
+        for _ in range(3):
+            assert search(store, "自転車").total == 0
+    assert store.generation == good
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # once, not once per request
+    assert f"{planted} is writable by every user of this machine" in errors[0]
+    planted.chmod(0o755)
+    assert search(store, "自転車").total == 1  # once fixed, the new generation is picked up
+
+
+def test_a_generation_being_built_is_closed_to_other_users_until_its_modes_are_fixed(
+    site: Path, tmp_path: Path
+) -> None:
+    # Under umask 000 tantivy's files start world-writable; a user who opened one then could keep writing
+    # to it after the chmod, so nobody else may even enter the folder before it.
+    index = tmp_path / "index"
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        (building,) = [p for p in index.glob("gen-*") if p.name != read_current(index)]
+        seen.append(stat.S_IMODE(building.stat().st_mode))
+
+    old_umask = os.umask(0)
+    try:
+        build_index(site, index, jobs=1, progress=progress)
+    finally:
+        os.umask(old_umask)
+    assert seen and {oct(mode) for mode in seen} == {"0o700"}
+    assert stat.S_IMODE((index / str(read_current(index))).stat().st_mode) == 0o775

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from search.errors import SiteError
+from search.posts import MAX_POST_BYTES
+from search.posts import PostSkipped
 from search.posts import Site
 from search.posts import load_site
 from search.posts import parse_date
+from search.posts import read_site_file
 from search.posts import slugify
 from search.posts import tag_key
+
+from .conftest import finishes_despite_fifo
 
 TOKYO_CONFIG = 'url: "https://example.jp"\nbaseurl: ""\ntimezone: Asia/Tokyo\n'
 
@@ -401,3 +408,76 @@ def test_missing_config_uses_jekyll_defaults(tmp_path: Path) -> None:
     assert p.permalink == "/2024/01/01/x.html"
     assert p.date.tzinfo is not None
     assert p.date.astimezone(UTC) == datetime(2024, 1, 1, tzinfo=UTC)
+
+
+# --- the site boundary ------------------------------------------------------------------------------
+
+
+def test_load_site_skips_links_leaving_the_site_and_with_follow_symlinks_false_every_link(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text(post('title: "秘密"'), "utf-8")
+    root = make_site(tmp_path, {"_posts/2024-01-02-real.md": post(), "_drafts/2024-01-03-d.md": post()})
+    (root / "_posts" / "2024-01-01-secret.md").symlink_to(secret)
+    (root / "_posts" / "2024-01-03-d.md").symlink_to("../_drafts/2024-01-03-d.md")
+
+    site = load_site(root)
+    assert [p.id for p in site.posts] == ["_posts/2024-01-02-real.md", "_posts/2024-01-03-d.md"]
+    assert skipped(site)["_posts/2024-01-01-secret.md"].startswith("is a symbolic link to a file outside")
+
+    site = load_site(root, follow_symlinks=False)
+    assert [p.id for p in site.posts] == ["_posts/2024-01-02-real.md"]
+    assert "MIKKE_FOLLOW_SYMLINKS is false" in skipped(site)["_posts/2024-01-03-d.md"]
+
+
+def test_fifo_named_like_a_post_is_skipped_by_load_site_without_blocking(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()})
+    fifo = root / "_posts" / "2024-01-01-x.md"
+    os.mkfifo(fifo)
+    site = finishes_despite_fifo(fifo, lambda: load_site(root))
+    assert skipped(site) == {"_posts/2024-01-01-x.md": "is not a regular file"}
+    assert only(site).id == "_posts/2024-01-02-good.md"
+
+
+def test_config_that_is_a_fifo_is_a_site_error_not_a_hang(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()})
+    (root / "_config.yml").unlink()
+    os.mkfifo(root / "_config.yml")
+    with pytest.raises(SiteError, match=r"_config\.yml is not a regular file"):
+        finishes_despite_fifo(root / "_config.yml", lambda: load_site(root))
+
+
+def test_reading_a_huge_site_file_stops_one_byte_past_the_post_limit(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {})
+    huge = root / "_posts" / "2024-01-01-huge.md"
+    huge.parent.mkdir()
+    with open(huge, "wb") as f:
+        f.truncate(64 * MAX_POST_BYTES)  # sparse: 512 MB that take no disk
+    assert len(read_site_file(root.resolve(), "_posts/2024-01-01-huge.md")) == MAX_POST_BYTES + 1
+    assert skipped(load_site(root)) == {"_posts/2024-01-01-huge.md": "is larger than 8 MB"}
+
+
+def test_reading_a_path_that_leaves_the_site_through_a_folder_link_is_refused(tmp_path: Path) -> None:
+    # find_post_files never yields such a path; the reader checks again in case the site changed since.
+    outside = tmp_path / "etc"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n", "utf-8")
+    root = make_site(tmp_path, {})
+    (root / "_posts").mkdir()
+    (root / "_posts" / "etc").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(PostSkipped) as refused:
+        read_site_file(root.resolve(), "_posts/etc/passwd")
+    assert refused.value.reason == (
+        f"leads through a symbolic link outside the site ({(outside / 'passwd').resolve()}); "
+        "mikke reads no file outside the site root"
+    )
+
+
+def test_post_whose_name_is_not_utf8_is_reported_under_a_readable_name(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()})
+    with open(os.fsencode(root / "_posts") + b"/2024-01-01-\x82\xa0.md", "wb") as f:
+        f.write(post().encode())
+    site = load_site(root)
+    assert only(site).id == "_posts/2024-01-02-good.md"
+    assert skipped(site) == {"_posts/2024-01-01-\ufffd\ufffd.md": "file name is not valid UTF-8; rename it"}

@@ -80,3 +80,14 @@ def test_an_error_while_reindexing_is_reported_and_the_watch_goes_on(site: Path)
     assert len(calls) == 2
     assert [str(e) for e in errors] == ["the index is locked by another run"]
     assert not watcher.is_alive()
+
+
+def test_a_link_counts_by_where_it_lies_not_where_it_points(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n", "utf-8")
+    (site / "_posts" / "2024-01-19-passwd.md").symlink_to(outside / "passwd")
+    (site / "_posts" / "etc").symlink_to(outside, target_is_directory=True)
+    # Saving the link is a change to the site (the re-index reports it); the file it points to is not.
+    assert is_source_change(site, str(site / "_posts" / "2024-01-19-passwd.md"))
+    assert not is_source_change(site, str(site / "_posts" / "etc" / "passwd"))
