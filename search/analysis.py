@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -79,6 +80,11 @@ class Analysis:
     @property
     def fine(self) -> list[Term]:
         return [p for u in self.units for p in u.parts]
+
+
+def tag_key(tag: str) -> str:
+    """Normalise a tag or category for filtering (NFKC, lower-case, trimmed), at index and query time."""
+    return unicodedata.normalize("NFKC", str(tag)).strip().lower()
 
 
 def dictionary_version() -> str:

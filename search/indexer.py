@@ -6,7 +6,6 @@ Every write is an explicit commit, or a rollback on error (STYLE.md P15).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -27,6 +26,7 @@ import tantivy
 from search import schema as f
 from search.analysis import Analysis
 from search.analysis import get_analyzer
+from search.analysis import tag_key
 from search.document import ManifestEntry
 from search.document import decode_manifest_entry
 from search.document import encode_label
@@ -34,18 +34,13 @@ from search.document import encode_manifest_entry
 from search.document import encode_spans
 from search.errors import IndexBuildError
 from search.errors import SiteError
-from search.posts import Collision
 from search.posts import Post
-from search.posts import PostSkipped
 from search.posts import SiteConfig
-from search.posts import Skipped
-from search.posts import find_post_files
-from search.posts import parse_post
-from search.posts import read_site_config
-from search.posts import read_site_file
-from search.posts import resolve_collisions
-from search.posts import tag_key
 from search.schema import SCHEMA_VERSION
+from search.site import Collision
+from search.site import Skipped
+from search.site import read_site_config
+from search.site import scan_site
 from search.store import BuildInfo
 from search.store import Store
 from search.store import create_generation
@@ -286,56 +281,6 @@ def read_manifest(searcher: tantivy.Searcher, where: Path | None = None) -> dict
     return {entry.id: entry for entry in entries}
 
 
-@dataclass(slots=True)
-class _SiteScan:
-    to_analyze: list[Post]  # published posts that are new or changed
-    unchanged: set[str]  # ids of indexed posts that stay as they are
-    skipped: list[Skipped]
-    collisions: list[Collision]
-    files: int  # files found in _posts/ folders: published + skipped + overwritten by a collision
-
-
-def _scan_site(
-    config: SiteConfig,
-    manifest: dict[str, ManifestEntry],
-    *,
-    include_hidden: bool,
-    follow_symlinks: bool,
-) -> _SiteScan:
-    """Find what Jekyll would publish, parsing only files whose bytes differ from the ``manifest``.
-
-    Unchanged posts take part in collision resolution through their manifest entry (url, date), so a new
-    post can still overwrite, or lose to, an indexed one.
-    """
-    post_ids, found_skipped = find_post_files(config, follow_symlinks=follow_symlinks)
-    skipped = list(found_skipped)
-    parsed: list[Post] = []
-    kept: list[ManifestEntry] = []
-    for post_id in post_ids:
-        try:
-            data = read_site_file(config.root, post_id, follow_symlinks=follow_symlinks)
-        except PostSkipped as e:
-            skipped.append(Skipped(post_id, e.reason))
-            continue
-        entry = manifest.get(post_id)
-        if entry is not None and entry.source_hash == hashlib.sha256(data).hexdigest():
-            kept.append(entry)
-            continue
-        try:
-            parsed.append(parse_post(config, post_id, data, include_hidden=include_hidden))
-        except PostSkipped as e:
-            skipped.append(Skipped(post_id, e.reason))
-    winners, collisions = resolve_collisions([*parsed, *kept])  # type: ignore[list-item]
-    winner_ids = {w.id for w in winners}
-    return _SiteScan(
-        to_analyze=[p for p in parsed if p.id in winner_ids],
-        unchanged={e.id for e in kept if e.id in winner_ids},
-        skipped=sorted(skipped, key=lambda s: s.path),
-        collisions=collisions,
-        files=len(post_ids) + len(found_skipped),
-    )
-
-
 def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
     """The :class:`BuildInfo` a build of this site with the current code would have."""
     analyzer = get_analyzer()
@@ -438,8 +383,8 @@ def _full_build(
     jobs: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
-    scan = _scan_site(config, {}, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
-    winners = scan.to_analyze
+    scan = scan_site(config, {}, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
+    winners = scan.changed
     name, index = create_generation(root, info)
     try:
         writer = index.writer(WRITER_HEAP_BYTES, 1)
@@ -476,8 +421,8 @@ def _incremental_build(
     index = open_generation_for_update(root, generation)
     index.reload()
     manifest = read_manifest(index.searcher(), root / generation)
-    scan = _scan_site(config, manifest, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
-    changed, unchanged = scan.to_analyze, scan.unchanged
+    scan = scan_site(config, manifest, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
+    changed, unchanged = scan.changed, scan.unchanged
     changed_ids = {p.id for p in changed}
     removed = sorted(set(manifest) - unchanged - changed_ids)
     updated = sorted(changed_ids & set(manifest))

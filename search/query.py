@@ -30,13 +30,13 @@ from search.analysis import Analysis
 from search.analysis import JapaneseAnalyzer
 from search.analysis import Unit
 from search.analysis import get_analyzer
+from search.analysis import tag_key
 from search.document import decode_label
 from search.document import span_offsets
 from search.excerpt import DEFAULT_EXCERPT_CHARS
 from search.excerpt import Span
 from search.excerpt import build_excerpt
 from search.excerpt import highlight
-from search.posts import tag_key
 from search.store import Store
 
 SORTS = ("relevance", "date")

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from search.analysis import tag_key
 from search.errors import SiteError
 from search.posts import MAX_POST_BYTES
 from search.posts import PostSkipped
-from search.posts import Site
-from search.posts import load_site
 from search.posts import parse_date
-from search.posts import read_site_file
 from search.posts import slugify
-from search.posts import tag_key
+from search.site import Site
+from search.site import load_site
+from search.site import read_site_file
 
 from .conftest import finishes_despite_fifo
 

@@ -35,7 +35,7 @@ from search.document import encode_manifest_entry
 from search.document import encode_spans
 from search.document import span_offsets
 from search.indexer import site_build_info
-from search.posts import read_site_config
+from search.site import read_site_config
 from search.store import create_generation
 from search.store import publish_generation
 

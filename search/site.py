@@ -1,0 +1,470 @@
+"""A Jekyll site on disk: its ``_config.yml``, the post files Jekyll would read, and one scan of them.
+
+The site boundary lives here: no file outside the site root is read, whatever links point to. Parsing one
+post is search/posts.py's job. Imports no sudachipy, tantivy or flask.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import stat
+from collections import deque
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from typing import Protocol
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
+
+import yaml
+
+from search.document import ManifestEntry
+from search.errors import SiteError
+from search.posts import HTML_EXTENSIONS
+from search.posts import MARKDOWN_EXTENSIONS
+from search.posts import MAX_POST_BYTES
+from search.posts import POST_NAME_RE
+from search.posts import Post
+from search.posts import PostSkipped
+from search.posts import SiteConfig
+from search.posts import one_line
+from search.posts import parse_post
+
+# Jekyll's default `exclude` list (Jekyll::Configuration::DEFAULTS).
+_DEFAULT_EXCLUDE = (
+    ".sass-cache",
+    ".jekyll-cache",
+    "gemfiles",
+    "Gemfile",
+    "Gemfile.lock",
+    "node_modules",
+    "vendor/bundle/",
+    "vendor/cache/",
+    "vendor/gems/",
+    "vendor/ruby/",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    url: str
+    kept: str
+    overwritten: tuple[str, ...]
+
+
+@dataclass
+class Site:
+    config: SiteConfig
+    posts: list[Post]
+    skipped: list[Skipped] = field(default_factory=list)
+    collisions: list[Collision] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SiteScan:
+    """What :func:`scan_site` found."""
+
+    changed: list[Post]  # published posts that are new or changed, parsed; date then id order
+    unchanged: set[str]  # ids of known posts whose file is unchanged and that Jekyll still publishes
+    skipped: list[Skipped]
+    collisions: list[Collision]
+    files: int  # files found in _posts/ folders: published + skipped + overwritten by a collision
+
+
+class _Dated(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def date(self) -> datetime: ...
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+
+def read_site_config(root: str | os.PathLike[str], *, follow_symlinks: bool = True) -> SiteConfig:
+    """Read the URL- and publication-relevant settings of ``root/_config.yml`` (defaults if absent).
+
+    :param follow_symlinks: accept a ``_config.yml`` that is a link inside the site (one leaving the site
+        never is: indexing with another file's URL settings would publish wrong links).
+    :raises SiteError: the folder is missing or ``_config.yml`` cannot be read or parsed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise SiteError(f"No site at {root}/; pass the folder that holds _config.yml and _posts/.")
+    path = root / "_config.yml"
+    data: Any = {}
+    if path.exists() or path.is_symlink():
+        try:
+            raw = read_site_file(root.resolve(), "_config.yml", follow_symlinks=follow_symlinks)
+        except PostSkipped as e:
+            raise SiteError(f"{path} {e.reason}.") from None
+        if len(raw) > MAX_POST_BYTES:
+            raise SiteError(f"{path} is larger than {MAX_POST_BYTES // (1024 * 1024)} MB.")
+        try:
+            data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
+        except (UnicodeDecodeError, yaml.YAMLError) as e:
+            raise SiteError(f"Cannot read {path}: {one_line(e)}.") from e
+        if not isinstance(data, dict):
+            raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
+    permalink = str(data.get("permalink") or "date")
+    collections = data.get("collections")
+    if isinstance(collections, dict) and isinstance(collections.get("posts"), dict):
+        permalink = str(collections["posts"].get("permalink") or permalink)
+    timezone = str(data.get("timezone") or "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise SiteError(f"{path}: unknown timezone {timezone!r}; use an IANA name like Asia/Tokyo.") from e
+    exclude = data.get("exclude") or []
+    if not isinstance(exclude, list):
+        exclude = [exclude]
+    return SiteConfig(
+        root=root.resolve(),
+        url=str(data.get("url") or "").rstrip("/"),
+        baseurl=_clean_baseurl(str(data.get("baseurl") or "")),
+        permalink=permalink,
+        timezone=timezone,
+        future=data.get("future") is True,
+        exclude=tuple(str(e) for e in exclude),
+    )
+
+
+def _clean_baseurl(baseurl: str) -> str:
+    baseurl = baseurl.strip().rstrip("/")
+    if baseurl and not baseurl.startswith("/"):
+        baseurl = "/" + baseurl
+    return baseurl
+
+
+# --------------------------------------------------------------------------------------------- finding
+
+
+def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+    for pattern in patterns:
+        p = pattern.strip().strip("/")
+        if not p:
+            continue
+        if rel == p or rel.startswith(p + "/") or fnmatch.fnmatch(rel, p):
+            return True
+    return False
+
+
+def _inside(root: Path, path: str) -> bool:
+    """Whether the resolved ``path`` is ``root`` (resolved) or lies below it."""
+    top = str(root)
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def _printable(rel: str) -> str:
+    """``rel`` as a user can read it: bytes that are not UTF-8 (surrogate-escaped by os) become U+FFFD."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _utf8_problem(rel: str) -> str | None:
+    """Why ``rel`` cannot be indexed for its name (tantivy stores only UTF-8), or ``None``."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        name = rel.rsplit("/", 1)[-1]
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return "file name is not valid UTF-8; rename it"
+        return "a folder name in its path is not valid UTF-8; rename it"
+    return None
+
+
+_NO_LINKS = "mikke follows no symbolic links (MIKKE_FOLLOW_SYMLINKS is false)"
+
+
+def _outside(kind: str, target: str) -> str:
+    return (
+        f"is a symbolic link to a {kind} outside the site ({_printable(target)}); "
+        "mikke reads no file outside the site root"
+    )
+
+
+def find_post_files(config: SiteConfig, *, follow_symlinks: bool = True) -> tuple[list[str], list[Skipped]]:
+    """Find the files under ``_posts/`` folders that Jekyll would read as posts.
+
+    ``_posts/`` at the root and under any non-underscore folder (whose names become categories).
+    Symbolic links are followed only when they stay inside the site (like Jekyll's safe mode) and
+    ``follow_symlinks`` is true; each real folder is read once, so link loops end.
+    :return: post ids (paths relative to the site root) and the files and folders skipped for their name,
+        extension or link, with the reason.
+    """
+    finder = _PostFinder(config, follow_symlinks=follow_symlinks)
+    finder.run()
+    return finder.ids, finder.skipped
+
+
+class _PostFinder:
+    """One walk over a site: real folders first, then the folder links found in them, in order.
+
+    Reading real folders first means a folder reachable both ways keeps its own path; remembering every
+    real folder read (device, inode) means no folder is read twice and link loops end.
+    """
+
+    def __init__(self, config: SiteConfig, *, follow_symlinks: bool) -> None:
+        self.root = config.root
+        self.patterns = (*_DEFAULT_EXCLUDE, *config.exclude)
+        self.follow_symlinks = follow_symlinks
+        self.ids: list[str] = []
+        self.skipped: list[Skipped] = []
+        self._read_as: dict[tuple[int, int], str] = {}  # real folder -> the path it is read as
+        self._links: deque[tuple[str, str]] = deque()  # (link path, resolved target) of folder links
+
+    def run(self) -> None:
+        self._read_as[_folder_key(str(self.root))] = ""
+        self._walk(str(self.root), "")
+        while self._links:
+            rel, target = self._links.popleft()
+            try:
+                key = _folder_key(target)
+            except OSError as e:
+                self._skip(rel, f"folder cannot be read: {e.strerror or e}")
+                continue
+            seen = self._read_as.get(key)
+            if seen is None:
+                self._read_as[key] = rel
+                self._walk(target, rel)
+            elif seen == "" or rel.startswith(seen + "/"):
+                where = f"{_printable(seen)}/" if seen else "the site root"
+                self._skip(rel, f"is a symbolic link to {where}, which holds it; following it would loop")
+            else:
+                self._skip(rel, f"is a symbolic link to {_printable(seen)}/; mikke reads each folder once")
+
+    def _skip(self, rel: str, reason: str) -> None:
+        self.skipped.append(Skipped(_printable(rel), reason))
+
+    def _walk(self, start: str, start_rel: str) -> None:
+        """Read the real folder ``start`` (known as ``start_rel``) and the real folders below it."""
+        stack = [(start, start_rel)]
+        while stack:
+            real_dir, rel_dir = stack.pop()
+            in_posts = "_posts" in rel_dir.split("/")
+            try:
+                with os.scandir(real_dir) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as e:
+                self._skip(rel_dir or ".", f"folder cannot be read: {e.strerror or e}")
+                continue
+            subdirs: list[tuple[str, str]] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}".lstrip("/")
+                is_link = entry.is_symlink()
+                try:
+                    is_dir = entry.is_dir()  # follows a link
+                except OSError:  # a link loop (ELOOP): reading it as a file reports why
+                    is_dir = False
+                if is_dir:
+                    if self._walked_by_jekyll(entry.name, rel, in_posts=in_posts):
+                        subdir = self._folder(entry, rel, is_link=is_link)
+                        if subdir:
+                            subdirs.append(subdir)
+                elif in_posts:
+                    self._file(entry, rel, is_link=is_link)
+            stack.extend(reversed(subdirs))  # popped in name order
+
+    def _walked_by_jekyll(self, name: str, rel: str, *, in_posts: bool) -> bool:
+        # Jekyll ignores folders starting with "_" or "." (besides _posts) and the excluded ones.
+        return not (
+            name.startswith(".")
+            or (not in_posts and name.startswith("_") and name != "_posts")
+            or name == "_site"
+            or _excluded(rel, self.patterns)
+        )
+
+    def _folder(self, entry: os.DirEntry[str], rel: str, *, is_link: bool) -> tuple[str, str] | None:
+        """The real folder to read next for ``entry``; a link is queued (or skipped), not read now."""
+        if is_link:
+            target = os.path.realpath(entry.path)
+            if not self.follow_symlinks:
+                self._skip(rel, f"is a symbolic link to a folder; {_NO_LINKS}")
+            elif not _inside(self.root, target):
+                self._skip(rel, _outside("folder", target))
+            else:
+                self._links.append((rel, target))
+            return None
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as e:
+            self._skip(rel, f"folder cannot be read: {e.strerror or e}")
+            return None
+        key = (st.st_dev, st.st_ino)
+        if key in self._read_as:  # reached through a link first
+            seen = _printable(self._read_as[key])
+            self._skip(
+                rel, f"is the folder already read through the link {seen}/; mikke reads each folder once"
+            )
+            return None
+        self._read_as[key] = rel
+        return entry.path, rel
+
+    def _file(self, entry: os.DirEntry[str], rel: str, *, is_link: bool) -> None:
+        name = entry.name
+        if name.startswith(".") or name.endswith("~") or _excluded(rel, self.patterns):
+            return
+        problem = _utf8_problem(rel)
+        if problem:
+            self._skip(rel, problem)
+            return
+        match = POST_NAME_RE.match(name)
+        if match is None:
+            self._skip(rel, "name is not YYYY-MM-DD-title.EXT, so Jekyll does not publish it")
+            return
+        ext = match.group(3).lower()
+        if ext not in MARKDOWN_EXTENSIONS | HTML_EXTENSIONS:
+            self._skip(rel, f"extension {match.group(3)!r} is neither Markdown nor HTML")
+            return
+        if is_link:
+            target = os.path.realpath(entry.path)
+            if not self.follow_symlinks:
+                self._skip(rel, f"is a symbolic link; {_NO_LINKS}")
+                return
+            if not _inside(self.root, target):
+                self._skip(rel, _outside("file", target))
+                return
+        self.ids.append(rel)
+
+
+def _folder_key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def read_site_file(root: Path, rel: str, *, follow_symlinks: bool = True) -> bytes:
+    """Read the file ``rel`` of the site at ``root`` (resolved), at most ``MAX_POST_BYTES + 1`` bytes.
+
+    Reads only a regular file inside the site, never blocks on a FIFO or device, and reads one byte more
+    than a post may have, so a caller can tell a file is too big without holding all of it.
+    :raises PostSkipped: the file lies outside the site, is not a regular file, or cannot be read.
+    """
+    path = root / rel
+    resolved = os.path.realpath(path)
+    if not _inside(root, resolved):
+        if os.path.islink(path):
+            raise PostSkipped(_outside("file", resolved))
+        raise PostSkipped(
+            f"leads through a symbolic link outside the site ({_printable(resolved)}); "
+            "mikke reads no file outside the site root"
+        )
+    if not follow_symlinks and resolved != os.path.normpath(path):
+        raise PostSkipped(f"is or lies under a symbolic link; {_NO_LINKS}")
+    try:
+        # Checked before opening too: opening some devices has side effects.
+        if not stat.S_ISREG(os.stat(resolved).st_mode):
+            raise PostSkipped("is not a regular file")
+        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as e:
+        raise PostSkipped(f"cannot be read: {e.strerror or e}") from None
+    try:
+        # It may have been swapped since the check above.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PostSkipped("is not a regular file")
+        chunks: list[bytes] = []
+        left = MAX_POST_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise PostSkipped(f"cannot be read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
+def resolve_collisions(posts: Iterable[_Dated]) -> tuple[list[Any], list[Collision]]:
+    """Keep, for each URL, the post Jekyll writes last (it overwrites the earlier ones).
+
+    Jekyll writes posts in date order, then path order, so the latest wins.
+    :return: the winners sorted by date then id, and one :class:`Collision` per contested URL.
+    """
+    by_url: dict[str, list[_Dated]] = {}
+    for post in posts:
+        by_url.setdefault(post.url, []).append(post)
+    winners: list[Any] = []
+    collisions: list[Collision] = []
+    for url, group in by_url.items():
+        group.sort(key=lambda p: (p.date, p.id))
+        winners.append(group[-1])
+        if len(group) > 1:
+            collisions.append(Collision(url, group[-1].id, tuple(p.id for p in group[:-1])))
+    winners.sort(key=lambda p: (p.date, p.id))
+    collisions.sort(key=lambda c: c.url)
+    return winners, collisions
+
+
+def scan_site(
+    config: SiteConfig,
+    known: Mapping[str, ManifestEntry] | None = None,
+    *,
+    include_hidden: bool = False,
+    follow_symlinks: bool = True,
+) -> SiteScan:
+    """Find what Jekyll would publish, parsing only files whose bytes differ from what is ``known``.
+
+    The one loop over a site's posts, for a full build (nothing known), an incremental one (the index's
+    manifest) and :func:`load_site`. Known, unchanged posts take part in collision resolution through
+    their entry (url, date), so a new post can still overwrite, or lose to, an indexed one.
+
+    :param known: what the index holds of each post, by id.
+    :param include_hidden: also accept posts marked ``sitemap: false`` or ``robots: noindex``.
+    :param follow_symlinks: follow symbolic links that stay inside the site (links leaving it never are).
+    """
+    known = known or {}
+    post_ids, found_skipped = find_post_files(config, follow_symlinks=follow_symlinks)
+    skipped = list(found_skipped)
+    parsed: list[Post] = []
+    kept: list[ManifestEntry] = []
+    for post_id in post_ids:
+        try:
+            data = read_site_file(config.root, post_id, follow_symlinks=follow_symlinks)
+            entry = known.get(post_id)
+            if entry is not None and entry.source_hash == hashlib.sha256(data).hexdigest():
+                kept.append(entry)
+                continue
+            parsed.append(parse_post(config, post_id, data, include_hidden=include_hidden))
+        except PostSkipped as e:
+            skipped.append(Skipped(post_id, e.reason))
+    winners, collisions = resolve_collisions([*parsed, *kept])
+    winner_ids = {w.id for w in winners}
+    changed = [p for p in parsed if p.id in winner_ids]
+    changed.sort(key=lambda p: (p.date, p.id))
+    return SiteScan(
+        changed=changed,
+        unchanged={e.id for e in kept if e.id in winner_ids},
+        skipped=sorted(skipped, key=lambda s: s.path),
+        collisions=collisions,
+        files=len(post_ids) + len(found_skipped),
+    )
+
+
+def load_site(
+    root: str | os.PathLike[str], *, include_hidden: bool = False, follow_symlinks: bool = True
+) -> Site:
+    """Load every post Jekyll would publish from the site at ``root``; bad files are skipped, never fatal.
+
+    :param follow_symlinks: follow symbolic links that stay inside the site (links leaving it never are).
+    :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
+    """
+    config = read_site_config(root, follow_symlinks=follow_symlinks)
+    scan = scan_site(config, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
+    return Site(config, scan.changed, scan.skipped, scan.collisions)
