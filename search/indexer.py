@@ -34,6 +34,7 @@ from search.document import encode_manifest_entry
 from search.document import encode_spans
 from search.errors import IndexBuildError
 from search.errors import SiteError
+from search.failpoints import failpoint
 from search.posts import Post
 from search.posts import SiteConfig
 from search.schema import SCHEMA_VERSION
@@ -237,10 +238,14 @@ def _write(
             progress(0, total)
         for done, doc in enumerate(analyze_posts(posts, jobs=jobs), start=1):
             writer.add_document(doc)
+            if done == 1:
+                failpoint("first-document-added")
             if progress:
                 progress(done, total)
+        failpoint("documents-added")
         writer.commit()
         writer.wait_merging_threads()
+        failpoint("committed")
     except BaseException:
         writer.rollback()
         raise

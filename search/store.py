@@ -26,6 +26,7 @@ import tantivy
 from search.errors import IndexBuildError
 from search.errors import IndexLocked
 from search.errors import IndexMissing
+from search.failpoints import failpoint
 from search.schema import SCHEMA_VERSION
 from search.schema import build_schema
 
@@ -342,6 +343,7 @@ def publish_generation(root: Path, name: str) -> None:
         _write_json_atomically(root / CURRENT_FILE, name + "\n")
     except OSError as e:
         raise IndexBuildError(f"Cannot publish the new index under {root}/: {e}.") from e
+    failpoint("published")
     remove_stale_generations(root)
 
 

@@ -1,4 +1,4 @@
-"""kill -9 at any moment of an index run leaves the previous index serving; the next run finishes the job."""
+"""kill -9 at every step of an index run leaves one complete index serving; the next run finishes the job."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ import pytest
 from search import build_index
 from search import open_store
 from search import search
+from search.failpoints import ENV_VAR
+from search.failpoints import POINTS
 from search.store import read_current
 
 from .conftest import post_source
@@ -27,36 +28,52 @@ def add_posts(site: Path, count: int, word: str) -> None:
         )
 
 
-def start_indexer(site: Path, index: Path, *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+# Where each failpoint leaves the index: before the publish step the old index serves, after it the new.
+OUTCOME = {
+    ("full", "first-document-added"): "old",
+    ("full", "documents-added"): "old",
+    ("full", "committed"): "old",
+    ("full", "published"): "new",
+    ("incremental", "first-document-added"): "old",
+    ("incremental", "documents-added"): "old",
+    ("incremental", "committed"): "new",  # an incremental run publishes by committing
+}
+
+
+def run_indexer(site: Path, index: Path, failpoint: str, *extra: str) -> int:
+    """Run `mikke index` in a new process that kills itself with SIGKILL at ``failpoint``."""
+    return subprocess.run(
         [sys.executable, "-m", "search", "index", str(site), "--index", str(index), "--jobs", "1", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+        env={**os.environ, ENV_VAR: failpoint},
+        timeout=120,
+    ).returncode
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
-@pytest.mark.parametrize("mode", ["full", "incremental"])
-def test_killed_indexer_leaves_previous_index_and_next_run_completes(
-    site: Path, tmp_path: Path, mode: str, delay: float
+@pytest.mark.parametrize(("mode", "point"), sorted(OUTCOME))
+def test_indexer_killed_at_each_step_leaves_one_complete_index_and_the_next_run_completes(
+    site: Path, tmp_path: Path, mode: str, point: str
 ) -> None:
     index = tmp_path / "index"
     build_index(site, index, jobs=1)
     before = read_current(index)
     add_posts(site, 60, "夕焼け")
-    proc = start_indexer(site, index, *(["--full"] if mode == "full" else []))
-    time.sleep(delay)
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    returncode = run_indexer(site, index, point, *(["--full"] if mode == "full" else []))
+    assert returncode == -signal.SIGKILL  # the run reached the point and died there
     store = open_store(index)
-    # Whatever moment the kill hit, the index is one complete state: the old one or the new one.
     found = search(store, "夕焼け", per_page=0).total
-    assert found in (0, 60)
-    if found == 0:
+    if OUTCOME[mode, point] == "old":
+        assert found == 0
         assert read_current(index) == before
+    else:
+        assert found == 60
     assert search(store, "図書館").hits[0].title == "図書館で本を読む"
     report = build_index(site, index, jobs=1)
     assert report.posts == 63
     assert search(open_store(index), "夕焼け", per_page=0).total == 60
     assert len(list(index.glob("gen-*"))) <= 2  # leftovers of the killed build are cleaned up
+
+
+def test_every_failpoint_is_tested() -> None:
+    assert {point for _, point in OUTCOME} == set(POINTS)
