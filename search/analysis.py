@@ -28,7 +28,7 @@ MAX_CHUNK_BYTES = 16_000
 _DROPPED_POS = frozenset({"補助記号", "空白"})
 # Words that carry grammar rather than topic: indexed (so phrases still match) but never a query keyword on
 # their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher (STYLE.md §4.4).
-FUNCTION_WORD_POS: tuple[tuple[str, ...], ...] = (
+FUNCTION_WORD_POS: tuple[tuple[str] | tuple[str, str], ...] = (
     ("助詞",),
     ("助動詞",),
     ("接続詞",),

@@ -104,7 +104,7 @@ def _setting_option(
     return click.option(*flags, dest or name, default=None, help=_setting_help(setting), **kwargs)
 
 
-def _index_option(f: Callable[..., Any]) -> Callable[..., Any]:
+def _index_option(f: Callable[..., Any]) -> Any:
     return _setting_option("index", "--index", dest="index_path", metavar="DIR")(f)
 
 

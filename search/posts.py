@@ -122,14 +122,14 @@ class _GuardedLoader(yaml.BaseLoader):
 
     aliases = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_YAML_ALIASES:
                 raise PostSkipped(f"front matter uses more than {MAX_YAML_ALIASES} YAML aliases")
         return super().compose_node(parent, index)
 
-    def construct_scalar(self, node: Any) -> Any:  # type: ignore[override]
+    def construct_scalar(self, node: Any) -> Any:
         value = super().construct_scalar(node)
         return PlainScalar(value) if node.style is None else value
 

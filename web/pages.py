@@ -97,8 +97,9 @@ def _url(params: SearchParams, **changes: object) -> str:
     """The page's URL for ``params`` with ``changes``; a page has about a hundred of these links."""
     if "mikke_page_url" not in g:
         g.mikke_page_url = url_for("pages.index")  # url_for per link cost more than the search itself
+    base: str = g.mikke_page_url
     query = urlencode(params.url_args(**changes), doseq=True)
-    return g.mikke_page_url + ("?" + query if query else "")
+    return base + ("?" + query if query else "")
 
 
 def _label(value: str, counts: tuple[TagCount, ...]) -> str:

@@ -5,13 +5,16 @@ Never Flask's development server.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from search import Settings
 from web import create_app
+
+if TYPE_CHECKING:
+    from gunicorn._types import _WSGIAppType
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-class MikkeServer(BaseApplication):  # type: ignore[misc]
+class MikkeServer(BaseApplication):
     """A gunicorn application that builds the mikke app in each worker."""
 
     def __init__(self, settings: Settings) -> None:
@@ -52,8 +55,10 @@ class MikkeServer(BaseApplication):  # type: ignore[misc]
             if key in self.cfg.settings:  # older gunicorn releases lack some settings
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return create_app({"SEARCH_SETTINGS": self.settings})
+    def load(self) -> _WSGIAppType:
+        # A Flask app is a WSGI callable; the stubs' environ type is stricter than Flask's own signature.
+        app: _WSGIAppType = create_app({"SEARCH_SETTINGS": self.settings})  # type: ignore[assignment]
+        return app
 
 
 def run_server(settings: Settings) -> None:
