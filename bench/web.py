@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,6 +24,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Request
 from playwright.sync_api import sync_playwright
+from server import mikke_server
 
 VIEWPORT = {"width": 1280, "height": 900}
 QUERIES = [
@@ -75,34 +73,12 @@ def japanese_font() -> str | None:
     return match.stdout.strip() if found.stdout.strip() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(index: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, MIKKE_THREADS=str(threads))
-    cmd = [sys.executable, "-m", "search", "serve", "--index", index, "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    # A server in use is warm: give every worker thread a page and an API search first.
-                    for _ in range(workers * threads * 2):
-                        for path in ("/?q=", "/api/search?q="):
-                            urllib.request.urlopen(url + path + urllib.parse.quote("検索")).read()
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"mikke serve did not start for --index {index}")
-        time.sleep(0.2)
+def warm_up(url: str, workers: int, threads: int) -> None:
+    """Give every worker thread a page and an API search first: a server in use is warm."""
+    for _ in range(workers * threads * 2):
+        for path in ("/?q=", "/api/search?q="):
+            with urllib.request.urlopen(url + path + urllib.parse.quote("検索")) as response:
+                response.read()
 
 
 def measure(page: Page, url: str, screenshot: Path | None = None) -> dict[str, float]:
@@ -205,8 +181,8 @@ def main() -> None:
             "bench/web.py needs a Japanese font, as readers have: apt-get install fonts-noto-cjk"
         )
 
-    proc, url = start_server(args.index, args.workers, args.threads)
-    try:
+    with mikke_server(args.index, workers=args.workers, env={"MIKKE_THREADS": str(args.threads)}) as url:
+        warm_up(url, args.workers, args.threads)
         print(f"mikke serve on {url} (index {args.index}, {args.workers} workers x {args.threads} threads)")
         print(f"Japanese text drawn with {font}")
         with sync_playwright() as p:
@@ -286,9 +262,6 @@ def main() -> None:
         )
         if args.screenshot:
             print(f"\nscreenshot of 「{QUERIES[0]}」: {args.screenshot}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
