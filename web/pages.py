@@ -251,14 +251,16 @@ def _results_context(params: SearchParams, result: SearchPage) -> dict[str, obje
 def index() -> tuple[str, int]:
     """Show the search form and the results for the query in the URL."""
     params = _page_params()
-    page = {"title": page_title(params)}
     store = get_state().open(current_app)
-    if store is None:
-        not_ready = {"params": params, "result": None, "not_ready": True, "status": status_text(params, None)}
-        return render_template("search.html", **page, **not_ready), 503
-    result = params.run(store)
-    context = _results_context(params, result)
-    return render_template("search.html", **page, **context, status=status_text(params, result)), 200
+    result = params.run(store) if store is not None else None
+    if result is None:
+        context: dict[str, object] = {"params": params, "result": None, "not_ready": True}
+    else:
+        context = _results_context(params, result)
+    page = render_template(
+        "search.html", title=page_title(params), status=status_text(params, result), **context
+    )
+    return page, 200 if result is not None else 503
 
 
 @bp.get("/api/results")
