@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +21,8 @@ import urllib.request
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
+
+from server import mikke_server
 
 MIKKE = [sys.executable, "-m", "search"]
 POLL_SECONDS = 0.02
@@ -40,9 +40,9 @@ def run_index(site: Path, index: Path, *extra: str) -> tuple[float, dict]:
     return time.perf_counter() - started, json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def api_total(port: int, query: str) -> int:
-    url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": query, "per_page": 1})
-    with urllib.request.urlopen(url, timeout=5) as response:
+def api_total(url: str, query: str) -> int:
+    search_url = url + "/api/search?" + urllib.parse.urlencode({"q": query, "per_page": 1})
+    with urllib.request.urlopen(search_url, timeout=5) as response:
         return int(json.load(response)["total"])
 
 
@@ -59,13 +59,13 @@ def wait_until(predicate, timeout: float = TIMEOUT_SECONDS) -> float:  # type: i
 
 
 def index_until_served(
-    site: Path, index: Path, port: int, token: str, expected: int
+    site: Path, index: Path, url: str, token: str, expected: int
 ) -> tuple[float, float, dict]:
     """Run `mikke index`; return seconds until the server finds ``expected`` posts with ``token``,
     the index run's own seconds, and its summary."""
     started = time.perf_counter()
     index_seconds, summary = run_index(site, index)
-    visible = wait_until(lambda: api_total(port, token) == expected) - started
+    visible = wait_until(lambda: api_total(url, token) == expected) - started
     return visible, index_seconds, summary
 
 
@@ -77,10 +77,6 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="Server port (default: a free one).")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    if not args.port:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            args.port = s.getsockname()[1]
 
     with tempfile.TemporaryDirectory(prefix="mikke-reindex-") as tmp:
         site = Path(tmp) / "site"
@@ -93,16 +89,7 @@ def main() -> int:
             f"({summary['posts']} posts, {summary['posts'] / full_seconds:.0f} posts/s)"
         )
 
-        env = dict(os.environ, MIKKE_INDEX=str(index))
-        server = subprocess.Popen(
-            [*MIKKE, "serve", "--port", str(args.port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until(lambda: api_total(args.port, "") >= 0)
-
+        with mikke_server(index, workers=args.workers, port=args.port) as url:
             seconds, summary = run_index(site, index)
             print(f"no-change run       {seconds:6.2f} s  (unchanged {summary['unchanged']})")
 
@@ -112,7 +99,7 @@ def main() -> int:
             ).stdout.splitlines()
             target = site / json.loads(listed[len(listed) // 2])["path"]  # a post that is indexed
             target.write_text(target.read_text("utf-8") + f"\n\n編集で追加した段落 {token}。\n", "utf-8")
-            visible, index_seconds, summary = index_until_served(site, index, args.port, token, 1)
+            visible, index_seconds, summary = index_until_served(site, index, url, token, 1)
             print(
                 f"one edited post     {visible:6.2f} s  until the server returns it "
                 f"(index run {index_seconds:.2f} s; {100 * visible / full_seconds:.1f} % of the full build)"
@@ -125,14 +112,11 @@ def main() -> int:
                 # Yesterday, so a site without `future: true` publishes them too.
                 day = date.today() - timedelta(days=1)
                 (site / "_posts" / f"{day:%Y-%m-%d}-bench-new-{i}.md").write_text(text, "utf-8")
-            visible, index_seconds, summary = index_until_served(site, index, args.port, token, 10)
+            visible, index_seconds, summary = index_until_served(site, index, url, token, 10)
             print(
                 f"ten new posts       {visible:6.2f} s  until the server returns them "
                 f"(index run {index_seconds:.2f} s; added {summary['added']})"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     return 0
 
 

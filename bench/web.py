@@ -1,4 +1,4 @@
-"""Web benchmark: cold searches in Chromium (bytes, time to first results) and /api/search under local load.
+"""Web benchmark: cold searches in Chromium (bytes, time to first results) and the API under local load.
 
 Starts `mikke serve` on a free loopback port for the given index; every request stays on 127.0.0.1.
 
@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,6 +24,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Request
 from playwright.sync_api import sync_playwright
+from server import mikke_server
 
 VIEWPORT = {"width": 1280, "height": 900}
 QUERIES = [
@@ -75,34 +73,12 @@ def japanese_font() -> str | None:
     return match.stdout.strip() if found.stdout.strip() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(index: str, workers: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, MIKKE_THREADS=str(threads))
-    cmd = [sys.executable, "-m", "search", "serve", "--index", index, "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    # A server in use is warm: give every worker thread a page and an API search first.
-                    for _ in range(workers * threads * 2):
-                        for path in ("/?q=", "/api/search?q="):
-                            urllib.request.urlopen(url + path + urllib.parse.quote("検索")).read()
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"mikke serve did not start for --index {index}")
-        time.sleep(0.2)
+def warm_up(url: str, workers: int, threads: int) -> None:
+    """Give every worker thread a page and an API search first: a server in use is warm."""
+    for _ in range(workers * threads * 2):
+        for path in ("/?q=", "/api/search?q=", "/api/results?q="):
+            with urllib.request.urlopen(url + path + urllib.parse.quote("検索")) as response:
+                response.read()
 
 
 def measure(page: Page, url: str, screenshot: Path | None = None) -> dict[str, float]:
@@ -153,10 +129,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def load(url: str, queries: list[str], requests: int, concurrency: int) -> tuple[list[float], float]:
-    """Send ``requests`` API searches over ``concurrency`` keep-alive connections; latencies in ms."""
+def load(
+    url: str, queries: list[str], requests: int, concurrency: int, endpoint: str = "/api/search"
+) -> tuple[list[float], float]:
+    """Send ``requests`` searches to ``endpoint`` over ``concurrency`` keep-alive connections; ms each."""
     host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    paths = ["/api/search?" + urllib.parse.urlencode({"q": q, "page": p}) for p in (1, 2) for q in queries]
+    paths = [endpoint + "?" + urllib.parse.urlencode({"q": q, "page": p}) for p in (1, 2) for q in queries]
     latencies: list[float] = []
     lock = threading.Lock()
     counter = iter(range(requests))
@@ -170,7 +148,7 @@ def load(url: str, queries: list[str], requests: int, concurrency: int) -> tuple
             response = conn.getresponse()
             response.read()
             if response.status != 200:
-                raise RuntimeError(f"/api/search answered {response.status}")
+                raise RuntimeError(f"{endpoint} answered {response.status}")
             mine.append((time.perf_counter() - started) * 1000)
         conn.close()
         with lock:
@@ -205,8 +183,8 @@ def main() -> None:
             "bench/web.py needs a Japanese font, as readers have: apt-get install fonts-noto-cjk"
         )
 
-    proc, url = start_server(args.index, args.workers, args.threads)
-    try:
+    with mikke_server(args.index, workers=args.workers, env={"MIKKE_THREADS": str(args.threads)}) as url:
+        warm_up(url, args.workers, args.threads)
         print(f"mikke serve on {url} (index {args.index}, {args.workers} workers x {args.threads} threads)")
         print(f"Japanese text drawn with {font}")
         with sync_playwright() as p:
@@ -278,6 +256,12 @@ def main() -> None:
             f"(target p50 ≤ {TARGET_P50_MS:.0f} ms: "
             f"{'ok' if percentile(sequential, 50) <= TARGET_P50_MS else 'OVER'})"
         )
+        # What search.js asks for as the reader types: the same search, rendered by the page's template.
+        rendered, _ = load(url, QUERIES, 200, 1, endpoint="/api/results")
+        print(
+            f"/api/results one at a time (200 requests, the rendered results region search.js shows): "
+            f"p50 {percentile(rendered, 50):.2f} ms, p99 {percentile(rendered, 99):.2f} ms"
+        )
         latencies, rps = load(url, QUERIES, args.requests, args.concurrency)
         print(
             f"/api/search under load ({args.requests} requests, {args.concurrency} concurrent clients, "
@@ -286,9 +270,6 @@ def main() -> None:
         )
         if args.screenshot:
             print(f"\nscreenshot of 「{QUERIES[0]}」: {args.screenshot}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.server import mikke_server
 from search import build_index
 
 from .conftest import post_source
@@ -22,48 +20,20 @@ from .conftest import post_source
 PICKUP_SECONDS = 2.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def api(port: int, query: str) -> dict:
-    url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": query, "per_page": 100})
-    with urllib.request.urlopen(url, timeout=10) as response:
+def api(url: str, query: str) -> dict:
+    search_url = url + "/api/search?" + urllib.parse.urlencode({"q": query, "per_page": 100})
+    with urllib.request.urlopen(search_url, timeout=10) as response:
         assert response.status == 200
         return json.load(response)
 
 
 @pytest.fixture
-def server(site: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(site: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A `mikke serve` with two workers on the site's index, which the tests rebuild under it."""
     index = tmp_path / "index"
     build_index(site, index, jobs=1)
-    port = free_port()
-    env = dict(os.environ, MIKKE_INDEX=str(index))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            api(port, "")
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(
-                    proc.stderr.read().decode() if proc.stderr else "server did not start"
-                ) from None
-            time.sleep(0.2)
-    yield port, index
-    proc.terminate()
-    proc.wait(timeout=10)
-    if proc.stderr:
-        proc.stderr.close()
+    with mikke_server(index, workers=2) as url:
+        yield url, index
 
 
 def add_batch(site: Path, batch: int, size: int) -> None:
@@ -73,27 +43,29 @@ def add_batch(site: Path, batch: int, size: int) -> None:
         )
 
 
-def wait_for(port: int, query: str, total: int) -> float:
+def wait_for(url: str, query: str, total: int) -> float:
     started = time.monotonic()
     while time.monotonic() - started < 30:
-        if api(port, query)["total"] == total:
+        if api(url, query)["total"] == total:
             return time.monotonic() - started
         time.sleep(0.05)
     raise AssertionError(f"the server never returned {total} hits for {query!r}")
 
 
-def test_server_answers_from_each_new_index_within_two_seconds(server, site: Path) -> None:  # type: ignore[no-untyped-def]
-    port, index = server
+def test_server_answers_from_each_new_index_within_two_seconds(server: tuple[str, Path], site: Path) -> None:
+    url, index = server
     add_batch(site, 1, 3)
     build_index(site, index, jobs=1)  # incremental: commits into the live generation
-    assert wait_for(port, "夕立", 3) <= PICKUP_SECONDS
+    assert wait_for(url, "夕立", 3) <= PICKUP_SECONDS
     add_batch(site, 2, 2)
     build_index(site, index, full=True, jobs=1)  # full: a new generation swapped in
-    assert wait_for(port, "夕立", 5) <= PICKUP_SECONDS
+    assert wait_for(url, "夕立", 5) <= PICKUP_SECONDS
 
 
-def test_queries_during_rebuilds_never_fail_or_see_partial_results(server, site: Path) -> None:  # type: ignore[no-untyped-def]
-    port, index = server
+def test_queries_during_rebuilds_never_fail_or_see_partial_results(
+    server: tuple[str, Path], site: Path
+) -> None:
+    url, index = server
     seen: set[int] = set()
     errors: list[str] = []
     stop = threading.Event()
@@ -101,7 +73,7 @@ def test_queries_during_rebuilds_never_fail_or_see_partial_results(server, site:
     def client() -> None:
         while not stop.is_set():
             try:
-                data = api(port, "夕立")
+                data = api(url, "夕立")
                 if data["total"] != len(data["hits"]):
                     errors.append(f"total {data['total']} but {len(data['hits'])} hits")
                 seen.add(data["total"])
@@ -116,7 +88,7 @@ def test_queries_during_rebuilds_never_fail_or_see_partial_results(server, site:
             add_batch(site, batch, 5)  # each rebuild adds exactly five posts
             build_index(site, index, full=batch % 2 == 0, jobs=1)
             time.sleep(0.3)
-        wait_for(port, "夕立", 20)
+        wait_for(url, "夕立", 20)
     finally:
         stop.set()
         for c in clients:

@@ -245,6 +245,7 @@ def test_without_an_index_the_app_starts_answers_503_and_recovers(tmp_path: Path
     app = create_app({"TESTING": True, "SEARCH_INDEX": str(index)})
     client = app.test_client()
     assert_error_shape(client.get("/api/search?q=検索"), 503)
+    assert_error_shape(client.get("/api/results?q=検索"), 503)
     assert_error_shape(client.get("/api/tags"), 503)
     health = client.get("/healthz")
     assert health.status_code == 503
@@ -256,11 +257,13 @@ def test_without_an_index_the_app_starts_answers_503_and_recovers(tmp_path: Path
 
     build_index(SITE, index, full=True, jobs=1)
     assert client.get("/api/search?q=検索").get_json()["total"] == 6
+    assert client.get("/api/results?q=検索").get_json()["total"] == 6
     assert client.get("/healthz").get_json()["posts"] == 9
 
 
-def test_allowed_origin_gets_cors_headers_on_the_api(client: FlaskClient) -> None:
-    response = client.get("/api/search?q=検索", headers={"Origin": BLOG_ORIGIN})
+@pytest.mark.parametrize("path", ["/api/search?q=検索", "/api/results?q=検索"])
+def test_allowed_origin_gets_cors_headers_on_the_api(client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers={"Origin": BLOG_ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == BLOG_ORIGIN
     assert "Origin" in response.headers["Vary"]
 
@@ -289,7 +292,9 @@ def test_preflight_for_allowed_origin_succeeds(client: FlaskClient) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == BLOG_ORIGIN
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=検索", "/api/search?q=検索", "/healthz", "/nothing"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?q=検索", "/api/search?q=検索", "/api/results?q=検索", "/healthz", "/nothing"]
+)
 def test_every_response_has_a_csp_without_unsafe_inline(client: FlaskClient, path: str) -> None:
     csp = client.get(path).headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "style-src 'self'" in csp

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import parse_qs
+from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +17,7 @@ from web.pages import safe_href
 
 from .test_web_api import ODD_QUERIES
 from .test_web_support import MAX_QUERY_CHARS
+from .test_web_support import PageParser
 from .test_web_support import links
 from .test_web_support import parse_page
 
@@ -23,6 +26,11 @@ pytest_plugins = ["tests.test_web_support"]
 
 def args_of(href: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(href).query)
+
+
+def on_page(href: str) -> str:
+    """A results link as a browser resolves it on the search page ``/``: they are relative query strings."""
+    return urljoin("/", href)
 
 
 def test_page_is_japanese_with_a_labelled_search_box(client: FlaskClient) -> None:
@@ -89,12 +97,12 @@ def test_page_has_no_inline_script_style_attribute_or_event_handlers(client: Fla
 
 def test_tag_list_counts_the_current_results_and_adds_a_filter(client: FlaskClient) -> None:
     page = parse_page(client.get("/?q=検索"))
-    facet = {a.text.split()[0]: a for a in page.anchors if a.href.startswith("/?") and "tag=" in a.href}
+    facet = {a.text.split()[0]: a for a in page.anchors if a.href.startswith("?") and "tag=" in a.href}
     python = facet["Python"]
     assert python.text == "Python 2"
     assert args_of(python.href) == {"q": ["検索"], "tag": ["python"]}
 
-    filtered = parse_page(client.get(python.href))
+    filtered = parse_page(client.get(on_page(python.href)))
     assert filtered.texts["mikke-status"].startswith("「検索」の検索結果: 2件")
     chips = links(filtered, "mikke-chip")
     assert [c.attrs["aria-label"] for c in chips] == ["タグ: Python の絞り込みを外す"]
@@ -123,7 +131,7 @@ def test_sort_links_switch_between_relevance_and_date(client: FlaskClient) -> No
     assert "並び順: 関連度順 新しい順" in page.texts["mikke-sort"]
     (by_date,) = [a for a in page.anchors if a.text == "新しい順"]
     assert args_of(by_date.href) == {"q": ["検索"], "sort": ["date"]}
-    html = client.get(by_date.href).get_data(as_text=True)
+    html = client.get(on_page(by_date.href)).get_data(as_text=True)
     dates = re.findall(r'<time datetime="([^"]+)"', html)
     assert dates == sorted(dates, reverse=True)
     assert '<strong aria-current="true">新しい順</strong>' in html
@@ -134,7 +142,7 @@ def test_pagination_links_pages_and_marks_the_current_one(client: FlaskClient) -
     assert page.texts["mikke-status"] == "「検索」の検索結果: 6件（1〜3件目）"
     (nxt,) = links(page, "mikke-next")
     assert args_of(nxt.href) == {"q": ["検索"], "page": ["2"]}
-    second = client.get(nxt.href)
+    second = client.get(on_page(nxt.href))
     html = second.get_data(as_text=True)
     assert '<strong aria-current="page">2</strong>' in html
     assert '<ol class="mikke-hits" start="4">' in html
@@ -179,6 +187,72 @@ def test_date_filters_show_as_removable_filters(client: FlaskClient) -> None:
     assert page.texts["mikke-status"].startswith("絞り込み結果: 3件")
     chips = {c.text.strip(" ×"): args_of(c.href) for c in links(page, "mikke-chip")}
     assert chips == {"2024-03-01 以降": {"to": ["2024-05-05"]}, "2024-05-05 以前": {"from": ["2024-03-01"]}}
+
+
+STATES = [
+    "",
+    "q=検索",
+    "q=検索&page=2",
+    "q=検索&tag=python&tag=検索&sort=date",
+    "from=2024-03-01&to=2024-05-05",
+    "q=検索&page=50",
+    "q=カレー 煮込む&tag=python",
+    "q=検索&from=2024-02-30&sort=best",
+    "q=エスケープ <script>alert(9)</script>",
+]
+
+
+def results_region(html: str) -> str:
+    """The inside of the page's ``data-mikke-results`` element (the region closes the page's main)."""
+    found = re.search(
+        r"<div class=\"mikke-results\" data-mikke-results>(.*)\n</div>\n</div>\s*</main>", html, re.S
+    )
+    assert found, html
+    return found.group(1)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_results_endpoint_answers_with_the_pages_own_results_status_and_title(
+    client: FlaskClient, state: str
+) -> None:
+    page = client.get("/?" + state)
+    answer = client.get("/api/results?" + state)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    assert set(body) == {"html", "status", "title", "total"}
+    html = page.get_data(as_text=True)
+    assert body["html"] == results_region(html)
+    assert body["status"] == parse_page(page).texts["mikke-status"]
+    title = re.search(r"<title>(.*)</title>", html)
+    assert title and body["title"] == unescape(title.group(1))
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_results_links_are_query_strings_that_work_on_any_page(client: FlaskClient, state: str) -> None:
+    region = PageParser()
+    region.feed(client.get("/api/results?" + state).get_json()["html"])
+    for a in region.anchors:
+        if "data-mikke-nav" in a.attrs:
+            assert a.href.startswith("?"), a.href  # mikke's page or the blog page that embeds the search
+        else:
+            assert a.href.startswith("https://blog.example.jp/blog/"), a.href  # a post
+
+
+def test_results_endpoint_escapes_post_and_query_text(client: FlaskClient) -> None:
+    body = client.get("/api/results", query_string={"q": "ぴよぴよ <script>alert(9)</script>"}).get_json()
+    # Plain text, which search.js sets as text; the post about HTML is found by "script" and "alert".
+    assert body["status"].startswith("「ぴよぴよ <script>alert(9)</script>」の検索結果")
+    assert "<script" not in body["html"]
+    body = client.get("/api/results?q=エスケープ").get_json()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body["html"]
+    assert "HTMLの&lt;script&gt;タグ &amp; <mark>エスケープ</mark>" in body["html"]
+    assert "<script" not in body["html"] and "<img" not in body["html"]
+
+
+def test_results_endpoint_reads_odd_values_as_the_page_does(client: FlaskClient) -> None:
+    body = client.get("/api/results?q=検索&sort=best&page=x&per_page=1").get_json()
+    assert "並び順の指定を読み取れないため" in body["html"]
+    assert body["status"] == "「検索」の検索結果: 6件（1〜3件目）"  # the page size is the page's
 
 
 @pytest.mark.parametrize("text", ODD_QUERIES)

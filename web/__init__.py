@@ -82,7 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)
     # Compile the templates now, in each worker, rather than during some reader's first search.
-    for name in ("search.html", "error.html", "opensearch.xml"):
+    for name in ("search.html", "results.html", "error.html", "opensearch.xml"):
         app.jinja_env.get_template(name)
     return app
 

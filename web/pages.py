@@ -1,6 +1,7 @@
-"""Blueprint ``pages``: the server-rendered search page ``GET /?q=&tag=&category=&sort=&page=``.
+"""Blueprint ``pages``: the search page ``GET /?q=&tag=…`` and its results region alone, ``GET /api/results``.
 
-Every state lives in the URL; the page is complete without JavaScript (search.js only makes it live).
+Every state lives in the URL; the page is complete without JavaScript. search.js only makes it live, by
+putting the region rendered here (templates/results.html) in place: results have one renderer.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint
+from flask import Response
 from flask import current_app
-from flask import g
+from flask import jsonify
 from flask import render_template
 from flask import request
-from flask import url_for
 from markupsafe import Markup
 from markupsafe import escape
 
@@ -26,6 +27,7 @@ from search import TagCount
 from web.params import SearchParams
 from web.params import parse_search_args
 from web.store import get_state
+from web.store import get_store
 
 bp = Blueprint("pages", __name__)
 
@@ -94,12 +96,12 @@ class Facet:
 
 
 def _url(params: SearchParams, **changes: object) -> str:
-    """The page's URL for ``params`` with ``changes``; a page has about a hundred of these links."""
-    if "mikke_page_url" not in g:
-        g.mikke_page_url = url_for("pages.index")  # url_for per link cost more than the search itself
-    base: str = g.mikke_page_url
-    query = urlencode(params.url_args(**changes), doseq=True)
-    return base + ("?" + query if query else "")
+    """The link to the state ``params`` with ``changes``: a query string alone (``?q=…&tag=…``).
+
+    Relative, so that it leads to whichever page shows the results: mikke's own page, or the blog page
+    that embeds the search (where search.js puts the same region). ``?`` alone is the empty state.
+    """
+    return "?" + urlencode(params.url_args(**changes), doseq=True)
 
 
 def _label(value: str, counts: tuple[TagCount, ...]) -> str:
@@ -183,27 +185,45 @@ def _local_day_filter(iso: str) -> str:
     return local_day(iso)
 
 
-@bp.get("/")
-def index() -> tuple[str, int]:
-    """Show the search form and the results for the query in the URL."""
-    state = get_state()
-    settings = state.settings
-    # The page always shows the configured page size; per_page is an API parameter.
-    params = dataclasses.replace(
+def page_title(params: SearchParams) -> str:
+    """The page's ``<title>`` for the state ``params``."""
+    return f"「{params.q}」の検索結果 - 記事検索" if params.q else "記事検索"
+
+
+def status_text(params: SearchParams, result: SearchPage | None) -> str:
+    """The one-line summary read out by screen readers (``role=status``); ``None`` means no index yet."""
+    if result is None:
+        return "検索インデックスがまだ作られていません。"
+    if not params.q and not params.filtered:
+        return f"新しい記事 {result.total}件"
+    if result.total and result.hits:
+        first = (result.page - 1) * result.per_page + 1
+        head = f"「{params.q}」の検索結果" if params.q else "絞り込み結果"
+        return f"{head}: {result.total}件（{first}〜{first + len(result.hits) - 1}件目）"
+    if result.total:
+        return f"{result.total}件見つかりましたが、このページに結果はありません。"
+    if params.q:
+        return f"「{params.q}」に一致する記事は見つかりませんでした。"
+    return "条件に合う記事は見つかりませんでした。"
+
+
+def _page_params() -> SearchParams:
+    """The request's search state, read leniently: bad values are dropped with a notice, never a 400."""
+    settings = get_state().settings
+    # Results always come in the configured page size; per_page is a JSON API parameter.
+    return dataclasses.replace(
         parse_search_args(request.args, settings, strict=False), per_page=settings.per_page
     )
-    store = state.open(current_app)
-    if store is None:
-        return render_template("search.html", params=params, result=None, not_ready=True), 503
-    result = params.run(store)
+
+
+def _results_context(params: SearchParams, result: SearchPage) -> dict[str, object]:
+    """What templates/results.html needs to draw ``result``."""
     tag_keys = {c.tag: c.key for c in result.tags}
-    first = (result.page - 1) * result.per_page + 1
-    context = {
+    return {
         "params": params,
         "result": result,
         "not_ready": False,
-        "first": first,
-        "last": first + len(result.hits) - 1,
+        "first": (result.page - 1) * result.per_page + 1,
         "facets": [
             f
             for f in (
@@ -225,4 +245,39 @@ def index() -> tuple[str, int]:
         ],
         "tag_url": lambda tag: _url(params, tag=[*params.tags, tag_keys.get(tag, tag)], page=1),
     }
-    return render_template("search.html", **context), 200
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    """Show the search form and the results for the query in the URL."""
+    params = _page_params()
+    store = get_state().open(current_app)
+    result = params.run(store) if store is not None else None
+    if result is None:
+        context: dict[str, object] = {"params": params, "result": None, "not_ready": True}
+    else:
+        context = _results_context(params, result)
+    page = render_template(
+        "search.html", title=page_title(params), status=status_text(params, result), **context
+    )
+    return page, 200 if result is not None else 503
+
+
+@bp.get("/api/results")
+def results_view() -> Response:
+    """Answer with the page's results region for the query in the URL, rendered, for search.js to show.
+
+    ``{"html": …, "status": …, "title": …, "total": …}``: the HTML is what the page has inside
+    ``data-mikke-results``, its links relative query strings; ``status`` and ``title`` are plain text.
+    """
+    params = _page_params()
+    result = params.run(get_store())
+    region = render_template("results.html", **_results_context(params, result))
+    return jsonify(
+        {
+            "html": region,
+            "status": status_text(params, result),
+            "title": page_title(params),
+            "total": result.total,
+        }
+    )

@@ -7,14 +7,8 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +22,8 @@ from playwright.sync_api import sync_playwright
 
 from bench.chromium import CHROMIUM
 from bench.chromium import launch_chromium
+from bench.server import free_port
+from bench.server import mikke_server
 from tests.test_web_support import MAX_QUERY_CHARS
 from tests.test_web_support import PER_PAGE
 from tests.test_web_support import build_web_index
@@ -39,28 +35,6 @@ SERVER_ENV = {
     "MIKKE_MAX_QUERY_CHARS": str(MAX_QUERY_CHARS),
     "MIKKE_THREADS": "4",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise RuntimeError(f"mikke serve did not start (exit code {proc.returncode})")
-        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -78,19 +52,9 @@ def blog_ports() -> tuple[int, int]:
 def server_url(tmp_path_factory: pytest.TempPathFactory, blog_ports: tuple[int, int]) -> Iterator[str]:
     """A `mikke serve` (gunicorn, the production path) on the fixture site's index."""
     index = build_web_index(tmp_path_factory.getbasetemp())
-    port = free_port()
-    env = dict(os.environ, **SERVER_ENV, MIKKE_ALLOWED_ORIGINS=f"http://127.0.0.1:{blog_ports[0]}")
-    cmd = [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, proc)
+    env = {**SERVER_ENV, "MIKKE_ALLOWED_ORIGINS": f"http://127.0.0.1:{blog_ports[0]}"}
+    with mikke_server(index, env=env) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def render_include(mikke_url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from urllib.parse import parse_qs
+from urllib.parse import quote_plus
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser
@@ -28,7 +29,8 @@ def wait_for_args(page: Page, expected: dict[str, list[str]]) -> None:
 
 
 def api_queries(requests: list[Request]) -> list[dict[str, list[str]]]:
-    return [parse_qs(urlsplit(r.url).query) for r in requests if "/api/search" in r.url]
+    """The states search.js asked the server to render."""
+    return [parse_qs(urlsplit(r.url).query) for r in requests if "/api/results" in r.url]
 
 
 def test_typing_filtering_paging_sorting_and_going_back(
@@ -139,12 +141,12 @@ def test_a_new_query_cancels_the_request_in_flight(page: Page, server_url: str, 
 
     failed: list[Request] = []
     page.on("requestfailed", lambda r: failed.append(r))
-    page.route(re.compile(r"/api/search\?"), hold_curry)
+    page.route(re.compile(r"/api/results\?"), hold_curry)
     page.goto(server_url + "/")
     box = page.get_by_label("キーワード")
-    with page.expect_request(re.compile(r"/api/search\?q=%E3%82%AB")):
+    with page.expect_request(re.compile(r"/api/results\?q=%E3%82%AB")):
         box.fill("カレー")
-    with page.expect_request_finished(lambda r: "/api/search?q=%E5%9B%B3" in r.url):
+    with page.expect_request_finished(lambda r: "/api/results?q=%E5%9B%B3" in r.url):
         box.fill("図書館")
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
     assert [parse_qs(urlsplit(r.url).query)["q"] for r in failed] == [["カレー"]]
@@ -172,7 +174,7 @@ def test_post_with_script_and_img_onerror_runs_nothing(
     page.goto(server_url + "/?q=エスケープ")  # drawn by the server
     assert_post_html_is_inert(page)
     box = page.get_by_label("キーワード")
-    box.fill("alert エスケープ")  # drawn by search.js from the JSON API
+    box.fill("alert エスケープ")  # drawn by search.js from /api/results
     expect(page.locator(STATUS)).to_contain_text("「alert エスケープ」の検索結果")
     assert_post_html_is_inert(page)
     expect(page.locator(".mikke-excerpt mark", has_text="alert")).not_to_have_count(0)
@@ -228,6 +230,9 @@ def test_embed_on_an_allowed_blog_searches_the_mikke_server(
     page.locator(".mikke-facet a", has_text="東京").click()
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
     wait_for_args(page, {"q": ["図書館"], "tag": ["東京"]})
+    assert page.url.startswith(blog.allowed + "/search.html?")  # the server's links are relative
+    chip = page.locator(".mikke-chip")
+    assert chip.evaluate("a => a.href") == blog.allowed + "/search.html?q=" + quote_plus("図書館")
     page.reload()  # the blog page is static: the embed draws the state from its URL
     expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 1件（1〜1件目）")
     expect(box).to_have_value("図書館")

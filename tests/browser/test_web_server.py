@@ -29,6 +29,8 @@ def test_a_100_kb_query_reaches_the_app_and_is_cut(server_url: str) -> None:
     assert answer["query"] == "図書館" * (MAX_QUERY_CHARS // 3) + "図書館"[: MAX_QUERY_CHARS % 3]
     status, _, page = get(server_url, "/?q=" + query)
     assert status == 200 and "検索語が長すぎるため" in page.decode()
+    status, _, body = get(server_url, "/api/results?q=" + query)
+    assert status == 200 and "検索語が長すぎるため" in json.loads(body)["html"]
 
 
 def test_served_pages_and_assets_carry_their_headers(server_url: str) -> None:

@@ -1,0 +1,84 @@
+"""Start `mikke serve` on a loopback port and wait until it answers: shared by the tests and bench/.
+
+bench/ scripts import this as ``server`` (their folder is on the path); the tests as ``bench.server``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from collections.abc import Mapping
+
+START_SECONDS = 60.0
+STOP_SECONDS = 30.0
+POLL_SECONDS = 0.1
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:  # refused while gunicorn starts, 503 until a worker has the index open
+        return False
+
+
+@contextlib.contextmanager
+def mikke_server(
+    index: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    port: int = 0,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m search serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+
+    :param index: the index folder (it must exist: /healthz only answers 200 with an index loaded).
+    :param workers: gunicorn worker processes.
+    :param port: the port to listen on; 0 picks a free one.
+    :param env: ``MIKKE_*`` variables (threads, limits, allowed origins) added to this process's environment.
+    :raise RuntimeError: the server exited or did not answer within a minute; the message holds its log.
+    """
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe would
+    # block gunicorn mid-write.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [*cmd, "--workers", str(workers)],
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + START_SECONDS
+            while not _answers(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    tail = log.read().decode("utf-8", "replace")[-4000:]
+                    raise RuntimeError(
+                        f"mikke serve did not start for --index {index} (exit code {proc.poll()}):\n{tail}"
+                    )
+                time.sleep(POLL_SECONDS)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
