@@ -293,6 +293,8 @@ def search_command(
         return
     # Soft wrap: Japanese has no spaces, so hard wrapping would push whole titles onto the next line.
     out = Console(highlight=False, soft_wrap=True)
+    if result.ignored:
+        out.print(Text("Too many words; left out: " + " ".join(result.ignored), style="dim"))
     if not result.total:
         out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
         return

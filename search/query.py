@@ -42,9 +42,33 @@ from search.store import Store
 SORTS = ("relevance", "date")
 # Up to this many keywords a query is a keyword search: posts with every word rank above the rest.
 KEYWORD_QUERY_MAX_WORDS = 3
-# Analysis of user text is bounded: more distinct words than this add noise and cost, not precision.
-MAX_QUERY_WORDS = 48
 TAG_COUNT_LIMIT = 200
+
+# The work of one request is bounded whatever its shape: the index is served to the public internet,
+# where one pasted page or crafted query must not cost as much as hundreds of ordinary searches. What is
+# left out is named in SearchPage.ignored.
+#
+# Distinct content words scored, the rarest first. Natural-language questions have up to ~30.
+MAX_QUERY_WORDS = 32
+# A disjunction of words costs about the sum of their posting lists, so the words scored may together
+# occur in at most this many times as many posts as the index holds. Beyond it the most common words are
+# left out; they add the least to the score. At least 3, so a keyword query always keeps every word.
+MAX_QUERY_POSTINGS_PER_POST = 3
+# Distinct words whose document frequency is looked up at all; the rest are left out unexamined.
+MAX_CANDIDATE_WORDS = 4 * MAX_QUERY_WORDS
+# "Phrases" (every one must match, so the rarest are kept) and -excluded words (the first ones).
+MAX_QUERY_PHRASES = 8
+MAX_CANDIDATE_PHRASES = 4 * MAX_QUERY_PHRASES
+MAX_EXCLUDED_WORDS = 8
+# The zero-hit retry widens this many of the rarest words to forms sharing their kanji stem.
+MAX_RELAXED_WORDS = 8
+# Hits of one request that get an excerpt cut around their matches, and the query words (the rarest) the
+# excerpts and titles highlight. Cutting an excerpt scans the post's stored term offsets once per word,
+# which for a long post costs more than the rest of its hit; later hits of a big page carry the post's
+# stored summary instead, as a reader rarely looks past the first screens of results.
+EXCERPT_HITS = 20
+EXCERPT_WORDS = 8
+EXCERPT_PHRASE_PARTS = 8
 
 # Relative weights. A word in the title or a heading says more about a post than one in its body.
 WEIGHT_FIELD = {f.FIELD_TITLE: 2.0, f.FIELD_HEADINGS: 1.3, f.FIELD_BODY: 1.0}
@@ -157,6 +181,8 @@ class SearchPage:
     categories: tuple[TagCount, ...] = ()
     words: tuple[str, ...] = field(default=())  # the analysed query words, for display
     relaxed: bool = False  # no post had the exact words; these match related word forms
+    # Query words ("phrases", -excluded words) left out to bound the request's work, in query order.
+    ignored: tuple[str, ...] = field(default=())
 
     @property
     def pages(self) -> int:
@@ -172,6 +198,7 @@ class SearchPage:
             "pages": self.pages,
             "sort": self.sort,
             "relaxed": self.relaxed,
+            "ignored": list(self.ignored),
             "hits": [h.to_json() for h in self.hits],
             "tags": [t.to_json() for t in self.tags],
             "categories": [c.to_json("category") for c in self.categories],
@@ -187,6 +214,7 @@ class _Word:
 
 
 def _words(analysis: Analysis, *, content_only: bool) -> list[_Word]:
+    """Every distinct word of ``analysis`` in order of first occurrence."""
     units: Sequence[Unit] = analysis.units
     if content_only:
         content = [u for u in units if not u.coarse.is_function_word]
@@ -198,8 +226,6 @@ def _words(analysis: Analysis, *, content_only: bool) -> list[_Word]:
             continue
         seen.add(u.coarse.text)
         words.append(_Word(u.coarse.text, tuple(p.text for p in u.parts)))
-        if len(words) >= MAX_QUERY_WORDS:
-            break
     return words
 
 
@@ -288,14 +314,18 @@ class _QueryBuilder:
             clauses.append((Occur.Should, Query.boost_query(q, WEIGHT_FIELD[coarse_field])))
         return Query.boolean_query(clauses)
 
-    def proximity(self, words: Sequence[_Word]) -> list[Query]:
+    def proximity(self, words: Sequence[_Word], scored: Iterable[_Word]) -> list[Query]:
         """Sloppy two-word phrases rewarding query words that stand close together in the body.
 
-        tantivy's sloppy phrase keeps word order; pairs follow the query's order.
+        tantivy's sloppy phrase keeps word order; pairs follow the query's order. Only pairs of neighbours
+        in ``words`` that are both ``scored`` count: leaving a word out does not make its neighbours pair.
         """
+        keep = {w.coarse for w in scored}
         queries = []
         for i, a in enumerate(words):
             for b in words[i + 1 : i + 1 + PROXIMITY_WINDOW]:
+                if a.coarse not in keep or b.coarse not in keep:
+                    continue
                 q = Query.phrase_query(
                     self.schema, f.FIELD_BODY, [(0, a.coarse), (1, b.coarse)], slop=PROXIMITY_SLOP
                 )
@@ -304,8 +334,26 @@ class _QueryBuilder:
 
 
 @dataclass(frozen=True, slots=True)
+class _Terms:
+    """The user's text analysed and bounded: what is searched for, and what was left out."""
+
+    words: tuple[_Word, ...]  # every distinct content word, in query order
+    scored: tuple[_Word, ...]  # those searched for, the rarest first
+    doc_freq: dict[str, int]  # of the scored words
+    fused: dict[str, list[_Word]]  # scored word -> indexed fusions with a neighbour
+    phrases: tuple[Analysis, ...]
+    excluded: tuple[Analysis, ...]
+    ignored: tuple[str, ...]
+    matches_nothing: bool  # text that analyses to nothing (symbols, emoji)
+
+
+@dataclass(frozen=True, slots=True)
 class _Plan:
     query: Query
+    # The same documents as ``query`` without its scoring-only clauses, for counting.
+    match_query: Query
+    # Phrases, filters and exclusions alone; None when there are none.
+    constraints: Query | None
     highlight_words: tuple[_Word, ...]
     has_text: bool
     words: tuple[str, ...]
@@ -324,6 +372,81 @@ def _word_doc_freq(searcher: tantivy.Searcher, word: _Word) -> int:
     return min(searcher.doc_freq(f.FIELD_BODY_FINE, p) for p in word.parts)
 
 
+def _rarity(doc_freq: int) -> tuple[bool, int]:
+    """Sort key, most informative first: the rarest words, then words in no body at all (they score
+    only where they are in a title or heading)."""
+    return (not doc_freq, doc_freq)
+
+
+def _score_words(searcher: tantivy.Searcher, words: Sequence[_Word]) -> tuple[list[_Word], dict[str, int]]:
+    """Choose the words to score: the rarest first, at most MAX_QUERY_WORDS, and together in at most
+    MAX_QUERY_POSTINGS_PER_POST times as many posts as the index holds. The rarest word is always kept.
+    Ties keep query order (the sort is stable)."""
+    candidates = words[:MAX_CANDIDATE_WORDS]
+    freq = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    budget = MAX_QUERY_POSTINGS_PER_POST * max(1, searcher.num_docs)
+    scored: list[_Word] = []
+    postings = 0
+    for word in sorted(candidates, key=lambda w: _rarity(freq[w.coarse])):
+        if len(scored) >= MAX_QUERY_WORDS:
+            break
+        if scored and postings + freq[word.coarse] > budget:
+            continue  # a word in no body still fits
+        scored.append(word)
+        postings += freq[word.coarse]
+    return scored, {w.coarse: freq[w.coarse] for w in scored}
+
+
+def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
+    """How many posts a phrase can match at most: the document frequency of its rarest part."""
+    return min(searcher.doc_freq(f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
+
+
+def _analyse(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: str) -> _Terms:
+    parsed = parse_user_query(text)
+    analysis = analyzer.analyze(parsed.text) if parsed.text else None
+    words = _words(analysis, content_only=True) if analysis else []
+    scored, doc_freq = _score_words(searcher, words)
+    kept = {w.coarse for w in scored}
+    ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
+
+    # Every phrase must match, so the rarest ones narrow the results most and drive the intersection.
+    distinct = list(dict.fromkeys(parsed.phrases))
+    candidates = [
+        (p, a) for p, a in ((p, analyzer.analyze(p)) for p in distinct[:MAX_CANDIDATE_PHRASES]) if a.units
+    ]
+    if len(candidates) > MAX_QUERY_PHRASES:
+        freq = {p: _phrase_doc_freq(searcher, a) for p, a in candidates}
+        chosen = set(sorted(freq, key=lambda p: freq[p])[:MAX_QUERY_PHRASES])  # stable: ties keep order
+    else:
+        chosen = {p for p, _ in candidates}
+    phrases = tuple(a for p, a in candidates if p in chosen)
+    # A phrase of only symbols is not searched for either way; it is not reported.
+    searchable = {p for p, _ in candidates} | set(distinct[MAX_CANDIDATE_PHRASES:])
+    ignored.update((f'"{p}"', None) for p in distinct if p in searchable and p not in chosen)
+
+    excluded: list[Analysis] = []
+    for word in dict.fromkeys(parsed.excluded):
+        if len(excluded) >= MAX_EXCLUDED_WORDS:
+            ignored[f"-{word}"] = None
+            continue
+        excluded_analysis = analyzer.analyze(word)
+        if excluded_analysis.units:
+            excluded.append(excluded_analysis)
+
+    fused = _fused_neighbours(analysis, scored, searcher) if analysis and len(scored) > 1 else {}
+    return _Terms(
+        words=tuple(words),
+        scored=tuple(scored),
+        doc_freq=doc_freq,
+        fused={w.coarse: [_Word(t, (t,)) for t in fused.get(w.coarse, ())] for w in scored},
+        phrases=phrases,
+        excluded=tuple(excluded),
+        ignored=tuple(ignored),
+        matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
+    )
+
+
 def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
     if value is None:
         return None
@@ -333,64 +456,13 @@ def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> 
     return day + timedelta(days=1) if end else day
 
 
-def _plan(
+def _filters(
     store: Store,
-    searcher: tantivy.Searcher,
-    analyzer: JapaneseAnalyzer,
-    text: str,
-    *,
     tags: Iterable[str],
     categories: Iterable[str],
     date_from: date | datetime | None,
     date_to: date | datetime | None,
-    relaxed: bool = False,
-) -> _Plan:
-    builder = _QueryBuilder(store.schema)
-    parsed = parse_user_query(text)
-    analysis = analyzer.analyze(parsed.text) if parsed.text else None
-    words = _words(analysis, content_only=True) if analysis else []
-    phrase_analyses = [a for a in (analyzer.analyze(p) for p in parsed.phrases) if a.units]
-    must: list[Query] = []
-    should: list[Query] = []
-    must_not: list[Query] = []
-    fused = _fused_neighbours(analysis, words, searcher) if analysis and len(words) > 1 else {}
-    fused_words = {w.coarse: [_Word(t, (t,)) for t in fused.get(w.coarse, ())] for w in words}
-    if words:
-        word_queries = [
-            builder.word(w)
-            if not fused_words[w.coarse]
-            else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *fused_words[w.coarse])])
-            for w in words
-        ]
-        if relaxed:
-            stems = [builder.related(w) for w in words]
-            word_queries = [
-                q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
-                for q, stem in zip(word_queries, stems, strict=True)
-            ]
-        if len(words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
-            all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
-            should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
-        should.extend(word_queries)
-        if WEIGHT_PRESENCE and len(words) > 1:
-            n_docs = max(1, searcher.num_docs)
-            for word, q in zip(words, word_queries, strict=True):
-                idf = _idf(n_docs, _word_doc_freq(searcher, word))
-                should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
-        should.extend(builder.proximity(words))
-    for analysis in phrase_analyses:
-        q = builder.phrase(analysis)
-        if q is not None:
-            must.append(q)
-    for excluded in parsed.excluded:
-        # An excluded word or compound is excluded where its parts stand together.
-        q = builder.phrase(analyzer.analyze(excluded))
-        if q is not None:
-            must_not.append(q)
-    has_text = bool(words or phrase_analyses)
-    if parsed.text and not words and not phrase_analyses and not parsed.excluded:
-        # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
-        return _Plan(Query.empty_query(), (), True, ())
+) -> list[Query]:
     filters: list[Query] = []
     for value in tags:
         key = tag_key(value)
@@ -415,22 +487,90 @@ def _plan(
                 include_upper=False,
             )
         )
-    clauses: list[tuple[Occur, Query]] = []
-    if should:
-        clauses.append((Occur.Must, Query.boolean_query([(Occur.Should, q) for q in should])))
-    clauses.extend((Occur.Must, q) for q in must)
-    clauses.extend((Occur.Must, q) for q in filters)
+    return filters
+
+
+def _conjunction(must: Sequence[Query], must_not: Sequence[Query]) -> Query:
+    clauses = [(Occur.Must, q) for q in must]
     clauses.extend((Occur.MustNot, q) for q in must_not)
-    if not any(o == Occur.Must for o, _ in clauses):
+    if not must:
         clauses.append((Occur.Must, Query.all_query()))
-    highlight_words = list(words)
-    highlight_words.extend({x.coarse: x for ws in fused_words.values() for x in ws}.values())
-    for analysis in phrase_analyses:
-        highlight_words.append(_Word(analysis.units[0].coarse.text, tuple(t.text for t in analysis.fine)))
+    return Query.boolean_query(clauses)
+
+
+def _plan(
+    store: Store,
+    searcher: tantivy.Searcher,
+    terms: _Terms,
+    filters: Sequence[Query],
+    *,
+    relaxed: bool = False,
+) -> _Plan:
+    builder = _QueryBuilder(store.schema)
+    # The scored words in query order, so the query (and its scores) do not depend on their rarity.
+    order = {w.coarse: i for i, w in enumerate(terms.words)}
+    words = sorted(terms.scored, key=lambda w: order[w.coarse])
+    must: list[Query] = []
+    should: list[Query] = []
+    word_queries: list[Query] = []
+    if words:
+        word_queries = [
+            builder.word(w)
+            if not terms.fused[w.coarse]
+            else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *terms.fused[w.coarse])])
+            for w in words
+        ]
+        if relaxed:
+            widened = {w.coarse for w in terms.scored[:MAX_RELAXED_WORDS]}
+            stems = [builder.related(w) if w.coarse in widened else None for w in words]
+            word_queries = [
+                q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
+                for q, stem in zip(word_queries, stems, strict=True)
+            ]
+        # A keyword query by what the user typed, even when words of a longer one were left out.
+        if len(terms.words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
+            all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
+            should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
+        should.extend(word_queries)
+        if WEIGHT_PRESENCE and len(words) > 1:
+            n_docs = max(1, searcher.num_docs)
+            for word, q in zip(words, word_queries, strict=True):
+                idf = _idf(n_docs, terms.doc_freq[word.coarse])
+                should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
+        should.extend(builder.proximity(terms.words, words))
+    for analysis in terms.phrases:
+        q = builder.phrase(analysis)
+        if q is not None:
+            must.append(q)
+    # An excluded word or compound is excluded where its parts stand together.
+    must_not = [q for q in (builder.phrase(a) for a in terms.excluded) if q is not None]
+    if terms.matches_nothing:
+        # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
+        nothing = Query.empty_query()
+        return _Plan(nothing, nothing, None, (), True, ())
+    constraints = [*must, *filters]
+    query = _conjunction(
+        [Query.boolean_query([(Occur.Should, q) for q in should]), *constraints] if should else constraints,
+        must_not,
+    )
+    # Every scoring-only clause (presence, proximity, all words) matches a subset of the word queries.
+    match_query = (
+        _conjunction([Query.boolean_query([(Occur.Should, q) for q in word_queries]), *constraints], must_not)
+        if word_queries
+        else query
+    )
+    highlight_words = sorted(words, key=lambda w: _rarity(terms.doc_freq[w.coarse]))[:EXCERPT_WORDS]
+    highlight_words.extend({x.coarse: x for w in highlight_words for x in terms.fused[w.coarse]}.values())
+    for analysis in terms.phrases:
+        # A long phrase is highlighted by its opening parts: each part is one more scan per hit.
+        parts = tuple(t.text for t in analysis.fine[:EXCERPT_PHRASE_PARTS])
+        highlight_words.append(_Word(analysis.units[0].coarse.text, parts))
     return _Plan(
-        Query.boolean_query(clauses),
+        query,
+        match_query,
+        _conjunction(constraints, must_not) if constraints or must_not else None,
         tuple(highlight_words),
-        has_text,
+        bool(words or terms.phrases),
         tuple(w.coarse for w in words),
     )
 
@@ -464,19 +604,27 @@ def _match_spans(blob: bytes, words: Sequence[_Word]) -> list[Span]:
     return spans
 
 
-def _hit(doc: tantivy.Document, score: float | None, words: Sequence[_Word], excerpt_chars: int) -> Hit:
-    meta = json.loads(doc.get_first(f.FIELD_META))
+def _hit(
+    doc: tantivy.Document,
+    meta: dict,
+    score: float | None,
+    words: Sequence[_Word],
+    excerpt_chars: int,
+    *,
+    excerpt: bool,
+) -> Hit:
+    """One hit; with ``excerpt`` false it carries the post's stored summary and its title unmarked,
+    without scanning its stored term offsets."""
     title = doc.get_first(f.FIELD_TITLE) or ""
-    body = doc.get_first(f.FIELD_BODY) or ""
-    if words:
-        body_spans = _match_spans(doc.get_first(f.FIELD_BODY_SPANS) or b"", words)
+    if words and excerpt:
         title_spans = _match_spans(doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
+        body_spans = _match_spans(doc.get_first(f.FIELD_BODY_SPANS) or b"", words)
     else:
-        body_spans, title_spans = [], []
+        title_spans, body_spans = [], []
     if body_spans or not meta.get("excerpt"):
-        excerpt = build_excerpt(body, body_spans, excerpt_chars)
+        text = build_excerpt(doc.get_first(f.FIELD_BODY) or "", body_spans, excerpt_chars)
     else:
-        excerpt = build_excerpt(meta["excerpt"], [], excerpt_chars)
+        text = build_excerpt(meta["excerpt"], [], excerpt_chars)
     return Hit(
         id=doc.get_first(f.FIELD_ID),
         url=meta["url"],
@@ -486,7 +634,7 @@ def _hit(doc: tantivy.Document, score: float | None, words: Sequence[_Word], exc
         tags=tuple(meta.get("tags", ())),
         categories=tuple(meta.get("categories", ())),
         score=score,
-        excerpt=excerpt,
+        excerpt=text,
     )
 
 
@@ -525,7 +673,10 @@ def search(
 
     Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, everything else is analysed
     as words. Short keyword queries rank posts containing every word first; longer, question-like
-    queries rank by overall match. An empty query lists posts newest first.
+    queries rank by overall match. An empty query lists posts newest first. The work is bounded whatever
+    the text (see MAX_QUERY_WORDS and the limits after it): words, phrases and exclusions left out are
+    listed in :attr:`SearchPage.ignored`, and hits past the first EXCERPT_HITS carry the post's stored
+    summary rather than an excerpt cut around their matches.
 
     :param store: an opened :class:`~search.store.Store`.
     :param text: the user's query.
@@ -546,16 +697,9 @@ def search(
     per_page = max(0, per_page)
     analyzer = analyzer or get_analyzer()
     searcher = store.searcher()  # one snapshot for hits and counts (STYLE.md P14)
+    terms = _analyse(searcher, analyzer, text)
     plan_for = functools.partial(
-        _plan,
-        store,
-        searcher,
-        analyzer,
-        text,
-        tags=tuple(tags),  # iterated again when the query is relaxed
-        categories=tuple(categories),
-        date_from=date_from,
-        date_to=date_to,
+        _plan, store, searcher, terms, _filters(store, tags, categories, date_from, date_to)
     )
     plan = plan_for(relaxed=False)
     by_date = sort == "date" or not plan.has_text
@@ -569,28 +713,39 @@ def search(
 
     result = run(plan.query)
     relaxed = False
-    if not result.count and plan.words:
-        # Nothing has these exact words: accept other forms sharing their kanji stem before giving up.
+    # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
+    # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
+    if (
+        not result.count
+        and plan.words
+        and (plan.constraints is None or searcher.search(plan.constraints, 1, count=False).hits)
+    ):
         plan = plan_for(relaxed=True)
         result = run(plan.query)
         relaxed = True
-    hits = [
-        _hit(searcher.doc(address), None if by_date else float(score), plan.highlight_words, excerpt_chars)
-        for score, address in result.hits[:per_page]
-    ]
+    fetched = []
+    for score, address in result.hits[:per_page]:
+        doc = searcher.doc(address)
+        fetched.append((None if by_date else float(score), doc, json.loads(doc.get_first(f.FIELD_META))))
     # Equal scores or dates come back in segment order, which differs between an incremental update and
     # a full rebuild; the post id makes the order the same for both.
     if by_date:
-        hits.sort(key=lambda h: h.id)
-        hits.sort(key=lambda h: datetime.fromisoformat(h.date), reverse=True)
+        fetched.sort(key=lambda x: x[1].get_first(f.FIELD_ID))
+        fetched.sort(key=lambda x: datetime.fromisoformat(x[2]["date"]), reverse=True)
     else:
-        hits.sort(key=lambda h: (-round(h.score or 0.0, 4), h.id))
+        fetched.sort(key=lambda x: (-round(x[0] or 0.0, 4), x[1].get_first(f.FIELD_ID)))
+    hits = [
+        _hit(doc, meta, score, plan.highlight_words, excerpt_chars, excerpt=rank < EXCERPT_HITS)
+        for rank, (score, doc, meta) in enumerate(fetched)
+    ]
     total = int(result.count or 0)
     tag_counts: tuple[TagCount, ...] = ()
     category_counts: tuple[TagCount, ...] = ()
     if with_counts and total:
+        # When every post matches, counting over all of them skips evaluating the query a second time.
+        counted = Query.all_query() if total >= searcher.num_docs else plan.match_query
         agg = searcher.aggregate(
-            plan.query,
+            counted,
             {
                 "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": TAG_COUNT_LIMIT}},
                 "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
@@ -609,6 +764,7 @@ def search(
         categories=category_counts,
         words=plan.words,
         relaxed=relaxed and total > 0,
+        ignored=terms.ignored,
     )
 
 

@@ -134,3 +134,11 @@ def test_invalid_environment_setting_is_reported(tmp_path: Path, runner: CliRunn
     result = runner.invoke(cli, ["search", "x"], env={"MIKKE_PORT": "abc"})
     assert result.exit_code == 1
     assert "MIKKE_PORT" in result.output
+
+
+def test_search_names_the_words_left_out_of_a_long_query(indexed: Path, runner: CliRunner) -> None:
+    words = ["東京", "図書館", "本", "読む", "全文", "検索", "エンジン", "カレー", "玉ねぎ", "煮込む"]
+    result = runner.invoke(cli, ["search", " ".join(f'"{w}"' for w in words), "--index", str(indexed)])
+    assert result.exit_code == 0, result.output
+    # Each word is in one post, so the first eight phrases are kept and the last two left out.
+    assert result.output.splitlines()[0] == 'Too many words; left out: "玉ねぎ" "煮込む"'

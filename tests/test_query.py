@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import date
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from search import query
 from search import search
 from search.posts import Post
 from search.query import parse_user_query
@@ -261,3 +263,165 @@ def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     page = search(store, "１ヘクトメートルは何メートルか")
     assert slugs(page) == ["hectometre", "pressure"]
     assert "<mark>ヘクトメートル</mark>" in page.hits[0].title_html
+
+
+# --- The budget of one request: words, phrases, exclusions, the relaxed retry and excerpts are bounded.
+
+COMMON = ("天気", "公園", "電車")
+
+
+@pytest.fixture
+def town(make_post: PostFactory, memory_store: StoreFactory) -> Store:
+    """Six posts: every one has the common words, one also has 猫 and one 犬."""
+    posts = [
+        make_post(f"町の記録{n}", f"天気がよい。公園まで電車で行った。{extra}", slug=f"town-{n}", tags=["町"])
+        for n, extra in enumerate(["猫が寝ていた。", "犬が走っていた。", "", "", "", ""])
+    ]
+    return memory_store(posts)
+
+
+def test_query_with_more_words_than_the_limit_keeps_the_rarest_and_reports_the_rest(
+    town: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "MAX_QUERY_WORDS", 2)
+    page = search(town, "天気 猫 公園 犬 電車")
+    assert page.words == ("猫", "犬")  # query order
+    assert page.ignored == COMMON
+    assert page.to_json()["ignored"] == list(COMMON)
+    assert set(slugs(page)) == {"town-0", "town-1"}
+
+
+def test_most_common_words_past_the_postings_budget_are_left_out(town: Store) -> None:
+    # Six posts: the words scored may together occur in 3 x 6 postings; 猫 (1) + two common words (6
+    # each) fit, the third common word does not.
+    page = search(town, "天気 公園 電車 猫")
+    assert page.words == ("天気", "公園", "猫")
+    assert page.ignored == ("電車",)
+
+
+def test_keyword_query_of_three_words_is_never_cut(town: Store) -> None:
+    page = search(town, " ".join(COMMON))
+    assert page.words == COMMON and page.ignored == ()
+    assert page.total == 6
+
+
+def test_extra_phrases_are_left_out_keeping_the_rarest(town: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "MAX_QUERY_PHRASES", 2)
+    page = search(town, '"天気" "猫" "公園" "猫"')
+    assert page.ignored == ('"公園"',)
+    assert slugs(page) == ["town-0"]
+
+
+def test_extra_excluded_words_are_left_out_in_query_order(
+    town: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "MAX_EXCLUDED_WORDS", 1)
+    page = search(town, "天気 -猫 -犬")
+    assert page.ignored == ("-犬",)
+    assert "town-0" not in slugs(page) and "town-1" in slugs(page)
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("図書館 検索 外国人 -天気", ()),
+        ('"外国人" 京都 寺', ()),
+        ("図書館 東京", ("読書",)),
+        ("", ("python",)),
+    ],
+)
+def test_tag_counts_match_the_tags_of_every_hit(blog: Store, text: str, tags: tuple[str, ...]) -> None:
+    page = search(blog, text, tags=tags, per_page=100)
+    assert page.total == len(page.hits) > 0
+    expected = Counter(t.lower() for h in page.hits for t in h.tags)
+    assert {t.key: t.count for t in page.tags} == expected
+
+
+def test_tag_counts_when_every_post_matches(town: Store) -> None:
+    page = search(town, "天気 猫", per_page=0)
+    assert page.total == 6
+    assert [(t.key, t.count) for t in page.tags] == [("町", 6)]
+
+
+class _CountingRelated:
+    """Wraps _QueryBuilder.related to count the words the relaxed retry widens."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.words: list[str] = []
+        original = query._QueryBuilder.related
+
+        def related(builder: query._QueryBuilder, word: query._Word):  # type: ignore[no-untyped-def]
+            self.words.append(word.coarse)
+            return original(builder, word)
+
+        monkeypatch.setattr(query._QueryBuilder, "related", related)
+
+
+ABSENT_NOUNS = (
+    "机 椅子 鉛筆 時計 地図 切手 封筒 辞書 財布 眼鏡 帽子 手袋 靴下 傘 鞄 鏡 茶碗 花瓶 絵本 算盤 "
+    "望遠鏡 顕微鏡 温度計 磁石 羅針盤 提灯 風鈴 屏風 掛軸 団扇 扇子 草履 下駄 足袋 風呂敷 手拭 "
+    "湯呑 急須 鉄瓶 火鉢"
+)
+
+
+def test_relaxed_retry_of_a_huge_query_widens_only_the_rarest_few_words(
+    make_post: PostFactory, memory_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = memory_store([make_post("城下町", "殿様は城から逃れた。", slug="castle")])
+    related = _CountingRelated(monkeypatch)
+    page = search(store, "どこに逃げた？ " + ABSENT_NOUNS)
+    assert len(ABSENT_NOUNS.split()) + 1 > query.MAX_QUERY_WORDS
+    assert len(page.words) == query.MAX_QUERY_WORDS
+    # No word is in any post, so all are equally rare and the first ones in the query are widened.
+    assert related.words == list(page.words[: query.MAX_RELAXED_WORDS])
+    assert page.relaxed and slugs(page) == ["castle"]
+
+
+def test_relaxed_retry_is_skipped_when_filters_or_phrases_alone_match_nothing(
+    make_post: PostFactory, memory_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = memory_store([make_post("城下町", "殿様は城から逃れた。", slug="castle", tags=["歴史"])])
+    related = _CountingRelated(monkeypatch)
+    assert search(store, "逃げた", tags=["料理"]).total == 0
+    assert search(store, '逃げた "存在しない語句"').total == 0
+    assert related.words == []
+    page = search(store, "逃げた", tags=["歴史"])
+    assert page.relaxed and slugs(page) == ["castle"]
+    assert related.words == ["逃げる"]
+
+
+def test_hits_past_the_excerpt_budget_carry_the_stored_summary_unmarked(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    n = query.EXCERPT_HITS + 5
+    store = memory_store(
+        [
+            make_post(f"猫の日記{i:02}", "今日は猫と遊んだ。" * 3, excerpt=f"要約{i:02}", slug=f"cat-{i:02}")
+            for i in range(n)
+        ]
+    )
+    page = search(store, "猫", per_page=n)
+    assert len(page.hits) == n
+    full, cheap = page.hits[: query.EXCERPT_HITS], page.hits[query.EXCERPT_HITS :]
+    assert all("<mark>猫</mark>" in h.excerpt and "<mark>猫</mark>" in h.title_html for h in full)
+    assert [h.excerpt for h in cheap] == [f"要約{h.title[-2:]}" for h in cheap]
+    assert all(h.title_html == h.title for h in cheap)
+
+
+def test_excerpts_highlight_only_the_rarest_words_of_a_long_query(
+    town: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "EXCERPT_WORDS", 1)
+    page = search(town, "天気 猫")
+    assert page.words == ("天気", "猫")
+    assert "<mark>猫</mark>" in page.hits[0].excerpt
+    assert all("<mark>天気</mark>" not in h.excerpt for h in page.hits)
+
+
+def test_phrases_of_symbols_are_not_reported_as_left_out(
+    town: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "MAX_QUERY_PHRASES", 1)
+    page = search(town, '"!!" "猫" "🍣"')
+    assert page.ignored == ()
+    assert slugs(page) == ["town-0"]

@@ -20,10 +20,13 @@ from search import all_tags
 from search import build_index
 from search import open_store
 from search.cli import cli
+from search.query import EXCERPT_HITS
 from web import create_app
 from web.server import gunicorn_options
 
 from .test_web_support import BLOG_ORIGIN
+from .test_web_support import CROWDED_POSTS
+from .test_web_support import CROWDED_WORDS
 from .test_web_support import MAX_PER_PAGE
 from .test_web_support import MAX_QUERY_CHARS
 from .test_web_support import PER_PAGE
@@ -152,6 +155,26 @@ def test_long_query_is_cut_and_the_answer_says_so(client: FlaskClient) -> None:
 def test_query_at_the_limit_is_not_truncated(client: FlaskClient) -> None:
     body = client.get("/api/search", query_string={"q": "本" * MAX_QUERY_CHARS}).get_json()
     assert body["truncated"] is False
+
+
+def test_a_full_page_of_a_hundred_hits_has_excerpts_within_the_budget(
+    make_app: AppFactory, crowded_index: Path
+) -> None:
+    client = make_app(SEARCH_INDEX=str(crowded_index), SEARCH_MAX_PER_PAGE=100).test_client()
+    body = client.get("/api/search", query_string={"q": "猫", "per_page": 100}).get_json()
+    assert body["total"] == CROWDED_POSTS and len(body["hits"]) == 100
+    full, cheap = body["hits"][:EXCERPT_HITS], body["hits"][EXCERPT_HITS:]
+    assert all("<mark>猫</mark>" in h["excerpt"] for h in full)
+    # Past the budget, each hit carries its post's stored summary, unmarked.
+    assert [h["excerpt"] for h in cheap] == ["要約" + h["title"][-3:] for h in cheap]
+
+
+def test_words_left_out_of_a_long_query_are_listed(make_app: AppFactory, crowded_index: Path) -> None:
+    client = make_app(SEARCH_INDEX=str(crowded_index)).test_client()
+    body = client.get("/api/search", query_string={"q": " ".join(CROWDED_WORDS)}).get_json()
+    assert body["ignored"] == [CROWDED_WORDS[-1]]
+    assert body["total"] == CROWDED_POSTS
+    assert client.get("/api/search?q=猫").get_json()["ignored"] == []
 
 
 ODD_QUERIES = [

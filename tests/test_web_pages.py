@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
@@ -16,7 +17,9 @@ from web.pages import marked
 from web.pages import safe_href
 
 from .test_web_api import ODD_QUERIES
+from .test_web_support import CROWDED_WORDS
 from .test_web_support import MAX_QUERY_CHARS
+from .test_web_support import AppFactory
 from .test_web_support import PageParser
 from .test_web_support import links
 from .test_web_support import parse_page
@@ -171,6 +174,15 @@ def test_long_query_is_cut_with_a_notice(client: FlaskClient) -> None:
     assert "検索語が長すぎるため" in page.texts["mikke-notices"]
     q_input = next(a for tag, a in page.tags if tag == "input" and a.get("name") == "q")
     assert len(q_input["value"] or "") == MAX_QUERY_CHARS
+
+
+def test_words_left_out_of_a_long_query_are_named_in_a_notice(
+    make_app: AppFactory, crowded_index: Path
+) -> None:
+    client = make_app(SEARCH_INDEX=str(crowded_index)).test_client()
+    page = parse_page(client.get("/", query_string={"q": " ".join(CROWDED_WORDS)}))
+    # Every post has all four words: three of them fill the postings budget, the fourth is left out.
+    assert f"次の語は使いませんでした: {CROWDED_WORDS[-1]}" in page.texts["mikke-notices"]
 
 
 def test_unreadable_dates_and_sort_are_ignored_with_a_notice(client: FlaskClient) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html.parser
 from collections.abc import Callable
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,29 @@ def build_web_index(base: Path) -> Path:
 def web_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The index of the fixture site; read-only, shared by every web test."""
     return build_web_index(tmp_path_factory.getbasetemp())
+
+
+# A site with more posts than the largest page, all of which match the same common words.
+CROWDED_POSTS = 120
+CROWDED_WORDS = ("天気", "公園", "電車", "図書館")
+
+
+@pytest.fixture(scope="session")
+def crowded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of a generated site of CROWDED_POSTS posts; each has a stored summary "要約NNN"."""
+    site = tmp_path_factory.mktemp("crowded-site")
+    (site / "_posts").mkdir()
+    (site / "_config.yml").write_text('url: "https://example.jp"\ntimezone: Asia/Tokyo\n', "utf-8")
+    for n in range(CROWDED_POSTS):
+        day = date(2024, 1, 1) + timedelta(days=n)
+        (site / "_posts" / f"{day}-post-{n:03}.md").write_text(
+            f'---\ntitle: "猫の記録{n:03}"\nexcerpt: "要約{n:03}"\n---\n\n'
+            "天気がよい。公園まで電車で行った。猫が寝ていた。図書館にも寄った。\n",
+            "utf-8",
+        )
+    index = tmp_path_factory.mktemp("crowded") / "index"
+    build_index(site, index, full=True, jobs=1)
+    return index
 
 
 AppFactory = Callable[..., Flask]
