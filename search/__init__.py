@@ -17,16 +17,16 @@ from search.errors import SiteError
 from search.indexer import IndexReport
 from search.indexer import build_index
 from search.query import SORTS
-from search.query import Hit
-from search.query import IndexedPost
-from search.query import SearchPage
-from search.query import TagCount
 from search.query import all_tags
 from search.query import list_posts
-from search.query import parse_day
 from search.query import search
+from search.results import Hit
+from search.results import IndexedPost
+from search.results import SearchPage
+from search.results import TagCount
 from search.store import Store
 from search.store import open_store
+from search.syntax import parse_day
 
 __version__ = "0.1.0"
 

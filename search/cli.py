@@ -29,9 +29,9 @@ from search.indexer import build_index
 from search.query import SORTS
 from search.query import all_tags
 from search.query import list_posts
-from search.query import parse_day
 from search.query import search
 from search.store import open_store
+from search.syntax import parse_day
 from search.watch import watch_site
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)

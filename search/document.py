@@ -1,14 +1,34 @@
-"""How mikke's compound stored values are written and read back: the manifest entry, tag labels, term spans.
+"""The stored document format, in one place: an analysed post becomes a tantivy document, and a fetched
+document becomes a hit, a listed post, a manifest entry or tag counts again.
 
-Every encoding here round-trips any ``str`` (control characters included); imports no tantivy or Sudachi.
+Every compound value (the manifest entry, tag labels, term spans) round-trips any ``str``, control
+characters included. search/schema.py names the fields; this module decides what goes in them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
+from typing import Any
+
+import tantivy
+
+from search import schema as f
+from search.analysis import Analysis
+from search.analysis import tag_key
+from search.excerpt import Span
+from search.excerpt import build_excerpt
+from search.excerpt import highlight
+from search.posts import Post
+from search.results import Hit
+from search.results import IndexedPost
+from search.results import TagCount
+from search.words import QueryWord
 
 
 class UnreadableValue(ValueError):
@@ -95,3 +115,204 @@ def span_offsets(blob: bytes, term: str) -> list[int]:
     start = at + len(needle)
     end = blob.find(b"\n", start)
     return [int(x) for x in blob[start:end].split(b",")]
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+# A text's terms as plain tuples (term, position, start, end): cheap to send between processes,
+# unlike tantivy Documents, whose pickles are about a megabyte per post.
+TermTuples = list[tuple[str, int, int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedText:
+    text: str
+    coarse: TermTuples
+    fine: TermTuples
+
+    @classmethod
+    def of(cls, text: str, analysis: Analysis) -> AnalyzedText:
+        return cls(
+            text,
+            [(t.text, t.position, t.start, t.end) for t in analysis.coarse],
+            [(t.text, t.position, t.start, t.end) for t in analysis.fine],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedPost:
+    """The output of analysis for one post: what a worker process sends back."""
+
+    post: Post
+    title: AnalyzedText
+    headings: list[AnalyzedText]
+    body: AnalyzedText
+    title_spans: bytes
+    body_spans: bytes
+
+
+def term_spans(*analyses: Analysis) -> bytes:
+    """Encode where each term of ``analyses`` occurs (code points), for highlighting at search time."""
+    spans: dict[str, list[int]] = {}
+    for analysis in analyses:
+        for coarse, parts in analysis.units:
+            spans.setdefault(coarse.text, []).extend((coarse.start, coarse.end))
+            if len(parts) > 1:  # a single part is the coarse term itself
+                for part in parts:
+                    spans.setdefault(part.text, []).extend((part.start, part.end))
+    return encode_spans(spans.items())
+
+
+def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, analyzed: AnalyzedText) -> None:
+    for field_name, terms in ((coarse_field, analyzed.coarse), (fine_field, analyzed.fine)):
+        tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
+        doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(analyzed.text, tokens))
+
+
+def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
+    """Assemble the tantivy document of an analysed post."""
+    post = analyzed.post
+    doc = tantivy.Document()
+    doc.add_text(f.FIELD_ID, post.id)
+    manifest = ManifestEntry(post.id, post.source_hash, post.url, post.date)
+    doc.add_text(f.FIELD_SOURCE, encode_manifest_entry(manifest))
+    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, analyzed.title)
+    for heading in analyzed.headings:
+        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading)
+    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, analyzed.body)
+    for label_field, key_field, values in (
+        (f.FIELD_TAG_LABEL, f.FIELD_TAG, post.tags),
+        (f.FIELD_CATEGORY_LABEL, f.FIELD_CATEGORY, post.categories),
+    ):
+        for value in values:
+            key = tag_key(value)
+            if key:
+                doc.add_text(key_field, key)
+                doc.add_text(label_field, encode_label(key, value))
+    doc.add_date(f.FIELD_DATE, post.date.astimezone(UTC))
+    meta = {
+        "url": post.url,
+        "date": post.date.isoformat(),
+        "excerpt": post.excerpt,
+        "tags": list(post.tags),
+        "categories": list(post.categories),
+    }
+    doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+    doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
+    doc.add_bytes(f.FIELD_BODY_SPANS, analyzed.body_spans)
+    return doc
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+class StoredPost:
+    """A fetched document, read field by field only as needed: a hit past the excerpt budget never
+    decodes the post's text or term offsets."""
+
+    __slots__ = ("_doc", "meta")
+
+    def __init__(self, doc: tantivy.Document) -> None:
+        self._doc = doc
+        self.meta: Mapping[str, Any] = json.loads(doc.get_first(f.FIELD_META) or b"{}")
+
+    @property
+    def id(self) -> str:
+        return str(self._doc.get_first(f.FIELD_ID) or "")
+
+    @property
+    def date(self) -> datetime:
+        return datetime.fromisoformat(self.meta["date"])
+
+    @property
+    def title(self) -> str:
+        return str(self._doc.get_first(f.FIELD_TITLE) or "")
+
+    def listed(self) -> IndexedPost:
+        """The post as ``mikke list`` shows it."""
+        return IndexedPost(
+            id=self.id,
+            url=self.meta["url"],
+            title=self.title,
+            date=self.meta["date"],
+            tags=tuple(self.meta.get("tags", ())),
+            categories=tuple(self.meta.get("categories", ())),
+        )
+
+    def hit(
+        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, *, excerpt: bool
+    ) -> Hit:
+        """The post as a hit; with ``excerpt`` false it carries the post's stored summary and its title
+        unmarked, without scanning its stored term offsets."""
+        title = self.title
+        title_spans: list[Span] = []
+        body_spans: list[Span] = []
+        if words and excerpt:
+            title_spans = match_spans(self._doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
+            body_spans = match_spans(self._doc.get_first(f.FIELD_BODY_SPANS) or b"", words)
+        summary = self.meta.get("excerpt") or ""
+        if body_spans or not summary:
+            text = build_excerpt(str(self._doc.get_first(f.FIELD_BODY) or ""), body_spans, excerpt_chars)
+        else:
+            text = build_excerpt(summary, [], excerpt_chars)
+        listed = self.listed()
+        return Hit(
+            id=listed.id,
+            url=listed.url,
+            title=title,
+            date=listed.date,
+            tags=listed.tags,
+            categories=listed.categories,
+            title_html=highlight(title, title_spans),
+            score=score,
+            excerpt=text,
+        )
+
+
+def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
+    """Find where each query word occurs, from the stored term offsets of one text."""
+    spans: list[Span] = []
+    for word in words:
+        offsets = span_offsets(blob, word.coarse)
+        spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+        if len(word.parts) == 1:
+            if word.parts[0] != word.coarse:
+                offsets = span_offsets(blob, word.parts[0])
+                spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+            continue
+        # Parts count only where they stand together, as the phrase query matched them.
+        part_offsets = [span_offsets(blob, p) for p in word.parts]
+        if not all(part_offsets):
+            continue
+        nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]
+        first = part_offsets[0]
+        for k in range(0, len(first), 2):
+            start, end = first[k], first[k + 1]
+            for following in nexts:
+                nxt = following.get(end)
+                if nxt is None:
+                    break
+                end = nxt
+            else:
+                spans.append(Span(start, end, word.coarse))
+    return spans
+
+
+def read_label_counts(result: Mapping[str, Any], name: str) -> tuple[TagCount, ...]:
+    """Tag (or category) counts from a terms aggregation over a label field, most used first.
+
+    A key's display form is its most common spelling among the counted posts.
+    """
+    by_key: dict[str, tuple[int, dict[str, int]]] = {}
+    for bucket in result.get(name, {}).get("buckets", []):
+        key, label = decode_label(str(bucket["key"]))
+        total, labels = by_key.get(key, (0, {}))
+        labels[label] = labels.get(label, 0) + int(bucket["doc_count"])
+        # A post lists a key once, so summing the label variants of one key counts posts.
+        by_key[key] = (total + int(bucket["doc_count"]), labels)
+    counts = [
+        TagCount(tag=max(labels.items(), key=lambda kv: (kv[1], kv[0]))[0], key=key, count=total)
+        for key, (total, labels) in by_key.items()
+    ]
+    counts.sort(key=lambda c: (-c.count, c.key))
+    return tuple(counts)

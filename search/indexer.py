@@ -6,7 +6,6 @@ Every write is an explicit commit, or a rollback on error (STYLE.md P15).
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -18,20 +17,18 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
 from pathlib import Path
 
 import tantivy
 
 from search import schema as f
-from search.analysis import Analysis
 from search.analysis import get_analyzer
-from search.analysis import tag_key
+from search.document import AnalyzedPost
+from search.document import AnalyzedText
 from search.document import ManifestEntry
+from search.document import build_document
 from search.document import decode_manifest_entry
-from search.document import encode_label
-from search.document import encode_manifest_entry
-from search.document import encode_spans
+from search.document import term_spans
 from search.errors import IndexBuildError
 from search.errors import SiteError
 from search.failpoints import failpoint
@@ -93,50 +90,6 @@ class IndexReport:
         }
 
 
-def term_spans(*analyses: Analysis) -> bytes:
-    """Encode where each term of ``analyses`` occurs (code points), for highlighting at search time."""
-    spans: dict[str, list[int]] = {}
-    for analysis in analyses:
-        for coarse, parts in analysis.units:
-            spans.setdefault(coarse.text, []).extend((coarse.start, coarse.end))
-            if len(parts) > 1:  # a single part is the coarse term itself
-                for part in parts:
-                    spans.setdefault(part.text, []).extend((part.start, part.end))
-    return encode_spans(spans.items())
-
-
-# A text's terms as plain tuples (term, position, start, end): cheap to send between processes,
-# unlike tantivy Documents, whose pickles are about a megabyte per post.
-TermTuples = list[tuple[str, int, int, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class AnalyzedText:
-    text: str
-    coarse: TermTuples
-    fine: TermTuples
-
-
-@dataclass(frozen=True, slots=True)
-class AnalyzedPost:
-    """The output of analysis for one post: what a worker process sends back."""
-
-    post: Post
-    title: AnalyzedText
-    headings: list[AnalyzedText]
-    body: AnalyzedText
-    title_spans: bytes
-    body_spans: bytes
-
-
-def _analyzed_text(text: str, analysis: Analysis) -> AnalyzedText:
-    return AnalyzedText(
-        text,
-        [(t.text, t.position, t.start, t.end) for t in analysis.coarse],
-        [(t.text, t.position, t.start, t.end) for t in analysis.fine],
-    )
-
-
 def analyze_post(post: Post) -> AnalyzedPost:
     """Run the Japanese analysis over every text field of ``post`` (in worker processes)."""
     analyzer = get_analyzer()
@@ -144,52 +97,12 @@ def analyze_post(post: Post) -> AnalyzedPost:
     body = analyzer.analyze(post.text)
     return AnalyzedPost(
         post=post,
-        title=_analyzed_text(post.title, title),
-        headings=[_analyzed_text(h, analyzer.analyze(h)) for h in post.headings],
-        body=_analyzed_text(post.text, body),
+        title=AnalyzedText.of(post.title, title),
+        headings=[AnalyzedText.of(h, analyzer.analyze(h)) for h in post.headings],
+        body=AnalyzedText.of(post.text, body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),
     )
-
-
-def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, analyzed: AnalyzedText) -> None:
-    for field_name, terms in ((coarse_field, analyzed.coarse), (fine_field, analyzed.fine)):
-        tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
-        doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(analyzed.text, tokens))
-
-
-def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
-    """Assemble the tantivy document of an analysed post."""
-    post = analyzed.post
-    doc = tantivy.Document()
-    doc.add_text(f.FIELD_ID, post.id)
-    doc.add_text(f.FIELD_SOURCE, _manifest_value(post))
-    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, analyzed.title)
-    for heading in analyzed.headings:
-        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading)
-    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, analyzed.body)
-    for label_field, key_field, values in (
-        (f.FIELD_TAG_LABEL, f.FIELD_TAG, post.tags),
-        (f.FIELD_CATEGORY_LABEL, f.FIELD_CATEGORY, post.categories),
-    ):
-        for value in values:
-            key = tag_key(value)
-            if key:
-                doc.add_text(key_field, key)
-                doc.add_text(label_field, encode_label(key, value))
-    doc.add_date(f.FIELD_DATE, post.date.astimezone(UTC))
-    meta = {
-        "url": post.url,
-        "permalink": post.permalink,
-        "date": post.date.isoformat(),
-        "excerpt": post.excerpt,
-        "tags": list(post.tags),
-        "categories": list(post.categories),
-    }
-    doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-    doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
-    doc.add_bytes(f.FIELD_BODY_SPANS, analyzed.body_spans)
-    return doc
 
 
 def post_document(post: Post) -> tantivy.Document:
@@ -259,10 +172,6 @@ def index_posts(
     ids = {p.id for p in posts} | set(delete_ids)
     _write(writer, posts, sorted(ids), jobs=jobs, progress=None)
     store.reload()
-
-
-def _manifest_value(post: Post) -> str:
-    return encode_manifest_entry(ManifestEntry(post.id, post.source_hash, post.url, post.date))
 
 
 def read_manifest(searcher: tantivy.Searcher, where: Path | None = None) -> dict[str, ManifestEntry]:

@@ -124,7 +124,7 @@ def test_list_prints_every_post_as_json_lines(indexed: Path, runner: CliRunner) 
     result = runner.invoke(cli, ["list", "--index", str(indexed), "--json"])
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 3
-    library = next(r for r in rows if r["path"] == "_posts/2024-05-01-library.md")
+    library = next(r for r in rows if r["id"] == "_posts/2024-05-01-library.md")
     assert library["url"] == "https://example.jp/blog/2024/05/01/library/"
     assert library["date"].startswith("2024-05-01T10:00:00+09:00")
     assert library["tags"] == ["読書", "東京"]

@@ -172,7 +172,7 @@ def test_any_names_and_front_matter_index_incrementally_as_a_full_rebuild_does(
         files = {f"_posts/{p.name}" for p in (site / "_posts").iterdir()}
         out = CliRunner().invoke(cli, ["list", "--json", "--index", str(tmp / "incremental")])
         assert out.exit_code == 0, out.output
-        listed = [json.loads(line)["path"] for line in out.output.splitlines()]
+        listed = [json.loads(line)["id"] for line in out.output.splitlines()]
         skipped = [s.path for s in full.skipped]
         overwritten = [o for c in full.collisions for o in c.overwritten]
         assert sorted(listed + skipped + overwritten) == sorted(files)

@@ -1,0 +1,280 @@
+"""How posts are ranked: weights, and the tantivy query built from a query's words, phrases and filters.
+
+Queries are built from analysed terms by this code, never by tantivy's query parser, which raises on ordinary
+user text (``(``, ``a AND``, ``foo:bar``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import tantivy
+from tantivy import Occur
+from tantivy import Query
+
+from search import schema as f
+from search.analysis import Analysis
+from search.analysis import tag_key
+from search.store import Store
+from search.words import MAX_RELAXED_WORDS
+from search.words import QueryTerms
+from search.words import QueryWord
+from search.words import rarity
+
+# Up to this many keywords a query is a keyword search: posts with every word rank above the rest.
+KEYWORD_QUERY_MAX_WORDS = 3
+# Relative weights. A word in the title or a heading says more about a post than one in its body.
+WEIGHT_FIELD = {f.FIELD_TITLE: 2.0, f.FIELD_HEADINGS: 1.3, f.FIELD_BODY: 1.0}
+# Matching the query's own segmentation (SplitMode.C) counts as much as matching its parts (mode A), so
+# an exact compound match scores both and ranks above a match of its parts only.
+WEIGHT_FINE = 0.7
+# Looser matches (a compound's parts alone, a shared kanji stem), used only when nothing matches exactly.
+WEIGHT_PART = 0.25
+# Query words standing close together in the body (within PROXIMITY_SLOP positions).
+WEIGHT_PROXIMITY = 0.6
+PROXIMITY_SLOP = 6
+PROXIMITY_WINDOW = 1  # pair each query word with the next one only
+# Coordination: each distinct query word a post contains adds its BM25 IDF times this, whatever its term
+# frequency. Plain BM25 lets one repeated word outweigh several matched ones; this rewards coverage of
+# the query on the same scale as BM25 itself, so it adapts to each collection's vocabulary.
+WEIGHT_PRESENCE = 3.0
+# Added to every post that contains all words of a short keyword query.
+ALL_WORDS_BONUS = 1000.0
+
+# The query words (the rarest) that excerpts and titles highlight; a long phrase by its opening parts.
+# Each one is one more scan of a hit's stored term offsets.
+EXCERPT_WORDS = 8
+EXCERPT_PHRASE_PARTS = 8
+
+_KANJI_STEM_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]+")
+
+
+class QueryBuilder:
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+
+    def _fine(self, fine_field: str, parts: Sequence[str]) -> Query:
+        if len(parts) == 1:
+            return Query.term_query(self.schema, fine_field, parts[0])
+        return Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+
+    def word(self, word: QueryWord) -> Query:
+        """Match ``word`` in any text field, as a whole C unit or as consecutive A parts."""
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            weight = WEIGHT_FIELD[coarse_field]
+            clauses.append(
+                (
+                    Occur.Should,
+                    Query.boost_query(Query.term_query(self.schema, coarse_field, word.coarse), weight),
+                )
+            )
+            clauses.append(
+                (Occur.Should, Query.boost_query(self._fine(fine_field, word.parts), weight * WEIGHT_FINE))
+            )
+        return Query.boolean_query(clauses)
+
+    def related(self, word: QueryWord) -> Query | None:
+        """Looser matches for the zero-hit fallback: a compound's parts on their own, and terms sharing
+        the word's leading kanji (逃げる -> 逃れる, 逃亡)."""
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            weight = WEIGHT_FIELD[coarse_field]
+            if len(word.parts) > 1:
+                for part in sorted(set(word.parts)):
+                    q = Query.term_query(self.schema, fine_field, part)
+                    clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
+            match = _KANJI_STEM_RE.match(word.coarse)
+            if match is not None and (match.group(0) != word.coarse or len(word.parts) == 1):
+                q = Query.regex_query(self.schema, fine_field, re.escape(match.group(0)) + ".*")
+                clauses.append((Occur.Should, Query.boost_query(q, weight * WEIGHT_PART)))
+        return Query.boolean_query(clauses) if clauses else None
+
+    def phrase(self, analysis: Analysis) -> Query | None:
+        """Match the A parts of ``analysis`` at consecutive positions in any text field."""
+        fine = analysis.fine
+        if not fine:
+            return None
+        base = fine[0].position
+        words: list[str | tuple[int, str]] = [(t.position - base, t.text) for t in fine]
+        clauses: list[tuple[Occur, Query]] = []
+        for coarse_field, fine_field in f.TEXT_FIELDS:
+            q = (
+                Query.term_query(self.schema, fine_field, fine[0].text)
+                if len(words) == 1
+                else Query.phrase_query(self.schema, fine_field, words)
+            )
+            clauses.append((Occur.Should, Query.boost_query(q, WEIGHT_FIELD[coarse_field])))
+        return Query.boolean_query(clauses)
+
+    def proximity(self, words: Sequence[QueryWord], scored: Iterable[QueryWord]) -> list[Query]:
+        """Sloppy two-word phrases rewarding query words that stand close together in the body.
+
+        tantivy's sloppy phrase keeps word order; pairs follow the query's order. Only pairs of neighbours
+        in ``words`` that are both ``scored`` count: leaving a word out does not make its neighbours pair.
+        """
+        keep = {w.coarse for w in scored}
+        queries = []
+        for i, a in enumerate(words):
+            for b in words[i + 1 : i + 1 + PROXIMITY_WINDOW]:
+                if a.coarse not in keep or b.coarse not in keep:
+                    continue
+                q = Query.phrase_query(
+                    self.schema, f.FIELD_BODY, [(0, a.coarse), (1, b.coarse)], slop=PROXIMITY_SLOP
+                )
+                queries.append(Query.boost_query(q, WEIGHT_PROXIMITY))
+        return queries
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    query: Query
+    # The same documents as ``query`` without its scoring-only clauses, for counting.
+    match_query: Query
+    # Phrases, filters and exclusions alone; None when there are none.
+    constraints: Query | None
+    highlight_words: tuple[QueryWord, ...]
+    has_text: bool
+    words: tuple[str, ...]
+
+
+def _idf(n_docs: int, doc_freq: int) -> float:
+    """BM25's inverse document frequency, the same scale tantivy scores terms on."""
+    return math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    day = datetime.combine(value, time.min, tz)
+    return day + timedelta(days=1) if end else day
+
+
+def filter_queries(
+    store: Store,
+    tags: Iterable[str],
+    categories: Iterable[str],
+    date_from: date | datetime | None,
+    date_to: date | datetime | None,
+) -> list[Query]:
+    filters: list[Query] = []
+    for value in tags:
+        key = tag_key(value)
+        if key:
+            filters.append(Query.term_query(store.schema, f.FIELD_TAG, key))
+    for value in categories:
+        key = tag_key(value)
+        if key:
+            filters.append(Query.term_query(store.schema, f.FIELD_CATEGORY, key))
+    tz = ZoneInfo(store.info.site_timezone)
+    lower = _local_bounds(date_from, tz, end=False)
+    upper = _local_bounds(date_to, tz, end=True)
+    if lower is not None or upper is not None:
+        filters.append(
+            Query.range_query(
+                store.schema,
+                f.FIELD_DATE,
+                tantivy.FieldType.Date,
+                lower,
+                upper,
+                include_lower=True,
+                include_upper=False,
+            )
+        )
+    return filters
+
+
+def _conjunction(must: Sequence[Query], must_not: Sequence[Query]) -> Query:
+    clauses = [(Occur.Must, q) for q in must]
+    clauses.extend((Occur.MustNot, q) for q in must_not)
+    if not must:
+        clauses.append((Occur.Must, Query.all_query()))
+    return Query.boolean_query(clauses)
+
+
+def plan_query(
+    store: Store,
+    searcher: tantivy.Searcher,
+    terms: QueryTerms,
+    filters: Sequence[Query],
+    *,
+    relaxed: bool = False,
+) -> Plan:
+    builder = QueryBuilder(store.schema)
+    # The scored words in query order, so the query (and its scores) do not depend on their rarity.
+    order = {w.coarse: i for i, w in enumerate(terms.words)}
+    words = sorted(terms.scored, key=lambda w: order[w.coarse])
+    must: list[Query] = []
+    should: list[Query] = []
+    word_queries: list[Query] = []
+    if words:
+        word_queries = [
+            builder.word(w)
+            if not terms.fused[w.coarse]
+            else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *terms.fused[w.coarse])])
+            for w in words
+        ]
+        if relaxed:
+            widened = {w.coarse for w in terms.scored[:MAX_RELAXED_WORDS]}
+            stems = [builder.related(w) if w.coarse in widened else None for w in words]
+            word_queries = [
+                q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
+                for q, stem in zip(word_queries, stems, strict=True)
+            ]
+        # A keyword query by what the user typed, even when words of a longer one were left out.
+        if len(terms.words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
+            all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
+            should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
+        should.extend(word_queries)
+        if WEIGHT_PRESENCE and len(words) > 1:
+            n_docs = max(1, searcher.num_docs)
+            for word, q in zip(words, word_queries, strict=True):
+                idf = _idf(n_docs, terms.doc_freq[word.coarse])
+                should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
+        should.extend(builder.proximity(terms.words, words))
+    for analysis in terms.phrases:
+        phrase = builder.phrase(analysis)
+        if phrase is not None:
+            must.append(phrase)
+    # An excluded word or compound is excluded where its parts stand together.
+    must_not = [q for q in (builder.phrase(a) for a in terms.excluded) if q is not None]
+    if terms.matches_nothing:
+        # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
+        nothing = Query.empty_query()
+        return Plan(nothing, nothing, None, (), True, ())
+    constraints = [*must, *filters]
+    query = _conjunction(
+        [Query.boolean_query([(Occur.Should, q) for q in should]), *constraints] if should else constraints,
+        must_not,
+    )
+    # Every scoring-only clause (presence, proximity, all words) matches a subset of the word queries.
+    match_query = (
+        _conjunction([Query.boolean_query([(Occur.Should, q) for q in word_queries]), *constraints], must_not)
+        if word_queries
+        else query
+    )
+    highlight_words = sorted(words, key=lambda w: rarity(terms.doc_freq[w.coarse]))[:EXCERPT_WORDS]
+    highlight_words.extend({x.coarse: x for w in highlight_words for x in terms.fused[w.coarse]}.values())
+    for analysis in terms.phrases:
+        # A long phrase is highlighted by its opening parts: each part is one more scan per hit.
+        parts = tuple(t.text for t in analysis.fine[:EXCERPT_PHRASE_PARTS])
+        highlight_words.append(QueryWord(analysis.units[0].coarse.text, parts))
+    return Plan(
+        query,
+        match_query,
+        _conjunction(constraints, must_not) if constraints or must_not else None,
+        tuple(highlight_words),
+        bool(words or terms.phrases),
+        tuple(w.coarse for w in words),
+    )

@@ -1,0 +1,96 @@
+"""What a search returns: plain, frozen result classes and their one JSON shape each.
+
+Shared by ``search()``, ``mikke search --json``, ``mikke list --json`` and the web API; no tantivy type here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedPost:
+    """A post as the index holds it: what every listing of posts shows (``mikke list``, each hit)."""
+
+    id: str  # the post's path relative to the site root, e.g. "_posts/2024-05-01-foo.md"
+    url: str
+    title: str
+    date: str  # ISO 8601 in the site timezone
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "title": self.title,
+            "date": self.date,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit(IndexedPost):
+    """One result. ``excerpt`` and ``title_html`` are escaped HTML with ``<mark>``ed matches."""
+
+    title_html: str = ""
+    score: float | None = None  # None when sorted by date
+    excerpt: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **IndexedPost.to_json(self),
+            "title_html": self.title_html,
+            "score": self.score,
+            "excerpt": self.excerpt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TagCount:
+    tag: str  # display form
+    key: str  # normalised key, the value to filter by
+    count: int
+
+    def to_json(self, label: str = "tag") -> dict[str, object]:
+        """The JSON shape of one count; ``label`` names the display form ("tag" or "category")."""
+        return {label: self.tag, "key": self.key, "count": self.count}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of results plus facts about the whole result set."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: tuple[Hit, ...]
+    tags: tuple[TagCount, ...] = ()
+    categories: tuple[TagCount, ...] = ()
+    relaxed: bool = False  # no post had the exact words; these match related word forms
+    # Query words ("phrases", -excluded words) left out to bound the request's work, in query order.
+    ignored: tuple[str, ...] = field(default=())
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON shape shared by ``mikke search --json`` and ``GET /api/search``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "sort": self.sort,
+            "relaxed": self.relaxed,
+            "ignored": list(self.ignored),
+            "hits": [h.to_json() for h in self.hits],
+            "tags": [t.to_json() for t in self.tags],
+            "categories": [c.to_json("category") for c in self.categories],
+        }
