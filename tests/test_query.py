@@ -237,6 +237,29 @@ def test_user_query_syntax_is_parsed() -> None:
     assert "unbalanced" in parsed.text
 
 
+@pytest.mark.parametrize(
+    ("text", "phrases", "excluded"),
+    [
+        ("＂自動運転タクシー＂ 規制", ("自動運転タクシー",), ()),  # full-width quotes, as typed in full-width mode
+        ("“自動運転” 規制", ("自動運転",), ()),
+        ("自動運転 －規制", (), ("規制",)),  # full-width hyphen-minus
+        ("自動運転 −規制", (), ("規制",)),  # minus sign
+        ("ーデータ 規制", (), ()),  # the long-vowel mark is never a minus
+        ("「生成AI」の規制", (), ()),  # Japanese corner brackets quote words, not a phrase
+    ],
+)
+def test_quotes_and_minus_typed_on_a_japanese_keyboard_behave_like_ascii_ones(
+    text: str, phrases: tuple[str, ...], excluded: tuple[str, ...]
+) -> None:
+    parsed = parse_user_query(text)
+    assert (parsed.phrases, parsed.excluded) == (phrases, excluded)
+    assert "＂" not in parsed.text
+
+
+def test_a_full_width_quoted_phrase_narrows_like_an_ascii_one(blog: Store) -> None:
+    assert search(blog, "＂外国人参政権＂").total == search(blog, '"外国人参政権"').total == 1
+
+
 def test_a_lone_part_of_the_query_word_does_not_match(make_post: PostFactory, memory_store) -> None:
     store = memory_store(
         [
