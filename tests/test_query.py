@@ -240,7 +240,7 @@ def test_user_query_syntax_is_parsed() -> None:
 @pytest.mark.parametrize(
     ("text", "phrases", "excluded"),
     [
-        ("＂自動運転タクシー＂ 規制", ("自動運転タクシー",), ()),  # full-width quotes, as typed in full-width mode
+        ("＂自動運転タクシー＂ 規制", ("自動運転タクシー",), ()),  # typed in full-width mode
         ("“自動運転” 規制", ("自動運転",), ()),
         ("自動運転 －規制", (), ("規制",)),  # full-width hyphen-minus
         ("自動運転 −規制", (), ("規制",)),  # minus sign

@@ -54,10 +54,9 @@ def _handle_http(e: HTTPException) -> tuple[Response | str, int]:
     return render_template("error.html", status=status, message=text), status
 
 
-def _handle_not_ready(_: IndexNotReady) -> tuple[Response | str, int]:
-    if wants_json():
-        return error_json(NOT_READY_MESSAGE, 503)
-    return render_template("error.html", status=503, message=NOT_READY_MESSAGE_JA), 503
+def _handle_not_ready(_: IndexNotReady) -> tuple[Response, int]:
+    # Only API views call get_store(); the page renders its own not-ready state with the search form.
+    return error_json(NOT_READY_MESSAGE, 503)
 
 
 def init_app(app: Flask) -> None:
