@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from search import IndexLocked
+from search import Store
 from search import build_index
 from search import open_store
 from search import search
@@ -193,6 +194,17 @@ def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None
     assert search(store, "自転車").total == 1
 
 
+def errors_while_serving(
+    store: Store, query: str, total: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> list[str]:
+    """Search three times, each a retry of a generation the store could not open; return the errors."""
+    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
+    with caplog.at_level("ERROR", logger="search.store"):
+        for _ in range(3):
+            assert search(store, query).total == total
+    return [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_store_keeps_serving_when_a_published_generation_cannot_be_opened(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -206,12 +218,8 @@ def test_store_keeps_serving_when_a_published_generation_cannot_be_opened(
     (broken / "mikke.json").write_text((index / good / "mikke.json").read_text("utf-8"), "utf-8")
     (broken / "meta.json").write_text("{not json", "utf-8")
     (index / "CURRENT").write_text(broken.name + "\n", "utf-8")
-    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
-    with caplog.at_level("ERROR", logger="search.store"):
-        for _ in range(3):
-            assert search(store, "図書館").total == 1
+    errors = errors_while_serving(store, "図書館", 1, monkeypatch, caplog)
     assert store.generation == good
-    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1  # once, not once per request
     assert errors[0].startswith(f"Still serving {good}") and broken.name in errors[0]
     (index / "CURRENT").write_text(good + "\n", "utf-8")
@@ -453,12 +461,8 @@ def test_serving_store_keeps_its_generation_when_a_world_writable_one_is_publish
     planted = index / str(read_current(index))
     assert planted.name != good
     planted.chmod(0o777)
-    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
-    with caplog.at_level("ERROR", logger="search.store"):
-        for _ in range(3):
-            assert search(store, "自転車").total == 0
+    errors = errors_while_serving(store, "自転車", 0, monkeypatch, caplog)
     assert store.generation == good
-    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1  # once, not once per request
     assert f"{planted} is writable by every user of this machine" in errors[0]
     planted.chmod(0o755)
