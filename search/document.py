@@ -7,6 +7,7 @@ characters included. search/schema.py names the fields; this module decides what
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -169,8 +170,16 @@ def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, analyze
         doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(analyzed.text, tokens))
 
 
-def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
-    """Assemble the tantivy document of an analysed post."""
+@dataclass(frozen=True, slots=True)
+class PostDocuments:
+    """A post's document in each index of a generation."""
+
+    post: tantivy.Document  # the posts index
+    text: tantivy.Document  # the texts index
+
+
+def build_documents(analyzed: AnalyzedPost) -> PostDocuments:
+    """Assemble the tantivy documents of an analysed post."""
     post = analyzed.post
     doc = tantivy.Document()
     doc.add_text(f.FIELD_ID, post.id)
@@ -199,11 +208,38 @@ def build_document(analyzed: AnalyzedPost) -> tantivy.Document:
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
-    doc.add_bytes(f.FIELD_BODY_SPANS, analyzed.body_spans)
-    return doc
+    text = tantivy.Document()
+    text.add_text(f.TEXT_FIELD_ID, post.id)
+    text.add_bytes(f.TEXT_FIELD_BODY, post.text.encode("utf-8"))
+    text.add_bytes(f.TEXT_FIELD_SPANS, analyzed.body_spans)
+    return PostDocuments(doc, text)
 
 
 # ------------------------------------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True, slots=True)
+class PostText:
+    """A post's clean text and where each of its terms occurs."""
+
+    body: str
+    spans: bytes
+
+
+@functools.cache
+def _text_schema() -> tantivy.Schema:
+    return f.build_text_schema()
+
+
+def read_text(searcher: tantivy.Searcher, post_id: str) -> PostText | None:
+    """Look up the text of post ``post_id`` in a texts-index searcher (``None``: not there)."""
+    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_ID, post_id)
+    hits = searcher.search(query, 1, count=False).hits
+    if not hits:
+        return None
+    doc = searcher.doc(hits[0][1])
+    body = doc.get_first(f.TEXT_FIELD_BODY) or b""
+    return PostText(bytes(body).decode("utf-8"), bytes(doc.get_first(f.TEXT_FIELD_SPANS) or b""))
 
 
 class StoredPost:
@@ -240,21 +276,24 @@ class StoredPost:
         )
 
     def hit(
-        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, *, excerpt: bool
+        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, text: PostText | None
     ) -> Hit:
-        """The post as a hit; with ``excerpt`` false it carries the post's stored summary and its title
-        unmarked, without scanning its stored term offsets."""
+        """The post as a hit, its excerpt cut from ``text`` around the matches of ``words``.
+
+        Without ``text`` (past a request's excerpt budget) it carries the post's stored summary and its
+        title unmarked: nothing of the post's body is read.
+        """
         title = self.title
         title_spans: list[Span] = []
         body_spans: list[Span] = []
-        if words and excerpt:
+        if words and text is not None:
             title_spans = match_spans(self._doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
-            body_spans = match_spans(self._doc.get_first(f.FIELD_BODY_SPANS) or b"", words)
+            body_spans = match_spans(text.spans, words)
         summary = self.meta.get("excerpt") or ""
-        if body_spans or not summary:
-            text = build_excerpt(str(self._doc.get_first(f.FIELD_BODY) or ""), body_spans, excerpt_chars)
+        if text is not None and (body_spans or not summary):
+            excerpt = build_excerpt(text.body, body_spans, excerpt_chars)
         else:
-            text = build_excerpt(summary, [], excerpt_chars)
+            excerpt = build_excerpt(summary, [], excerpt_chars)
         listed = self.listed()
         return Hit(
             id=listed.id,
@@ -265,7 +304,7 @@ class StoredPost:
             categories=listed.categories,
             title_html=highlight(title, title_spans),
             score=score,
-            excerpt=text,
+            excerpt=excerpt,
         )
 
 

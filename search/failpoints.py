@@ -1,7 +1,8 @@
 """Named points in an index run where a test can make the process die as ``kill -9`` would.
 
 Each point is a step boundary the publish protocol must survive (documents added but not committed,
-committed but not published, published but old generations not yet removed). Off unless
+texts committed but not the posts, committed but not published, published but old generations not yet
+removed). Off unless
 ``MIKKE_FAILPOINT`` names a point, so production runs only pay one dictionary lookup per point.
 """
 
@@ -16,6 +17,7 @@ ENV_VAR = "MIKKE_FAILPOINT"
 POINTS = (
     "first-document-added",  # analysis is running (worker processes alive), nothing committed
     "documents-added",  # every document added, nothing committed
+    "texts-committed",  # the posts' texts are committed, the posts themselves not yet
     "committed",  # the commit is on disk, the new generation not yet published (full builds)
     "published",  # CURRENT names the new generation, older ones not yet removed
 )

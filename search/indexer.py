@@ -26,7 +26,8 @@ from search.analysis import get_analyzer
 from search.document import AnalyzedPost
 from search.document import AnalyzedText
 from search.document import ManifestEntry
-from search.document import build_document
+from search.document import PostDocuments
+from search.document import build_documents
 from search.document import decode_manifest_entry
 from search.document import term_spans
 from search.errors import IndexBuildError
@@ -40,6 +41,7 @@ from search.site import Skipped
 from search.site import read_site_config
 from search.site import scan_site
 from search.store import BuildInfo
+from search.store import IndexPair
 from search.store import Store
 from search.store import create_generation
 from search.store import live_generation
@@ -50,6 +52,8 @@ from search.store import share_generation
 from search.store import writer_lock
 
 WRITER_HEAP_BYTES = 64_000_000
+# The texts index holds stored fields only, which go to disk as they come: a small heap is enough.
+TEXTS_WRITER_HEAP_BYTES = 15_000_000
 # Below this many posts to analyse, worker start-up costs more than it saves.
 MIN_POSTS_FOR_POOL = 8
 
@@ -105,25 +109,26 @@ def analyze_post(post: Post) -> AnalyzedPost:
     )
 
 
-def post_document(post: Post) -> tantivy.Document:
-    """Analyse ``post`` and return its tantivy document."""
-    return build_document(analyze_post(post))
+def post_documents(post: Post) -> PostDocuments:
+    """Analyse ``post`` and return its tantivy documents."""
+    return build_documents(analyze_post(post))
 
 
 def _init_worker() -> None:
-    get_analyzer()  # one Dictionary per worker, loaded before the first post (STYLE.md P1, P3)
+    # One Sudachi Dictionary per worker, loaded before the first post; Sudachi objects do not pickle.
+    get_analyzer()
 
 
-def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[tantivy.Document]:
-    """Yield a document per post, in order, analysing in ``jobs`` processes (0: one per core).
+def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[PostDocuments]:
+    """Yield the documents of each post, in order, analysing in ``jobs`` processes (0: one per core).
 
-    Sudachi objects do not pickle (STYLE.md P3), so each worker builds its own analyzer; workers send
-    back term tuples and the documents are assembled here.
+    Sudachi objects do not pickle, so each worker builds its own analyzer; workers send back term tuples
+    and the documents are assembled here.
     """
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(posts) < MIN_POSTS_FOR_POOL:
         for post in posts:
-            yield post_document(post)
+            yield post_documents(post)
         return
     # spawn: the parent may hold threads (servers, watchers) that fork would copy in a broken state.
     ctx = multiprocessing.get_context("spawn")
@@ -131,46 +136,73 @@ def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[tantivy.D
         max_workers=min(jobs, len(posts)), mp_context=ctx, initializer=_init_worker
     ) as pool:
         for analyzed in pool.map(analyze_post, posts, chunksize=2):
-            yield build_document(analyzed)
+            yield build_documents(analyzed)
 
 
 def _write(
-    writer: tantivy.IndexWriter,
+    indexes: IndexPair,
     posts: Sequence[Post],
     delete_ids: Iterable[str],
     *,
     jobs: int,
     progress: ProgressCallback | None,
 ) -> None:
-    """Delete ``delete_ids``, add ``posts`` and commit, or roll back everything on any error."""
+    """Delete the posts ``delete_ids``, add ``posts``, and commit both indexes, or roll back on any error.
+
+    A post's text is committed before the post itself, so whoever sees a post can read its text; texts
+    that no post refers to any more are deleted last (see docs/DESIGN.md, "Publishing").
+    """
+    texts = indexes.texts.writer(TEXTS_WRITER_HEAP_BYTES, 1)
+    writer = indexes.posts.writer(WRITER_HEAP_BYTES, 1)
     try:
         for post_id in delete_ids:
             writer.delete_documents_by_term(f.FIELD_ID, post_id)
+        for post in posts:
+            texts.delete_documents_by_term(f.TEXT_FIELD_ID, post.id)  # the text this one replaces
         total = len(posts)
         if progress:
             progress(0, total)
-        for done, doc in enumerate(analyze_posts(posts, jobs=jobs), start=1):
-            writer.add_document(doc)
+        for done, docs in enumerate(analyze_posts(posts, jobs=jobs), start=1):
+            texts.add_document(docs.text)
+            writer.add_document(docs.post)
             if done == 1:
                 failpoint("first-document-added")
             if progress:
                 progress(done, total)
         failpoint("documents-added")
+        texts.commit()
+        failpoint("texts-committed")
         writer.commit()
         writer.wait_merging_threads()
         failpoint("committed")
+        indexes.posts.reload()
+        for post_id in _text_ids(indexes.texts) - set(read_manifest(indexes.posts.searcher())):
+            texts.delete_documents_by_term(f.TEXT_FIELD_ID, post_id)
+        texts.commit()
+        texts.wait_merging_threads()
     except BaseException:
         writer.rollback()
+        texts.rollback()
         raise
+
+
+def _text_ids(index: tantivy.Index) -> set[str]:
+    """The ids of every post the texts index holds a text of."""
+    index.reload()
+    searcher = index.searcher()
+    size = max(searcher.num_docs, 1)
+    result = searcher.aggregate(
+        tantivy.Query.all_query(), {"ids": {"terms": {"field": f.TEXT_FIELD_ID, "size": size}}}
+    )
+    return {str(bucket["key"]) for bucket in result["ids"]["buckets"]}
 
 
 def index_posts(
     store: Store, posts: Sequence[Post], *, delete_ids: Iterable[str] = (), jobs: int = 1
 ) -> None:
     """Add ``posts`` to an opened (usually in-RAM) store, replacing earlier versions, and reload it."""
-    writer = store.index.writer(WRITER_HEAP_BYTES, 1)
     ids = {p.id for p in posts} | set(delete_ids)
-    _write(writer, posts, sorted(ids), jobs=jobs, progress=None)
+    _write(store.indexes, posts, sorted(ids), jobs=jobs, progress=None)
     store.reload()
 
 
@@ -299,10 +331,9 @@ def _full_build(
 ) -> IndexReport:
     scan = scan_site(config, {}, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
     winners = scan.changed
-    name, index = create_generation(root, info)
+    name, indexes = create_generation(root, info)
     try:
-        writer = index.writer(WRITER_HEAP_BYTES, 1)
-        _write(writer, winners, (), jobs=jobs, progress=progress)
+        _write(indexes, winners, (), jobs=jobs, progress=progress)
         share_generation(root, name)
     except BaseException as e:
         shutil.rmtree(root / name, ignore_errors=True)
@@ -332,9 +363,9 @@ def _incremental_build(
     jobs: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
-    index = open_generation_for_update(root, generation)
-    index.reload()
-    manifest = read_manifest(index.searcher(), root / generation)
+    indexes = open_generation_for_update(root, generation)
+    indexes.reload()
+    manifest = read_manifest(indexes.posts.searcher(), root / generation)
     scan = scan_site(config, manifest, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
     changed, unchanged = scan.changed, scan.unchanged
     changed_ids = {p.id for p in changed}
@@ -343,8 +374,7 @@ def _incremental_build(
     added = sorted(changed_ids - set(manifest))
     if changed or removed:
         try:
-            writer = index.writer(WRITER_HEAP_BYTES, 1)
-            _write(writer, changed, [*removed, *updated], jobs=jobs, progress=progress)
+            _write(indexes, changed, [*removed, *updated], jobs=jobs, progress=progress)
         except (OSError, ValueError) as e:
             raise IndexBuildError(
                 f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."

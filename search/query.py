@@ -15,8 +15,10 @@ from tantivy import Query
 
 from search import schema as f
 from search.analysis import get_analyzer
+from search.document import PostText
 from search.document import StoredPost
 from search.document import read_label_counts
+from search.document import read_text
 from search.excerpt import DEFAULT_EXCERPT_CHARS
 from search.ranking import Plan
 from search.ranking import filter_queries
@@ -92,9 +94,11 @@ def search(
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
         result = _run(searcher, plan, by_date=by_date, offset=(page - 1) * per_page, limit=max(per_page, 1))
         relaxed = True
+    fetched = _fetch(searcher, result, per_page, by_date=by_date)
+    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
     hits = [
-        stored.hit(score, plan.highlight_words, DEFAULT_EXCERPT_CHARS, excerpt=rank < EXCERPT_HITS)
-        for rank, (score, stored) in enumerate(_fetch(searcher, result, per_page, by_date=by_date))
+        stored.hit(score, plan.highlight_words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id))
+        for score, stored in fetched
     ]
     total = _count(result)
     tag_counts, category_counts = _counts(searcher, plan, total) if with_counts and total else ((), ())
@@ -143,6 +147,24 @@ def _fetch(
     else:
         fetched.sort(key=lambda x: (-round(x[0] or 0.0, 4), x[1].id))
     return fetched
+
+
+def _texts(store: Store, post_ids: list[str]) -> dict[str, PostText]:
+    """The texts of the posts ``post_ids`` (those whose hits get an excerpt)."""
+    if not post_ids:
+        return {}
+    searcher = store.text_searcher()
+    texts = {}
+    for post_id in post_ids:
+        text = read_text(searcher, post_id)
+        if text is None:
+            # An update commits a post's text before the post itself, but the two indexes reload on their
+            # own: the posts searcher may see a post a moment before this one does.
+            searcher = store.text_searcher(fresh=True)
+            text = read_text(searcher, post_id)
+        if text is not None:
+            texts[post_id] = text
+    return texts
 
 
 def _counts(

@@ -1,30 +1,38 @@
-"""The index schema: field names, the schema version and the one function that builds the schema.
+"""The index schemas: field names, the schema version and the functions that build the two schemas.
 
-Imports tantivy only. Any change here must bump SCHEMA_VERSION so existing indexes are rebuilt (STYLE.md P17).
+A generation holds two tantivy indexes: the posts index (searched: terms, filters, a post's light stored
+fields) and the texts index (each post's clean text and term offsets, read only to cut an excerpt), so a
+hit that needs no excerpt never reads a long post. Imports tantivy only. Any change here must bump
+SCHEMA_VERSION: tantivy refuses to reopen an index with another schema, so existing ones are rebuilt.
 """
 
 from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
-FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity (STYLE.md P20)
+# The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
+FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
 FIELD_SOURCE = "source"  # fast raw JSON [id, source_hash, url, date]: the manifest (search/document.py)
 FIELD_TITLE = "title"  # pre-tokenized SplitMode.C terms; stored: the display title
 FIELD_TITLE_FINE = "title_fine"  # pre-tokenized SplitMode.A parts
 FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms
 FIELD_HEADINGS_FINE = "headings_fine"
-FIELD_BODY = "body"  # clean body text, C terms; stored: excerpts are cut from it
+FIELD_BODY = "body"  # clean body text, C terms (the text itself is stored in the texts index)
 FIELD_BODY_FINE = "body_fine"
 FIELD_TAG = "tag"  # normalised tag keys: filters (raw, case-folded by tag_key) and counts (fast)
 FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the display form
 FIELD_CATEGORY = "category"
 FIELD_CATEGORY_LABEL = "category_label"
 FIELD_DATE = "date"  # fast date: sort and ranges
-FIELD_META = "meta"  # stored JSON bytes: url, permalink, excerpt, display tags/categories, local date
+FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, display tags/categories, local date
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
-FIELD_BODY_SPANS = "body_spans"
+
+# The texts index: one document per post, found by its id.
+TEXT_FIELD_ID = "id"  # raw and fast: lookup by post id, and the list of ids for clean-up
+TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: the clean text excerpts are cut from
+TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs
 
 # (coarse field, fine field) pairs searched by a query word, with their relative weights.
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
@@ -44,7 +52,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_TITLE_FINE, tokenizer_name="raw")
     sb.add_text_field(FIELD_HEADINGS, tokenizer_name="raw")
     sb.add_text_field(FIELD_HEADINGS_FINE, tokenizer_name="raw")
-    sb.add_text_field(FIELD_BODY, stored=True, tokenizer_name="raw")
+    sb.add_text_field(FIELD_BODY, tokenizer_name="raw")
     sb.add_text_field(FIELD_BODY_FINE, tokenizer_name="raw")
     sb.add_text_field(FIELD_TAG, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_TAG_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
@@ -53,5 +61,13 @@ def build_schema() -> tantivy.Schema:
     sb.add_date_field(FIELD_DATE, stored=True, indexed=True, fast=True)
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
-    sb.add_bytes_field(FIELD_BODY_SPANS, stored=True)
+    return sb.build()
+
+
+def build_text_schema() -> tantivy.Schema:
+    """Build the schema of the texts index; the same function creates and reopens it."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field(TEXT_FIELD_ID, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_bytes_field(TEXT_FIELD_BODY, stored=True)
+    sb.add_bytes_field(TEXT_FIELD_SPANS, stored=True)
     return sb.build()

@@ -1,9 +1,9 @@
 """The on-disk index layout and the only code that constructs a ``tantivy.Index``.
 
-An index folder holds generation folders (``gen-*``, each a complete tantivy index plus ``mikke.json``) and
-a ``CURRENT`` file naming the live one. A full rebuild writes a new generation and swaps ``CURRENT``
-atomically; readers notice the swap on their next search. ``.lock`` serialises writers. Nothing here is
-ever writable by other users, whatever the umask, and a server refuses an index that is.
+An index folder holds generation folders (``gen-*``: the posts index, the texts index in ``text/``, and
+``mikke.json``) and a ``CURRENT`` file naming the live one. A full rebuild writes a new generation and
+swaps ``CURRENT`` atomically; readers notice the swap on their next search. ``.lock`` serialises writers.
+Nothing here is ever writable by other users, whatever the umask, and a server refuses an index that is.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from search.errors import IndexMissing
 from search.failpoints import failpoint
 from search.schema import SCHEMA_VERSION
 from search.schema import build_schema
+from search.schema import build_text_schema
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ CURRENT_FILE = "CURRENT"
 INFO_FILE = "mikke.json"
 LOCK_FILE = ".lock"
 GENERATION_PREFIX = "gen-"
+TEXT_FOLDER = "text"  # the texts index, inside each generation folder
 TANTIVY_META_LOCK = ".tantivy-meta.lock"
 # Generations kept besides the live one, so a server that has not yet noticed a swap keeps working.
 KEEP_PREVIOUS_GENERATIONS = 1
@@ -60,6 +62,18 @@ class BuildInfo:
             and self.analyzer_version == other.analyzer_version
             and self.site_fingerprint == other.site_fingerprint
         )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPair:
+    """The two tantivy indexes of one generation (see search/schema.py)."""
+
+    posts: tantivy.Index  # searched: terms, filters, each post's light stored fields
+    texts: tantivy.Index  # each post's clean text and term offsets, read only to cut excerpts
+
+    def reload(self) -> None:
+        self.posts.reload()
+        self.texts.reload()
 
 
 def _read_info(gen_path: Path) -> BuildInfo:
@@ -111,9 +125,11 @@ def _world_writable_path(root: Path, name: str) -> Path | None:
     them chooses what a server answers.
     """
     gen_path = root / name
-    candidates = [root, root / CURRENT_FILE, gen_path]
-    with contextlib.suppress(OSError), os.scandir(gen_path) as entries:
-        candidates.extend(Path(entry.path) for entry in entries)
+    candidates = [root, root / CURRENT_FILE]
+    for folder in (gen_path, gen_path / TEXT_FOLDER):
+        candidates.append(folder)
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            candidates.extend(Path(entry.path) for entry in entries if entry.name != TEXT_FOLDER)
     for path in candidates:
         try:
             if os.stat(path).st_mode & stat.S_IWOTH:
@@ -161,11 +177,11 @@ class Store:
 
     On disk, :meth:`searcher` first checks ``CURRENT`` so a generation swapped in by ``mikke index``
     is used from the next request on; commits to the live generation arrive through tantivy's own
-    reload-on-commit (STYLE.md P14).
+    reload-on-commit, about half a second later (see docs/DESIGN.md).
     """
 
-    def __init__(self, index: tantivy.Index, info: BuildInfo, root: Path | None, generation: str | None):
-        self._index = index
+    def __init__(self, pair: IndexPair, info: BuildInfo, root: Path | None, generation: str | None):
+        self._pair = pair
         self._info = info
         self.root = root
         self.generation = generation
@@ -178,9 +194,9 @@ class Store:
         return self._info
 
     @property
-    def index(self) -> tantivy.Index:
-        """The tantivy index (the indexer writes to an in-RAM store through it)."""
-        return self._index
+    def indexes(self) -> IndexPair:
+        """The tantivy indexes (the indexer writes to an in-RAM store through them)."""
+        return self._pair
 
     def _refresh(self) -> None:
         if self.root is None:
@@ -197,7 +213,7 @@ class Store:
             gen_path = self.root / current
             try:
                 _refuse_world_writable(self.root, current)
-                index = _open_index(gen_path)
+                pair = _open_indexes(gen_path)
                 info = _read_info(gen_path)
             except (IndexMissing, OSError, ValueError, TypeError) as e:
                 # Keep answering from the index already open rather than failing every request.
@@ -206,34 +222,50 @@ class Store:
                 self._unopenable = (current, time.monotonic())
                 return
             self._info = info
-            self._index = index
+            self._pair = pair
             self.generation = current
             self._unopenable = None
 
     def searcher(self) -> tantivy.Searcher:
-        """Return a searcher on the newest published index: a snapshot, valid for one request."""
+        """Return a searcher on the newest published posts index: a snapshot, valid for one request."""
         self._refresh()
-        return self._index.searcher()
+        return self._pair.posts.searcher()
+
+    def text_searcher(self, *, fresh: bool = False) -> tantivy.Searcher:
+        """Return a searcher on the texts index of the generation :meth:`searcher` last used.
+
+        :param fresh: reload first. An update commits the texts index before the posts index, but each
+            reloads on its own; a post that the posts searcher already sees may be a moment away here.
+        """
+        if fresh:
+            self._pair.texts.reload()
+        return self._pair.texts.searcher()
 
     def reload(self) -> None:
         """Make the latest commit visible now (tests and the in-process indexer; servers need not call it)."""
         self._refresh()
-        self._index.reload()
+        self._pair.reload()
 
 
-def _open_index(gen_path: Path) -> tantivy.Index:
+def _open_indexes(gen_path: Path) -> IndexPair:
+    return IndexPair(
+        _open_index(gen_path, build_schema()), _open_index(gen_path / TEXT_FOLDER, build_text_schema())
+    )
+
+
+def _open_index(path: Path, schema: tantivy.Schema) -> tantivy.Index:
     try:
-        return tantivy.Index(build_schema(), path=str(gen_path), reuse=True)
+        return tantivy.Index(schema, path=str(path), reuse=True)
     except ValueError as e:
         if "Lockfile" in str(e) and "PermissionDenied" in str(e):
             # A tantivy reader opens this lock file for writing, so a read-only user cannot open the index.
             raise IndexMissing(
-                f"Cannot open the index at {gen_path}: this user may not write its lock file "
-                f"{gen_path / TANTIVY_META_LOCK}. Run mikke as the user that runs `mikke index`, or share "
+                f"Cannot open the index at {path}: this user may not write its lock file "
+                f"{path / TANTIVY_META_LOCK}. Run mikke as the user that runs `mikke index`, or share "
                 "a group with it and run `mikke index` under `umask 002`."
             ) from e
         raise IndexMissing(
-            f"The index at {gen_path} cannot be opened ({e}); rebuild it with `mikke index --full SITE`."
+            f"The index at {path} cannot be opened ({e}); rebuild it with `mikke index --full SITE`."
         ) from e
 
 
@@ -259,12 +291,13 @@ def open_store(path: str | os.PathLike[str]) -> Store:
             f"this is {SCHEMA_VERSION}); rebuild it with `mikke index --full SITE`."
         )
     _refuse_world_writable(root, current)
-    return Store(_open_index(gen_path), info, root, current)
+    return Store(_open_indexes(gen_path), info, root, current)
 
 
 def create_memory_store(info: BuildInfo) -> Store:
     """Create an empty in-RAM index (tests, benchmarks)."""
-    return Store(tantivy.Index(build_schema()), info, None, None)
+    pair = IndexPair(tantivy.Index(build_schema()), tantivy.Index(build_text_schema()))
+    return Store(pair, info, None, None)
 
 
 def live_generation(root: Path) -> tuple[str, BuildInfo] | None:
@@ -278,8 +311,8 @@ def live_generation(root: Path) -> tuple[str, BuildInfo] | None:
         return None
 
 
-def create_generation(root: Path, info: BuildInfo) -> tuple[str, tantivy.Index]:
-    """Create a fresh, unpublished generation folder under ``root`` holding an empty index.
+def create_generation(root: Path, info: BuildInfo) -> tuple[str, IndexPair]:
+    """Create a fresh, unpublished generation folder under ``root`` holding empty indexes.
 
     :raises IndexBuildError: the folder cannot be created or written.
     """
@@ -291,16 +324,20 @@ def create_generation(root: Path, info: BuildInfo) -> tuple[str, tantivy.Index]:
         # who opened one while it was world-writable could keep writing to it through that descriptor.
         os.mkdir(gen_path, 0o700)
         _write_json_atomically(gen_path / INFO_FILE, json.dumps(asdict(info), ensure_ascii=False))
-        index = tantivy.Index(build_schema(), path=str(gen_path), reuse=False)
+        os.mkdir(gen_path / TEXT_FOLDER, 0o700)
+        pair = IndexPair(
+            tantivy.Index(build_schema(), path=str(gen_path), reuse=False),
+            tantivy.Index(build_text_schema(), path=str(gen_path / TEXT_FOLDER), reuse=False),
+        )
     except (OSError, ValueError) as e:
         shutil.rmtree(gen_path, ignore_errors=True)
         raise IndexBuildError(f"Cannot create a new index under {root}/: {e}.") from e
-    return name, index
+    return name, pair
 
 
-def open_generation_for_update(root: Path, name: str) -> tantivy.Index:
+def open_generation_for_update(root: Path, name: str) -> IndexPair:
     """Open an existing generation to update it in place (incremental indexing)."""
-    return _open_index(root / name)
+    return _open_indexes(root / name)
 
 
 # tantivy replaces these through a temporary file created mode 0600, whatever the umask.
@@ -320,21 +357,27 @@ def share_generation(root: Path, name: str) -> None:
     gen_path = root / name
     try:
         mode = stat.S_IMODE((gen_path / INFO_FILE).stat().st_mode) & ~stat.S_IWOTH
-        entries = list(os.scandir(gen_path))
     except OSError:
         return
-    for entry in entries:
-        path = Path(entry.path)
-        with contextlib.suppress(OSError):
-            if entry.name in TANTIVY_ATOMIC_FILES and stat.S_IMODE(entry.stat().st_mode) != mode:
-                os.chmod(path, mode)
-            else:
-                _drop_world_write(path)
     # Folders: read implies search (x), as mkdir under the same umask would give.
     folder_mode = mode | (mode & 0o444) >> 2
-    with contextlib.suppress(OSError):
-        special = stat.S_IMODE(gen_path.stat().st_mode) & ~0o777  # keep setgid from a shared folder
-        os.chmod(gen_path, special | folder_mode)
+    for folder in (gen_path / TEXT_FOLDER, gen_path):  # the generation folder opens last
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == TEXT_FOLDER:
+                continue
+            path = Path(entry.path)
+            with contextlib.suppress(OSError):
+                if entry.name in TANTIVY_ATOMIC_FILES and stat.S_IMODE(entry.stat().st_mode) != mode:
+                    os.chmod(path, mode)
+                else:
+                    _drop_world_write(path)
+        with contextlib.suppress(OSError):
+            special = stat.S_IMODE(folder.stat().st_mode) & ~0o777  # keep setgid from a shared folder
+            os.chmod(folder, special | folder_mode)
 
 
 def publish_generation(root: Path, name: str) -> None:

@@ -32,10 +32,12 @@ def add_posts(site: Path, count: int, word: str) -> None:
 OUTCOME = {
     ("full", "first-document-added"): "old",
     ("full", "documents-added"): "old",
+    ("full", "texts-committed"): "old",
     ("full", "committed"): "old",
     ("full", "published"): "new",
     ("incremental", "first-document-added"): "old",
     ("incremental", "documents-added"): "old",
+    ("incremental", "texts-committed"): "old",
     ("incremental", "committed"): "new",  # an incremental run publishes by committing
 }
 

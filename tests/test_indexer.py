@@ -114,7 +114,7 @@ def test_failed_build_leaves_previous_index_serving(
     import search.indexer
 
     calls = {"n": 0}
-    real = search.indexer.post_document
+    real = search.indexer.post_documents
 
     def failing(post):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -122,7 +122,7 @@ def test_failed_build_leaves_previous_index_serving(
             raise OSError("disk full")
         return real(post)
 
-    monkeypatch.setattr(search.indexer, "post_document", failing)
+    monkeypatch.setattr(search.indexer, "post_documents", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, full=True, jobs=1)
     assert read_current(index) == before
@@ -143,7 +143,7 @@ def test_failed_incremental_update_publishes_nothing(
     def failing(post):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(search.indexer, "post_document", failing)
+    monkeypatch.setattr(search.indexer, "post_documents", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, jobs=1)
     # The deletion queued before the failure was rolled back with it (STYLE.md P15).

@@ -86,8 +86,8 @@ def test_a_path_holding_the_old_separator_character_updates_incrementally(site: 
 def test_an_index_whose_manifest_cannot_be_read_asks_for_a_full_rebuild(site: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     config = read_site_config(site)
-    name, tantivy_index = create_generation(index, site_build_info(config, include_hidden=False))
-    writer = tantivy_index.writer(15_000_000, 1)
+    name, indexes = create_generation(index, site_build_info(config, include_hidden=False))
+    writer = indexes.posts.writer(15_000_000, 1)
     doc = tantivy.Document()
     doc.add_text(f.FIELD_ID, "_posts/2024-05-01-library.md")
     doc.add_text(f.FIELD_SOURCE, "not a manifest entry")
