@@ -34,6 +34,7 @@ from search import open_store
 from search import schema as f
 from search import search
 from search.analysis import get_analyzer
+from search.document import read_text
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "allforces-sample"
 RATIO_TARGET = 4.0
@@ -130,7 +131,8 @@ def vocabulary(store: Store, corpus: Path) -> Vocabulary:
         if not search(store, w, date_from=day, date_to=day, per_page=0, with_counts=False).total
     ]
     top = searcher.search(tantivy.Query.all_query(), 1).hits[0][1]
-    line = max(str(searcher.doc(top).get_first(f.FIELD_BODY)).splitlines(), key=len)
+    text = read_text(store.text_searcher(), str(searcher.doc(top).get_first(f.FIELD_ID)))
+    line = max(text.body.splitlines(), key=len) if text else ""
     return Vocabulary([seen[t] for t in ranked], rare, tags, line, day, absent)
 
 

@@ -20,14 +20,15 @@ from sudachipy import Tokenizer
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
 ANALYZER_VERSION = "4"
 
-# SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long", STYLE.md P4). We stay
+# SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
 MAX_CHUNK_BYTES = 16_000
 
 # Coarse parts of speech never indexed: punctuation, symbols and emoji (補助記号) and whitespace (空白).
 _DROPPED_POS = frozenset({"補助記号", "空白"})
 # Words that carry grammar rather than topic: indexed (so phrases still match) but never a query keyword on
-# their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher (STYLE.md §4.4).
+# their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher, which
+# compares POS ids rather than strings.
 FUNCTION_WORD_POS: tuple[tuple[str] | tuple[str, str], ...] = (
     ("助詞",),
     ("助動詞",),
@@ -131,7 +132,7 @@ def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[i
 
     Sudachi's best path runs across line breaks and sentence ends, so analysing a text in pieces of
     varying size would change its tokens; analysing each sentence alone makes the result independent
-    of how a long post is cut (STYLE.md P4). A sentence longer than ``max_bytes`` is cut by size.
+    of how a long post is cut (docs/DESIGN.md, T4). A sentence longer than ``max_bytes`` is cut by size.
 
     :return: ``(start, piece)`` pairs with the code-point offset of each piece in ``text``.
     """
@@ -153,7 +154,7 @@ class JapaneseAnalyzer:
 
     One :class:`sudachipy.Dictionary` is loaded per analyzer (create one per process, see
     :func:`get_analyzer`); each thread gets its own Tokenizer because a Tokenizer cannot be used by two
-    threads at once (STYLE.md P2).
+    threads at once (docs/DESIGN.md, T2).
     """
 
     def __init__(self, dictionary: Dictionary | None = None) -> None:
@@ -185,7 +186,7 @@ class JapaneseAnalyzer:
         c_pos = 0
         a_pos = 0
         for offset, chunk in iter_chunks(clean, max_chunk_bytes):
-            # Copy every value out before the next tokenize call reuses memory (STYLE.md P8).
+            # Copy every value out before the next tokenize call reuses memory.
             for m in tok.tokenize(chunk):
                 norm = m.normalized_form().lower()
                 if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
@@ -223,7 +224,7 @@ _analyzer_lock = threading.Lock()
 
 
 def get_analyzer() -> JapaneseAnalyzer:
-    """Return this process's analyzer, loading the Sudachi dictionary on first use only (STYLE.md P1)."""
+    """Return this process's analyzer, loading the Sudachi dictionary on first use only (T1)."""
     global _analyzer
     if _analyzer is None:
         with _analyzer_lock:

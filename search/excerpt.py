@@ -1,6 +1,6 @@
 """Excerpts: the best window of a post's clean text around its matched terms, as escaped HTML with <mark>.
 
-Pure functions on text and code-point spans; no tantivy, no Sudachi (pagefind's excerpt.ts, STYLE.md §5.9).
+Pure functions on text and code-point spans, as pagefind's excerpt.ts; no tantivy, no Sudachi (DESIGN.md T9).
 """
 
 from __future__ import annotations

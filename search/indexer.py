@@ -1,7 +1,8 @@
 """Building and updating the index from a Jekyll site: full rebuilds into a fresh generation, incremental
 updates in place, analysis spread over worker processes.
 
-Every write is an explicit commit, or a rollback on error (STYLE.md P15).
+Every write is an explicit commit, or a rollback on error: tantivy's `with writer:` would commit even
+when the block raised (docs/DESIGN.md, T12).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="session")
 def analyzer() -> JapaneseAnalyzer:
-    # One Sudachi dictionary for the whole run, as in production (STYLE.md P1).
+    # One Sudachi dictionary for the whole run, as in production (docs/DESIGN.md, T1).
     return get_analyzer()
 
 

@@ -41,7 +41,7 @@ def test_first_build_is_full_and_publishes_a_generation(site: Path, tmp_path: Pa
 
 
 def test_search_from_another_process_after_build(site: Path, tmp_path: Path) -> None:
-    # Analyzers are not saved with tantivy indexes (STYLE.md P9); our fields need none, so a fresh
+    # Analyzers are not saved with tantivy indexes (docs/DESIGN.md, T10); our fields need none, so a fresh
     # process can search what this one built.
     index = tmp_path / "index"
     build_index(site, index, jobs=1)
@@ -146,7 +146,7 @@ def test_failed_incremental_update_publishes_nothing(
     monkeypatch.setattr(search.indexer, "post_documents", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, jobs=1)
-    # The deletion queued before the failure was rolled back with it (STYLE.md P15).
+    # The deletion queued before the failure was rolled back with it (docs/DESIGN.md, T12).
     assert titles(index, "図書館") == ["図書館で本を読む"]
 
 

@@ -29,7 +29,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # More than one thread switches gunicorn to its gthread worker; Sudachi tokenizers are per thread.
         "threads": max(1, settings.threads),
         # Each worker imports and builds its own app: Sudachi's Dictionary does not survive a fork or
-        # pickle (STYLE.md P3), and a preloaded index reader would be shared across processes.
+        # pickle (docs/DESIGN.md, T3), and a preloaded index reader would be shared across processes.
         "preload_app": False,
         # The app cuts long queries and says so (max_query_chars); gunicorn's default 4 KB request-line
         # limit would refuse them first, with a bare error page. Bound the size at your reverse proxy.
