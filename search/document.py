@@ -7,6 +7,7 @@ characters included. search/schema.py names the fields; this module decides what
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from collections.abc import Iterable
@@ -86,36 +87,70 @@ def decode_label(value: str) -> tuple[str, str]:
     return data[0], data[1]
 
 
-# Term spans are lines "term\tstart,end,start,end..."; "\t", "\n" and "\" inside a term are escaped so the
-# line structure holds for any term, and a lookup escapes its term the same way.
+# Term spans: one line "term\tstart,end,start,end..." per term, sorted by term, after a small directory of
+# every SPAN_BLOCK_LINES-th term and where its block starts. A lookup reads the directory, then searches
+# one block: its cost does not grow with the length of the post. "\t", "\n" and "\" inside a term are
+# escaped so the line structure holds for any term; a lookup escapes its term the same way.
+SPAN_BLOCK_LINES = 32
 _SPAN_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n"}
+_HEADER_DIGITS = 8  # the directory's length, in hex, at the start of a blob
 
 
-def _escape_term(term: str) -> str:
+def _escape_term(term: str) -> bytes:
     if "\\" in term or "\t" in term or "\n" in term:
-        return "".join(_SPAN_ESCAPES.get(ch, ch) for ch in term)
-    return term
+        term = "".join(_SPAN_ESCAPES.get(ch, ch) for ch in term)
+    return term.encode("utf-8")
 
 
 def encode_spans(spans: Iterable[tuple[str, Iterable[int]]]) -> bytes:
-    """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points.
+    """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points."""
+    # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
+    keyed = sorted((_escape_term(term), term, offsets) for term, offsets in spans)
+    body = bytearray(b"\n")
+    directory: list[tuple[str, int]] = []
+    for n, (key, term, offsets) in enumerate(keyed):
+        if n % SPAN_BLOCK_LINES == 0:
+            directory.append((term, len(body) - 1))
+        body += key + b"\t" + ",".join(map(str, offsets)).encode() + b"\n"
+    header = json.dumps(directory, ensure_ascii=False).encode("utf-8")
+    return f"{len(header):0{_HEADER_DIGITS}x}".encode() + header + bytes(body)
 
-    A lookup (:func:`span_offsets`) finds one term's line with a single ``bytes.find``, without decoding
-    the rest of the post's spans.
-    """
-    lines = [f"{_escape_term(term)}\t{','.join(map(str, offsets))}" for term, offsets in spans]
-    return ("\n" + "\n".join(lines) + "\n").encode("utf-8")
+
+class SpanIndex:
+    """The spans of one text, ready for lookups: the directory is read once, lines only when asked for."""
+
+    __slots__ = ("_blob", "_body", "_starts", "_terms")
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._terms: list[bytes] = []
+        self._starts: list[int] = []
+        self._body = 0
+        if len(blob) > _HEADER_DIGITS:
+            size = int(blob[:_HEADER_DIGITS], 16)
+            self._body = _HEADER_DIGITS + size
+            for term, start in json.loads(blob[_HEADER_DIGITS : self._body]):
+                self._terms.append(_escape_term(term))
+                self._starts.append(self._body + start)
+
+    def offsets(self, term: str) -> list[int]:
+        """The ``[start, end, start, end, ...]`` offsets stored for ``term`` (none: ``[]``)."""
+        key = _escape_term(term)
+        block = bisect.bisect_right(self._terms, key) - 1
+        if block < 0:
+            return []
+        end = self._starts[block + 1] + 1 if block + 1 < len(self._starts) else len(self._blob)
+        needle = b"\n" + key + b"\t"
+        at = self._blob.find(needle, self._starts[block], end)
+        if at < 0:
+            return []
+        first = at + len(needle)
+        return [int(x) for x in self._blob[first : self._blob.find(b"\n", first)].split(b",")]
 
 
 def span_offsets(blob: bytes, term: str) -> list[int]:
-    """Return the ``[start, end, start, end, ...]`` offsets stored for ``term`` in ``blob`` (none: ``[]``)."""
-    needle = b"\n" + _escape_term(term).encode("utf-8") + b"\t"
-    at = blob.find(needle)
-    if at < 0:
-        return []
-    start = at + len(needle)
-    end = blob.find(b"\n", start)
-    return [int(x) for x in blob[start:end].split(b",")]
+    """Return the offsets stored for ``term`` in ``blob`` (one lookup; see :class:`SpanIndex`)."""
+    return SpanIndex(blob).offsets(term)
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -310,17 +345,18 @@ class StoredPost:
 
 def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
     """Find where each query word occurs, from the stored term offsets of one text."""
+    index = SpanIndex(blob)
     spans: list[Span] = []
     for word in words:
-        offsets = span_offsets(blob, word.coarse)
+        offsets = index.offsets(word.coarse)
         spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
         if len(word.parts) == 1:
             if word.parts[0] != word.coarse:
-                offsets = span_offsets(blob, word.parts[0])
+                offsets = index.offsets(word.parts[0])
                 spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
             continue
         # Parts count only where they stand together, as the phrase query matched them.
-        part_offsets = [span_offsets(blob, p) for p in word.parts]
+        part_offsets = [index.offsets(p) for p in word.parts]
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
