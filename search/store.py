@@ -39,6 +39,7 @@ LOCK_FILE = ".lock"
 GENERATION_PREFIX = "gen-"
 TEXT_FOLDER = "text"  # the texts index, inside each generation folder
 TANTIVY_META_LOCK = ".tantivy-meta.lock"
+TANTIVY_META_FILE = "meta.json"  # rewritten (by a rename) on every commit
 # Generations kept besides the live one, so a server that has not yet noticed a swap keeps working.
 KEEP_PREVIOUS_GENERATIONS = 1
 # How often a server retries a published generation it could not open (it keeps the old one meanwhile).
@@ -175,9 +176,10 @@ def read_current(root: Path) -> str | None:
 class Store:
     """An opened index, on disk or in RAM, handing out one consistent searcher per request.
 
-    On disk, :meth:`searcher` first checks ``CURRENT`` so a generation swapped in by ``mikke index``
-    is used from the next request on; commits to the live generation arrive through tantivy's own
-    reload-on-commit, about half a second later (see docs/DESIGN.md).
+    On disk, :meth:`searcher` first checks ``CURRENT``, so a generation swapped in by ``mikke index`` is
+    used from the next request on, then the posts index's ``meta.json``, so a commit to the live
+    generation is too. The readers reload only then (tantivy's own reload-on-commit would follow about
+    half a second later, on its own thread, and each index on its own; see docs/DESIGN.md, T11).
     """
 
     def __init__(self, pair: IndexPair, info: BuildInfo, root: Path | None, generation: str | None):
@@ -188,6 +190,8 @@ class Store:
         self.schema = build_schema()
         self._lock = threading.Lock()
         self._unopenable: tuple[str, float] | None = None  # a generation that failed to open, and when
+        self._commit: tuple[int, int, int] | None = None  # (inode, mtime, size) of the meta.json loaded
+        self._reloads = 0  # in RAM, where there is no meta.json: reload() calls
 
     @property
     def info(self) -> BuildInfo:
@@ -225,10 +229,41 @@ class Store:
             self._pair = pair
             self.generation = current
             self._unopenable = None
+            self._commit = None
+
+    def _follow_commits(self) -> None:
+        """Load the live generation's newest commit, if one was made since the last request."""
+        if self.root is None or self.generation is None:
+            return
+        try:
+            st = os.stat(self.root / self.generation / TANTIVY_META_FILE)
+        except OSError:
+            return
+        # tantivy replaces meta.json by a rename, so each commit gives it a new inode, even when two
+        # commits fall within the file system's timestamp granularity.
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp == self._commit:
+            return
+        with self._lock:
+            if stamp == self._commit:
+                return
+            self._pair.texts.reload()  # texts are committed before the posts that refer to them
+            self._pair.posts.reload()
+            self._commit = stamp
+
+    def version(self) -> str:
+        """Name what a search sees now: it changes with every new generation and every commit, so an
+        answer cached under one version is the answer to the same request under that version."""
+        self._refresh()
+        self._follow_commits()
+        if self.root is None:
+            return f"memory/{id(self)}/{self._reloads}"
+        return f"{self.generation}/{self._commit}"
 
     def searcher(self) -> tantivy.Searcher:
         """Return a searcher on the newest published posts index: a snapshot, valid for one request."""
         self._refresh()
+        self._follow_commits()
         return self._pair.posts.searcher()
 
     def text_searcher(self, *, fresh: bool = False) -> tantivy.Searcher:
@@ -242,15 +277,20 @@ class Store:
         return self._pair.texts.searcher()
 
     def reload(self) -> None:
-        """Make the latest commit visible now (tests and the in-process indexer; servers need not call it)."""
+        """Make the latest commit visible now (the in-process indexer; on disk searcher() does it too)."""
         self._refresh()
         self._pair.reload()
+        self._reloads += 1
 
 
 def _open_indexes(gen_path: Path) -> IndexPair:
-    return IndexPair(
+    pair = IndexPair(
         _open_index(gen_path, build_schema()), _open_index(gen_path / TEXT_FOLDER, build_text_schema())
     )
+    # Store reloads when it sees a commit (Store._follow_commits), in the order the indexer commits.
+    pair.posts.config_reader("manual")
+    pair.texts.config_reader("manual")
+    return pair
 
 
 def _open_index(path: Path, schema: tantivy.Schema) -> tantivy.Index:
