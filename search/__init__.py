@@ -5,6 +5,7 @@ This module is the public API that the CLI and web/ use.
 
 from __future__ import annotations
 
+from search.analysis import tag_key
 from search.config import SETTINGS
 from search.config import Setting
 from search.config import Settings
@@ -54,4 +55,5 @@ __all__ = [
     "open_store",
     "parse_day",
     "search",
+    "tag_key",
 ]

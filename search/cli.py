@@ -125,6 +125,7 @@ def cli() -> None:
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
 @_setting_option("include_hidden", "--include-hidden", is_flag=True)
 @_setting_option("follow_symlinks", "--follow-symlinks/--no-follow-symlinks")
+@_setting_option("site_url", "--site-url", metavar="URL")
 @_setting_option("jobs", "--jobs", type=int)
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
@@ -135,6 +136,7 @@ def index_command(
     full: bool,
     include_hidden: bool | None,
     follow_symlinks: bool | None,
+    site_url: str | None,
     jobs: int | None,
     wait: float,
     watch: bool,
@@ -154,6 +156,7 @@ def index_command(
         index=index_path,
         include_hidden=include_hidden,
         follow_symlinks=follow_symlinks,
+        site_url=site_url,
         jobs=jobs,
     )
     err = Console(stderr=True, soft_wrap=True)
@@ -166,6 +169,7 @@ def index_command(
                 full=full_build,
                 include_hidden=settings.include_hidden,
                 follow_symlinks=settings.follow_symlinks,
+                site_url=settings.site_url,
                 jobs=settings.jobs,
                 wait=wait,
                 progress=progress,

@@ -28,6 +28,12 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("index", "index", "Folder of the on-disk index."),
     Setting("site", ".", "Root folder of the Jekyll site to index (the folder holding _config.yml)."),
+    Setting(
+        "site_url",
+        "",
+        "Where the site is served, e.g. http://127.0.0.1:4000 while trying it locally: `mikke index` links "
+        "posts to it instead of _config.yml's `url` (the link is url + baseurl + permalink). Empty: `url`.",
+    ),
     Setting("include_hidden", False, "Also index posts with `sitemap: false` or `robots: noindex`."),
     Setting(
         "follow_symlinks",
@@ -80,12 +86,25 @@ def _coerce(setting: Setting, value: Any) -> Any:
     return str(value)
 
 
+def env_setting(name: str, env: Mapping[str, str] | None = None) -> Any:
+    """The value of one setting from its ``MIKKE_*`` environment variable, else its default.
+
+    For code that needs one setting without the others (whose values might be invalid).
+    :param env: the environment to read (``os.environ`` when ``None``).
+    :raises SettingError: the variable's value has the wrong type.
+    """
+    setting = _BY_NAME[name]
+    env_value = (os.environ if env is None else env).get(ENV_PREFIX + name.upper())
+    return setting.default if env_value is None else _coerce(setting, env_value)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The effective settings. Build with :meth:`load`; fields mirror :data:`SETTINGS`."""
 
     index: str
     site: str
+    site_url: str
     include_hidden: bool
     follow_symlinks: bool
     jobs: int
@@ -106,14 +125,7 @@ class Settings:
         :param overrides: values from flags or ``create_app(test_config)``; ``None`` means "not given".
         :raises SettingError: a value has the wrong type, or an override names no setting.
         """
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            value = setting.default
-            env_value = env.get(ENV_PREFIX + setting.name.upper())
-            if env_value is not None:
-                value = _coerce(setting, env_value)
-            values[setting.name] = value
+        values = {setting.name: env_setting(setting.name, env) for setting in SETTINGS}
         for name, value in overrides.items():
             if name not in _BY_NAME:
                 raise SettingError(f"Unknown setting {name!r}; known settings: {', '.join(_BY_NAME)}.")

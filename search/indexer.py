@@ -34,6 +34,7 @@ from search.document import term_spans
 from search.errors import IndexBuildError
 from search.errors import SiteError
 from search.failpoints import failpoint
+from search.markdown_text import TEXT_VERSION
 from search.posts import Post
 from search.posts import SiteConfig
 from search.schema import SCHEMA_VERSION
@@ -233,7 +234,8 @@ def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
     analyzer = get_analyzer()
     return BuildInfo(
         schema_version=SCHEMA_VERSION,
-        analyzer_version=analyzer.version,
+        # The clean text's rules count as analysis: a change to either changes what is indexed.
+        analyzer_version=f"{analyzer.version}/text-{TEXT_VERSION}",
         site_fingerprint=f"{config.fingerprint()}|hidden={include_hidden}",
         site_timezone=config.timezone,
         site_root=str(config.root),
@@ -248,6 +250,7 @@ def build_index(
     full: bool = False,
     include_hidden: bool = False,
     follow_symlinks: bool = True,
+    site_url: str = "",
     jobs: int = 0,
     wait: float = 0,
     progress: ProgressCallback | None = None,
@@ -260,7 +263,8 @@ def build_index(
     previous index serving.
 
     Only files inside the site are read: symbolic links leaving it are skipped and reported, and with
-    ``follow_symlinks=False`` every link is.
+    ``follow_symlinks=False`` every link is. ``site_url`` replaces the site's ``url`` in links (where the
+    site is served while trying it locally).
 
     :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
     :raises IndexLocked: another process is updating this index.
@@ -274,7 +278,7 @@ def build_index(
     lock = writer_lock(root, wait=wait)
     try:
         remove_stale_generations(root)  # leftovers of killed builds; safe while we hold the lock
-        config = read_site_config(site_path, follow_symlinks=follow_symlinks)
+        config = read_site_config(site_path, follow_symlinks=follow_symlinks, site_url=site_url)
         info = site_build_info(config, include_hidden=include_hidden)
         live = live_generation(root)
         reason = ""
@@ -317,7 +321,7 @@ def _incompatibility(old: BuildInfo, new: BuildInfo) -> str:
         return "the index schema changed"
     if old.analyzer_version != new.analyzer_version:
         return "the analyzer or dictionary changed"
-    return "URL-affecting site settings changed"
+    return "site settings that change URLs or the text of posts changed"
 
 
 def _full_build(

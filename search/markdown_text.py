@@ -1,22 +1,32 @@
-"""The text a reader sees in a post: Liquid removed, Markdown rendered, HTML stripped, repeats dropped.
-
-Pure functions on strings; imports markdown-it only.
+"""The text a reader sees in a post: Liquid rendered, kramdown's markup removed, Markdown rendered, HTML
+stripped, repeats dropped. Pure functions on strings; imports markdown-it only.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 
+# Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
+# renders), so that existing indexes are rebuilt with the new text.
+TEXT_VERSION = 1
+
+# What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
+MAX_LIQUID_OUTPUT_CHARS = 100_000
+
 _RAW_RE = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
 _COMMENT_RE = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
 _HIGHLIGHT_RE = re.compile(r"{%-?\s*highlight\b[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
 _LIQUID_TAG_RE = re.compile(r"{%.*?%}", re.S)
-_LIQUID_OUTPUT_RE = re.compile(r"{{.*?}}", re.S)
+_LIQUID_OUTPUT_RE = re.compile(r"{{-?(.*?)-?}}", re.S)
+# The value an output names: a string literal or a dotted variable, before any filter.
+_LIQUID_STRING_RE = re.compile(r"""\A\s*(?:"([^"]*)"|'([^']*)')\s*(?:\||\Z)""")
+_LIQUID_VARIABLE_RE = re.compile(r"\A\s*([A-Za-z_][\w-]*\??(?:\.[A-Za-z_][\w-]*\??)*)\s*(?:\||\Z)")
 _END_MARKER_RE = re.compile(r"^[ \t]*-{2,}[ \t]*END[ \t]*-{2,}[ \t]*$", re.M | re.I)
 _INLINE_END_RE = re.compile(r"-{3,}\s*END\s*-{3,}", re.I)
 # Control characters other than tab and newline, U+FFFD left by broken encodings upstream, and the bidi
@@ -26,6 +36,38 @@ _JUNK_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u202a-\u202e\u2066-
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000\n]*|[ \t\u00a0]+")
 _FENCE_RE = re.compile(r"```+[\w+-]*")
 _HEADING_MARK_RE = re.compile(r"^\s*#{1,6}\s+")
+
+# kramdown (Jekyll's Markdown converter) syntax that markdown-it would show as text. Lengths are bounded
+# so that no pattern rescans a long line or post from every position where a match fails.
+# The attribute list of an IAL or ALD: anything but braces (an escaped "}" aside) and line ends.
+_ATTRS = r"(?:\\\}|[^{}\n]){0,500}"
+# Fenced code blocks and code spans: their text is code, where kramdown sees no markup.
+_CODE_RE = re.compile(
+    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}(?P=fence)[`~]*[ \t]*$|\Z)"
+    r"|(?<!`)(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n).){1,1000}?(?<!`)(?P=ticks)(?!`)",
+    re.M | re.S,
+)
+_PLACEHOLDER_RE = re.compile("\x01(\\d+)\x02")
+# Extensions: {::comment}…{:/comment} (dropped), {::nomarkdown}…{:/nomarkdown} (kept), {::options … /}.
+# kramdown leaves other names as text, and so does this.
+_EXTENSION_RE = re.compile(r"\{::(comment|nomarkdown|options)\b(" + _ATTRS + r")\}")
+_EXTENSION_ENDS = {name: re.compile(r"\{:/(?:" + name + r")?\}") for name in ("comment", "nomarkdown")}
+# Block IALs and ALDs alone on a line (in a list or quote too): {: .class}, {:#id .c key="v"},
+# {:ref: .class}, {:toc}. Group 1 is the quote markers, group 2 the attributes.
+_BLOCK_IAL_RE = re.compile(r"\A((?:[ \t]*>)*)[ \t]*\{:(?![:/])(" + _ATTRS + r")\}[ \t]*\Z")
+# A span IAL right after an inline element: a link, image, emphasis, code span or HTML element.
+_SPAN_IAL_RE = re.compile(r"(?<=[)\]*_~>\x02])\{:(?![:/])" + _ATTRS + r"\}")
+_HEADER_ID_RE = re.compile(r"[ \t]+\{#[A-Za-z][\w:-]*\}[ \t]*\Z")
+_ATX_RE = re.compile(r"\A[ \t]{0,3}#{1,6}(?:[ \t]|\Z)")
+_SETEXT_RE = re.compile(r"\A[ \t]{0,3}(?:=+|-+)[ \t]*\Z")
+_LIST_ITEM_RE = re.compile(r"\A[ \t]{0,3}(?:[*+-]|\d+[.)])[ \t]")
+# An HTML block whose content kramdown parses as Markdown blocks (markdown="1" or "block"); group 1 is
+# its start tag, 2 the name, 3 and 5 the other attributes.
+_MARKDOWN_HTML_RE = re.compile(
+    r"^[ \t]{0,3}(<([A-Za-z][\w-]*)(\s[^<>]*?)?\s+markdown\s*=\s*([\"']?)(?:1|block)\4(\s[^<>]*?)?>)",
+    re.M | re.I,
+)
+_HTML_TAG_RE = re.compile(r"<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?>")
 
 _BLOCK_TAGS = frozenset(
     {
@@ -85,8 +127,16 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
-def strip_liquid(text: str) -> str:
-    """Remove Liquid tags and outputs; keep ``{% raw %}`` content and ``{% highlight %}`` code."""
+def strip_liquid(text: str, variables: Mapping[str, str] | None = None) -> str:
+    """Render Liquid as the reader sees it: outputs become their value, tags are removed.
+
+    ``{{ site.title }}``, ``{{ page.author.name }}`` or ``{{ "text" }}`` render as the value ``variables``
+    gives the dotted name (filters are ignored), or as the literal; unknown names render as nothing, as in
+    Liquid. ``{% raw %}`` content and ``{% highlight %}`` code are kept. Outputs add at most
+    :data:`MAX_LIQUID_OUTPUT_CHARS` characters in all.
+
+    :param variables: scalar values by dotted name (``"site.title"``, ``"page.date"``), already text.
+    """
     raws: list[str] = []
 
     def keep_raw(m: re.Match[str]) -> str:
@@ -97,8 +147,131 @@ def strip_liquid(text: str) -> str:
     text = _COMMENT_RE.sub("", text)
     text = _HIGHLIGHT_RE.sub(lambda m: "\n```\n" + m.group(1) + "\n```\n", text)
     text = _LIQUID_TAG_RE.sub("", text)
-    text = _LIQUID_OUTPUT_RE.sub("", text)
+    text = _LIQUID_OUTPUT_RE.sub(_OutputRenderer(variables or {}), text)
     return re.sub(r"\x00(\d+)\x00", lambda m: raws[int(m.group(1))], text)
+
+
+class _OutputRenderer:
+    """Replace one ``{{ … }}`` match with its value, within a budget of characters for the whole text."""
+
+    def __init__(self, variables: Mapping[str, str]) -> None:
+        self.variables = variables
+        self.left = MAX_LIQUID_OUTPUT_CHARS
+
+    def __call__(self, match: re.Match[str]) -> str:
+        expression = match.group(1)
+        literal = _LIQUID_STRING_RE.match(expression)
+        if literal:
+            value = literal.group(1) if literal.group(1) is not None else literal.group(2)
+        else:
+            name = _LIQUID_VARIABLE_RE.match(expression)
+            value = self.variables.get(name.group(1), "") if name else ""
+        if len(value) > self.left:
+            return ""
+        self.left -= len(value)
+        return value
+
+
+def strip_kramdown(text: str) -> str:
+    """Remove the kramdown markup that CommonMark would show as text, as Jekyll's kramdown removes it.
+
+    Inline attribute lists after an element (``[link](/x){: .cta}``) or alone on a line (``{: .note}``,
+    ``{:#id .c key="v"}``), attribute list definitions (``{:ref: .c}``), ``{:toc}`` with the list it
+    replaces, header IDs (``## 見出し {#id}``), and the extensions ``{::comment}…{:/comment}`` (content
+    dropped), ``{::nomarkdown}…{:/nomarkdown}`` (content kept) and ``{::options … /}``. HTML blocks with
+    ``markdown="1"`` get their content parsed as Markdown. Code blocks and code spans are left alone.
+    """
+    codes: list[str] = []
+
+    def keep_code(m: re.Match[str]) -> str:
+        codes.append(m.group())
+        return f"\x01{len(codes) - 1}\x02"
+
+    # The placeholders' delimiters are control characters, dropped from the clean text anyway.
+    text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
+    text = _open_markdown_html(_strip_attribute_lists(_strip_extensions(text)))
+    return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
+
+
+def _strip_extensions(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()  # names with no end after some point: none after any later start either
+    while (m := _EXTENSION_RE.search(text, pos)) is not None:
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        name, attrs = m.group(1), m.group(2)
+        if name == "options" or attrs.rstrip().endswith("/"):
+            continue  # no content
+        end = None if name in unclosed else _EXTENSION_ENDS[name].search(text, pos)
+        if end is None:  # never closed: kramdown shows it as text
+            unclosed.add(name)
+            out.append(m.group())
+            continue
+        if name == "nomarkdown":
+            out.append(text[pos : end.start()])
+        pos = end.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _strip_attribute_lists(text: str) -> str:
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        block = _BLOCK_IAL_RE.match(line)
+        if block:
+            if block.group(2).strip() == "toc":
+                _drop_list_above(out)  # kramdown replaces that list with a table of contents
+            # A blank line (inside the same quote): like the IAL, it ends the block before it.
+            out.append(block.group(1).rstrip())
+            continue
+        line = _SPAN_IAL_RE.sub("", line)
+        underlined = i + 1 < len(lines) and line.strip() and _SETEXT_RE.match(lines[i + 1])
+        if _ATX_RE.match(line) or underlined:
+            line = _HEADER_ID_RE.sub("", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _drop_list_above(lines: list[str]) -> None:
+    """Remove the block ending ``lines`` if it is a list (the ``* TOC`` that ``{:toc}`` replaces)."""
+    start = len(lines)
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    if start < len(lines) and _LIST_ITEM_RE.match(lines[start]):
+        del lines[start:]
+
+
+def _open_markdown_html(text: str) -> str:
+    """Put blank lines inside HTML blocks marked ``markdown="1"``, so that CommonMark parses their content."""
+    openers = {m.start(1): m for m in _MARKDOWN_HTML_RE.finditer(text)}
+    if not openers:
+        return text
+    edits = [
+        (m.start(1), m.end(), f"<{m.group(2)}{m.group(3) or ''}{m.group(5) or ''}>\n\n")
+        for m in openers.values()
+    ]
+    # One pass over the tags of those names, nesting counted per name, finds where each marked one ends.
+    names = {m.group(2).lower() for m in openers.values()}
+    open_elements: dict[str, list[bool]] = {name: [] for name in names}  # True: marked markdown="1"
+    for tag in _HTML_TAG_RE.finditer(text):
+        stack = open_elements.get(tag.group(2).lower())
+        if stack is None:
+            continue
+        if not tag.group(1):
+            if not tag.group().endswith("/>"):
+                stack.append(tag.start() in openers)
+        elif stack and stack.pop():
+            edits.append((tag.start(), tag.start(), "\n\n"))
+    out: list[str] = []
+    pos = 0
+    for start, end, replacement in sorted(edits):
+        out.append(text[pos:start])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 class _TextExtractor(HTMLParser):
@@ -176,14 +349,17 @@ class PostText:
     first_paragraph: str
 
 
-def render_text(body: str, *, markdown: bool = True) -> PostText:
+def render_text(body: str, *, markdown: bool = True, variables: Mapping[str, str] | None = None) -> PostText:
     """Render a post body (Markdown or HTML) to clean text blocks, each repeated block kept once.
 
     Generated posts often repeat whole sections; indexing them once keeps ranking and excerpts honest.
+    Each heading is a block of its own, so no excerpt runs a heading into the sentence after it.
+
+    :param variables: the ``site.*`` and ``page.*`` values Liquid outputs render (see :func:`strip_liquid`).
     """
-    body = _END_MARKER_RE.sub("", strip_liquid(body))
+    body = _END_MARKER_RE.sub("", strip_liquid(body, variables))
     body = _INLINE_END_RE.sub(" ", body)
-    html = _markdown().render(body) if markdown else body
+    html = _markdown().render(strip_kramdown(body)) if markdown else body
     seen: set[str] = set()
     blocks: list[str] = []
     headings: list[str] = []

@@ -11,14 +11,19 @@ import json
 import re
 import unicodedata
 import urllib.parse
+from collections import deque
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +38,12 @@ MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is th
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_YAML_ALIASES = 100  # guards against alias bombs ("billion laughs") in front matter
 MAX_LABELS = 1000  # tags or categories of one post, after flattening nested lists
+# What Liquid outputs may render of a site's _config.yml or a post's front matter (both untrusted): the
+# first scalar values found (top-level keys first), nesting, and length. Longer values render as nothing.
+MAX_VARIABLES = 200
+MAX_VARIABLE_DEPTH = 4
+MAX_VARIABLE_CHARS = 1000
+_MAX_VARIABLE_VISITS = 10_000  # values looked at, kept or not: YAML aliases can repeat a mapping
 
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".mdown"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
@@ -64,14 +75,25 @@ class SiteConfig:
     timezone: str = "UTC"
     future: bool = False
     exclude: tuple[str, ...] = ()
+    # The scalar values of _config.yml by dotted name ("site.title", "site.author.name"), as Liquid renders
+    # them in posts: see liquid_variables.
+    variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def fingerprint(self) -> str:
-        """A stable hash of every setting that changes a post's URL, date or publication."""
-        data = [self.url, self.baseurl, self.permalink, self.timezone, self.future, list(self.exclude)]
+        """A stable hash of every setting that changes a post's URL, date, publication or text."""
+        data = [
+            self.url,
+            self.baseurl,
+            self.permalink,
+            self.timezone,
+            self.future,
+            list(self.exclude),
+            sorted(self.variables.items()),
+        ]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def link(self, permalink_path: str) -> str:
@@ -191,7 +213,8 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
-# What Ruby's YAML (Psych, YAML 1.1) reads as false or nil from an unquoted scalar.
+# What Ruby's YAML (Psych, YAML 1.1) reads as true, false or nil from an unquoted scalar.
+_YAML_TRUE = {"true", "yes", "on"}
 _YAML_FALSE = {"false", "no", "off"}
 _YAML_NULL = {"", "~", "null"}
 
@@ -209,6 +232,78 @@ def _is_yaml_false(value: Any) -> bool:
 
 def _is_yaml_null(value: Any) -> bool:
     return isinstance(value, PlainScalar) and value.strip().lower() in _YAML_NULL
+
+
+_VARIABLE_NAME_RE = re.compile(r"[A-Za-z_][\w-]*\??")
+
+
+def liquid_text(value: Any) -> str | None:
+    """``value`` (from any YAML loader) as a Liquid output renders it, or ``None`` if it is not a scalar."""
+    if isinstance(value, PlainScalar):
+        word = value.strip().lower()
+        if word in _YAML_TRUE or word in _YAML_FALSE:
+            return "true" if word in _YAML_TRUE else "false"
+        return "" if word in _YAML_NULL else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        # Ruby's Time#to_s; YAML times without an offset are UTC.
+        return value.strftime("%Y-%m-%d %H:%M:%S ") + (value.strftime("%z") if value.tzinfo else "+0000")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return None
+
+
+def liquid_variables(data: Mapping[Any, Any], prefix: str) -> dict[str, str]:
+    """The scalar values of ``data`` as Liquid renders them, by dotted name under ``prefix``.
+
+    ``{"title": "日記", "author": {"name": "猫"}}`` with prefix ``site`` gives ``{"site.title": "日記",
+    "site.author.name": "猫"}``. Lists and other non-scalars are left out (they render as nothing here),
+    and so is all past :data:`MAX_VARIABLES` values, :data:`MAX_VARIABLE_DEPTH` levels or
+    :data:`MAX_VARIABLE_CHARS` characters: the YAML is untrusted.
+    """
+    out: dict[str, str] = {}
+    queue: deque[tuple[str, Mapping[Any, Any], int]] = deque([(prefix, data, 1)])
+    visits = 0
+    while queue:
+        path, mapping, depth = queue.popleft()
+        for key, value in mapping.items():
+            visits += 1
+            if visits > _MAX_VARIABLE_VISITS or len(out) >= MAX_VARIABLES:
+                return out
+            if not isinstance(key, str) or not _VARIABLE_NAME_RE.fullmatch(key):
+                continue
+            name = f"{path}.{key}"
+            if isinstance(value, Mapping):
+                if depth < MAX_VARIABLE_DEPTH:
+                    queue.append((name, value, depth + 1))
+                continue
+            text = liquid_text(value)
+            if text is not None and len(text) <= MAX_VARIABLE_CHARS:
+                out[name] = text
+    return out
+
+
+def _page_variables(
+    front: Mapping[str, Any], *, title: str, when: datetime, permalink: str, slug: str
+) -> dict[str, str]:
+    """What ``{{ page.X }}`` renders in a post: its front matter, and what Jekyll sets itself."""
+    variables = liquid_variables(front, "page")
+    variables.update(
+        {
+            "page.title": title,
+            "page.date": when.strftime("%Y-%m-%d %H:%M:%S %z"),  # Ruby's Time#to_s
+            "page.url": permalink,
+            "page.slug": slug,
+        }
+    )
+    return variables
 
 
 def _unpublished(front: dict[str, Any]) -> bool:
@@ -442,8 +537,12 @@ def parse_post(
         raise PostSkipped(str(e)) from None
 
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
-    content = render_text(body, markdown=is_markdown)
-    title = clean_inline(_scalar(front.get("title")) or "")
+    raw_title = _scalar(front.get("title")) or ""
+    page = _page_variables(
+        front, title=raw_title or titleize(file_slug), when=when, permalink=permalink, slug=slug
+    )
+    content = render_text(body, markdown=is_markdown, variables={**config.variables, **page})
+    title = clean_inline(raw_title)
     if not title:
         title = content.headings[0] if content.headings else titleize(file_slug)
     raw_excerpt = _scalar(front.get("excerpt")) or _scalar(front.get("description")) or ""

@@ -10,6 +10,7 @@ import fnmatch
 import hashlib
 import os
 import stat
+import urllib.parse
 from collections import deque
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfoNotFoundError
 import yaml
 
 from search.document import ManifestEntry
+from search.errors import SettingError
 from search.errors import SiteError
 from search.posts import HTML_EXTENSIONS
 from search.posts import MARKDOWN_EXTENSIONS
@@ -33,6 +36,7 @@ from search.posts import POST_NAME_RE
 from search.posts import Post
 from search.posts import PostSkipped
 from search.posts import SiteConfig
+from search.posts import liquid_variables
 from search.posts import one_line
 from search.posts import parse_post
 
@@ -95,12 +99,18 @@ class _Dated(Protocol):
 # ---------------------------------------------------------------------------------------------- config
 
 
-def read_site_config(root: str | os.PathLike[str], *, follow_symlinks: bool = True) -> SiteConfig:
-    """Read the URL- and publication-relevant settings of ``root/_config.yml`` (defaults if absent).
+def read_site_config(
+    root: str | os.PathLike[str], *, follow_symlinks: bool = True, site_url: str = ""
+) -> SiteConfig:
+    """Read the settings of ``root/_config.yml`` that decide posts' URLs, publication and text (defaults if
+    absent), with the scalar values Liquid renders in posts (``{{ site.title }}``).
 
     :param follow_symlinks: accept a ``_config.yml`` that is a link inside the site (one leaving the site
         never is: indexing with another file's URL settings would publish wrong links).
+    :param site_url: where the site is served, replacing ``url`` in links (``http://127.0.0.1:4000`` while
+        trying a site locally: the ``site_url`` setting); empty keeps ``url``.
     :raises SiteError: the folder is missing or ``_config.yml`` cannot be read or parsed.
+    :raises SettingError: ``site_url`` is not an http(s) URL.
     """
     root = Path(root)
     if not root.is_dir():
@@ -132,15 +142,36 @@ def read_site_config(root: str | os.PathLike[str], *, follow_symlinks: bool = Tr
     exclude = data.get("exclude") or []
     if not isinstance(exclude, list):
         exclude = [exclude]
+    variables = liquid_variables(data, "site")
+    url = str(data.get("url") or "").rstrip("/")
+    served_at = _site_url(site_url)
+    if served_at:
+        url = variables["site.url"] = served_at  # as `jekyll serve` sets site.url to where it serves
     return SiteConfig(
         root=root.resolve(),
-        url=str(data.get("url") or "").rstrip("/"),
+        url=url,
         baseurl=_clean_baseurl(str(data.get("baseurl") or "")),
         permalink=permalink,
         timezone=timezone,
         future=data.get("future") is True,
         exclude=tuple(str(e) for e in exclude),
+        variables=MappingProxyType(variables),
     )
+
+
+def _site_url(value: str) -> str:
+    """``value`` without a trailing slash, checked to be an http(s) URL with a host and nothing after it
+    (a path belongs in ``baseurl``, which stays)."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts[2:] != ("", "", ""):
+        raise SettingError(
+            f"MIKKE_SITE_URL must be the address the site is served at, like http://127.0.0.1:4000, "
+            f"not {value!r}."
+        )
+    return value
 
 
 def _clean_baseurl(baseurl: str) -> str:
@@ -458,13 +489,17 @@ def scan_site(
 
 
 def load_site(
-    root: str | os.PathLike[str], *, include_hidden: bool = False, follow_symlinks: bool = True
+    root: str | os.PathLike[str],
+    *,
+    include_hidden: bool = False,
+    follow_symlinks: bool = True,
+    site_url: str = "",
 ) -> Site:
     """Load every post Jekyll would publish from the site at ``root``; bad files are skipped, never fatal.
 
     :param follow_symlinks: follow symbolic links that stay inside the site (links leaving it never are).
     :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
     """
-    config = read_site_config(root, follow_symlinks=follow_symlinks)
+    config = read_site_config(root, follow_symlinks=follow_symlinks, site_url=site_url)
     scan = scan_site(config, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
     return Site(config, scan.changed, scan.skipped, scan.collisions)

@@ -25,6 +25,14 @@ from search.store import create_memory_store
 
 JST = timezone(timedelta(hours=9))
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests set the MIKKE_* settings they need themselves; the developer's shell (a MIKKE_SITE_URL left
+    # from trying the example site) must not change what they index or serve.
+    for name in [n for n in os.environ if n.startswith("MIKKE_")]:
+        del os.environ[name]
+
+
 PostFactory = Callable[..., Post]
 T = TypeVar("T")
 

@@ -57,6 +57,33 @@ def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path,
     assert (tmp_path / "env-index" / "CURRENT").exists()
 
 
+def test_index_links_posts_to_the_site_url_setting_and_rebuilds_when_it_changes(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    index = str(tmp_path / "index")
+    args = ["index", str(site), "--index", index, "--jobs", "1", "--json"]
+    result = runner.invoke(cli, args, env={"MIKKE_SITE_URL": "http://127.0.0.1:4000"})
+    assert result.exit_code == 0, result.output
+    urls = [
+        json.loads(line)["url"]
+        for line in runner.invoke(cli, ["list", "--index", index, "--json"]).stdout.splitlines()
+    ]
+    assert urls and all(u.startswith("http://127.0.0.1:4000/blog/2024/") for u in urls)
+    result = runner.invoke(cli, args)
+    assert json.loads(result.stdout.strip().splitlines()[-1])["mode"] == "full"
+    listed = runner.invoke(cli, ["list", "--index", index, "--json"]).stdout.splitlines()
+    assert all(json.loads(line)["url"].startswith("https://example.jp/blog/") for line in listed)
+
+
+def test_index_refuses_a_site_url_that_is_not_an_address(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    args = ["index", str(site), "--index", str(tmp_path / "i"), "--jobs", "1"]
+    result = runner.invoke(cli, args, env={"MIKKE_SITE_URL": "127.0.0.1:4000"})
+    assert result.exit_code == 1
+    assert "MIKKE_SITE_URL must be" in result.output
+
+
 def test_search_human_output_shows_rank_date_title_url_and_excerpt(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed)])
     assert result.exit_code == 0, result.output
@@ -142,3 +169,16 @@ def test_search_names_the_words_left_out_of_a_long_query(indexed: Path, runner: 
     assert result.exit_code == 0, result.output
     # Each word is in one post, so the first eight phrases are kept and the last two left out.
     assert result.output.splitlines()[0] == 'Too many words; left out: "玉ねぎ" "煮込む"'
+
+
+def test_site_url_from_the_environment_sets_where_result_links_lead(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    index = str(tmp_path / "i")
+    env = {"MIKKE_SITE_URL": "http://127.0.0.1:4000"}
+    assert runner.invoke(cli, ["index", str(site), "--index", index, "--jobs", "1"], env=env).exit_code == 0
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(cli, ["list", "--index", index, "--json"]).stdout.splitlines()
+    ]
+    assert rows and all(r["url"].startswith("http://127.0.0.1:4000/blog/") for r in rows)

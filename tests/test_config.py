@@ -6,6 +6,7 @@ import pytest
 
 from search.config import SETTINGS
 from search.config import Settings
+from search.config import env_setting
 from search.errors import SettingError
 
 
@@ -46,3 +47,9 @@ def test_every_setting_has_help_and_a_field() -> None:
         assert setting.help.strip(), setting.name
         assert setting.name in fields
     assert fields == {s.name for s in SETTINGS}
+
+
+def test_one_setting_is_read_without_checking_the_others() -> None:
+    env = {"MIKKE_SITE_URL": "http://127.0.0.1:4000", "MIKKE_PORT": "eighty"}
+    assert env_setting("site_url", env) == "http://127.0.0.1:4000"
+    assert env_setting("site_url", {}) == ""

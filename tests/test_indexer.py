@@ -105,6 +105,21 @@ def test_url_setting_change_triggers_full_rebuild(site: Path, tmp_path: Path) ->
     assert search(open_store(index), "図書館").hits[0].url == "https://example.jp/2024/05/01/library/"
 
 
+def test_changed_site_title_rebuilds_posts_that_show_it(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    (site / "_posts" / "2024-05-04-name.md").write_text(
+        post_source("ブログの名前", "{{ site.title }}という名前です。"), "utf-8"
+    )
+    build_index(site, index, jobs=1)
+    assert titles(index, "テスト") == ["ブログの名前"]
+    config = site / "_config.yml"
+    config.write_text(config.read_text("utf-8").replace("テストブログ", "みっけ日記"), "utf-8")
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "full"
+    assert titles(index, "みっけ日記") == ["ブログの名前"]
+    assert titles(index, "テスト") == []
+
+
 def test_failed_build_leaves_previous_index_serving(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 
 from search.analysis import tag_key
+from search.errors import SettingError
 from search.errors import SiteError
 from search.posts import MAX_POST_BYTES
+from search.posts import MAX_VARIABLE_CHARS
+from search.posts import MAX_VARIABLE_DEPTH
+from search.posts import MAX_VARIABLES
 from search.posts import PostSkipped
 from search.posts import parse_date
 from search.posts import slugify
 from search.site import Site
 from search.site import load_site
+from search.site import read_site_config
 from search.site import read_site_file
 
 from .conftest import finishes_despite_fifo
@@ -287,6 +292,104 @@ def test_repeated_sections_are_indexed_once(tmp_path: Path) -> None:
     p = only(load_site(make_site(tmp_path, {"_posts/2024-01-01-x.md": post(body=section * 3 + "最後。")})))
     assert p.text.split("\n") == ["概要", "同じ段落が繰り返されます。", "別の段落です。", "最後。"]
     assert p.headings == ("概要",)
+
+
+SITE_WITH_VALUES = TOKYO_CONFIG + (
+    "title: みっけ日記\n"
+    "description: 小さなブログ\n"
+    "author:\n  name: 猫\n  links: [a, b]\n"
+    "comments: true\n"
+    "since: 2019\n"
+    "started: 2019-04-01\n"
+    "nav: [ホーム, 検索]\n"
+)
+
+
+def test_site_values_render_in_the_post_text(tmp_path: Path) -> None:
+    body = (
+        "{{ site.title }}らしい素朴な味。\n\n"
+        "{{ site.title | escape }}と{{ site.description }}。\n\n"
+        "著者は{{ site.author.name }}、{{ site.since }}年から、"
+        "開始{{ site.started }}、コメント{{ site.comments }}。\n\n"
+        "空の値: [{{ site.nav }}][{{ site.author }}][{{ site.author.links }}][{{ site.nothing }}]"
+    )
+    root = make_site(tmp_path, {"_posts/2024-04-20-curry.md": post(body=body)}, config=SITE_WITH_VALUES)
+    assert only(load_site(root)).text.split("\n") == [
+        "みっけ日記らしい素朴な味。",
+        "みっけ日記と小さなブログ。",
+        "著者は猫、2019年から、開始2019-04-01、コメントtrue。",
+        "空の値: [][][][]",
+    ]
+
+
+def test_page_values_render_in_the_post_text(tmp_path: Path) -> None:
+    front = (
+        'title: "カレー"\ndate: 2024-04-20 12:00:00 +0900\nauthor:\n  name: 犬\n'
+        "draft: yes\nrating: 5\ntags: [料理]\nnote: ~"
+    )
+    body = (
+        "{{ page.title }}を作る。{{ page.author.name }}が書いた。\n\n"
+        "{{ page.date }} / {{ page.url }} / {{ page.slug }}\n\n"
+        "[{{ page.draft }}][{{ page.rating }}][{{ page.tags }}][{{ page.note }}]"
+    )
+    root = make_site(tmp_path, {"_posts/2024-04-20-curry.md": post(front, body)})
+    assert only(load_site(root)).text.split("\n") == [
+        "カレーを作る。犬が書いた。",
+        "2024-04-20 12:00:00 +0900 / /2024/04/20/curry.html / curry",
+        "[true][5][][]",
+    ]
+
+
+def test_page_title_without_a_title_is_the_one_jekyll_derives_from_the_file_name(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path, {"_posts/2024-04-20-spice-curry.md": post("tags: [a]", "「{{ page.title }}」")}
+    )
+    assert only(load_site(root)).text == "「Spice Curry」"
+
+
+def test_front_matter_title_is_not_rendered_as_liquid_as_in_jekyll(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path, {"_posts/2024-01-01-x.md": post('title: "{{ site.title }}の記事"')}, config=SITE_WITH_VALUES
+    )
+    assert only(load_site(root)).title == "の記事"
+
+
+def test_site_values_kept_are_bounded(tmp_path: Path) -> None:
+    many = "".join(f"key{n}: value{n}\n" for n in range(MAX_VARIABLES + 50))
+    deep = "deep: " + "{a: " * (MAX_VARIABLE_DEPTH + 2) + "x" + "}" * (MAX_VARIABLE_DEPTH + 2) + "\n"
+    config = f"long: {'長' * (MAX_VARIABLE_CHARS + 1)}\nshort: 短い\n{deep}{many}"
+    root = make_site(tmp_path, {}, config=TOKYO_CONFIG + config)
+    variables = read_site_config(root).variables
+    assert len(variables) == MAX_VARIABLES
+    assert variables["site.short"] == "短い"
+    assert "site.long" not in variables
+    assert not any(name.startswith("site.deep") for name in variables)
+
+
+def test_a_changed_site_value_changes_the_fingerprint(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {}, config=SITE_WITH_VALUES)
+    before = read_site_config(root).fingerprint()
+    assert read_site_config(root).fingerprint() == before
+    (root / "_config.yml").write_text(SITE_WITH_VALUES.replace("みっけ日記", "別の日記"), "utf-8")
+    assert read_site_config(root).fingerprint() != before
+
+
+def test_site_url_setting_replaces_url_in_links_and_in_site_url(tmp_path: Path) -> None:
+    files = {"_posts/2024-01-01-x.md": post(body="{{ site.url }}")}
+    root = make_site(tmp_path, files, config='url: "https://example.jp"\nbaseurl: /blog\n')
+    p = only(load_site(root, site_url="http://127.0.0.1:4000/"))
+    assert p.url == "http://127.0.0.1:4000/blog/2024/01/01/x.html"
+    assert p.text == "http://127.0.0.1:4000"
+    served = read_site_config(root, site_url="http://127.0.0.1:4000").fingerprint()
+    assert read_site_config(root, site_url="").fingerprint() != served
+    assert read_site_config(root, site_url="").link("/x/") == "https://example.jp/blog/x/"
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:4000", "ftp://example.jp", "http://example.jp/blog", "http://"])
+def test_site_url_that_is_not_an_origin_is_refused_naming_the_setting(tmp_path: Path, value: str) -> None:
+    root = make_site(tmp_path, {})
+    with pytest.raises(SettingError, match="MIKKE_SITE_URL"):
+        read_site_config(root, site_url=value)
 
 
 @pytest.mark.parametrize(

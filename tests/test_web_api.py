@@ -352,6 +352,13 @@ def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: Fla
     assert client.get("/static/nothing.js").status_code == 404
 
 
+@pytest.mark.parametrize(("name", "mimetype"), [("search.js", "text/javascript"), ("style.css", "text/css")])
+def test_static_assets_name_their_charset_once(client: FlaskClient, name: str, mimetype: str) -> None:
+    for path in (f"/static/{name}", f"/static/{name}?v=0000"):
+        with client.get(path) as response:
+            assert response.headers["Content-Type"] == f"{mimetype}; charset=utf-8"
+
+
 def test_static_assets_are_gzipped_when_asked(client: FlaskClient) -> None:
     plain = client.get("/static/search.js")
     packed = client.get("/static/search.js", headers={"Accept-Encoding": "gzip"})

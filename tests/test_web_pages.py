@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from search import build_index
 from web.pages import local_day
 from web.pages import marked
 from web.pages import safe_href
@@ -110,6 +111,25 @@ def test_tag_list_counts_the_current_results_and_adds_a_filter(client: FlaskClie
     chips = links(filtered, "mikke-chip")
     assert [c.attrs["aria-label"] for c in chips] == ["タグ: Python の絞り込みを外す"]
     assert args_of(chips[0].href) == {"q": ["検索"]}
+
+
+def test_hits_show_each_tag_as_the_tag_list_does_whatever_each_post_wrote(
+    tmp_path: Path, make_app: AppFactory
+) -> None:
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("timezone: Asia/Tokyo\n", "utf-8")
+    for n, tags in enumerate(["[Python, 猫]", "[python]", "[Python]", "[ｐｙｔｈｏｎ]"], start=1):
+        source = f"---\ntitle: 記事{n}\ntags: {tags}\n---\n\nプログラムの話。\n"
+        (site / "_posts" / f"2024-01-0{n}-post.md").write_text(source, "utf-8")
+    build_index(site, tmp_path / "index", full=True, jobs=1)
+    client = make_app(SEARCH_INDEX=str(tmp_path / "index"), SEARCH_PER_PAGE=10).test_client()
+    page = parse_page(client.get("/?q=プログラム"))
+    hit_tags = [a.text for a in links(page, "mikke-tag")]
+    facet = [a.text.split()[0] for a in page.anchors if "tag=" in a.href and "#" not in a.text]
+    assert facet[0] == "Python"  # the most common spelling of the key python
+    assert sorted(hit_tags) == ["#Python"] * 4 + ["#猫"]
+    assert {tuple(args_of(a.href)["tag"]) for a in links(page, "mikke-tag")} == {("python",), ("猫",)}
 
 
 def test_several_tags_narrow_further_and_each_can_be_removed(client: FlaskClient) -> None:

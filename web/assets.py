@@ -29,7 +29,7 @@ SHORT_CACHE = "public, max-age=300"
 class Asset:
     body: bytes
     gzipped: bytes
-    mimetype: str
+    content_type: str  # the whole header: "text/css; charset=utf-8"
     version: str  # a prefix of the content hash
 
     @property
@@ -50,13 +50,13 @@ def load_assets(folder: Path) -> dict[str, Asset]:
         if not path.is_file():
             continue
         body = path.read_bytes()
-        mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if mimetype.startswith("text/"):
-            mimetype += "; charset=utf-8"
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/"):
+            content_type += "; charset=utf-8"
         assets[path.relative_to(folder).as_posix()] = Asset(
             body=body,
             gzipped=gzip.compress(body, compresslevel=9, mtime=0),
-            mimetype=mimetype,
+            content_type=content_type,
             version=hashlib.sha256(body).hexdigest()[:12],
         )
     return assets
@@ -83,7 +83,8 @@ def init_app(app: Flask, inline: tuple[str, ...] = ()) -> tuple[str, ...]:
         asset = assets.get(filename)
         if asset is None:
             abort(404)
-        response = Response(mimetype=asset.mimetype)
+        # content_type is used as given; a mimetype would get a second "; charset=utf-8" from werkzeug.
+        response = Response(content_type=asset.content_type)
         response.headers["ETag"] = asset.etag
         fresh = request.args.get("v") == asset.version
         response.headers["Cache-Control"] = LONG_CACHE if fresh else SHORT_CACHE

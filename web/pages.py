@@ -22,8 +22,10 @@ from flask import request
 from markupsafe import Markup
 from markupsafe import escape
 
+from search import Hit
 from search import SearchPage
 from search import TagCount
+from search import tag_key
 from web.params import SearchParams
 from web.params import parse_search_args
 from web.store import get_state
@@ -216,9 +218,22 @@ def _page_params() -> SearchParams:
     )
 
 
+def hit_tags(params: SearchParams, result: SearchPage, hit: Hit) -> list[Link]:
+    """The tags of ``hit`` as the tag facet shows them, each linking to the results narrowed to it.
+
+    A post keeps its own spelling of a tag (``Python``), the facet names the key (``python``) by its most
+    common spelling among the results: showing the facet's, the reader sees one tag, not two.
+    """
+    shown = {c.key: c.tag for c in result.tags}
+    links = []
+    for tag in hit.tags:
+        key = tag_key(tag)
+        links.append(Link(shown.get(key, tag), _url(params, tag=[*params.tags, key], page=1)))
+    return links
+
+
 def _results_context(params: SearchParams, result: SearchPage) -> dict[str, object]:
     """What templates/results.html needs to draw ``result``."""
-    tag_keys = {c.tag: c.key for c in result.tags}
     return {
         "params": params,
         "result": result,
@@ -243,7 +258,7 @@ def _results_context(params: SearchParams, result: SearchPage) -> dict[str, obje
             Link("関連度順", _url(params, sort="relevance", page=1), active=result.sort == "relevance"),
             Link("新しい順", _url(params, sort="date", page=1), active=result.sort == "date"),
         ],
-        "tag_url": lambda tag: _url(params, tag=[*params.tags, tag_keys.get(tag, tag)], page=1),
+        "hit_tags": lambda hit: hit_tags(params, result, hit),
     }
 
 

@@ -21,7 +21,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
 from bench.chromium import CHROMIUM
-from bench.chromium import launch_chromium
+from bench.chromium import CHROMIUM_ARGS
 from bench.server import free_port
 from bench.server import mikke_server
 from tests.test_web_support import MAX_QUERY_CHARS
@@ -40,7 +40,8 @@ SERVER_ENV = {
 @dataclass(frozen=True)
 class Blog:
     allowed: str  # an origin listed in MIKKE_ALLOWED_ORIGINS
-    other: str  # an origin that is not
+    other: str  # an origin that is not, on the owner's machine (127.0.0.1)
+    reader: str  # an origin that is not, on a host name as readers of a real blog see
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +58,23 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, blog_ports: tuple[int, 
         yield url
 
 
-def render_include(mikke_url: str) -> str:
-    """Render the Jekyll include as Jekyll would with `url=mikke_url` (it uses one variable only)."""
+def render_include(mikke_url: str, scheme: str = "auto") -> str:
+    """Render the Jekyll include as Jekyll would with `url=mikke_url scheme=scheme` (its only variables)."""
     text = re.sub(
         r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", "", INCLUDE.read_text("utf-8"), flags=re.S
     )
-    text = re.sub(r"\{%-?\s*assign mikke_url[^%]*-?%\}", "", text)
+    text = re.sub(r"\{%-?\s*assign mikke_(url|scheme)[^%]*-?%\}", "", text)
     assert "{%" not in text
-    return text.replace("{{ mikke_url }}", mikke_url).strip()
+    text = text.replace("{{ mikke_url }}", mikke_url).replace("{{ mikke_scheme }}", scheme)
+    assert "{{" not in text
+    return text.strip()
+
+
+# A dark blog: the page's own colours, which the embed must not inherit into unreadable combinations.
+DARK_BLOG_STYLE = "body{background:#16181c;color:#e6e6e6} a{color:#f0f0f0} strong,mark,input{color:#16181c}"
+# A host name that is not the owner's machine, for the page a reader sees; Chromium resolves it to
+# 127.0.0.1 (the blog servers listen there).
+READER_HOST = "blog.test"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -78,19 +88,26 @@ def blog(
 ) -> Iterator[Blog]:
     """A static blog page with the embed include, served on an allowed and on a refused origin."""
     root = tmp_path_factory.mktemp("blog")
-    page = (
-        '<!doctype html>\n<html lang="ja">\n<head><meta charset="utf-8"><title>ブログ</title>'
-        '<link rel="icon" href="data:,"></head>\n<body>\n<h1>テスト用ブログ</h1>\n'
-        f"{render_include(server_url)}\n</body>\n</html>\n"
-    )
-    (root / "search.html").write_text(page, encoding="utf-8")
+
+    def page(style: str = "", scheme: str = "auto") -> str:
+        return (
+            '<!doctype html>\n<html lang="ja">\n<head><meta charset="utf-8"><title>ブログ</title>'
+            f'<link rel="icon" href="data:,"><style>{style}</style></head>\n<body>\n<h1>テスト用ブログ</h1>\n'
+            f"{render_include(server_url, scheme)}\n</body>\n</html>\n"
+        )
+
+    (root / "search.html").write_text(page(), encoding="utf-8")
+    (root / "dark.html").write_text(page(DARK_BLOG_STYLE), encoding="utf-8")
+    (root / "dark-scheme.html").write_text(page(DARK_BLOG_STYLE, "dark"), encoding="utf-8")
     handler = functools.partial(_QuietHandler, directory=str(root))
     servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) for port in blog_ports]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
     try:
-        yield Blog(*(f"http://127.0.0.1:{port}" for port in blog_ports))
+        yield Blog(
+            *(f"http://127.0.0.1:{port}" for port in blog_ports), f"http://{READER_HOST}:{blog_ports[1]}"
+        )
     finally:
         for s in servers:
             s.shutdown()
@@ -104,7 +121,8 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("browser tests need Debian's chromium: apt-get install chromium")
     with sync_playwright() as p:
-        browser = launch_chromium(p)
+        args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {READER_HOST} 127.0.0.1"]
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
         yield browser
         browser.close()
 

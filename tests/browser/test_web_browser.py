@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import Literal
 from urllib.parse import parse_qs
 from urllib.parse import quote_plus
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
@@ -244,11 +246,121 @@ def test_embed_on_an_allowed_blog_searches_the_mikke_server(
     assert console.errors == []
 
 
-def test_embed_on_an_origin_that_is_not_allowed_gets_no_results(page: Page, blog: Blog) -> None:
+def test_embed_refused_by_cors_tells_the_owner_on_their_machine_how_to_allow_the_origin(
+    page: Page, blog: Blog, server_url: str, console: ConsoleLog
+) -> None:
     page.goto(blog.other + "/search.html")
     page.get_by_label("ブログ内を検索").fill("図書館")
-    expect(page.locator(STATUS)).to_have_text("検索できませんでした。時間をおいてもう一度お試しください。")
+    status = page.locator(STATUS)
+    expect(status).to_contain_text(f"MIKKE_ALLOWED_ORIGINS={blog.other} を付けて mikke serve を起動し直して")
+    expect(status).to_contain_text(f"検索サーバー {server_url} が、このページのオリジン {blog.other} から")
     assert page.locator(".mikke-hit").count() == 0
+    ours = [e for e in console.errors if e.startswith("mikke:")]
+    assert len(ours) == 1
+    assert blog.other in ours[0] and server_url in ours[0] and "MIKKE_ALLOWED_ORIGINS" in ours[0]
+
+
+def test_embed_refused_by_cors_shows_readers_a_short_neutral_message(
+    page: Page, blog: Blog, console: ConsoleLog
+) -> None:
+    page.goto(blog.reader + "/search.html")
+    page.get_by_label("ブログ内を検索").fill("図書館")
+    expect(page.locator(STATUS)).to_have_text("このページでは現在、検索を利用できません。")
+    assert any(
+        e.startswith("mikke:") and blog.reader in e and "MIKKE_ALLOWED_ORIGINS" in e for e in console.errors
+    )
+
+
+def test_embed_whose_server_is_down_says_to_try_again_later(
+    page: Page, blog: Blog, server_url: str, console: ConsoleLog
+) -> None:
+    page.goto(blog.allowed + "/search.html")  # search.js is loaded: then the server goes away
+    page.route(server_url + "/**", lambda route: route.abort("connectionrefused"))
+    page.get_by_label("ブログ内を検索").fill("図書館")
+    expect(page.locator(STATUS)).to_have_text("検索できませんでした。時間をおいてもう一度お試しください。")
+    assert any(e.startswith("mikke:") and "does not answer" in e for e in console.errors)
+
+
+# Every kind of text the results show, with the query typed in the box: each must be readable on the
+# background it is drawn on (the nearest opaque one), whatever colours the host page gives its elements.
+READABLE = (
+    ".mikke-status",
+    ".mikke-input",
+    ".mikke-button",
+    ".mikke-sort",
+    ".mikke-sort strong",
+    ".mikke-sort a",
+    ".mikke-hit-title a",
+    ".mikke-hit-title mark",
+    ".mikke-hit-meta",
+    ".mikke-tag",
+    ".mikke-excerpt",
+    ".mikke-excerpt mark",
+    ".mikke-facet h2",
+    ".mikke-facet a",
+    ".mikke-count",
+    ".mikke-pages a",
+    ".mikke-pages strong",
+)
+COLOURS_JS = """selectors => {
+  const opaque = c => !/^rgba\\(.*, 0\\)$/.test(c) && c !== "transparent";
+  return selectors.map(selector => {
+    const element = document.querySelector(selector);
+    if (!element) return [selector, null, null];
+    let under = element;
+    while (under && !opaque(getComputedStyle(under).backgroundColor)) under = under.parentElement;
+    return [selector, getComputedStyle(element).color, under && getComputedStyle(under).backgroundColor];
+  });
+}"""
+
+
+def luminance(css_colour: str) -> float:
+    """WCAG 2 relative luminance of an opaque ``rgb(r, g, b)``."""
+    match = re.fullmatch(r"rgba?\((\d+), (\d+), (\d+)(?:, 1)?\)", css_colour)
+    assert match, f"not an opaque colour: {css_colour}"
+    r, g, b = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in (int(v) / 255 for v in match.groups())
+    )
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize(
+    ("where", "reader_scheme", "embed_is_dark"),
+    [
+        ("blog:/dark.html", "light", False),
+        ("blog:/dark.html", "dark", True),
+        ("blog:/dark-scheme.html", "light", True),
+        ("mikke:/", "light", False),
+        ("mikke:/", "dark", True),
+    ],
+)
+def test_every_text_is_readable_on_a_dark_blog_and_on_mikkes_page_in_both_schemes(
+    page: Page,
+    blog: Blog,
+    server_url: str,
+    where: str,
+    reader_scheme: Literal["light", "dark"],
+    embed_is_dark: bool,
+) -> None:
+    site, path = where.split(":", 1)
+    page.emulate_media(color_scheme=reader_scheme)
+    page.goto((blog.allowed if site == "blog" else server_url) + path)
+    box = page.locator(".mikke-input")
+    box.fill("検索")
+    expect(page.locator(STATUS)).to_have_text(FIRST_PAGE)
+    expect(page.locator("[data-mikke]")).not_to_have_attribute("aria-busy", "true")
+    colours = page.evaluate(COLOURS_JS, list(READABLE))
+    assert [s for s, fg, _ in colours if fg is None] == [], "every kind of text is on the page"
+    poor = {s: round(contrast(fg, bg), 2) for s, fg, bg in colours if contrast(fg, bg) < 4.5}
+    assert poor == {}, f"contrast below 4.5:1 ({reader_scheme} reader, {where})"
+    embed_background = page.evaluate("getComputedStyle(document.querySelector('.mikke')).backgroundColor")
+    assert (luminance(embed_background) < 0.05) == embed_is_dark
 
 
 def test_embed_form_without_javascript_opens_the_mikke_page(

@@ -8,6 +8,11 @@
   // Parameters that choose results: a blog page opened with any of them draws them at once.
   var STATE_PARAMS = ["q", "tag", "category", "from", "to"];
   var script = document.currentScript;
+  var NOT_BUILT = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。";
+  var RETRY = "検索できませんでした。時間をおいてもう一度お試しください。";
+  var UNAVAILABLE = "このページでは現在、検索を利用できません。";
+  // Pages served from these hosts are the blog's owner trying it out: problems are explained on the page.
+  var OWNER_HOSTS = /^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/;
 
   /* One spelling per state, so that equal states compare equal as strings. */
   function canonical(search) {
@@ -51,11 +56,37 @@
       if (ownPage) document.title = answer.title;
     }
 
-    function fail(httpStatus) {
+    function fail(message) {
       shown = null;
-      status.textContent = httpStatus === 503
-        ? "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。"
-        : "検索できませんでした。時間をおいてもう一度お試しください。";
+      status.textContent = message;
+    }
+
+    /* fetch gave no response: the network, a server that is down, or CORS. A no-cors request of this
+     * script gets an (opaque) answer whenever the server answers, so then the server refused this page's
+     * origin: tell the blog's owner how to allow it, and its readers only that search is unavailable. */
+    function noAnswer(id) {
+      var server = new URL(api).origin;
+      if (server === location.origin) {
+        fail(RETRY);
+        return;
+      }
+      fetch(script.src, { mode: "no-cors", cache: "no-store", credentials: "omit" }).then(function () {
+        if (id !== seq) return;
+        console.error(
+          "mikke: the search server " + server + " refuses requests from this page's origin " +
+          location.origin + " (CORS). Add the origin to MIKKE_ALLOWED_ORIGINS and restart the server: " +
+          "MIKKE_ALLOWED_ORIGINS=" + location.origin + " mikke serve"
+        );
+        fail(OWNER_HOSTS.test(location.hostname)
+          ? "検索サーバー " + server + " が、このページのオリジン " + location.origin +
+            " からの検索を許可していません。MIKKE_ALLOWED_ORIGINS=" + location.origin +
+            " を付けて mikke serve を起動し直してください。"
+          : UNAVAILABLE);
+      }, function () {
+        if (id !== seq) return;
+        console.error("mikke: the search server " + server + " does not answer (is mikke serve running?)");
+        fail(RETRY);
+      });
     }
 
     function go(next, history_) {
@@ -74,16 +105,20 @@
         credentials: "omit",
         headers: { Accept: "application/json" }
       }).then(function (response) {
-        return response.json().then(function (body) { return { status: response.status, body: body }; });
+        return response.json().then(function (body) {
+          return { status: response.status, body: body };
+        }, function () {
+          return { status: response.status, body: null }; // not JSON: a proxy's error page
+        });
+      }, function (error) {
+        return { status: 0, error: error || {} }; // no response at all
       }).then(function (answer) {
         if (id !== seq) return; // an older request answered late: its results are stale
+        if (answer.error && answer.error.name === "AbortError") return;
         root.removeAttribute("aria-busy");
-        if (answer.status !== 200) fail(answer.status);
-        else show(answer.body);
-      }, function (error) {
-        if (id !== seq || (error && error.name === "AbortError")) return;
-        root.removeAttribute("aria-busy");
-        fail(0);
+        if (answer.error) noAnswer(id);
+        else if (answer.status === 200 && answer.body) show(answer.body);
+        else fail(answer.status === 503 ? NOT_BUILT : RETRY);
       });
     }
 

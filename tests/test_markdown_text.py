@@ -1,0 +1,191 @@
+"""The clean text of a post body, rule by rule: kramdown markup, Liquid outputs, headings on their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
+from search.markdown_text import render_text
+from search.markdown_text import strip_liquid
+
+
+def lines(body: str, **kwargs: object) -> list[str]:
+    return render_text(body, **kwargs).text.split("\n")  # type: ignore[arg-type]
+
+
+# --- kramdown attribute lists, header IDs and extensions ---------------------------------------------
+
+
+def test_span_ial_after_a_link_leaves_only_the_link_text() -> None:
+    body = "[お問い合わせはこちら](/contact/){: .consulting-cta-link}"
+    assert lines(body) == ["お問い合わせはこちら"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "**太字**{:.x}です。",
+        "*強調*{: .x}です。",
+        "`code`{:.lang}です。",
+        "![画像](a.png){: width=100}です。",
+        "<span>スパン</span>{: .z}です。",
+        "[参照][r]{:.v}です。\n\n[r]: /x",
+    ],
+)
+def test_span_ial_right_after_any_inline_element_is_removed(body: str) -> None:
+    assert "{:" not in render_text(body).text
+
+
+def test_braces_after_plain_text_are_text_as_in_kramdown() -> None:
+    assert lines("文字{:.w}とテキスト {:.x} 途中") == ["文字{:.w}とテキスト {:.x} 途中"]
+
+
+@pytest.mark.parametrize(
+    "ial", ["{: .note}", '{:#id .c key="v"}', "{:.a.b}", "  {: #x}", "{:ref: .class}", "{:ref: key='v'}"]
+)
+def test_block_ials_and_alds_on_their_own_line_are_removed(ial: str) -> None:
+    assert lines(f"段落です。\n{ial}\n\n次の段落。\n\n{ial}") == ["段落です。", "次の段落。"]
+
+
+def test_block_ial_ends_the_paragraph_before_it_as_in_kramdown() -> None:
+    assert lines("前の段落\n{: .x}\n後の段落") == ["前の段落", "後の段落"]
+
+
+def test_block_ial_in_a_quote_and_in_a_list_item_is_removed() -> None:
+    assert lines("> 引用\n> {: .q}\n> 続き") == ["引用", "続き"]
+    assert lines("- 一つ目\n  {: .li}\n- 二つ目") == ["一つ目", "二つ目"]
+
+
+def test_toc_marker_and_the_list_it_replaces_are_removed_so_headings_stay_headings() -> None:
+    text = render_text("* 目次\n{:toc}\n\n## 最初の見出し\n\n本文。\n\n## 次の見出し\n\n本文2。")
+    assert text.text.split("\n") == ["最初の見出し", "本文。", "次の見出し", "本文2。"]
+    assert text.headings == ("最初の見出し", "次の見出し")
+
+
+@pytest.mark.parametrize(
+    ("body", "heading"),
+    [
+        ("## 見出し {#custom-id}\n\n本文", "見出し"),
+        ("## 閉じる見出し ## {#id}\n\n本文", "閉じる見出し"),
+        ("下線の見出し {#cid}\n======\n\n本文", "下線の見出し"),
+    ],
+)
+def test_header_id_at_the_end_of_a_heading_is_dropped(body: str, heading: str) -> None:
+    text = render_text(body)
+    assert text.headings == (heading,)
+    assert text.text.split("\n") == [heading, "本文"]
+
+
+def test_header_id_with_classes_or_outside_a_heading_stays_as_kramdown_shows_it() -> None:
+    assert render_text("### 見出し {#id .c}").headings == ("見出し {#id .c}",)
+    assert lines("ただの文 {#id}") == ["ただの文 {#id}"]
+
+
+def test_comment_extension_drops_its_content_block_and_inline() -> None:
+    assert lines("{::comment}\n下書きのメモ\n{:/comment}\n\n本文") == ["本文"]
+    assert lines("段落 {::comment}消す{:/comment} 続き") == ["段落 続き"]
+    assert lines("{::comment}\n短く閉じる\n{:/}\n残る") == ["残る"]
+
+
+def test_comment_extension_may_hide_a_code_block() -> None:
+    assert lines("{::comment}\n```\nコード\n```\n{:/comment}\n本文") == ["本文"]
+
+
+def test_nomarkdown_extension_keeps_its_content() -> None:
+    assert lines("{::nomarkdown}<b>残す</b>{:/nomarkdown}") == ["残す"]
+
+
+def test_options_extension_is_removed() -> None:
+    assert lines('{::options parse_block_html="true" /}\n\n本文') == ["本文"]
+    assert lines("{::comment /}\n本文") == ["本文"]
+
+
+def test_unknown_or_unclosed_extensions_stay_text_as_in_kramdown() -> None:
+    assert lines("{::foo}\n不明\n{:/foo}") == ["{::foo} 不明 {:/foo}"]
+    assert lines("{::comment}\n閉じていない") == ["{::comment} 閉じていない"]
+
+
+def test_kramdown_syntax_inside_code_is_code() -> None:
+    body = "```ruby\nh = {:a => 1}\n{: .x}\n```\n\n`{:a}` と `x`{:.y}"
+    assert lines(body) == ["h = {:a => 1}", "{: .x}", "{:a} と x"]
+
+
+def test_kramdown_markup_in_an_html_post_is_left_as_written() -> None:
+    assert lines("<p>段落</p>\n{: .note}", markdown=False) == ["段落", "{: .note}"]
+
+
+# --- headings are lines of their own ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "# 見出し\n本文です。",
+        "見出し\n===\n本文です。",
+        "見出し\n---\n本文です。",
+        "<h2>見出し</h2>本文です。",
+        "<div>\n<h3>見出し</h3>\n本文です。\n</div>",
+        "<section><h2>見出し</h2><p>本文です。</p></section>",
+        '<div markdown="1">\n## 見出し\n本文です。\n</div>',
+        '<div class="box" markdown="block">\n## 見出し\n本文です。\n</div>',
+    ],
+)
+def test_a_heading_never_runs_into_the_sentence_after_it(body: str) -> None:
+    text = render_text(body)
+    assert text.text.split("\n") == ["見出し", "本文です。"]
+    assert text.headings == ("見出し",)
+
+
+def test_markdown_html_block_ends_at_its_own_closing_tag() -> None:
+    body = '<div markdown="1">\n<div>中</div>\n\n## 見出し\n本文\n</div>\n\n後ろ'
+    assert lines(body) == ["中", "見出し", "本文", "後ろ"]
+
+
+# --- Liquid -------------------------------------------------------------------------------------------
+
+SITE = {"site.title": "みっけ日記", "site.author.name": "猫", "page.title": "カレー", "site.count": "3"}
+
+
+@pytest.mark.parametrize(
+    ("source", "rendered"),
+    [
+        ("{{ site.title }}らしい素朴な味", "みっけ日記らしい素朴な味"),
+        ("{{site.title}}", "みっけ日記"),
+        ("{{- site.title -}}", "みっけ日記"),
+        ("{{ site.title | escape }}", "みっけ日記"),
+        ("{{ site.title | append: '!' | upcase }}", "みっけ日記"),
+        ("{{ site.author.name }}", "猫"),
+        ("{{ page.title }}の作り方", "カレーの作り方"),
+        ("{{ site.count }}件", "3件"),
+        ('{{ "文字列" }}', "文字列"),
+        ("{{ 'x|y' | upcase }}", "x|y"),
+    ],
+)
+def test_liquid_outputs_render_the_value_they_name(source: str, rendered: str) -> None:
+    assert strip_liquid(source, SITE) == rendered
+
+
+@pytest.mark.parametrize(
+    "source", ["{{ site.missing }}", "{{ site.author }}", "{{ content }}", "{{ site.title[0] }}", "{{ 1 + }}"]
+)
+def test_unknown_or_non_scalar_values_render_as_nothing(source: str) -> None:
+    assert strip_liquid(f"前{source}後", SITE) == "前後"
+
+
+def test_without_variables_outputs_render_as_nothing() -> None:
+    assert strip_liquid("前{{ site.title }}後") == "前後"
+
+
+def test_rendered_values_do_not_expand_a_post_without_bound() -> None:
+    long = "長" * 1000
+    rendered = strip_liquid("{{ site.long }}" * 500, {"site.long": long})
+    assert len(rendered) == MAX_LIQUID_OUTPUT_CHARS
+
+
+def test_liquid_renders_before_markdown_as_in_jekyll() -> None:
+    assert lines("## {{ page.title }}\n\n本文", variables=SITE) == ["カレー", "本文"]
+    assert render_text("## {{ page.title }}\n\n本文", variables=SITE).headings == ("カレー",)
+
+
+def test_raw_blocks_keep_their_liquid_as_text() -> None:
+    assert strip_liquid("{% raw %}{{ site.title }}{% endraw %}", SITE) == "{{ site.title }}"
