@@ -373,10 +373,13 @@ def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
     return spans
 
 
-def read_label_counts(result: Mapping[str, Any], name: str) -> tuple[TagCount, ...]:
+def read_label_counts(
+    result: Mapping[str, Any], name: str, forms: Mapping[str, str] | None = None
+) -> tuple[TagCount, ...]:
     """Tag (or category) counts from a terms aggregation over a label field, most used first.
 
-    A key's display form is its most common spelling among the counted posts.
+    :param forms: the display form of each key (see :func:`display_forms`); a key missing there shows
+        its most common spelling among the counted posts.
     """
     by_key: dict[str, tuple[int, dict[str, int]]] = {}
     for bucket in result.get(name, {}).get("buckets", []):
@@ -385,9 +388,21 @@ def read_label_counts(result: Mapping[str, Any], name: str) -> tuple[TagCount, .
         labels[label] = labels.get(label, 0) + int(bucket["doc_count"])
         # A post lists a key once, so summing the label variants of one key counts posts.
         by_key[key] = (total + int(bucket["doc_count"]), labels)
+    forms = forms or {}
     counts = [
-        TagCount(tag=max(labels.items(), key=lambda kv: (kv[1], kv[0]))[0], key=key, count=total)
+        TagCount(tag=forms.get(key) or _most_common(labels), key=key, count=total)
         for key, (total, labels) in by_key.items()
     ]
     counts.sort(key=lambda c: (-c.count, c.key))
     return tuple(counts)
+
+
+def display_forms(result: Mapping[str, Any], name: str) -> dict[str, str]:
+    """The display form of every key in an aggregation over *all* posts: its most common spelling, so a
+    tag reads the same in every search whichever posts match."""
+    return {c.key: c.tag for c in read_label_counts(result, name)}
+
+
+def _most_common(labels: Mapping[str, int]) -> str:
+    # Ties go to a spelling with capitals (Python over python: names are written so), then to the first.
+    return max(labels.items(), key=lambda kv: (kv[1], kv[0] != kv[0].lower(), [-ord(c) for c in kv[0]]))[0]

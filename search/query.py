@@ -17,6 +17,7 @@ from search import schema as f
 from search.analysis import get_analyzer
 from search.document import PostText
 from search.document import StoredPost
+from search.document import display_forms
 from search.document import read_label_counts
 from search.document import read_text
 from search.excerpt import DEFAULT_EXCERPT_CHARS
@@ -31,6 +32,9 @@ from search.words import analyse_query
 
 SORTS = ("relevance", "date")
 TAG_COUNT_LIMIT = 200
+# Distinct tag spellings counted over the whole index (mikke tags, display forms); a label field holds at
+# most one spelling per key and post, so this bounds the work of one aggregation.
+ALL_LABELS_LIMIT = 65_000
 # Hits of one request that get an excerpt cut around their matches. Cutting one scans the post's stored
 # term offsets once per highlighted word, which for a long post costs more than the rest of its hit; later
 # hits of a big page carry the post's stored summary instead, as a reader rarely looks past the first
@@ -101,7 +105,7 @@ def search(
         for score, stored in fetched
     ]
     total = _count(result)
-    tag_counts, category_counts = _counts(searcher, plan, total) if with_counts and total else ((), ())
+    tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,
         total=total,
@@ -168,7 +172,7 @@ def _texts(store: Store, post_ids: list[str]) -> dict[str, PostText]:
 
 
 def _counts(
-    searcher: tantivy.Searcher, plan: Plan, total: int
+    store: Store, searcher: tantivy.Searcher, plan: Plan, total: int
 ) -> tuple[tuple[TagCount, ...], tuple[TagCount, ...]]:
     """Tag and category counts over the whole result set (at most TAG_COUNT_LIMIT of each)."""
     # When every post matches, counting over all of them skips evaluating the query a second time.
@@ -180,7 +184,30 @@ def _counts(
             "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
         },
     )
-    return read_label_counts(agg, "tags"), read_label_counts(agg, "categories")
+    tag_forms, category_forms = _display_forms(store, searcher)
+    return read_label_counts(agg, "tags", tag_forms), read_label_counts(agg, "categories", category_forms)
+
+
+_forms: dict[int, tuple[str, tuple[dict[str, str], dict[str, str]]]] = {}  # id(store) -> (version, forms)
+
+
+def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, str], dict[str, str]]:
+    """How each tag and category key is spelled for display, over the whole index; worked out once per
+    index version (one aggregation over every post)."""
+    version = store.version()
+    cached = _forms.get(id(store))
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    agg = searcher.aggregate(
+        Query.all_query(),
+        {
+            "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": ALL_LABELS_LIMIT}},
+            "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": ALL_LABELS_LIMIT}},
+        },
+    )
+    forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
+    _forms[id(store)] = (version, forms)
+    return forms
 
 
 def all_tags(store: Store) -> tuple[TagCount, ...]:
@@ -189,7 +216,7 @@ def all_tags(store: Store) -> tuple[TagCount, ...]:
     if not searcher.num_docs:
         return ()
     agg = searcher.aggregate(
-        Query.all_query(), {"tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": 65_000}}}
+        Query.all_query(), {"tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": ALL_LABELS_LIMIT}}}
     )
     return read_label_counts(agg, "tags")
 

@@ -460,3 +460,19 @@ def test_phrases_of_symbols_are_not_reported_as_left_out(
     page = search(town, '"!!" "猫" "🍣"')
     assert page.ignored == ()
     assert slugs(page) == ["town-0"]
+
+
+def test_a_tag_reads_the_same_in_every_search_whichever_posts_match(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    store = memory_store(
+        [
+            make_post("猫の本", "猫の話。", tags=["python"], slug="a"),
+            make_post("犬の本", "犬の話。", tags=["python"], slug="b"),
+            make_post("鳥の本", "鳥の話。", tags=["Python"], slug="c"),
+            make_post("魚の本", "魚の話。", tags=["Python"], slug="d"),
+            make_post("亀の本", "亀の話。", tags=["Python"], slug="e"),
+        ]
+    )
+    for query in ("猫", "犬 猫", "鳥", ""):
+        assert [t.tag for t in search(store, query).tags] == ["Python"], query
