@@ -474,5 +474,5 @@ def test_a_tag_reads_the_same_in_every_search_whichever_posts_match(
             make_post("亀の本", "亀の話。", tags=["Python"], slug="e"),
         ]
     )
-    for query in ("猫", "犬 猫", "鳥", ""):
-        assert [t.tag for t in search(store, query).tags] == ["Python"], query
+    for text in ("猫", "犬 猫", "鳥", ""):
+        assert [t.tag for t in search(store, text).tags] == ["Python"], text

@@ -8,6 +8,9 @@ from flask import jsonify
 from flask import request
 
 from search import all_tags
+from web.answers import etag
+from web.answers import not_modified
+from web.answers import validate
 from web.errors import error_json
 from web.params import BadParameter
 from web.params import parse_search_args
@@ -20,18 +23,29 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search_view() -> Response | tuple[Response, int]:
     """Search the index; answer with the JSON shape of ``mikke search --json`` plus ``truncated``."""
+    state = get_state()
     try:
-        params = parse_search_args(request.args, get_state().settings, strict=True)
+        params = parse_search_args(request.args, state.settings, strict=True)
     except BadParameter as e:
         return error_json(str(e), 400)
-    page = params.run(get_store())
+    store = get_store()
+    tag = etag(store, params)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    page = state.results.run(params, store)
     body = page.to_json()
     body["truncated"] = params.truncated
-    return jsonify(body)
+    return validate(jsonify(body), tag)
 
 
 @bp.get("/tags")
 def tags_view() -> Response:
     """List every tag with its number of posts, most used first."""
-    tags = all_tags(get_store())
-    return jsonify({"tags": [t.to_json() for t in tags]})
+    store = get_store()
+    tag = etag(store)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    tags = all_tags(store)
+    return validate(jsonify({"tags": [t.to_json() for t in tags]}), tag)

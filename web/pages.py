@@ -26,6 +26,9 @@ from search import Hit
 from search import SearchPage
 from search import TagCount
 from search import tag_key
+from web.answers import etag
+from web.answers import not_modified
+from web.answers import validate
 from web.params import SearchParams
 from web.params import parse_search_args
 from web.store import get_state
@@ -263,19 +266,29 @@ def _results_context(params: SearchParams, result: SearchPage) -> dict[str, obje
 
 
 @bp.get("/")
-def index() -> tuple[str, int]:
+def index() -> Response:
     """Show the search form and the results for the query in the URL."""
     params = _page_params()
-    store = get_state().open(current_app)
-    result = params.run(store) if store is not None else None
-    if result is None:
+    state = get_state()
+    store = state.open(current_app)
+    if store is None:
         context: dict[str, object] = {"params": params, "result": None, "not_ready": True}
-    else:
-        context = _results_context(params, result)
+        page = render_template(
+            "search.html", title=page_title(params), status=status_text(params, None), **context
+        )
+        return Response(page, status=503, mimetype="text/html")
+    tag = etag(store, params)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    result = state.results.run(params, store)
     page = render_template(
-        "search.html", title=page_title(params), status=status_text(params, result), **context
+        "search.html",
+        title=page_title(params),
+        status=status_text(params, result),
+        **_results_context(params, result),
     )
-    return page, 200 if result is not None else 503
+    return validate(Response(page, mimetype="text/html"), tag)
 
 
 @bp.get("/api/results")
@@ -286,13 +299,17 @@ def results_view() -> Response:
     ``data-mikke-results``, its links relative query strings; ``status`` and ``title`` are plain text.
     """
     params = _page_params()
-    result = params.run(get_store())
+    store = get_store()
+    tag = etag(store, params)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    result = get_state().results.run(params, store)
     region = render_template("results.html", **_results_context(params, result))
-    return jsonify(
-        {
-            "html": region,
-            "status": status_text(params, result),
-            "title": page_title(params),
-            "total": result.total,
-        }
-    )
+    body = {
+        "html": region,
+        "status": status_text(params, result),
+        "title": page_title(params),
+        "total": result.total,
+    }
+    return validate(jsonify(body), tag)

@@ -17,6 +17,7 @@ from search import Settings
 from search import Store
 from search import open_store
 from search import search
+from web.answers import ResultCache
 
 EXTENSION = "mikke"
 # Searched once when the index opens, so the Sudachi dictionary loads before the first reader arrives.
@@ -34,6 +35,7 @@ class MikkeState:
     settings: Settings
     store: Store | None = None
     problem: str = ""  # why the index could not be opened (server-side detail, logged, not shown)
+    results: ResultCache = field(default_factory=ResultCache, repr=False)  # this worker's known answers
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def open(self, app: Flask) -> Store | None:

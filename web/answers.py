@@ -1,0 +1,70 @@
+"""Answers already known are not recomputed: a per-worker cache of search results, and HTTP validators.
+
+Both are keyed by the index version (``Store.version()``: a new generation or commit changes it) and the
+normalised request, so a live update is served from the first request after it, as without caching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from flask import Response
+from flask import request
+
+from search import SearchPage
+from search import Store
+from web.params import SearchParams
+
+# Result pages kept per worker. A page of 10 hits is a few kilobytes; 512 of them stay well under the
+# memory of one worker and cover the repeated queries of a busy hour (trending words, back buttons).
+CACHE_ENTRIES = 512
+# How long a browser or CDN may reuse an answer without asking again: short, so a reader sees a new
+# post within about as long as the server takes to pick it up. After that, a conditional request is
+# answered 304 without searching while the index is unchanged.
+ANSWER_CACHE_CONTROL = "public, max-age=1"
+
+
+class ResultCache:
+    """A small, thread-safe LRU of search results by (index version, request)."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self._entries = entries
+        self._pages: OrderedDict[Hashable, SearchPage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def run(self, params: SearchParams, store: Store) -> SearchPage:
+        """``params.run(store)``, or the page it gave for the same index version."""
+        key = (store.version(), params)
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+                return page
+        page = params.run(store)
+        with self._lock:
+            self._pages[key] = page
+            while len(self._pages) > self._entries:
+                self._pages.popitem(last=False)
+        return page
+
+
+def etag(store: Store, *request_parts: object) -> str:
+    """The validator (an opaque value, sent weak) of the answer to ``request_parts`` now."""
+    return hashlib.sha256(repr((store.version(), request.path, request_parts)).encode()).hexdigest()[:32]
+
+
+def not_modified(tag: str) -> Response | None:
+    """A 304 answer when the client already holds the answer ``tag`` names, else ``None``."""
+    if request.if_none_match.contains_weak(tag):
+        return validate(Response(status=304), tag)
+    return None
+
+
+def validate(response: Response, tag: str) -> Response:
+    """Mark ``response`` as the answer ``tag`` names, reusable for a moment."""
+    response.set_etag(tag, weak=True)
+    response.headers["Cache-Control"] = ANSWER_CACHE_CONTROL
+    return response
