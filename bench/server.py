@@ -6,12 +6,15 @@ bench/ scripts import this as ``server`` (their folder is on the path); the test
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -82,3 +85,52 @@ def mikke_server(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def warm_up(url: str, workers: int, threads: int) -> None:
+    """Give every worker thread a page and an API search first: a server in use is warm."""
+    for _ in range(workers * threads * 2):
+        for path in ("/?q=", "/api/search?q=", "/api/results?q="):
+            with urllib.request.urlopen(url + path + urllib.parse.quote("検索")) as response:
+                response.read()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def load(
+    url: str, queries: list[str], requests: int, concurrency: int, endpoint: str = "/api/search"
+) -> tuple[list[float], float]:
+    """Send ``requests`` searches to ``endpoint`` over ``concurrency`` keep-alive connections; ms each."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    paths = [endpoint + "?" + urllib.parse.urlencode({"q": q, "page": p}) for p in (1, 2) for q in queries]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        mine = []
+        for n in counter:
+            started = time.perf_counter()
+            conn.request("GET", paths[n % len(paths)])
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{endpoint} answered {response.status}")
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return latencies, len(latencies) / elapsed

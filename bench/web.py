@@ -9,10 +9,8 @@ Starts `mikke serve` on a free loopback port for the given index; every request 
 from __future__ import annotations
 
 import argparse
-import http.client
 import statistics
 import subprocess
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -24,7 +22,10 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import Request
 from playwright.sync_api import sync_playwright
+from server import load
 from server import mikke_server
+from server import percentile
+from server import warm_up
 
 VIEWPORT = {"width": 1280, "height": 900}
 QUERIES = [
@@ -73,14 +74,6 @@ def japanese_font() -> str | None:
     return match.stdout.strip() if found.stdout.strip() else None
 
 
-def warm_up(url: str, workers: int, threads: int) -> None:
-    """Give every worker thread a page and an API search first: a server in use is warm."""
-    for _ in range(workers * threads * 2):
-        for path in ("/?q=", "/api/search?q=", "/api/results?q="):
-            with urllib.request.urlopen(url + path + urllib.parse.quote("検索")) as response:
-                response.read()
-
-
 def measure(page: Page, url: str, screenshot: Path | None = None) -> dict[str, float]:
     """Load ``url`` in ``page`` and return bytes on the wire, timings (ms from navigation start), hits."""
     sizes: list[int] = []
@@ -121,47 +114,6 @@ def new_tab_visit(browser: Browser, url: str, screenshot: Path | None = None) ->
 def wide(text: str) -> int:
     """Count the double-width characters of ``text``, to keep the table aligned."""
     return sum(1 for ch in text if ord(ch) > 0x2E80)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def load(
-    url: str, queries: list[str], requests: int, concurrency: int, endpoint: str = "/api/search"
-) -> tuple[list[float], float]:
-    """Send ``requests`` searches to ``endpoint`` over ``concurrency`` keep-alive connections; ms each."""
-    host, port = urllib.parse.urlsplit(url).netloc.split(":")
-    paths = [endpoint + "?" + urllib.parse.urlencode({"q": q, "page": p}) for p in (1, 2) for q in queries]
-    latencies: list[float] = []
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def client() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        mine = []
-        for n in counter:
-            started = time.perf_counter()
-            conn.request("GET", paths[n % len(paths)])
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{endpoint} answered {response.status}")
-            mine.append((time.perf_counter() - started) * 1000)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return latencies, len(latencies) / elapsed
 
 
 def main() -> None:

@@ -218,6 +218,10 @@ class JapaneseAnalyzer:
                 units.append(Unit(coarse, parts))
         return Analysis(tuple(units))
 
+    def word_boundaries(self, text: str) -> list[int]:
+        """Where words (C units) begin and end in ``text``, as code-point offsets: places to cut it."""
+        return sorted({o for unit in self.analyze(text).units for o in (unit.coarse.start, unit.coarse.end)})
+
 
 _analyzer: JapaneseAnalyzer | None = None
 _analyzer_lock = threading.Lock()

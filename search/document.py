@@ -22,6 +22,7 @@ import tantivy
 
 from search import schema as f
 from search.analysis import Analysis
+from search.analysis import get_analyzer
 from search.analysis import tag_key
 from search.excerpt import Span
 from search.excerpt import build_excerpt
@@ -325,10 +326,11 @@ class StoredPost:
             title_spans = match_spans(self._doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
             body_spans = match_spans(text.spans, words)
         summary = self.meta.get("excerpt") or ""
+        words_at = get_analyzer().word_boundaries
         if text is not None and (body_spans or not summary):
-            excerpt = build_excerpt(text.body, body_spans, excerpt_chars)
+            excerpt = build_excerpt(text.body, body_spans, excerpt_chars, words_at)
         else:
-            excerpt = build_excerpt(summary, [], excerpt_chars)
+            excerpt = build_excerpt(summary, [], excerpt_chars, words_at)
         listed = self.listed()
         return Hit(
             id=listed.id,

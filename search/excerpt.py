@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,22 +50,47 @@ def _best_cluster(spans: Sequence[Span], width: int) -> tuple[int, int]:
     return best
 
 
-def _snap_start(text: str, start: int, limit: int) -> int:
-    """Move ``start`` to just after a nearby boundary (left first, then right up to ``limit``)."""
+# Word boundaries (code-point offsets) of a short piece of text, from the analyser: where an excerpt that
+# cannot end at a sentence may end without cutting a word.
+WordBoundaries = Callable[[str], Sequence[int]]
+# How much text around a cut point is analysed to find a word boundary.
+_WORD_WINDOW = 16
+
+
+def _is_break(text: str, k: int) -> bool:
+    """Whether ``k`` is just after a sentence end or at a line start."""
+    return k == 0 or text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n"
+
+
+def _word_boundary(text: str, at: int, lo: int, hi: int, words: WordBoundaries | None) -> int:
+    """The word boundary in ``[lo, hi]`` nearest to ``at`` (``at`` itself without an analyser)."""
+    if words is None:
+        return at
+    start = max(lo, at - _WORD_WINDOW)
+    end = min(hi, at + _WORD_WINDOW)
+    candidates = [start + b for b in words(text[start:end]) if 0 < b < end - start]
+    candidates += [k for k in (lo, hi) if start <= k <= end]
+    return min(candidates, key=lambda k: (abs(k - at), k), default=at)
+
+
+def _snap_start(text: str, start: int, limit: int, words: WordBoundaries | None) -> int:
+    """Move ``start`` to just after a nearby sentence end (left first, then right up to ``limit``), else
+    to a word boundary."""
     if start <= 0:
         return 0
     lo = max(0, start - _BOUNDARY_SLACK)
     for k in range(start, lo - 1, -1):
-        if k == 0 or text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n":
+        if _is_break(text, k):
             return k
     for k in range(start, min(limit, start + _BOUNDARY_SLACK)):
-        if text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n":
+        if _is_break(text, k):
             return k
-    return start
+    return _word_boundary(text, start, lo, limit, words)
 
 
-def _snap_end(text: str, end: int, floor: int) -> int:
-    """Move ``end`` to just after a nearby sentence end or to a line end, never before ``floor``."""
+def _snap_end(text: str, end: int, floor: int, words: WordBoundaries | None) -> int:
+    """Move ``end`` to just after a nearby sentence end or to a line end, never before ``floor``, else to
+    a word boundary."""
     n = len(text)
     if end >= n:
         return n
@@ -76,7 +102,7 @@ def _snap_end(text: str, end: int, floor: int) -> int:
     for k in range(end, max(floor, end - _BOUNDARY_SLACK), -1):
         if text[k - 1] in _SENTENCE_ENDS or text[k] == "\n":
             return k
-    return end
+    return _word_boundary(text, end, floor, min(n, end + _BOUNDARY_SLACK), words)
 
 
 _NEEDS_ESCAPE_RE = re.compile(r"[&<>\"']")
@@ -120,7 +146,12 @@ def highlight(text: str, spans: Sequence[Span]) -> str:
     return _render(text, 0, len(text), merge_spans(spans))
 
 
-def build_excerpt(text: str, spans: Sequence[Span], max_chars: int = DEFAULT_EXCERPT_CHARS) -> str:
+def build_excerpt(
+    text: str,
+    spans: Sequence[Span],
+    max_chars: int = DEFAULT_EXCERPT_CHARS,
+    words: WordBoundaries | None = None,
+) -> str:
     """Cut about ``max_chars`` characters of ``text`` around the densest cluster of matches.
 
     The window is the one covering the most distinct query words (then the most matches), widened evenly
@@ -130,23 +161,30 @@ def build_excerpt(text: str, spans: Sequence[Span], max_chars: int = DEFAULT_EXC
     :param text: the post's clean text.
     :param spans: matches as code-point spans into ``text`` (any order, may overlap).
     :param max_chars: target excerpt length in characters.
+    :param words: where words begin and end in a short text; an edge that cannot land on a sentence or
+        line boundary lands on a word boundary, so no word is cut.
     :return: an HTML fragment safe to insert into a page.
     """
     if not text:
         return ""
     merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= len(text)])
     if not merged:
-        end = _snap_end(text, min(len(text), max_chars), max_chars // 2)
-        return _render(text, 0, end, []) + (_ELLIPSIS if end < len(text) else "")
+        end = _snap_end(text, min(len(text), max_chars), max_chars // 2, words)
+        return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
     i, j = _best_cluster(merged, max_chars)
     c_start, c_end = merged[i].start, merged[j].end
     spare = max(0, max_chars - (c_end - c_start))
     start = max(0, c_start - spare // 3)  # more context after the first match than before it
     end = min(len(text), max(c_end, start + max_chars))
     start = max(0, min(start, end - max_chars))
-    start = _snap_start(text, start, c_start)
-    end = _snap_end(text, end, c_end)
+    start = _snap_start(text, start, c_start, words)
+    end = _snap_end(text, end, c_end, words)
     body = _render(text, start, end, merged)
-    prefix = _ELLIPSIS if start > 0 and text[start - 1] not in "\n" + _SENTENCE_ENDS else ""
-    suffix = _ELLIPSIS if end < len(text) and text[end - 1] not in _SENTENCE_ENDS else ""
+    prefix = _ELLIPSIS if not _is_break(text, start) else ""
+    suffix = _ELLIPSIS if _cut_after(text, end) else ""
     return prefix + body.strip() + suffix
+
+
+def _cut_after(text: str, end: int) -> bool:
+    """Whether text goes on after ``end`` within the same sentence (an ellipsis says so)."""
+    return end < len(text) and text[end] != "\n" and text[end - 1] not in _SENTENCE_ENDS

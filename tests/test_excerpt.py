@@ -81,3 +81,37 @@ def test_excerpt_is_always_safe_html(text: str, raw_spans: list[tuple[int, int]]
     assert "<" not in without_marks
     assert ">" not in without_marks
     assert excerpt.count("<mark>") == excerpt.count("</mark>")
+
+
+def test_an_edge_far_from_any_sentence_end_lands_between_words_with_an_ellipsis() -> None:
+    words = ["自然言語処理", "の", "研究", "が", "進み", "大規模", "言語", "モデル", "が", "登場", "した"]
+    text = "".join(words * 12)  # no sentence end anywhere
+    cuts = [0]
+    for w in words * 12:
+        cuts.append(cuts[-1] + len(w))
+
+    def boundaries(piece: str) -> list[int]:  # the pieces' own word starts, as the analyser gives them
+        offset = text.find(piece)
+        return [c - offset for c in cuts if 0 <= c - offset <= len(piece)]
+
+    target = text.find("モデル", 150)
+    excerpt = build_excerpt(text, [Span(target, target + 3, "モデル")], max_chars=60, words=boundaries)
+    assert excerpt.startswith("…") and excerpt.endswith("…")
+    plain = re.sub(r"</?mark>", "", excerpt).strip("…")
+    start = text.find(plain)
+    assert start in cuts and start + len(plain) in cuts
+
+
+def test_an_excerpt_that_ends_at_a_block_end_has_no_ellipsis() -> None:
+    text = "短い見出し\n" + "本文の段落です。" * 30
+    assert build_excerpt(text, [Span(0, 2, "短い")], max_chars=5) == "<mark>短い</mark>見出し"
+
+
+def test_with_the_analyser_no_word_is_cut(analyzer) -> None:  # type: ignore[no-untyped-def]
+    text = "大規模言語モデルを用いた自然言語処理の研究開発を進めている企業の事例" * 8
+    target = text.find("自然言語処理", 200)
+    excerpt = build_excerpt(text, [Span(target, target + 6, "x")], 60, analyzer.word_boundaries)
+    plain = re.sub(r"</?mark>", "", excerpt).strip("…")
+    start = text.find(plain)
+    bounds = set(analyzer.word_boundaries(text))
+    assert start in bounds and start + len(plain) in bounds

@@ -1,0 +1,138 @@
+"""How search time and memory grow with the size of a blog: sites of 300, 2,400 and 24,000 posts.
+
+usage: python bench/scale.py [CORPUS] [--sizes 300,2400,24000] [--keep DIR] [--queries 1000]
+
+Each site is CORPUS (default ../shared/corpus/allforces-sample) copied as often as the size needs, with
+changed slugs and dates (bench/worst.py's write_site), then indexed. For each size it prints: posts
+indexed, build seconds, index size on disk; in-process search() p50/p99 over a fixed set of everyday
+queries (10 hits with excerpts and tag counts, as the API asks); then, against a running `mikke serve`
+(2 workers): /api/search p50/p99 one request at a time and requests/s with 4 concurrent clients, both
+over distinct queries so that the per-worker cache of answers does not help, and the largest worker RSS
+after them. --keep DIR keeps the sites and indexes for the next run (a 24,000-post build takes a while).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from server import load
+from server import mikke_server
+from server import percentile
+from server import warm_up
+from worst import DEFAULT_CORPUS
+from worst import EVERYDAY
+from worst import vocabulary
+from worst import write_site
+
+from search import build_index
+from search import open_store
+from search import search
+
+WORKERS = 2
+THREADS = 4
+CONCURRENCY = 4
+REPEATS = 5  # in-process: each everyday query this many times
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def server_rss_mb(index: Path) -> float:
+    """The largest resident set of the processes serving ``index`` (gunicorn master and workers)."""
+    largest = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"serve" not in cmdline or str(index).encode() not in cmdline:
+                continue
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest = max(largest, int(line.split()[1]))
+    return largest / 1024
+
+
+def distinct_queries(words: list[str], count: int) -> list[str]:
+    """``count`` different queries: single words, then pairs of words, most common first."""
+    queries = list(dict.fromkeys(words))[:count]
+    for i, a in enumerate(words):
+        for b in words[i + 1 :]:
+            if len(queries) >= count:
+                return queries
+            queries.append(f"{a} {b}")
+    return queries
+
+
+def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, float]:
+    site = keep / f"site-{size}"
+    index = keep / f"index-{size}"
+    copies = max(1, math.ceil(size / len(list((corpus / "_posts").iterdir()))))
+    if not site.exists():
+        write_site(corpus, site, copies)
+    started = time.perf_counter()
+    report = build_index(site, index)
+    build_seconds = time.perf_counter() - started
+    store = open_store(index)
+    for q in EVERYDAY:
+        search(store, q)
+    times = []
+    for _ in range(REPEATS):
+        for q in EVERYDAY:
+            t = time.perf_counter()
+            search(store, q)
+            times.append((time.perf_counter() - t) * 1000)
+    words = vocabulary(store, corpus).common
+    distinct = distinct_queries(words, queries + CONCURRENCY * 250)
+    env = {"MIKKE_THREADS": str(THREADS)}
+    with mikke_server(index, workers=WORKERS, env=env) as url:
+        warm_up(url, WORKERS, THREADS)
+        one, _ = load(url, distinct[:queries], queries, 1)
+        many, rate = load(url, distinct[queries:], CONCURRENCY * 250, CONCURRENCY)
+        rss = server_rss_mb(index)
+    return {
+        "posts": report.posts,
+        "build s": build_seconds if report.mode == "full" else float("nan"),
+        "index MB": folder_bytes(index) / 1e6,
+        "search() p50": statistics.median(times),
+        "search() p99": percentile(times, 99),
+        "api p50": percentile(one, 50),
+        "api p99": percentile(one, 99),
+        "api p99 x4": percentile(many, 99),
+        "req/s x4": rate,
+        "rss MB": rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--sizes", default="300,2400,24000", help="Comma-separated site sizes in posts.")
+    parser.add_argument("--keep", type=Path, help="Folder keeping the sites and indexes between runs.")
+    parser.add_argument("--queries", type=int, default=1000, help="API requests one at a time.")
+    args = parser.parse_args()
+    keep = args.keep or Path(tempfile.mkdtemp(prefix="mikke-scale-"))
+    keep.mkdir(parents=True, exist_ok=True)
+    rows = {int(s): measure(args.corpus, int(s), keep, args.queries) for s in args.sizes.split(",")}
+    columns = list(next(iter(rows.values())))
+    print(f"{'size':>7} " + " ".join(f"{c:>13}" for c in columns))
+    for size, row in rows.items():
+        print(f"{size:>7} " + " ".join(f"{row[c]:>13.1f}" for c in columns))
+    sizes = sorted(rows)
+    if len(sizes) > 1:
+        growth = rows[sizes[-1]]["search() p50"] / rows[sizes[0]]["search() p50"]
+        print(f"search() p50 grows {growth:.2f}x from {sizes[0]} to {sizes[-1]} posts (target <= 1.5x)")
+    print(f"kept in {keep}" if args.keep else f"sites and indexes in {keep} (delete when done)")
+
+
+if __name__ == "__main__":
+    main()
