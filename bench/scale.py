@@ -8,7 +8,7 @@ indexed, build seconds, index size on disk; in-process search() p50/p99 over a f
 queries (10 hits with excerpts and tag counts, as the API asks); then, against a running `mikke serve`
 (2 workers): /api/search p50/p99 one request at a time and requests/s with 4 concurrent clients, both
 over distinct queries so that the per-worker cache of answers does not help, and the largest worker RSS
-after them. --keep DIR keeps the sites and indexes for the next run (a 24,000-post build takes a while).
+after them (with its anonymous part: the rest is the shared, mapped dictionary and index). --keep DIR keeps the sites and indexes for the next run (a 24,000-post build takes a while).
 """
 
 from __future__ import annotations
@@ -43,9 +43,14 @@ def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def server_rss_mb(index: Path) -> float:
-    """The largest resident set of the processes serving ``index`` (gunicorn master and workers)."""
-    largest = 0
+def server_memory_mb(index: Path) -> tuple[float, float]:
+    """The largest resident set of the processes serving ``index``, and the largest private part of one.
+
+    A worker's resident set also counts the pages of the files it maps (the Sudachi dictionary, the
+    index), which every worker shares with the others and the kernel can drop; its anonymous part is
+    the memory the worker has to itself.
+    """
+    rss = anon = 0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -58,8 +63,10 @@ def server_rss_mb(index: Path) -> float:
             continue
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
-                largest = max(largest, int(line.split()[1]))
-    return largest / 1024
+                rss = max(rss, int(line.split()[1]))
+            elif line.startswith("RssAnon:"):
+                anon = max(anon, int(line.split()[1]))
+    return rss / 1024, anon / 1024
 
 
 def distinct_queries(words: list[str], count: int) -> list[str]:
@@ -98,7 +105,7 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
         warm_up(url, WORKERS, THREADS)
         one, _ = load(url, distinct[:queries], queries, 1)
         many, rate = load(url, distinct[queries:], CONCURRENCY * 250, CONCURRENCY)
-        rss = server_rss_mb(index)
+        rss, anon = server_memory_mb(index)
     return {
         "posts": report.posts,
         "build s": build_seconds if report.mode == "full" else float("nan"),
@@ -110,6 +117,7 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
         "api p99 x4": percentile(many, 99),
         "req/s x4": rate,
         "rss MB": rss,
+        "anon MB": anon,
     }
 
 
