@@ -8,7 +8,8 @@ indexed, build seconds, index size on disk; in-process search() p50/p99 over a f
 queries (10 hits with excerpts and tag counts, as the API asks); then, against a running `mikke serve`
 (2 workers): /api/search p50/p99 one request at a time and requests/s with 4 concurrent clients, both
 over distinct queries so that the per-worker cache of answers does not help, and the largest worker RSS
-after them (with its anonymous part: the rest is the shared, mapped dictionary and index). --keep DIR keeps the sites and indexes for the next run (a 24,000-post build takes a while).
+after them (with its anonymous part: the rest is the shared, mapped dictionary and index). --keep DIR
+keeps the sites and indexes for the next run (a 24,000-post build takes a while).
 """
 
 from __future__ import annotations
