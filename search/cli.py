@@ -32,6 +32,7 @@ from search.query import list_posts
 from search.query import search
 from search.store import open_store
 from search.syntax import parse_day
+from search.template import TemplateRule
 from search.watch import watch_site
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -170,6 +171,7 @@ def index_command(
                 include_hidden=settings.include_hidden,
                 follow_symlinks=settings.follow_symlinks,
                 site_url=settings.site_url,
+                template=TemplateRule(settings.template_min_posts, settings.template_min_share),
                 jobs=settings.jobs,
                 wait=wait,
                 progress=progress,

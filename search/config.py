@@ -41,6 +41,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Follow symbolic links that stay inside the site, as Jekyll's safe mode does (links leaving the "
         "site are never followed). False: skip every link.",
     ),
+    Setting(
+        "template_min_posts",
+        5,
+        "A text block (paragraph, list item, heading) in at least this many posts, and in at least "
+        "MIKKE_TEMPLATE_MIN_SHARE of them, is site template (adverts, contact prompts), not indexed.",
+    ),
+    Setting(
+        "template_min_share",
+        0.02,
+        "The share of posts (0 to 1) a text block must also be in to count as site template.",
+    ),
     Setting("jobs", 0, "Processes used to analyse posts when indexing (0 = one per CPU core)."),
     Setting("host", "127.0.0.1", "Address `mikke serve` listens on."),
     Setting("port", 8000, "Port `mikke serve` listens on."),
@@ -79,6 +90,13 @@ def _coerce(setting: Setting, value: Any) -> Any:
             raise SettingError(
                 f"{ENV_PREFIX}{setting.name.upper()} must be a whole number, not {value!r}."
             ) from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise SettingError(
+                f"{ENV_PREFIX}{setting.name.upper()} must be a number, not {value!r}."
+            ) from None
     if isinstance(default, tuple):
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
@@ -107,6 +125,8 @@ class Settings:
     site_url: str
     include_hidden: bool
     follow_symlinks: bool
+    template_min_posts: int
+    template_min_share: float
     jobs: int
     host: str
     port: int

@@ -235,12 +235,16 @@ def build_documents(analyzed: AnalyzedPost) -> PostDocuments:
                 doc.add_text(key_field, key)
                 doc.add_text(label_field, encode_label(key, value))
     doc.add_date(f.FIELD_DATE, post.date.astimezone(UTC))
+    for key in post.block_keys:
+        doc.add_text(f.FIELD_BLOCKS, key)
+    written = len(post.text) + post.template_chars
     meta = {
         "url": post.url,
         "date": post.date.isoformat(),
         "excerpt": post.excerpt,
         "tags": list(post.tags),
         "categories": list(post.categories),
+        "template_share": round(post.template_chars / written, 3) if written else 0.0,
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
@@ -309,6 +313,7 @@ class StoredPost:
             date=self.meta["date"],
             tags=tuple(self.meta.get("tags", ())),
             categories=tuple(self.meta.get("categories", ())),
+            template_share=float(self.meta.get("template_share", 0.0)),
         )
 
     def hit(
@@ -339,6 +344,7 @@ class StoredPost:
             date=listed.date,
             tags=listed.tags,
             categories=listed.categories,
+            template_share=listed.template_share,
             title_html=highlight(title, title_spans),
             score=score,
             excerpt=excerpt,

@@ -7,10 +7,12 @@ when the block raised (docs/DESIGN.md, T12).
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -38,7 +40,9 @@ from search.markdown_text import TEXT_VERSION
 from search.posts import Post
 from search.posts import SiteConfig
 from search.schema import SCHEMA_VERSION
+from search.schema import build_schema
 from search.site import Collision
+from search.site import SiteScan
 from search.site import Skipped
 from search.site import read_site_config
 from search.site import scan_site
@@ -52,10 +56,17 @@ from search.store import publish_generation
 from search.store import remove_stale_generations
 from search.store import share_generation
 from search.store import writer_lock
+from search.template import TemplateRule
+from search.template import count_blocks
+from search.template import fingerprint
+from search.template import template_keys
+from search.template import without_template
 
 WRITER_HEAP_BYTES = 64_000_000
 # The texts index holds stored fields only, which go to disk as they come: a small heap is enough.
 TEXTS_WRITER_HEAP_BYTES = 15_000_000
+# Blocks counted when an update works out the site's template (only those recurring often enough).
+MAX_TEMPLATE_CANDIDATES = 65_000
 # Below this many posts to analyse, worker start-up costs more than it saves.
 MIN_POSTS_FOR_POOL = 8
 
@@ -76,6 +87,8 @@ class IndexReport:
     skipped: list[Skipped] = field(default_factory=list)
     collisions: list[Collision] = field(default_factory=list)
     full_reason: str = ""
+    template_blocks: int = 0  # distinct text blocks found to be site template (search/template.py)
+    template_chars: int = 0  # characters of template taken out of the posts this run indexed
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
@@ -84,6 +97,8 @@ class IndexReport:
             "full_reason": self.full_reason or None,
             "files": self.files,
             "posts": self.posts,
+            "template_blocks": self.template_blocks,
+            "template_chars": self.template_chars,
             "added": len(self.added),
             "updated": len(self.updated),
             "removed": len(self.removed),
@@ -243,6 +258,24 @@ def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Build:
+    """What one index run works with, whatever its kind."""
+
+    config: SiteConfig
+    root: Path
+    include_hidden: bool
+    follow_symlinks: bool
+    template: TemplateRule
+    jobs: int
+    progress: ProgressCallback | None
+
+    def scan(self, known: dict[str, ManifestEntry]) -> SiteScan:
+        return scan_site(
+            self.config, known, include_hidden=self.include_hidden, follow_symlinks=self.follow_symlinks
+        )
+
+
 def build_index(
     site_root: str | os.PathLike[str],
     index_root: str | os.PathLike[str],
@@ -251,6 +284,7 @@ def build_index(
     include_hidden: bool = False,
     follow_symlinks: bool = True,
     site_url: str = "",
+    template: TemplateRule | None = None,
     jobs: int = 0,
     wait: float = 0,
     progress: ProgressCallback | None = None,
@@ -264,7 +298,8 @@ def build_index(
 
     Only files inside the site are read: symbolic links leaving it are skipped and reported, and with
     ``follow_symlinks=False`` every link is. ``site_url`` replaces the site's ``url`` in links (where the
-    site is served while trying it locally).
+    site is served while trying it locally). Text blocks that recur across the site's posts as ``template``
+    says (by default in 5 posts and 2 % of them) are site template and are not indexed.
 
     :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
     :raises IndexLocked: another process is updating this index.
@@ -281,6 +316,9 @@ def build_index(
         config = read_site_config(site_path, follow_symlinks=follow_symlinks, site_url=site_url)
         info = site_build_info(config, include_hidden=include_hidden)
         live = live_generation(root)
+        build = _Build(
+            config, root, include_hidden, follow_symlinks, template or TemplateRule(), jobs, progress
+        )
         reason = ""
         if full:
             reason = "requested with --full"
@@ -288,28 +326,10 @@ def build_index(
             reason = "no index yet"
         elif not live[1].compatible_with(info):
             reason = _incompatibility(live[1], info)
-        if reason:
-            report = _full_build(
-                config,
-                root,
-                info,
-                include_hidden=include_hidden,
-                follow_symlinks=follow_symlinks,
-                jobs=jobs,
-                progress=progress,
-            )
-            report.full_reason = reason
-        else:
-            assert live is not None
-            report = _incremental_build(
-                config,
-                root,
-                live[0],
-                include_hidden=include_hidden,
-                follow_symlinks=follow_symlinks,
-                jobs=jobs,
-                progress=progress,
-            )
+        report = None if reason else _incremental_build(build, live[0], live[1]) if live else None
+        if report is None:
+            report = _full_build(build, info)
+            report.full_reason = reason or "the site's template text changed"
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -324,21 +344,17 @@ def _incompatibility(old: BuildInfo, new: BuildInfo) -> str:
     return "site settings that change URLs or the text of posts changed"
 
 
-def _full_build(
-    config: SiteConfig,
-    root: Path,
-    info: BuildInfo,
-    *,
-    include_hidden: bool,
-    follow_symlinks: bool,
-    jobs: int,
-    progress: ProgressCallback | None,
-) -> IndexReport:
-    scan = scan_site(config, {}, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
-    winners = scan.changed
+def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
+    root = build.root
+    scan = build.scan({})
+    template = template_keys(count_blocks(scan.changed), len(scan.changed), build.template)
+    posts = [without_template(p, template) for p in scan.changed]
+    info = dataclasses.replace(
+        info, template_fingerprint=fingerprint(template), template_blocks=len(template)
+    )
     name, indexes = create_generation(root, info)
     try:
-        _write(indexes, winners, (), jobs=jobs, progress=progress)
+        _write(indexes, posts, (), jobs=build.jobs, progress=build.progress)
         share_generation(root, name)
     except BaseException as e:
         shutil.rmtree(root / name, ignore_errors=True)
@@ -351,35 +367,41 @@ def _full_build(
     return IndexReport(
         mode="full",
         files=scan.files,
-        posts=len(winners),
-        added=[p.id for p in winners],
+        posts=len(posts),
+        added=[p.id for p in posts],
         skipped=scan.skipped,
         collisions=scan.collisions,
+        template_blocks=len(template),
+        template_chars=sum(p.template_chars for p in posts),
     )
 
 
-def _incremental_build(
-    config: SiteConfig,
-    root: Path,
-    generation: str,
-    *,
-    include_hidden: bool,
-    follow_symlinks: bool,
-    jobs: int,
-    progress: ProgressCallback | None,
-) -> IndexReport:
+def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> IndexReport | None:
+    """Update generation ``generation`` in place; ``None`` when the site's template text changed, which
+    changes posts that did not change themselves (a full rebuild is then due)."""
+    root = build.root
     indexes = open_generation_for_update(root, generation)
     indexes.reload()
     manifest = read_manifest(indexes.posts.searcher(), root / generation)
-    scan = scan_site(config, manifest, include_hidden=include_hidden, follow_symlinks=follow_symlinks)
+    scan = build.scan(manifest)
     changed, unchanged = scan.changed, scan.unchanged
     changed_ids = {p.id for p in changed}
     removed = sorted(set(manifest) - unchanged - changed_ids)
     updated = sorted(changed_ids & set(manifest))
     added = sorted(changed_ids - set(manifest))
+    template_chars = 0
     if changed or removed:
+        posts = len(unchanged) + len(changed)
+        least = build.template.threshold(posts) - len(changed)  # fewer unchanged posts cannot make it
+        counts = _block_counts(indexes.posts, {*removed, *updated}, least)
+        counts.update(count_blocks(changed))
+        template = template_keys(counts, posts, build.template)
+        if fingerprint(template) != info.template_fingerprint:
+            return None
+        changed = [without_template(p, template) for p in changed]
+        template_chars = sum(p.template_chars for p in changed)
         try:
-            _write(indexes, changed, [*removed, *updated], jobs=jobs, progress=progress)
+            _write(indexes, changed, [*removed, *updated], jobs=build.jobs, progress=build.progress)
         except (OSError, ValueError) as e:
             raise IndexBuildError(
                 f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
@@ -395,4 +417,28 @@ def _incremental_build(
         unchanged=len(unchanged),
         skipped=scan.skipped,
         collisions=scan.collisions,
+        template_blocks=info.template_blocks,
+        template_chars=template_chars,
     )
+
+
+def _block_counts(index: tantivy.Index, leaving: set[str], least: int) -> Counter[str]:
+    """In how many indexed posts, not counting the ``leaving`` ones, each text block is; blocks in fewer
+    than ``least`` are left out (they cannot become template in this run)."""
+    searcher = index.searcher()
+    clauses = [(tantivy.Occur.Must, tantivy.Query.all_query())]
+    schema = build_schema()
+    clauses += [(tantivy.Occur.MustNot, tantivy.Query.term_query(schema, f.FIELD_ID, i)) for i in leaving]
+    agg = searcher.aggregate(
+        tantivy.Query.boolean_query(clauses),
+        {
+            "b": {
+                "terms": {
+                    "field": f.FIELD_BLOCKS,
+                    "size": MAX_TEMPLATE_CANDIDATES,
+                    "min_doc_count": max(1, least),
+                }
+            }
+        },
+    )
+    return Counter({str(b["key"]): int(b["doc_count"]) for b in agg["b"]["buckets"]})

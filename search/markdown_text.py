@@ -4,6 +4,8 @@ stripped, repeats dropped. Pure functions on strings; imports markdown-it only.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from markdown_it import MarkdownIt
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
 # renders), so that existing indexes are rebuilt with the new text.
-TEXT_VERSION = 1
+TEXT_VERSION = 2
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
@@ -360,13 +362,17 @@ def render_text(body: str, *, markdown: bool = True, variables: Mapping[str, str
     body = _END_MARKER_RE.sub("", strip_liquid(body, variables))
     body = _INLINE_END_RE.sub(" ", body)
     html = _markdown().render(strip_kramdown(body)) if markdown else body
+    rendered = html_blocks(html)
+    # A list of the post's own headings is its table of contents: navigation, not content. Its items are
+    # dropped (the headings themselves stay, where they stand).
+    heading_keys = {"".join(text.split()) for kind, text in rendered if kind == "h"}
     seen: set[str] = set()
     blocks: list[str] = []
     headings: list[str] = []
     first_paragraph = ""
-    for kind, text in html_blocks(html):
+    for kind, text in rendered:
         key = "".join(text.split())
-        if key in seen:
+        if key in seen or (kind != "h" and key in heading_keys):
             continue
         seen.add(key)
         blocks.append(text)
@@ -387,3 +393,15 @@ def clean_inline(text: str) -> str:
         html = _markdown().renderInline(text)
         text = " ".join(t for _, t in html_blocks(html))
     return _normalise_space(text)
+
+
+def block_key(block: str) -> str:
+    """A short, stable key of a text block, whitespace ignored (48 bits: no collision among a site's
+    blocks in practice, and 8 characters in the index)."""
+    digest = hashlib.blake2b("".join(block.split()).encode("utf-8"), digest_size=6).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def block_keys(text: str) -> tuple[str, ...]:
+    """The keys of the blocks of a post's clean text (one block a line), each once."""
+    return tuple(dict.fromkeys(block_key(line) for line in text.split("\n") if line.strip()))

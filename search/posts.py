@@ -31,6 +31,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from search.analysis import tag_key
+from search.markdown_text import block_keys
 from search.markdown_text import clean_inline
 from search.markdown_text import render_text
 
@@ -116,6 +117,8 @@ class Post:
     excerpt: str
     text: str  # the clean text a reader sees; blocks separated by "\n", repeated blocks removed
     headings: tuple[str, ...]
+    block_keys: tuple[str, ...] = ()  # of every block of the text as written (search/template.py)
+    template_chars: int = 0  # characters of site template taken out of ``text``
 
 
 class PostSkipped(Exception):
@@ -559,6 +562,7 @@ def parse_post(
         excerpt=excerpt,
         text=content.text,
         headings=content.headings,
+        block_keys=block_keys(content.text),
     )
 
 

@@ -19,6 +19,7 @@ class IndexedPost:
     date: str  # ISO 8601 in the site timezone
     tags: tuple[str, ...]
     categories: tuple[str, ...]
+    template_share: float = 0.0  # of the post's text that was site template, not indexed (0 to 1)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -28,6 +29,7 @@ class IndexedPost:
             "date": self.date,
             "tags": list(self.tags),
             "categories": list(self.categories),
+            "template_share": self.template_share,
         }
 
 

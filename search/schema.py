@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -26,7 +26,8 @@ FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the d
 FIELD_CATEGORY = "category"
 FIELD_CATEGORY_LABEL = "category_label"
 FIELD_DATE = "date"  # fast date: sort and ranges
-FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, display tags/categories, local date
+FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
+FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
 
 # The texts index: one document per post, found by its id.
@@ -59,6 +60,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_CATEGORY, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_CATEGORY_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field(FIELD_DATE, stored=True, indexed=True, fast=True)
+    sb.add_text_field(FIELD_BLOCKS, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
     return sb.build()

@@ -56,6 +56,8 @@ class BuildInfo:
     site_timezone: str
     site_root: str
     created_at: float
+    template_fingerprint: str = ""  # the site template taken out of posts (search/template.py)
+    template_blocks: int = 0
 
     def compatible_with(self, other: BuildInfo) -> bool:
         return (

@@ -22,7 +22,9 @@ from .conftest import post_source
 
 def add_posts(site: Path, count: int, word: str) -> None:
     for i in range(count):
-        body = f"{word}の記録{i}。" + "長い本文の段落です。図書館と検索と写真の話が続きます。\n\n" * 40
+        # Each post's paragraphs are its own: text shared by many posts would be site template.
+        paragraphs = (f"長い本文の段落{i}-{j}です。図書館と検索と写真の話が続きます。" for j in range(40))
+        body = f"{word}の記録{i}。\n\n" + "\n\n".join(paragraphs)
         (site / "_posts" / f"2024-07-{i % 28 + 1:02d}-{word}-{i}.md").write_text(
             post_source(f"{word}{i}", body), "utf-8"
         )

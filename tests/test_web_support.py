@@ -57,7 +57,8 @@ def crowded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         day = date(2024, 1, 1) + timedelta(days=n)
         (site / "_posts" / f"{day}-post-{n:03}.md").write_text(
             f'---\ntitle: "猫の記録{n:03}"\nexcerpt: "要約{n:03}"\n---\n\n'
-            "天気がよい。公園まで電車で行った。猫が寝ていた。図書館にも寄った。\n",
+            # Each body its own: a paragraph every post repeats word for word would be site template.
+            f"天気がよい。公園まで電車で行った、{n}回目。猫が寝ていた。図書館にも寄った。\n",
             "utf-8",
         )
     index = tmp_path_factory.mktemp("crowded") / "index"
