@@ -61,6 +61,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_per_page", 100, "Largest `per_page` the web API accepts (larger values are clamped)."),
     Setting("max_query_chars", 1000, "Queries longer than this many characters are cut (and say so)."),
     Setting(
+        "public_url",
+        "",
+        "The address readers reach mikke at (e.g. https://search.example.jp): the base of every absolute URL "
+        "mikke writes, and a host it answers for. Empty: absolute URLs use the request's own address.",
+    ),
+    Setting(
+        "allowed_hosts",
+        ("localhost", "127.0.0.1", "::1"),
+        "Host names (comma-separated) mikke answers for besides MIKKE_PUBLIC_URL's; a request for any other "
+        "Host gets 400, so no client-chosen address reaches a page or a cache.",
+    ),
+    Setting(
+        "proxy_hops",
+        0,
+        "Reverse proxies in front of mikke whose X-Forwarded-For/-Proto/-Host headers it trusts (0: none).",
+    ),
+    Setting(
         "allowed_origins",
         (),
         "Origins (comma-separated, e.g. https://blog.example.jp) allowed to call the API from a browser "
@@ -135,6 +152,9 @@ class Settings:
     per_page: int
     max_per_page: int
     max_query_chars: int
+    public_url: str
+    allowed_hosts: tuple[str, ...]
+    proxy_hops: int
     allowed_origins: tuple[str, ...]
 
     @classmethod

@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         come from the defaults and ``MIKKE_*`` environment variables.
     :return: the app; its index Store and settings are in ``app.extensions["mikke"]``.
     """
+    from web import addresses
     from web import api
     from web import assets
     from web import errors
@@ -70,9 +71,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Mirror the effective settings in app.config, where Flask code expects configuration to be.
     app.config.update({CONFIG_PREFIX + s.name.upper(): getattr(settings, s.name) for s in SETTINGS})
     # Raw UTF-8 keeps Japanese JSON half the size of \\u escapes; order as in SearchPage.to_json().
+    # These are options of Flask's DefaultJSONProvider; app.json is typed as the JSONProvider base class.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+    addresses.init_app(app, settings)
 
     store.init_app(app, settings)
     errors.init_app(app)

@@ -9,6 +9,7 @@ from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import SecurityError
 
 from web.store import IndexNotReady
 
@@ -48,6 +49,14 @@ def _message(e: HTTPException) -> str:
 
 def _handle_http(e: HTTPException) -> tuple[Response | str, int]:
     status = e.code or 500
+    if isinstance(e, SecurityError):
+        # A Host mikke does not answer for: no URL can be built for it, so no page either.
+        message = (
+            "This server does not answer for that host name; see MIKKE_PUBLIC_URL and MIKKE_ALLOWED_HOSTS."
+        )
+        if wants_json():
+            return error_json(message, status)
+        return Response(message, status=status, mimetype="text/plain"), status
     if wants_json():
         return error_json(_message(e), status)
     text = _MESSAGES_JA.get(status, e.name)
