@@ -497,38 +497,9 @@ def parse_post(
         raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
     file_date, file_slug, ext = match.groups()
 
-    if _unpublished(front):
-        raise PostSkipped(f"published: {front['published'] or '(empty)'}")
-    if not include_hidden:
-        if _is_yaml_false(front.get("sitemap")):
-            raise PostSkipped("sitemap: false (set MIKKE_INCLUDE_HIDDEN=true to index it)")
-        robots = front.get("robots")
-        if isinstance(robots, str) and "noindex" in robots.lower():
-            raise PostSkipped("robots: noindex (set MIKKE_INCLUDE_HIDDEN=true to index it)")
-
-    tz = config.tz
-    raw_date = _scalar(front.get("date"))
-    try:
-        when = parse_date(raw_date, tz) if raw_date else parse_date(file_date, tz)
-    except ValueError:
-        where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
-        raise PostSkipped(f"{where} is not a valid date") from None
-    current = now or datetime.now(UTC)
-    if when > current and not config.future:
-        raise PostSkipped(
-            f"dated in the future ({when:%Y-%m-%d %H:%M}); Jekyll publishes it only with future: true"
-        )
-
-    # Categories: folders above _posts first, then front matter (Document#categories_from_path,
-    # merge_categories!); tags from tag/tags (Utils.pluralized_array_from_hash).
-    path_categories = post_id.split("/_posts/")[0].split("/") if "/_posts/" in post_id else []
-    front_categories = (
-        [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
-    )
-    categories = _unique([*path_categories, *front_categories])
-    tags = _unique(
-        _clean_labels([front["tag"]] if _scalar(front.get("tag")) else _string_list(front.get("tags")))
-    )
+    _check_published(front, include_hidden=include_hidden)
+    when = _post_date(front, file_date, config, now)
+    categories, tags = _labels(front, post_id)
 
     slug = _scalar(front.get("slug")) or file_slug
     output_ext = ".html"
@@ -564,6 +535,51 @@ def parse_post(
         headings=content.headings,
         block_keys=block_keys(content.text),
     )
+
+
+def _check_published(front: dict[str, Any], *, include_hidden: bool) -> None:
+    """:raises PostSkipped: the front matter keeps the post unpublished, or out of search (hidden)."""
+    if _unpublished(front):
+        raise PostSkipped(f"published: {front['published'] or '(empty)'}")
+    if include_hidden:
+        return
+    if _is_yaml_false(front.get("sitemap")):
+        raise PostSkipped("sitemap: false (set MIKKE_INCLUDE_HIDDEN=true to index it)")
+    robots = front.get("robots")
+    if isinstance(robots, str) and "noindex" in robots.lower():
+        raise PostSkipped("robots: noindex (set MIKKE_INCLUDE_HIDDEN=true to index it)")
+
+
+def _post_date(front: dict[str, Any], file_date: str, config: SiteConfig, now: datetime | None) -> datetime:
+    """The post's date in the site timezone: front matter ``date``, else the file name's.
+
+    :raises PostSkipped: the date cannot be read, or lies in the future without ``future: true``.
+    """
+    raw_date = _scalar(front.get("date"))
+    try:
+        when = parse_date(raw_date, config.tz) if raw_date else parse_date(file_date, config.tz)
+    except ValueError:
+        where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
+        raise PostSkipped(f"{where} is not a valid date") from None
+    if when > (now or datetime.now(UTC)) and not config.future:
+        raise PostSkipped(
+            f"dated in the future ({when:%Y-%m-%d %H:%M}); Jekyll publishes it only with future: true"
+        )
+    return when
+
+
+def _labels(front: dict[str, Any], post_id: str) -> tuple[list[str], list[str]]:
+    """Categories (folders above _posts first, then front matter: Document#categories_from_path,
+    merge_categories!) and tags (tag/tags: Utils.pluralized_array_from_hash)."""
+    path_categories = post_id.split("/_posts/")[0].split("/") if "/_posts/" in post_id else []
+    front_categories = (
+        [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
+    )
+    categories = _unique([*path_categories, *front_categories])
+    tags = _unique(
+        _clean_labels([front["tag"]] if _scalar(front.get("tag")) else _string_list(front.get("tags")))
+    )
+    return categories, tags
 
 
 def _clean_labels(values: Iterable[str]) -> list[str]:

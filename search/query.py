@@ -7,6 +7,7 @@ searched), ranking.py (the tantivy query), document.py (reading hits back), resu
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from search.excerpt import DEFAULT_EXCERPT_CHARS
 from search.ranking import Plan
 from search.ranking import filter_queries
 from search.ranking import plan_query
+from search.results import Hit
 from search.results import IndexedPost
 from search.results import SearchPage
 from search.results import TagCount
@@ -86,24 +88,16 @@ def search(
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
-    result = _run(searcher, plan, by_date=by_date, offset=(page - 1) * per_page, limit=max(per_page, 1))
+    window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
+    result = window.run(searcher, plan)
     relaxed = False
     # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
     # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
-    if (
-        not _count(result)
-        and plan.words
-        and (plan.constraints is None or searcher.search(plan.constraints, 1, count=False).hits)
-    ):
+    if not _count(result) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        result = _run(searcher, plan, by_date=by_date, offset=(page - 1) * per_page, limit=max(per_page, 1))
+        result = window.run(searcher, plan)
         relaxed = True
-    fetched = _fetch(searcher, result, per_page, by_date=by_date)
-    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
-    hits = [
-        stored.hit(score, plan.highlight_words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id))
-        for score, stored in fetched
-    ]
+    hits = _hits(store, searcher, result, plan, per_page, by_date=by_date)
     total = _count(result)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
@@ -112,7 +106,7 @@ def search(
         page=page,
         per_page=per_page,
         sort="date" if by_date else "relevance",
-        hits=tuple(hits),
+        hits=hits,
         tags=tag_counts,
         categories=category_counts,
         relaxed=relaxed and total > 0,
@@ -120,17 +114,48 @@ def search(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Which hits of a ranked or dated result a page shows."""
+
+    by_date: bool
+    offset: int
+    limit: int
+
+    def run(self, searcher: tantivy.Searcher, plan: Plan) -> tantivy.SearchResult:
+        if self.by_date:
+            return searcher.search(
+                plan.query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
+            )
+        return searcher.search(plan.query, self.limit, count=True, offset=self.offset)
+
+
+def _hits(
+    store: Store,
+    searcher: tantivy.Searcher,
+    result: tantivy.SearchResult,
+    plan: Plan,
+    per_page: int,
+    *,
+    by_date: bool,
+) -> tuple[Hit, ...]:
+    """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text."""
+    fetched = _fetch(searcher, result, per_page, by_date=by_date)
+    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
+    words = plan.highlight_words
+    return tuple(
+        stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored in fetched
+    )
+
+
+def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:
+    """Whether the phrases, filters and exclusions alone match any post (a relaxed retry could find it)."""
+    return plan.constraints is None or bool(searcher.search(plan.constraints, 1, count=False).hits)
+
+
 def _count(result: tantivy.SearchResult) -> int:
     # tantivy 0.27's type stub omits SearchResult.count, which search(..., count=True) fills in.
     return int(result.count or 0)  # type: ignore[attr-defined]
-
-
-def _run(
-    searcher: tantivy.Searcher, plan: Plan, *, by_date: bool, offset: int, limit: int
-) -> tantivy.SearchResult:
-    if by_date:
-        return searcher.search(plan.query, limit, count=True, order_by_field=f.FIELD_DATE, offset=offset)
-    return searcher.search(plan.query, limit, count=True, offset=offset)
 
 
 def _fetch(

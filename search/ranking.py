@@ -211,48 +211,20 @@ def plan_query(
     *,
     relaxed: bool = False,
 ) -> Plan:
-    builder = QueryBuilder(store.schema)
-    # The scored words in query order, so the query (and its scores) do not depend on their rarity.
-    order = {w.coarse: i for i, w in enumerate(terms.words)}
-    words = sorted(terms.scored, key=lambda w: order[w.coarse])
-    must: list[Query] = []
-    should: list[Query] = []
-    word_queries: list[Query] = []
-    if words:
-        word_queries = [
-            builder.word(w)
-            if not terms.fused[w.coarse]
-            else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *terms.fused[w.coarse])])
-            for w in words
-        ]
-        if relaxed:
-            widened = {w.coarse for w in terms.scored[:MAX_RELAXED_WORDS]}
-            stems = [builder.related(w) if w.coarse in widened else None for w in words]
-            word_queries = [
-                q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
-                for q, stem in zip(word_queries, stems, strict=True)
-            ]
-        # A keyword query by what the user typed, even when words of a longer one were left out.
-        if len(terms.words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
-            all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
-            should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
-        should.extend(word_queries)
-        if WEIGHT_PRESENCE and len(words) > 1:
-            n_docs = max(1, searcher.num_docs)
-            for word, q in zip(words, word_queries, strict=True):
-                idf = _idf(n_docs, terms.doc_freq[word.coarse])
-                should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
-        should.extend(builder.proximity(terms.words, words))
-    for analysis in terms.phrases:
-        phrase = builder.phrase(analysis)
-        if phrase is not None:
-            must.append(phrase)
-    # An excluded word or compound is excluded where its parts stand together.
-    must_not = [q for q in (builder.phrase(a) for a in terms.excluded) if q is not None]
+    """Build the ranked query for ``terms`` under ``filters`` (``relaxed``: also related word forms)."""
     if terms.matches_nothing:
         # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
         nothing = Query.empty_query()
         return Plan(nothing, nothing, None, (), True, ())
+    builder = QueryBuilder(store.schema)
+    # The scored words in query order, so the query (and its scores) do not depend on their rarity.
+    order = {w.coarse: i for i, w in enumerate(terms.words)}
+    words = sorted(terms.scored, key=lambda w: order[w.coarse])
+    word_queries = _word_queries(builder, terms, words, relaxed=relaxed)
+    should = _scoring(builder, searcher, terms, words, word_queries)
+    must = [q for q in (builder.phrase(a) for a in terms.phrases) if q is not None]
+    # An excluded word or compound is excluded where its parts stand together.
+    must_not = [q for q in (builder.phrase(a) for a in terms.excluded) if q is not None]
     constraints = [*must, *filters]
     query = _conjunction(
         [Query.boolean_query([(Occur.Should, q) for q in should]), *constraints] if should else constraints,
@@ -264,17 +236,67 @@ def plan_query(
         if word_queries
         else query
     )
-    highlight_words = sorted(words, key=lambda w: rarity(terms.doc_freq[w.coarse]))[:EXCERPT_WORDS]
-    highlight_words.extend({x.coarse: x for w in highlight_words for x in terms.fused[w.coarse]}.values())
-    for analysis in terms.phrases:
-        # A long phrase is highlighted by its opening parts: each part is one more scan per hit.
-        parts = tuple(t.text for t in analysis.fine[:EXCERPT_PHRASE_PARTS])
-        highlight_words.append(QueryWord(analysis.units[0].coarse.text, parts))
     return Plan(
         query,
         match_query,
         _conjunction(constraints, must_not) if constraints or must_not else None,
-        tuple(highlight_words),
+        _highlight_words(terms, words),
         bool(words or terms.phrases),
         tuple(w.coarse for w in words),
     )
+
+
+def _word_queries(
+    builder: QueryBuilder, terms: QueryTerms, words: Sequence[QueryWord], *, relaxed: bool
+) -> list[Query]:
+    """One query per scored word: the word, its fusions with a neighbour, and (relaxed) related forms."""
+    queries = [
+        builder.word(w)
+        if not terms.fused[w.coarse]
+        else Query.boolean_query([(Occur.Should, builder.word(x)) for x in (w, *terms.fused[w.coarse])])
+        for w in words
+    ]
+    if relaxed:
+        widened = {w.coarse for w in terms.scored[:MAX_RELAXED_WORDS]}
+        stems = [builder.related(w) if w.coarse in widened else None for w in words]
+        queries = [
+            q if stem is None else Query.boolean_query([(Occur.Should, q), (Occur.Should, stem)])
+            for q, stem in zip(queries, stems, strict=True)
+        ]
+    return queries
+
+
+def _scoring(
+    builder: QueryBuilder,
+    searcher: tantivy.Searcher,
+    terms: QueryTerms,
+    words: Sequence[QueryWord],
+    word_queries: Sequence[Query],
+) -> list[Query]:
+    """The clauses a post scores with: every word, all words together, coverage, proximity."""
+    if not words:
+        return []
+    should: list[Query] = []
+    # A keyword query by what the user typed, even when words of a longer one were left out.
+    if len(terms.words) <= KEYWORD_QUERY_MAX_WORDS and len(words) > 1:
+        all_words = Query.boolean_query([(Occur.Must, q) for q in word_queries])
+        should.append(Query.const_score_query(all_words, ALL_WORDS_BONUS))
+    should.extend(word_queries)
+    if WEIGHT_PRESENCE and len(words) > 1:
+        n_docs = max(1, searcher.num_docs)
+        for word, q in zip(words, word_queries, strict=True):
+            idf = _idf(n_docs, terms.doc_freq[word.coarse])
+            should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
+    should.extend(builder.proximity(terms.words, words))
+    return should
+
+
+def _highlight_words(terms: QueryTerms, words: Sequence[QueryWord]) -> tuple[QueryWord, ...]:
+    """What hits highlight: the rarest words with their fusions, and each phrase by its opening parts
+    (every part is one more lookup per hit)."""
+    chosen = sorted(words, key=lambda w: rarity(terms.doc_freq[w.coarse]))[:EXCERPT_WORDS]
+    chosen.extend({x.coarse: x for w in chosen for x in terms.fused[w.coarse]}.values())
+    for analysis in terms.phrases:
+        parts = tuple(t.text for t in analysis.fine[:EXCERPT_PHRASE_PARTS])
+        chosen.append(QueryWord(analysis.units[0].coarse.text, parts))
+    return tuple(chosen)
