@@ -40,8 +40,10 @@ CONCURRENCY = 4
 REPEATS = 5  # in-process: each everyday query this many times
 
 
-def folder_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+def index_bytes(index: Path) -> int:
+    """The size of the live generation (the folder also keeps the previous one for a while)."""
+    live = index / (index / "CURRENT").read_text("utf-8").strip()
+    return sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
 
 
 def server_memory_mb(index: Path) -> tuple[float, float]:
@@ -110,7 +112,7 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
     return {
         "posts": report.posts,
         "build s": build_seconds if report.mode == "full" else float("nan"),
-        "index MB": folder_bytes(index) / 1e6,
+        "index MB": index_bytes(index) / 1e6,
         "search() p50": statistics.median(times),
         "search() p99": percentile(times, 99),
         "api p50": percentile(one, 50),
