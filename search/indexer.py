@@ -25,9 +25,9 @@ import tantivy
 from search import schema as f
 from search.analysis import get_analyzer
 from search.document import AnalyzedPost
-from search.document import AnalyzedText
 from search.document import ManifestEntry
 from search.document import PostDocuments
+from search.document import TextTerms
 from search.document import build_documents
 from search.document import decode_manifest_entry
 from search.document import term_spans
@@ -98,13 +98,12 @@ class IndexReport:
 def analyze_post(post: Post) -> AnalyzedPost:
     """Run the Japanese analysis over every text field of ``post`` (in worker processes)."""
     analyzer = get_analyzer()
-    title = analyzer.analyze(post.title)
-    body = analyzer.analyze(post.text)
+    title = analyzer.terms(post.title)
+    body = analyzer.terms(post.text)
     return AnalyzedPost(
-        post=post,
-        title=AnalyzedText.of(post.title, title),
-        headings=[AnalyzedText.of(h, analyzer.analyze(h)) for h in post.headings],
-        body=AnalyzedText.of(post.text, body),
+        title=TextTerms.tokens(title),
+        headings=[TextTerms.joined(analyzer.terms(h)) for h in post.headings],
+        body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),
     )
@@ -112,7 +111,7 @@ def analyze_post(post: Post) -> AnalyzedPost:
 
 def post_documents(post: Post) -> PostDocuments:
     """Analyse ``post`` and return its tantivy documents."""
-    return build_documents(analyze_post(post))
+    return build_documents(post, analyze_post(post))
 
 
 def _init_worker() -> None:
@@ -123,8 +122,8 @@ def _init_worker() -> None:
 def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[PostDocuments]:
     """Yield the documents of each post, in order, analysing in ``jobs`` processes (0: one per core).
 
-    Sudachi objects do not pickle, so each worker builds its own analyzer; workers send back term tuples
-    and the documents are assembled here.
+    Sudachi objects do not pickle, so each worker builds its own analyzer; workers send back each text's
+    terms one per line, and the documents are assembled here.
     """
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(posts) < MIN_POSTS_FOR_POOL:
@@ -136,8 +135,8 @@ def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[PostDocum
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(posts)), mp_context=ctx, initializer=_init_worker
     ) as pool:
-        for analyzed in pool.map(analyze_post, posts, chunksize=2):
-            yield build_documents(analyzed)
+        for post, analyzed in zip(posts, pool.map(analyze_post, posts, chunksize=2), strict=True):
+            yield build_documents(post, analyzed)
 
 
 def _write(
