@@ -22,6 +22,7 @@ from search.analysis import Word
 from search.document import TextTerms
 from search.errors import IndexMissing
 from search.errors import SiteError
+from search.indexer import Workers
 from search.store import read_current
 from search.store import writer_lock
 
@@ -117,7 +118,7 @@ def test_failed_build_leaves_previous_index_serving(
     import search.indexer
 
     calls = {"n": 0}
-    real = search.indexer.post_documents
+    real = search.indexer.analyze_post
 
     def failing(post):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -125,7 +126,7 @@ def test_failed_build_leaves_previous_index_serving(
             raise OSError("disk full")
         return real(post)
 
-    monkeypatch.setattr(search.indexer, "post_documents", failing)
+    monkeypatch.setattr(search.indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, full=True, jobs=1)
     assert read_current(index) == before
@@ -146,7 +147,7 @@ def test_failed_incremental_update_publishes_nothing(
     def failing(post):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(search.indexer, "post_documents", failing)
+    monkeypatch.setattr(search.indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, jobs=1)
     # The deletion queued before the failure was rolled back with it (docs/DESIGN.md, T12).
@@ -186,7 +187,7 @@ def segment_files(index: Path) -> dict[str, list[bytes]]:
     return {kind: sorted(contents) for kind, contents in files.items()}
 
 
-def test_parallel_analysis_writes_the_very_same_index(site: Path, tmp_path: Path) -> None:
+def test_parallel_parsing_and_analysis_write_the_very_same_index(site: Path, tmp_path: Path) -> None:
     posts = site / "_posts"
     for i in range(10):
         body = f"記事{i}の本文です。図書館と検索について。"
@@ -217,6 +218,15 @@ def test_a_term_the_terms_tokenizer_would_not_give_back_is_indexed_pre_tokenized
     assert TextTerms.joined(empty).fine == [("x", 0, 0, 1), ("", 1, 1, 2)]
     ordinary = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
     assert TextTerms.joined(ordinary) == TextTerms("machine learning", "machine\nlearning")
+
+
+def test_workers_give_results_in_order_and_stop_when_the_consumer_does() -> None:
+    with Workers(2) as workers:
+        assert list(workers.map(abs, range(-40, 0))) == list(range(40, 0, -1))
+        first = workers.map(abs, range(-40, 0))
+        assert next(first) == 40
+        first.close()  # pending tasks are cancelled, the pool stays usable
+        assert list(workers.map(abs, range(-3, 0))) == [3, 2, 1]
 
 
 def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None:
