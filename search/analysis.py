@@ -152,6 +152,35 @@ class Terms:
         return Analysis(tuple(units))
 
 
+class Sentence(NamedTuple):
+    """One analysed sentence, its offsets relative to its own start: what :meth:`JapaneseAnalyzer.terms`
+    repeats when the same sentence comes again."""
+
+    words: list[Word]
+    starts: list[int]
+    ends: list[int]
+
+
+def _repeat(
+    sentence: Sentence,
+    offset: int,
+    words: list[Word],
+    starts: list[int],
+    ends: list[int],
+    occurrences: dict[str, list[int]],
+) -> None:
+    """Append ``sentence``, found again at ``offset``, to a text's columns, as analysing it would."""
+    words.extend(sentence.words)
+    for word, begin, end in zip(sentence.words, sentence.starts, sentence.ends, strict=True):
+        start = offset + begin
+        starts.append(start)
+        ends.append(offset + end)
+        occurrences.setdefault(word.text, []).extend((start, offset + end))
+        if len(word.parts) > 1:
+            for part in word.parts:
+                occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
+
+
 def tag_key(tag: str) -> str:
     """Normalise a tag or category for filtering (NFKC, lower-case, trimmed), at index and query time."""
     return unicodedata.normalize("NFKC", str(tag)).strip().lower()
@@ -287,7 +316,13 @@ class JapaneseAnalyzer:
             return word._replace(splits=False), reusable
         return word._replace(fine=tuple(p.text for p in parts), parts=tuple(parts), splits=False), reusable
 
-    def terms(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Terms:
+    def terms(
+        self,
+        text: str,
+        *,
+        max_chunk_bytes: int = MAX_CHUNK_BYTES,
+        sentences: dict[str, Sentence] | None = None,
+    ) -> Terms:
         """Analyse ``text`` into C units with their A parts; symbols and whitespace are dropped.
 
         Never raises for any ``str``: long input is chunked below Sudachi's size limit and code points
@@ -295,6 +330,10 @@ class JapaneseAnalyzer:
 
         :param text: any text.
         :param max_chunk_bytes: chunk size limit (lowered by tests to check chunking changes nothing).
+        :param sentences: the sentences analysed so far, by text; given, a sentence found there is not
+            analysed again, and each one analysed is added. Each sentence is analysed alone (T4), so its
+            terms depend on its text only: the indexer passes one dict per post, whose boilerplate
+            sentences then cost one analysis.
         :return: the :class:`Terms`, in text order.
         """
         tok = self._tokenizer()
@@ -307,6 +346,12 @@ class JapaneseAnalyzer:
         add_word, add_start, add_end = words.append, starts.append, ends.append
         seen_at = occurrences.get
         for offset, chunk in iter_chunks(_sanitize(text), max_chunk_bytes):
+            if sentences is not None:
+                known = sentences.get(chunk)
+                if known is not None:
+                    _repeat(known, offset, words, starts, ends, occurrences)
+                    continue
+            first = len(words)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
             for m in tok.tokenize(chunk):
                 word_id = m.word_id()
@@ -341,7 +386,8 @@ class JapaneseAnalyzer:
                 add_word(word)
                 add_start(start)
                 add_end(end)
-                # Where each term occurs, gathered here rather than in a second pass over the units.
+                # Where each term occurs, gathered here rather than in a second pass over the units, and
+                # written out rather than called (as _repeat does): a call per unit costs a tenth of the loop.
                 at = seen_at(word.text)
                 if at is None:
                     occurrences[word.text] = [start, end]
@@ -354,6 +400,10 @@ class JapaneseAnalyzer:
                             occurrences[part.text] = [start + part.start, start + part.end]
                         else:
                             at += (start + part.start, start + part.end)
+            if sentences is not None:
+                sentences[chunk] = Sentence(
+                    words[first:], [x - offset for x in starts[first:]], [x - offset for x in ends[first:]]
+                )
         return Terms(words, starts, ends, occurrences)
 
     def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:

@@ -31,6 +31,7 @@ from typing import TypeVar
 import tantivy
 
 from search import schema as f
+from search.analysis import Sentence
 from search.analysis import analyzer_version
 from search.analysis import get_analyzer
 from search.document import AnalyzedPost
@@ -109,11 +110,12 @@ class IndexReport:
 def analyze_post(post: Post) -> AnalyzedPost:
     """Run the Japanese analysis over every text field of ``post`` (in worker processes)."""
     analyzer = get_analyzer()
-    title = analyzer.terms(post.title)
-    body = analyzer.terms(post.text)
+    sentences: dict[str, Sentence] = {}  # a sentence repeated in the post is analysed once
+    title = analyzer.terms(post.title, sentences=sentences)
+    body = analyzer.terms(post.text, sentences=sentences)
     return AnalyzedPost(
         title=TextTerms.tokens(title),
-        headings=[TextTerms.joined(analyzer.terms(h)) for h in post.headings],
+        headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),

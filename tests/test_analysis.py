@@ -12,6 +12,7 @@ from sudachipy import Dictionary
 
 from search.analysis import MAX_CHUNK_BYTES
 from search.analysis import JapaneseAnalyzer
+from search.analysis import Sentence
 from search.analysis import get_analyzer
 from search.analysis import iter_chunks
 
@@ -190,3 +191,20 @@ def test_remembered_words_give_the_terms_a_fresh_analyzer_gives(
     warm = get_analyzer()
     for text in texts:
         assert warm.analyze(text) == JapaneseAnalyzer(dictionary).analyze(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(_MIXED, min_size=1, max_size=30), min_size=1, max_size=5),
+    st.lists(st.integers(0, 4), min_size=1, max_size=12),
+)
+def test_a_sentence_repeated_in_a_post_is_analysed_once_with_the_same_terms(
+    pieces: list[str], order: list[int]
+) -> None:
+    analyzer = get_analyzer()
+    text = "。".join(pieces[i % len(pieces)] for i in order) + "。"
+    sentences: dict[str, Sentence] = {}
+    once = analyzer.terms(text, sentences=sentences)
+    again = analyzer.terms(text, sentences=sentences)  # every sentence is known now
+    assert once == again == analyzer.terms(text)
+    assert set(sentences) == {chunk for _, chunk in iter_chunks(text)}
