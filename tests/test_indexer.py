@@ -22,6 +22,7 @@ from search.analysis import Word
 from search.document import TextTerms
 from search.errors import IndexMissing
 from search.errors import SiteError
+from search.indexer import MIN_POSTS_FOR_POOL
 from search.indexer import Workers
 from search.store import read_current
 from search.store import writer_lock
@@ -189,9 +190,9 @@ def segment_files(index: Path) -> dict[str, list[bytes]]:
 
 def test_parallel_parsing_and_analysis_write_the_very_same_index(site: Path, tmp_path: Path) -> None:
     posts = site / "_posts"
-    for i in range(10):
+    for i in range(MIN_POSTS_FOR_POOL):  # enough to start workers
         body = f"記事{i}の本文です。図書館と検索について。"
-        (posts / f"2024-06-{i + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
+        (posts / f"2024-06-{i % 28 + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
     build_index(site, tmp_path / "one", jobs=1)
     build_index(site, tmp_path / "two", jobs=2)
     assert segment_files(tmp_path / "one") == segment_files(tmp_path / "two")
