@@ -166,34 +166,45 @@ def term_tuples(terms: Terms, *, fine: bool) -> TermTuples:
     return [(t.text, t.position, t.start, t.end) for t in stream]
 
 
-def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermTuples:
-    """``texts`` one per line, which the terms tokenizer splits back into the same terms at the same
-    positions (docs/DESIGN.md, T21); pre-tokenized tuples if a term were empty or held a line break, which
-    Sudachi's output never does, but then the index would still be right."""
+@dataclass(frozen=True, slots=True)
+class TermLines:
+    """Terms one per line, some holding a space: the writer pre-tokenizes them line by line in Rust."""
+
+    lines: str
+
+
+def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermLines | TermTuples:
+    """``texts`` one per line, which the whitespace tokenizer splits back into the same terms at the same
+    positions (docs/DESIGN.md, T21); as :class:`TermLines` if a term holds a space, tab, form feed or
+    carriage return, where it would cut; as pre-tokenized tuples if a term were empty or held a line
+    break, which Sudachi's output never does, but then the index would still be right."""
     sep = f.TERM_SEPARATOR
     joined = sep.join(texts)
     # A term holding the separator would make more lines than terms; an empty one, an empty line (the
-    # tokenizer skips it, and every later term would move up one position).
+    # tokenizers skip it, and every later term would move up one position).
     if (
-        joined.count(sep) == len(texts) - 1
-        and sep * 2 not in joined
-        and joined[:1] not in ("", sep)
-        and joined[-1:] != sep
+        joined.count(sep) != len(texts) - 1
+        or sep * 2 in joined
+        or joined[:1] in ("", sep)
+        or joined[-1:] == sep
     ):
-        return joined
-    return term_tuples(terms, fine=fine)
+        return term_tuples(terms, fine=fine)
+    if " " in joined or "\t" in joined or "\r" in joined or "\x0c" in joined:
+        return TermLines(joined)
+    return joined
 
 
 @dataclass(frozen=True, slots=True)
 class TextTerms:
     """One text value's terms at both granularities, in the form tantivy takes them fastest.
 
-    A ``str`` is the terms one per line, for a field on the terms tokenizer; a list of tuples is
-    pre-tokenized (the stored title, and any text with a term the terms tokenizer would not give back).
+    A ``str`` is the terms one per line, for a field on the whitespace tokenizer; :class:`TermLines`, the
+    same for a text with a term holding a space; a list of tuples is pre-tokenized in Python (the stored
+    title, and any text with a term no line tokenizer would give back).
     """
 
-    coarse: str | TermTuples
-    fine: str | TermTuples
+    coarse: str | TermLines | TermTuples
+    fine: str | TermLines | TermTuples
 
     @classmethod
     def joined(cls, terms: Terms) -> TextTerms:
@@ -227,6 +238,8 @@ def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: s
     for field_name, value in ((coarse_field, terms.coarse), (fine_field, terms.fine)):
         if isinstance(value, str):
             doc.add_text(field_name, value)
+        elif isinstance(value, TermLines):
+            doc.add_pre_tokenized_text(field_name, f.terms_by_line().pre_tokenize(value.lines))
         else:
             tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in value]
             doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(text, tokens))

@@ -35,9 +35,10 @@ TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: the clean text excerpts are cut 
 TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
-# (Sudachi ends every chunk at one and drops it), while spaces occur inside terms ("machine learning").
-# The tokenizer that reads them back is registered by search/store.py on every posts index (T10, T21).
-TERMS_TOKENIZER = "mikke_terms"
+# (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
+# registration (T10), splits them back; a text with a term holding a space ("machine learning", kaomoji)
+# is pre-tokenized from the same lines by terms_by_line() instead (docs/DESIGN.md, T21).
+TERMS_TOKENIZER = "whitespace"
 TERM_SEPARATOR = "\n"
 
 # (coarse field, fine field) pairs searched by a query word, with their relative weights.
@@ -74,8 +75,9 @@ def build_schema() -> tantivy.Schema:
     return sb.build()
 
 
-def terms_tokenizer() -> tantivy.TextAnalyzer:
-    """The tokenizer of TERMS_TOKENIZER: each line is one term, at the next position."""
+def terms_by_line() -> tantivy.TextAnalyzer:
+    """Each line is one term, at the next position: for a text TERMS_TOKENIZER would cut inside a term.
+    Used through ``pre_tokenize`` (tokens made in Rust), never registered on an index."""
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(f"[^{TERM_SEPARATOR}]+")).build()
 
 

@@ -28,10 +28,8 @@ from search.errors import IndexLocked
 from search.errors import IndexMissing
 from search.failpoints import failpoint
 from search.schema import SCHEMA_VERSION
-from search.schema import TERMS_TOKENIZER
 from search.schema import build_schema
 from search.schema import build_text_schema
-from search.schema import terms_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -255,16 +253,9 @@ def _open_indexes(gen_path: Path) -> IndexPair:
     )
 
 
-def _with_tokenizers(index: tantivy.Index) -> tantivy.Index:
-    """Register mikke's tokenizer on ``index``: tantivy does not save it with the index (T10), and writing
-    a post without it fails. Every ``tantivy.Index`` mikke constructs goes through here."""
-    index.register_tokenizer(TERMS_TOKENIZER, terms_tokenizer())
-    return index
-
-
 def _open_index(path: Path, schema: tantivy.Schema) -> tantivy.Index:
     try:
-        return _with_tokenizers(tantivy.Index(schema, path=str(path), reuse=True))
+        return tantivy.Index(schema, path=str(path), reuse=True)
     except ValueError as e:
         if "Lockfile" in str(e) and "PermissionDenied" in str(e):
             # A tantivy reader opens this lock file for writing, so a read-only user cannot open the index.
@@ -305,7 +296,7 @@ def open_store(path: str | os.PathLike[str]) -> Store:
 
 def create_memory_store(info: BuildInfo) -> Store:
     """Create an empty in-RAM index (tests, benchmarks)."""
-    pair = IndexPair(_with_tokenizers(tantivy.Index(build_schema())), tantivy.Index(build_text_schema()))
+    pair = IndexPair(tantivy.Index(build_schema()), tantivy.Index(build_text_schema()))
     return Store(pair, info, None, None)
 
 
@@ -335,7 +326,7 @@ def create_generation(root: Path, info: BuildInfo) -> tuple[str, IndexPair]:
         _write_json_atomically(gen_path / INFO_FILE, json.dumps(asdict(info), ensure_ascii=False))
         os.mkdir(gen_path / TEXT_FOLDER, 0o700)
         pair = IndexPair(
-            _with_tokenizers(tantivy.Index(build_schema(), path=str(gen_path), reuse=False)),
+            tantivy.Index(build_schema(), path=str(gen_path), reuse=False),
             tantivy.Index(build_text_schema(), path=str(gen_path / TEXT_FOLDER), reuse=False),
         )
     except (OSError, ValueError) as e:

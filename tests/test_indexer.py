@@ -19,6 +19,7 @@ from search import open_store
 from search import search
 from search.analysis import Terms
 from search.analysis import Word
+from search.document import TermLines
 from search.document import TextTerms
 from search.errors import IndexMissing
 from search.errors import SiteError
@@ -212,13 +213,13 @@ def test_terms_one_per_line_index_exactly_as_pre_tokenized_terms(
     assert search(open_store(tmp_path / "lines"), "machine learning").total == 1
 
 
-def test_a_term_the_terms_tokenizer_would_not_give_back_is_indexed_pre_tokenized() -> None:
+def test_a_term_no_tokenizer_would_give_back_is_indexed_pre_tokenized() -> None:
     line_break = Terms([Word("a\nb", False, ("a\nb",))], [0], [3], {"a\nb": [0, 3]})
     empty = Terms([Word("x", False, ("x",)), Word("", False, ("",))], [0, 1], [1, 2], {})
     assert TextTerms.joined(line_break).coarse == [("a\nb", 0, 0, 3)]
     assert TextTerms.joined(empty).fine == [("x", 0, 0, 1), ("", 1, 1, 2)]
-    ordinary = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
-    assert TextTerms.joined(ordinary) == TextTerms("machine learning", "machine\nlearning")
+    spaced = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
+    assert TextTerms.joined(spaced) == TextTerms(TermLines("machine learning"), "machine\nlearning")
 
 
 def test_workers_give_results_in_order_and_stop_when_the_consumer_does() -> None:
