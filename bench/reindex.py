@@ -93,11 +93,11 @@ def main() -> int:
             seconds, summary = run_index(site, index)
             print(f"no-change run       {seconds:6.2f} s  (unchanged {summary['unchanged']})")
 
-            token = f"mikkeedit{int(time.time())}"
+            token = f"mikkeedit{time.time_ns()}"
             listed = subprocess.run(
                 [*MIKKE, "list", "--json", "--index", str(index)], capture_output=True, text=True, check=True
             ).stdout.splitlines()
-            target = site / json.loads(listed[len(listed) // 2])["path"]  # a post that is indexed
+            target = site / json.loads(listed[len(listed) // 2])["id"]  # a post that is indexed
             target.write_text(target.read_text("utf-8") + f"\n\n編集で追加した段落 {token}。\n", "utf-8")
             visible, index_seconds, summary = index_until_served(site, index, url, token, 1)
             print(
@@ -105,9 +105,9 @@ def main() -> int:
                 f"(index run {index_seconds:.2f} s; {100 * visible / full_seconds:.1f} % of the full build)"
             )
 
-            token = f"mikkenew{int(time.time())}"
+            token = f"mikkenew{time.time_ns()}"  # never the number of the edit's token
             for i, line in enumerate(listed[:10]):
-                source = site / json.loads(line)["path"]
+                source = site / json.loads(line)["id"]
                 text = source.read_text("utf-8") + f"\n\n新しい記事 {token}。\n"
                 # Yesterday, so a site without `future: true` publishes them too.
                 day = date.today() - timedelta(days=1)

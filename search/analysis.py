@@ -6,6 +6,7 @@ Owns the Sudachi dictionary (one per process) and per-thread tokenizers. Imports
 from __future__ import annotations
 
 import importlib.metadata
+import itertools
 import re
 import threading
 import unicodedata
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sudachipy import Dictionary
+from sudachipy import Morpheme
 from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
@@ -83,6 +85,102 @@ class Analysis:
         return [p for u in self.units for p in u.parts]
 
 
+class Part(NamedTuple):
+    """An A part of a word, its offsets relative to the start of the word's surface."""
+
+    text: str
+    start: int
+    end: int
+    is_function_word: bool
+
+
+class Word(NamedTuple):
+    """What a C unit contributes wherever it occurs: the same for every occurrence of one dictionary word
+    (with one surface, when it splits), so it is worked out once and shared.
+
+    :param text: the C term.
+    :param is_function_word: see FUNCTION_WORD_POS.
+    :param fine: the A terms, in order (``(text,)`` when the word is its own single part).
+    :param parts: the A parts with their offsets; empty when the word is its own single part.
+    :param splits: the dictionary splits this word in SplitMode.A (its parts depend on the surface).
+    """
+
+    text: str
+    is_function_word: bool
+    fine: tuple[str, ...]
+    parts: tuple[Part, ...] = ()
+    splits: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """A text's analysis in columns, one entry per kept C unit: the word and the code-point span of its
+    surface. Indexing reads it without building an object per term; :meth:`analysis` gives the
+    :class:`Analysis` form, with positions, that queries use.
+
+    ``occurrences`` lists where each term occurs, ``[start, end, start, end, ...]`` in text order (a unit
+    before its parts): every C term, and the A parts of units that split into more than one.
+    """
+
+    words: list[Word]
+    starts: list[int]
+    ends: list[int]
+    occurrences: dict[str, list[int]]
+
+    def coarse_texts(self) -> list[str]:
+        """The C terms in order; a term's position is its index."""
+        return [w.text for w in self.words]
+
+    def fine_texts(self) -> list[str]:
+        """The A terms in order; a term's position is its index."""
+        return list(itertools.chain.from_iterable(w.fine for w in self.words))
+
+    def analysis(self) -> Analysis:
+        units: list[Unit] = []
+        a_pos = 0
+        for c_pos, (word, start, end) in enumerate(zip(self.words, self.starts, self.ends, strict=True)):
+            coarse = Term(word.text, start, end, c_pos, word.is_function_word)
+            if word.parts:
+                parts = tuple(
+                    Term(p.text, start + p.start, start + p.end, a_pos + k, p.is_function_word)
+                    for k, p in enumerate(word.parts)
+                )
+            else:
+                parts = (Term(word.text, start, end, a_pos, word.is_function_word),)
+            a_pos += len(parts)
+            units.append(Unit(coarse, parts))
+        return Analysis(tuple(units))
+
+
+class Sentence(NamedTuple):
+    """One analysed sentence, its offsets relative to its own start: what :meth:`JapaneseAnalyzer.terms`
+    repeats when the same sentence comes again."""
+
+    words: list[Word]
+    starts: list[int]
+    ends: list[int]
+
+
+def _repeat(
+    sentence: Sentence,
+    offset: int,
+    words: list[Word],
+    starts: list[int],
+    ends: list[int],
+    occurrences: dict[str, list[int]],
+) -> None:
+    """Append ``sentence``, found again at ``offset``, to a text's columns, as analysing it would."""
+    words.extend(sentence.words)
+    for word, begin, end in zip(sentence.words, sentence.starts, sentence.ends, strict=True):
+        start = offset + begin
+        starts.append(start)
+        ends.append(offset + end)
+        occurrences.setdefault(word.text, []).extend((start, offset + end))
+        if len(word.parts) > 1:
+            for part in word.parts:
+                occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
+
+
 def tag_key(tag: str) -> str:
     """Normalise a tag or category for filtering (NFKC, lower-case, trimmed), at index and query time."""
     return unicodedata.normalize("NFKC", str(tag)).strip().lower()
@@ -91,6 +189,12 @@ def tag_key(tag: str) -> str:
 def dictionary_version() -> str:
     """Return the installed sudachidict-core version, part of what the index was built with."""
     return importlib.metadata.version("sudachidict-core")
+
+
+def analyzer_version() -> str:
+    """The version of the terms this code produces (the analyzer's and the dictionary's), known without
+    loading the dictionary: an index run whose workers analyse never loads one in its own process."""
+    return f"{ANALYZER_VERSION}/sudachidict-core-{dictionary_version()}"
 
 
 _UNSAFE_RE = re.compile("[\x00\ud800-\udfff]")
@@ -149,19 +253,36 @@ def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[i
             yield start + i, sentence[i : i + hard]
 
 
+# Sudachi's word ids for out-of-vocabulary morphemes have 0xF in their top four bits (the rest is the POS
+# id), so such an id does not name one word: those are remembered by id and normalized form.
+_OOV_WORD_ID = 0xF000_0000
+# Remembered words and split surfaces, per process. A blog uses tens of thousands; the bound only keeps
+# arbitrary input (random numbers, say) from growing the memory without end.
+WORD_CACHE_LIMIT = 200_000
+_DROPPED = Word("", False, ())  # a cached answer: the morpheme is not a term
+
+
 class JapaneseAnalyzer:
     """Sudachi-based analyzer shared by indexing and querying.
 
     One :class:`sudachipy.Dictionary` is loaded per analyzer (create one per process, see
     :func:`get_analyzer`); each thread gets its own Tokenizer because a Tokenizer cannot be used by two
     threads at once (docs/DESIGN.md, T2).
+
+    Everything a morpheme contributes besides its offsets (normalized form, part of speech, function word,
+    A parts) depends only on its dictionary entry, and on its surface when it splits; it is worked out the
+    first time and looked up after that, so the loop over morphemes makes three calls into Sudachi per
+    morpheme instead of ten; what may and may not be remembered is docs/DESIGN.md, T22.
     """
 
     def __init__(self, dictionary: Dictionary | None = None) -> None:
         self._dictionary = dictionary if dictionary is not None else Dictionary(dict="core")
         self._local = threading.local()
         self._is_function_word = self._dictionary.pos_matcher(list(FUNCTION_WORD_POS))
-        self.version = f"{ANALYZER_VERSION}/sudachidict-core-{dictionary_version()}"
+        self.version = analyzer_version()
+        # Shared by threads: a lookup or store is atomic, and a race only computes an entry twice.
+        self._words: dict[int | tuple[int, str], Word] = {}
+        self._split_words: dict[tuple[int, str], Word] = {}
 
     def _tokenizer(self) -> Tokenizer:
         tok = getattr(self._local, "tokenizer", None)
@@ -170,7 +291,38 @@ class JapaneseAnalyzer:
             self._local.tokenizer = tok
         return tok
 
-    def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:
+    def _word(self, m: Morpheme) -> Word:
+        """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
+        norm = m.normalized_form().lower()
+        if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
+            return _DROPPED
+        return Word(norm, self._is_function_word(m), (norm,), (), len(m.split(SplitMode.A)) > 1)
+
+    def _split_word(self, word: Word, m: Morpheme, length: int) -> tuple[Word, bool]:
+        """``word`` with the A parts of ``m``; the flag says whether the result may be reused for another
+        occurrence of the same word and surface (not when a part has no surface of its own, T8)."""
+        begin = m.begin()
+        parts: list[Part] = []
+        reusable = True
+        for p in m.split(SplitMode.A):
+            pnorm = p.normalized_form().lower()
+            if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
+                continue
+            if p.end() <= p.begin():
+                reusable = False
+            p_begin, p_end = _surface_span(p.begin(), p.end(), length)
+            parts.append(Part(pnorm, p_begin - begin, p_end - begin, self._is_function_word(p)))
+        if not parts:  # every part was punctuation: the word stands for itself
+            return word._replace(splits=False), reusable
+        return word._replace(fine=tuple(p.text for p in parts), parts=tuple(parts), splits=False), reusable
+
+    def terms(
+        self,
+        text: str,
+        *,
+        max_chunk_bytes: int = MAX_CHUNK_BYTES,
+        sentences: dict[str, Sentence] | None = None,
+    ) -> Terms:
         """Analyse ``text`` into C units with their A parts; symbols and whitespace are dropped.
 
         Never raises for any ``str``: long input is chunked below Sudachi's size limit and code points
@@ -178,45 +330,88 @@ class JapaneseAnalyzer:
 
         :param text: any text.
         :param max_chunk_bytes: chunk size limit (lowered by tests to check chunking changes nothing).
-        :return: the :class:`Analysis`; positions count kept terms from 0 in each stream.
+        :param sentences: the sentences analysed so far, by text; given, a sentence found there is not
+            analysed again, and each one analysed is added. Each sentence is analysed alone (T4), so its
+            terms depend on its text only: the indexer passes one dict per post, whose boilerplate
+            sentences then cost one analysis.
+        :return: the :class:`Terms`, in text order.
         """
         tok = self._tokenizer()
-        clean = _sanitize(text)
-        units: list[Unit] = []
-        c_pos = 0
-        a_pos = 0
-        for offset, chunk in iter_chunks(clean, max_chunk_bytes):
-            # Copy every value out before the next tokenize call reuses memory.
-            for m in tok.tokenize(chunk):
-                norm = m.normalized_form().lower()
-                if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
+        words_seen = self._words
+        split_seen = self._split_words
+        words: list[Word] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        occurrences: dict[str, list[int]] = {}
+        add_word, add_start, add_end = words.append, starts.append, ends.append
+        seen_at = occurrences.get
+        for offset, chunk in iter_chunks(_sanitize(text), max_chunk_bytes):
+            if sentences is not None:
+                known = sentences.get(chunk)
+                if known is not None:
+                    _repeat(known, offset, words, starts, ends, occurrences)
                     continue
-                begin, end = _surface_span(m.begin(), m.end(), len(chunk))
-                function_word = self._is_function_word(m)
-                coarse = Term(norm, offset + begin, offset + end, c_pos, function_word)
-                c_pos += 1
-                # A single character cannot split; skipping the call saves a fifth of the analysis time.
-                pieces = m.split(SplitMode.A) if end - begin > 1 else ()
-                if len(pieces) <= 1:
-                    parts: tuple[Term, ...] = (Term(norm, coarse.start, coarse.end, a_pos, function_word),)
-                    a_pos += 1
+            first = len(words)
+            # Every value is copied out of the morpheme before the next tokenize call reuses memory.
+            for m in tok.tokenize(chunk):
+                word_id = m.word_id()
+                # An out-of-vocabulary morpheme is its normalized input, which its surface alone does not
+                # fix: after a character that expands (㎼ -> μW), "Ｂ" can stand for "WB".
+                key: int | tuple[int, str] = (
+                    word_id if word_id < _OOV_WORD_ID else (word_id, m.normalized_form())
+                )
+                word = words_seen.get(key)
+                if word is None:
+                    word = self._word(m)
+                    if len(words_seen) >= WORD_CACHE_LIMIT:
+                        words_seen.clear()
+                    words_seen[key] = word
+                if word is _DROPPED:
+                    continue
+                begin, end = m.begin(), m.end()
+                if end <= begin:
+                    begin, end = _surface_span(begin, end, len(chunk))
+                elif word.splits and end - begin > 1:  # a single character cannot split
+                    split_key = (word_id, m.surface())
+                    split = split_seen.get(split_key)
+                    if split is None:
+                        split, reusable = self._split_word(word, m, len(chunk))
+                        if reusable:
+                            if len(split_seen) >= WORD_CACHE_LIMIT:
+                                split_seen.clear()
+                            split_seen[split_key] = split
+                    word = split
+                start = offset + begin
+                end += offset
+                add_word(word)
+                add_start(start)
+                add_end(end)
+                # Where each term occurs, gathered here rather than in a second pass over the units, and
+                # written out rather than called (as _repeat does): a call per unit costs a tenth of the loop.
+                at = seen_at(word.text)
+                if at is None:
+                    occurrences[word.text] = [start, end]
                 else:
-                    plist = []
-                    for p in pieces:
-                        pnorm = p.normalized_form().lower()
-                        if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
-                            continue
-                        p_begin, p_end = _surface_span(p.begin(), p.end(), len(chunk))
-                        plist.append(
-                            Term(pnorm, offset + p_begin, offset + p_end, a_pos, self._is_function_word(p))
-                        )
-                        a_pos += 1
-                    if not plist:
-                        plist.append(Term(norm, coarse.start, coarse.end, a_pos, function_word))
-                        a_pos += 1
-                    parts = tuple(plist)
-                units.append(Unit(coarse, parts))
-        return Analysis(tuple(units))
+                    at += (start, end)
+                if len(word.parts) > 1:
+                    for part in word.parts:
+                        at = seen_at(part.text)
+                        if at is None:
+                            occurrences[part.text] = [start + part.start, start + part.end]
+                        else:
+                            at += (start + part.start, start + part.end)
+            if sentences is not None:
+                sentences[chunk] = Sentence(
+                    words[first:], [x - offset for x in starts[first:]], [x - offset for x in ends[first:]]
+                )
+        return Terms(words, starts, ends, occurrences)
+
+    def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:
+        """Analyse ``text`` as :meth:`terms` does, into units of :class:`Term` with positions.
+
+        :return: the :class:`Analysis`; positions count kept terms from 0 in each stream.
+        """
+        return self.terms(text, max_chunk_bytes=max_chunk_bytes).analysis()
 
     def word_boundaries(self, text: str) -> list[int]:
         """Where words (C units) begin and end in ``text``, as code-point offsets: places to cut it."""

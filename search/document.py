@@ -21,7 +21,7 @@ from typing import Any
 import tantivy
 
 from search import schema as f
-from search.analysis import Analysis
+from search.analysis import Terms
 from search.analysis import get_analyzer
 from search.analysis import tag_key
 from search.excerpt import Span
@@ -156,54 +156,94 @@ def span_offsets(blob: bytes, term: str) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------ writing
 
-# A text's terms as plain tuples (term, position, start, end): cheap to send between processes,
-# unlike tantivy Documents, whose pickles are about a megabyte per post.
+# A text's terms as plain tuples (term, position, start, end), for a pre-tokenized field.
 TermTuples = list[tuple[str, int, int, int]]
 
 
+def term_tuples(terms: Terms, *, fine: bool) -> TermTuples:
+    """The C terms (or with ``fine``, the A terms) of ``terms`` as tuples with positions and offsets."""
+    analysis = terms.analysis()
+    stream = analysis.fine if fine else analysis.coarse
+    return [(t.text, t.position, t.start, t.end) for t in stream]
+
+
 @dataclass(frozen=True, slots=True)
-class AnalyzedText:
-    text: str
-    coarse: TermTuples
-    fine: TermTuples
+class TermLines:
+    """Terms one per line, some holding a space: the writer pre-tokenizes them line by line in Rust."""
+
+    lines: str
+
+
+def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermLines | TermTuples:
+    """``texts`` one per line, which the whitespace tokenizer splits back into the same terms at the same
+    positions (docs/DESIGN.md, T21); as :class:`TermLines` if a term holds a space, tab, form feed or
+    carriage return, where it would cut; as pre-tokenized tuples if a term were empty or held a line
+    break, which Sudachi's output never does, but then the index would still be right."""
+    sep = f.TERM_SEPARATOR
+    joined = sep.join(texts)
+    # A term holding the separator would make more lines than terms; an empty one, an empty line (the
+    # tokenizers skip it, and every later term would move up one position).
+    if (
+        joined.count(sep) != len(texts) - 1
+        or sep * 2 in joined
+        or joined[:1] in ("", sep)
+        or joined[-1:] == sep
+    ):
+        return term_tuples(terms, fine=fine)
+    if " " in joined or "\t" in joined or "\r" in joined or "\x0c" in joined:
+        return TermLines(joined)
+    return joined
+
+
+@dataclass(frozen=True, slots=True)
+class TextTerms:
+    """One text value's terms at both granularities, in the form tantivy takes them fastest.
+
+    A ``str`` is the terms one per line, for a field on the whitespace tokenizer; :class:`TermLines`, the
+    same for a text with a term holding a space; a list of tuples is pre-tokenized in Python (the stored
+    title, and any text with a term no line tokenizer would give back).
+    """
+
+    coarse: str | TermLines | TermTuples
+    fine: str | TermLines | TermTuples
 
     @classmethod
-    def of(cls, text: str, analysis: Analysis) -> AnalyzedText:
+    def joined(cls, terms: Terms) -> TextTerms:
         return cls(
-            text,
-            [(t.text, t.position, t.start, t.end) for t in analysis.coarse],
-            [(t.text, t.position, t.start, t.end) for t in analysis.fine],
+            _joined(terms.coarse_texts(), terms, fine=False), _joined(terms.fine_texts(), terms, fine=True)
         )
+
+    @classmethod
+    def tokens(cls, terms: Terms) -> TextTerms:
+        return cls(term_tuples(terms, fine=False), term_tuples(terms, fine=True))
 
 
 @dataclass(frozen=True, slots=True)
 class AnalyzedPost:
-    """The output of analysis for one post: what a worker process sends back."""
+    """The output of analysis for one post: what a worker process sends back (small and quick to pickle:
+    a few strings per text, no object per term)."""
 
-    post: Post
-    title: AnalyzedText
-    headings: list[AnalyzedText]
-    body: AnalyzedText
+    title: TextTerms  # pre-tokenized: the title field is stored
+    headings: list[TextTerms]
+    body: TextTerms
     title_spans: bytes
     body_spans: bytes
 
 
-def term_spans(*analyses: Analysis) -> bytes:
-    """Encode where each term of ``analyses`` occurs (code points), for highlighting at search time."""
-    spans: dict[str, list[int]] = {}
-    for analysis in analyses:
-        for coarse, parts in analysis.units:
-            spans.setdefault(coarse.text, []).extend((coarse.start, coarse.end))
-            if len(parts) > 1:  # a single part is the coarse term itself
-                for part in parts:
-                    spans.setdefault(part.text, []).extend((part.start, part.end))
-    return encode_spans(spans.items())
+def term_spans(terms: Terms) -> bytes:
+    """Encode where each term of ``terms`` occurs (code points), for highlighting at search time."""
+    return encode_spans(terms.occurrences.items())
 
 
-def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, analyzed: AnalyzedText) -> None:
-    for field_name, terms in ((coarse_field, analyzed.coarse), (fine_field, analyzed.fine)):
-        tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in terms]
-        doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(analyzed.text, tokens))
+def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: str, terms: TextTerms) -> None:
+    for field_name, value in ((coarse_field, terms.coarse), (fine_field, terms.fine)):
+        if isinstance(value, str):
+            doc.add_text(field_name, value)
+        elif isinstance(value, TermLines):
+            doc.add_pre_tokenized_text(field_name, f.terms_by_line().pre_tokenize(value.lines))
+        else:
+            tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in value]
+            doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(text, tokens))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,17 +254,16 @@ class PostDocuments:
     text: tantivy.Document  # the texts index
 
 
-def build_documents(analyzed: AnalyzedPost) -> PostDocuments:
-    """Assemble the tantivy documents of an analysed post."""
-    post = analyzed.post
+def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
+    """Assemble the tantivy documents of ``post`` from its analysis."""
     doc = tantivy.Document()
     doc.add_text(f.FIELD_ID, post.id)
     manifest = ManifestEntry(post.id, post.source_hash, post.url, post.date)
     doc.add_text(f.FIELD_SOURCE, encode_manifest_entry(manifest))
-    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, analyzed.title)
-    for heading in analyzed.headings:
-        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading)
-    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, analyzed.body)
+    _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, post.title, analyzed.title)
+    for heading, terms in zip(post.headings, analyzed.headings, strict=True):
+        _add_text(doc, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, heading, terms)
+    _add_text(doc, f.FIELD_BODY, f.FIELD_BODY_FINE, post.text, analyzed.body)
     for label_field, key_field, values in (
         (f.FIELD_TAG_LABEL, f.FIELD_TAG, post.tags),
         (f.FIELD_CATEGORY_LABEL, f.FIELD_CATEGORY, post.categories),

@@ -1,5 +1,5 @@
 """Building and updating the index from a Jekyll site: full rebuilds into a fresh generation, incremental
-updates in place, analysis spread over worker processes.
+updates in place, parsing and analysis spread over worker processes (docs/DESIGN.md, "Build speed").
 
 Every write is an explicit commit, or a rollback on error: tantivy's `with writer:` would commit even
 when the block raised (docs/DESIGN.md, T12).
@@ -7,29 +7,38 @@ when the block raised (docs/DESIGN.md, T12).
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import itertools
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
+import threading
 import time
 from collections import Counter
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TypeVar
 
 import tantivy
 
 from search import schema as f
+from search.analysis import Sentence
+from search.analysis import analyzer_version
 from search.analysis import get_analyzer
 from search.document import AnalyzedPost
-from search.document import AnalyzedText
 from search.document import ManifestEntry
-from search.document import PostDocuments
+from search.document import TextTerms
 from search.document import build_documents
 from search.document import decode_manifest_entry
 from search.document import term_spans
@@ -67,8 +76,13 @@ WRITER_HEAP_BYTES = 64_000_000
 TEXTS_WRITER_HEAP_BYTES = 15_000_000
 # Blocks counted when an update works out the site's template (only those recurring often enough).
 MAX_TEMPLATE_CANDIDATES = 65_000
-# Below this many posts to analyse, worker start-up costs more than it saves.
-MIN_POSTS_FOR_POOL = 8
+# Below this many posts to parse or analyse, starting workers costs more than it saves: a worker takes about
+# 0.3 s to start (spawn, imports, its dictionary) and a post about 25 ms to parse and analyse, so two
+# workers pay off from about 30 posts. An incremental run with a few changed posts stays in one process.
+MIN_POSTS_FOR_POOL = 32
+# Tasks queued per worker process ahead of the one whose result is awaited: enough to keep every worker
+# busy while results are taken in order, few enough to bound the memory results can hold.
+TASKS_PER_WORKER = 4
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -114,46 +128,110 @@ class IndexReport:
 def analyze_post(post: Post) -> AnalyzedPost:
     """Run the Japanese analysis over every text field of ``post`` (in worker processes)."""
     analyzer = get_analyzer()
-    title = analyzer.analyze(post.title)
-    body = analyzer.analyze(post.text)
+    sentences: dict[str, Sentence] = {}  # a sentence repeated in the post is analysed once
+    title = analyzer.terms(post.title, sentences=sentences)
+    body = analyzer.terms(post.text, sentences=sentences)
     return AnalyzedPost(
-        post=post,
-        title=AnalyzedText.of(post.title, title),
-        headings=[AnalyzedText.of(h, analyzer.analyze(h)) for h in post.headings],
-        body=AnalyzedText.of(post.text, body),
+        title=TextTerms.tokens(title),
+        headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
+        body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),
     )
 
 
-def post_documents(post: Post) -> PostDocuments:
-    """Analyse ``post`` and return its tantivy documents."""
-    return build_documents(analyze_post(post))
+# Linux's prctl option that sends a signal to this process when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+# How often a worker on another system checks that the process that started it is still there.
+PARENT_POLL_SECONDS = 0.5
 
 
-def _init_worker() -> None:
-    # One Sudachi Dictionary per worker, loaded before the first post; Sudachi objects do not pickle.
+def _die_with_parent(parent: int) -> None:
+    """End this worker process when ``parent`` (the index run that started it) ends, even by ``kill -9``.
+
+    A pool worker otherwise waits for its next task for ever: it holds the write end of its own task queue,
+    so it never sees the queue close (docs/DESIGN.md, T23). On Linux the kernel sends SIGKILL; elsewhere a
+    thread polls.
+    """
+    armed = False
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(PARENT_POLL_SECONDS)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="mikke-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # it ended before the signal was armed
+        os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    _die_with_parent(parent)
+    # One Sudachi Dictionary per worker, loaded before the first post; Sudachi objects do not pickle (T3).
     get_analyzer()
 
 
-def analyze_posts(posts: Sequence[Post], *, jobs: int = 0) -> Iterator[PostDocuments]:
-    """Yield the documents of each post, in order, analysing in ``jobs`` processes (0: one per core).
+T = TypeVar("T")
+R = TypeVar("R")
 
-    Sudachi objects do not pickle, so each worker builds its own analyzer; workers send back term tuples
-    and the documents are assembled here.
+
+class Workers:
+    """The worker processes of one index run, started when first needed and used for parsing, then
+    analysis; ``jobs`` <= 1, or too few items to pay for starting them, runs everything in this process.
+
+    Results come back in order; at most :data:`TASKS_PER_WORKER` tasks per worker are in flight, so a slow
+    consumer never makes results pile up in memory.
     """
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(posts) < MIN_POSTS_FOR_POOL:
-        for post in posts:
-            yield post_documents(post)
-        return
-    # spawn: the parent may hold threads (servers, watchers) that fork would copy in a broken state.
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(posts)), mp_context=ctx, initializer=_init_worker
-    ) as pool:
-        for analyzed in pool.map(analyze_post, posts, chunksize=2):
-            yield build_documents(analyzed)
+
+    def __init__(self, jobs: int = 0) -> None:
+        self.jobs = jobs or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``fn`` over ``items``, in order; ``fn`` must be a module-level function (it is pickled)."""
+        items = iter(items)
+        head = list(itertools.islice(items, MIN_POSTS_FOR_POOL))
+        if self.jobs <= 1 or (self._pool is None and len(head) < MIN_POSTS_FOR_POOL):
+            yield from map(fn, itertools.chain(head, items))
+            return
+        pool = self._start()
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in itertools.chain(head, items):
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= self.jobs * TASKS_PER_WORKER:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # the consumer stopped early or a task failed
+                future.cancel()
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: the parent may hold threads (servers, watchers) that fork would copy in a broken state.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+            )
+        return self._pool
 
 
 def _write(
@@ -161,7 +239,7 @@ def _write(
     posts: Sequence[Post],
     delete_ids: Iterable[str],
     *,
-    jobs: int,
+    workers: Workers,
     progress: ProgressCallback | None,
 ) -> None:
     """Delete the posts ``delete_ids``, add ``posts``, and commit both indexes, or roll back on any error.
@@ -179,7 +257,9 @@ def _write(
         total = len(posts)
         if progress:
             progress(0, total)
-        for done, docs in enumerate(analyze_posts(posts, jobs=jobs), start=1):
+        analyzed = workers.map(analyze_post, posts)
+        for done, (post, analysis) in enumerate(zip(posts, analyzed, strict=True), start=1):
+            docs = build_documents(post, analysis)
             texts.add_document(docs.text)
             writer.add_document(docs.post)
             if done == 1:
@@ -219,7 +299,8 @@ def index_posts(
 ) -> None:
     """Add ``posts`` to an opened (usually in-RAM) store, replacing earlier versions, and reload it."""
     ids = {p.id for p in posts} | set(delete_ids)
-    _write(store.indexes, posts, sorted(ids), jobs=jobs, progress=None)
+    with Workers(jobs) as workers:
+        _write(store.indexes, posts, sorted(ids), workers=workers, progress=None)
     store.reload()
 
 
@@ -246,11 +327,10 @@ def read_manifest(searcher: tantivy.Searcher, where: Path | None = None) -> dict
 
 def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
     """The :class:`BuildInfo` a build of this site with the current code would have."""
-    analyzer = get_analyzer()
     return BuildInfo(
         schema_version=SCHEMA_VERSION,
         # The clean text's rules count as analysis: a change to either changes what is indexed.
-        analyzer_version=f"{analyzer.version}/text-{TEXT_VERSION}",
+        analyzer_version=f"{analyzer_version()}/text-{TEXT_VERSION}",
         site_fingerprint=f"{config.fingerprint()}|hidden={include_hidden}",
         site_timezone=config.timezone,
         site_root=str(config.root),
@@ -270,9 +350,13 @@ class _Build:
     jobs: int
     progress: ProgressCallback | None
 
-    def scan(self, known: dict[str, ManifestEntry]) -> SiteScan:
+    def scan(self, known: dict[str, ManifestEntry], workers: Workers) -> SiteScan:
         return scan_site(
-            self.config, known, include_hidden=self.include_hidden, follow_symlinks=self.follow_symlinks
+            self.config,
+            known,
+            include_hidden=self.include_hidden,
+            follow_symlinks=self.follow_symlinks,
+            map_posts=workers.map,
         )
 
 
@@ -346,23 +430,25 @@ def _incompatibility(old: BuildInfo, new: BuildInfo) -> str:
 
 def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
     root = build.root
-    scan = build.scan({})
-    template = template_keys(count_blocks(scan.changed), len(scan.changed), build.template)
-    posts = [without_template(p, template) for p in scan.changed]
-    info = dataclasses.replace(
-        info, template_fingerprint=fingerprint(template), template_blocks=len(template)
-    )
-    name, indexes = create_generation(root, info)
-    try:
-        _write(indexes, posts, (), jobs=build.jobs, progress=build.progress)
-        share_generation(root, name)
-    except BaseException as e:
-        shutil.rmtree(root / name, ignore_errors=True)
-        if isinstance(e, (OSError, ValueError)):
-            raise IndexBuildError(
-                f"Building the index under {root}/ failed: {e}. The previous index is unchanged."
-            ) from e
-        raise
+    # The worker processes parse the posts, then analyse the published ones without their template.
+    with Workers(build.jobs) as workers:
+        scan = build.scan({}, workers)
+        template = template_keys(count_blocks(scan.changed), len(scan.changed), build.template)
+        posts = [without_template(p, template) for p in scan.changed]
+        info = dataclasses.replace(
+            info, template_fingerprint=fingerprint(template), template_blocks=len(template)
+        )
+        name, indexes = create_generation(root, info)
+        try:
+            _write(indexes, posts, (), workers=workers, progress=build.progress)
+            share_generation(root, name)
+        except BaseException as e:
+            shutil.rmtree(root / name, ignore_errors=True)
+            if isinstance(e, (OSError, ValueError)):
+                raise IndexBuildError(
+                    f"Building the index under {root}/ failed: {e}. The previous index is unchanged."
+                ) from e
+            raise
     publish_generation(root, name)
     return IndexReport(
         mode="full",
@@ -383,30 +469,31 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
     indexes = open_generation_for_update(root, generation)
     indexes.reload()
     manifest = read_manifest(indexes.posts.searcher(), root / generation)
-    scan = build.scan(manifest)
-    changed, unchanged = scan.changed, scan.unchanged
-    changed_ids = {p.id for p in changed}
-    removed = sorted(set(manifest) - unchanged - changed_ids)
-    updated = sorted(changed_ids & set(manifest))
-    added = sorted(changed_ids - set(manifest))
-    template_chars = 0
-    if changed or removed:
-        posts = len(unchanged) + len(changed)
-        least = build.template.threshold(posts) - len(changed)  # fewer unchanged posts cannot make it
-        counts = _block_counts(indexes.posts, {*removed, *updated}, least)
-        counts.update(count_blocks(changed))
-        template = template_keys(counts, posts, build.template)
-        if fingerprint(template) != info.template_fingerprint:
-            return None
-        changed = [without_template(p, template) for p in changed]
-        template_chars = sum(p.template_chars for p in changed)
-        try:
-            _write(indexes, changed, [*removed, *updated], jobs=build.jobs, progress=build.progress)
-        except (OSError, ValueError) as e:
-            raise IndexBuildError(
-                f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
-            ) from e
-        share_generation(root, generation)
+    with Workers(build.jobs) as workers:
+        scan = build.scan(manifest, workers)
+        changed, unchanged = scan.changed, scan.unchanged
+        changed_ids = {p.id for p in changed}
+        removed = sorted(set(manifest) - unchanged - changed_ids)
+        updated = sorted(changed_ids & set(manifest))
+        added = sorted(changed_ids - set(manifest))
+        template_chars = 0
+        if changed or removed:
+            posts = len(unchanged) + len(changed)
+            least = build.template.threshold(posts) - len(changed)  # fewer unchanged posts cannot make it
+            counts = _block_counts(indexes.posts, {*removed, *updated}, least)
+            counts.update(count_blocks(changed))
+            template = template_keys(counts, posts, build.template)
+            if fingerprint(template) != info.template_fingerprint:
+                return None
+            changed = [without_template(p, template) for p in changed]
+            template_chars = sum(p.template_chars for p in changed)
+            try:
+                _write(indexes, changed, [*removed, *updated], workers=workers, progress=build.progress)
+            except (OSError, ValueError) as e:
+                raise IndexBuildError(
+                    f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
+                ) from e
+            share_generation(root, generation)
     return IndexReport(
         mode="incremental",
         files=scan.files,

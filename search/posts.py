@@ -23,7 +23,6 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,7 +77,9 @@ class SiteConfig:
     exclude: tuple[str, ...] = ()
     # The scalar values of _config.yml by dotted name ("site.title", "site.author.name"), as Liquid renders
     # them in posts: see liquid_variables.
-    variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    # A plain dict, never changed after read_site_config: a site's settings go to the worker processes
+    # that parse its posts, and a read-only MappingProxyType cannot be pickled.
+    variables: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:

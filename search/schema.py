@@ -17,9 +17,9 @@ FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
 FIELD_SOURCE = "source"  # fast raw JSON [id, source_hash, url, date]: the manifest (search/document.py)
 FIELD_TITLE = "title"  # pre-tokenized SplitMode.C terms; stored: the display title
 FIELD_TITLE_FINE = "title_fine"  # pre-tokenized SplitMode.A parts
-FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms
+FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms one per line (TERMS_TOKENIZER)
 FIELD_HEADINGS_FINE = "headings_fine"
-FIELD_BODY = "body"  # clean body text, C terms (the text itself is stored in the texts index)
+FIELD_BODY = "body"  # clean body text, C terms one per line (the text is stored in the texts index)
 FIELD_BODY_FINE = "body_fine"
 FIELD_TAG = "tag"  # normalised tag keys: filters (raw, case-folded by tag_key) and counts (fast)
 FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the display form
@@ -35,6 +35,13 @@ TEXT_FIELD_ID = "id"  # raw and fast: lookup by post id, and the list of ids for
 TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: the clean text excerpts are cut from
 TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs
 
+# Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
+# (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
+# registration (T10), splits them back; a text with a term holding a space ("machine learning", kaomoji)
+# is pre-tokenized from the same lines by terms_by_line() instead (docs/DESIGN.md, T21).
+TERMS_TOKENIZER = "whitespace"
+TERM_SEPARATOR = "\n"
+
 # (coarse field, fine field) pairs searched by a query word, with their relative weights.
 TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     (FIELD_TITLE, FIELD_TITLE_FINE),
@@ -48,13 +55,17 @@ def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field(FIELD_ID, stored=True, tokenizer_name="raw")
     sb.add_text_field(FIELD_SOURCE, tokenizer_name="raw", fast=True, index_option="basic")
-    # Pre-tokenized fields still name a tokenizer; "raw" is built in, so reopening needs no registration.
+    # The title is stored, so it is pre-tokenized (the stored value is the title itself); a pre-tokenized
+    # field still names a tokenizer, and "raw" is built in, so reopening needs no registration (T10).
     sb.add_text_field(FIELD_TITLE, stored=True, tokenizer_name="raw")
     sb.add_text_field(FIELD_TITLE_FINE, tokenizer_name="raw")
-    sb.add_text_field(FIELD_HEADINGS, tokenizer_name="raw")
-    sb.add_text_field(FIELD_HEADINGS_FINE, tokenizer_name="raw")
-    sb.add_text_field(FIELD_BODY, tokenizer_name="raw")
-    sb.add_text_field(FIELD_BODY_FINE, tokenizer_name="raw")
+    # Headings and bodies get their analysed terms one per line: TERMS_TOKENIZER splits them back into the
+    # same terms at the same positions, for far less than a Python Token object per term (docs/DESIGN.md,
+    # T21). Offsets are not indexed either way; highlighting reads the stored spans.
+    sb.add_text_field(FIELD_HEADINGS, tokenizer_name=TERMS_TOKENIZER)
+    sb.add_text_field(FIELD_HEADINGS_FINE, tokenizer_name=TERMS_TOKENIZER)
+    sb.add_text_field(FIELD_BODY, tokenizer_name=TERMS_TOKENIZER)
+    sb.add_text_field(FIELD_BODY_FINE, tokenizer_name=TERMS_TOKENIZER)
     sb.add_text_field(FIELD_TAG, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_TAG_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_CATEGORY, tokenizer_name="raw", fast=True, index_option="basic")
@@ -64,6 +75,12 @@ def build_schema() -> tantivy.Schema:
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
     return sb.build()
+
+
+def terms_by_line() -> tantivy.TextAnalyzer:
+    """Each line is one term, at the next position: for a text TERMS_TOKENIZER would cut inside a term.
+    Used through ``pre_tokenize`` (tokens made in Rust), never registered on an index."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(f"[^{TERM_SEPARATOR}]+")).build()
 
 
 def build_text_schema() -> tantivy.Schema:

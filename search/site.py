@@ -7,18 +7,20 @@ post is search/posts.py's job. Imports no sudachipy, tantivy or flask.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import stat
 import urllib.parse
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -155,7 +157,7 @@ def read_site_config(
         timezone=timezone,
         future=data.get("future") is True,
         exclude=tuple(str(e) for e in exclude),
-        variables=MappingProxyType(variables),
+        variables=variables,
     )
 
 
@@ -443,12 +445,29 @@ def resolve_collisions(posts: Iterable[_Dated]) -> tuple[list[Any], list[Collisi
     return winners, collisions
 
 
+def parse_site_file(config: SiteConfig, include_hidden: bool, item: tuple[str, bytes]) -> Post | Skipped:
+    """Parse one post file read by :func:`scan_site`: ``item`` is its id and bytes. A module-level
+    function, so worker processes can run it."""
+    post_id, data = item
+    try:
+        return parse_post(config, post_id, data, include_hidden=include_hidden)
+    except PostSkipped as e:
+        return Skipped(post_id, e.reason)
+
+
+# Runs a parser over (post id, bytes) items, yielding the results in order, as the builtin map does.
+MapPosts = Callable[
+    [Callable[[tuple[str, bytes]], Post | Skipped], Iterable[tuple[str, bytes]]], Iterable[Post | Skipped]
+]
+
+
 def scan_site(
     config: SiteConfig,
     known: Mapping[str, ManifestEntry] | None = None,
     *,
     include_hidden: bool = False,
     follow_symlinks: bool = True,
+    map_posts: MapPosts = map,
 ) -> SiteScan:
     """Find what Jekyll would publish, parsing only files whose bytes differ from what is ``known``.
 
@@ -459,22 +478,33 @@ def scan_site(
     :param known: what the index holds of each post, by id.
     :param include_hidden: also accept posts marked ``sitemap: false`` or ``robots: noindex``.
     :param follow_symlinks: follow symbolic links that stay inside the site (links leaving it never are).
+    :param map_posts: how the files are parsed: ``map`` by default; the indexer passes its worker pool's
+        ordered map. Files are read here, in this process, and only as ``map_posts`` asks for them.
     """
     known = known or {}
     post_ids, found_skipped = find_post_files(config, follow_symlinks=follow_symlinks)
     skipped = list(found_skipped)
     parsed: list[Post] = []
     kept: list[ManifestEntry] = []
-    for post_id in post_ids:
-        try:
-            data = read_site_file(config.root, post_id, follow_symlinks=follow_symlinks)
+
+    def to_parse() -> Iterator[tuple[str, bytes]]:
+        for post_id in post_ids:
+            try:
+                data = read_site_file(config.root, post_id, follow_symlinks=follow_symlinks)
+            except PostSkipped as e:
+                skipped.append(Skipped(post_id, e.reason))
+                continue
             entry = known.get(post_id)
             if entry is not None and entry.source_hash == hashlib.sha256(data).hexdigest():
                 kept.append(entry)
                 continue
-            parsed.append(parse_post(config, post_id, data, include_hidden=include_hidden))
-        except PostSkipped as e:
-            skipped.append(Skipped(post_id, e.reason))
+            yield post_id, data
+
+    for result in map_posts(functools.partial(parse_site_file, config, include_hidden), to_parse()):
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        else:
+            parsed.append(result)
     winners, collisions = resolve_collisions([*parsed, *kept])
     winner_ids = {w.id for w in winners}
     changed = [p for p in parsed if p.id in winner_ids]

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from sudachipy import Dictionary
 
 from search.analysis import MAX_CHUNK_BYTES
 from search.analysis import JapaneseAnalyzer
+from search.analysis import Sentence
 from search.analysis import get_analyzer
 from search.analysis import iter_chunks
 
@@ -154,3 +156,55 @@ def test_a_character_sudachi_expands_into_two_morphemes_gives_each_term_its_surf
             assert 0 <= term.start < term.end <= len(text), term
     terms = {t.text: text[t.start : t.end] for t in get_analyzer().analyze(text).coarse}
     assert terms["w"] == "㎼"
+
+
+@pytest.mark.parametrize("text", ["ﾃﾞｼﾞﾀﾙカメラとデジタルカメラ", "デジタルカメラとﾃﾞｼﾞﾀﾙカメラ"])
+def test_a_word_split_under_two_spellings_keeps_the_offsets_of_each(
+    analyzer: JapaneseAnalyzer, text: str
+) -> None:
+    # Sudachi's entry for both spellings is one word; its parts' offsets depend on the spelling.
+    first, _, second = analyzer.analyze(text).units
+    for unit in (first, second):
+        surfaces = [text[p.start : p.end] for p in unit.parts]
+        assert "".join(surfaces) == text[unit.coarse.start : unit.coarse.end]
+        assert [p.text for p in unit.parts] == ["デジタル", "カメラ"]
+
+
+@pytest.fixture(scope="module")
+def dictionary() -> Dictionary:
+    return Dictionary(dict="core")
+
+
+# Compounds, spellings of one word, characters Sudachi expands (㎼ -> μW) and kaomoji pieces.
+_MIXED = st.sampled_from(
+    list("東京都図書館本読んだ全文検索エンジン外国人参政権がのをにはで、。カタカナｶﾀｶﾅﾃﾞｼﾞﾀﾙカメラｷﾛﾜｯﾄﾞﾟｰー")
+    + list("㎼㍍㌔㍻㈱①½ﬁabcＡＢＣWatt 123（^o^）ω/\n")
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(_MIXED, min_size=1, max_size=40), min_size=1, max_size=6))
+def test_remembered_words_give_the_terms_a_fresh_analyzer_gives(
+    dictionary: Dictionary, texts: list[str]
+) -> None:
+    # What a word contributes is worked out once per process and reused; reuse must change nothing.
+    warm = get_analyzer()
+    for text in texts:
+        assert warm.analyze(text) == JapaneseAnalyzer(dictionary).analyze(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(_MIXED, min_size=1, max_size=30), min_size=1, max_size=5),
+    st.lists(st.integers(0, 4), min_size=1, max_size=12),
+)
+def test_a_sentence_repeated_in_a_post_is_analysed_once_with_the_same_terms(
+    pieces: list[str], order: list[int]
+) -> None:
+    analyzer = get_analyzer()
+    text = "。".join(pieces[i % len(pieces)] for i in order) + "。"
+    sentences: dict[str, Sentence] = {}
+    once = analyzer.terms(text, sentences=sentences)
+    again = analyzer.terms(text, sentences=sentences)  # every sentence is known now
+    assert once == again == analyzer.terms(text)
+    assert set(sentences) == {chunk for _, chunk in iter_chunks(text)}

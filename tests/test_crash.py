@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,45 @@ def test_indexer_killed_at_each_step_leaves_one_complete_index_and_the_next_run_
 
 def test_every_failpoint_is_tested() -> None:
     assert {point for _, point in OUTCOME} == set(POINTS)
+
+
+def living_processes_in_group(group: int) -> list[int]:
+    """The processes of process group ``group`` that have not exited (zombies have: they hold nothing and
+    wait only for a parent that may never reap them)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_file.read_text()
+        except OSError:  # it exited while we looked
+            continue
+        state, _parent, pgrp = stat.rpartition(")")[2].split()[:3]
+        if int(pgrp) == group and state != "Z":
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
+def test_killed_run_leaves_no_worker_process_behind(site: Path, tmp_path: Path) -> None:
+    add_posts(site, 60, "夕焼け")  # enough posts for worker processes
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            str(site),
+            "--index",
+            str(tmp_path / "index"),
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, ENV_VAR: "first-document-added"},
+        start_new_session=True,  # every process the run starts is in the group numbered with its id
+    )
+    assert run.wait(timeout=120) == -signal.SIGKILL  # killed while its workers were analysing
+    deadline = time.monotonic() + 10
+    while (left := living_processes_in_group(run.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == []

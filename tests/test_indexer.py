@@ -17,8 +17,14 @@ from search import Store
 from search import build_index
 from search import open_store
 from search import search
+from search.analysis import Terms
+from search.analysis import Word
+from search.document import TermLines
+from search.document import TextTerms
 from search.errors import IndexMissing
 from search.errors import SiteError
+from search.indexer import MIN_POSTS_FOR_POOL
+from search.indexer import Workers
 from search.store import read_current
 from search.store import writer_lock
 
@@ -129,7 +135,7 @@ def test_failed_build_leaves_previous_index_serving(
     import search.indexer
 
     calls = {"n": 0}
-    real = search.indexer.post_documents
+    real = search.indexer.analyze_post
 
     def failing(post):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -137,7 +143,7 @@ def test_failed_build_leaves_previous_index_serving(
             raise OSError("disk full")
         return real(post)
 
-    monkeypatch.setattr(search.indexer, "post_documents", failing)
+    monkeypatch.setattr(search.indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, full=True, jobs=1)
     assert read_current(index) == before
@@ -158,7 +164,7 @@ def test_failed_incremental_update_publishes_nothing(
     def failing(post):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(search.indexer, "post_documents", failing)
+    monkeypatch.setattr(search.indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, jobs=1)
     # The deletion queued before the failure was rolled back with it (docs/DESIGN.md, T12).
@@ -185,18 +191,59 @@ def test_missing_site_is_a_clear_error(tmp_path: Path) -> None:
         build_index(tmp_path / "nosite", tmp_path / "index")
 
 
-def test_parallel_analysis_gives_the_same_index(site: Path, tmp_path: Path) -> None:
+def segment_files(index: Path) -> dict[str, list[bytes]]:
+    """The live generation's index files by kind (".idx", ".pos", ".store", ...; "text/" for the texts
+    index), their contents sorted: segment names are random, what they hold is not."""
+    generation = index / (read_current(index) or "")
+    files: dict[str, list[bytes]] = {}
+    for folder, prefix in ((generation, ""), (generation / "text", "text/")):
+        segments = json.loads((folder / "meta.json").read_text("utf-8"))["segments"]
+        for segment in segments:
+            for path in folder.glob(segment["segment_id"].replace("-", "") + ".*"):
+                files.setdefault(prefix + path.suffix, []).append(path.read_bytes())
+    return {kind: sorted(contents) for kind, contents in files.items()}
+
+
+def test_parallel_parsing_and_analysis_write_the_very_same_index(site: Path, tmp_path: Path) -> None:
     posts = site / "_posts"
-    for i in range(10):
+    for i in range(MIN_POSTS_FOR_POOL):  # enough to start workers
         body = f"記事{i}の本文です。図書館と検索について。"
-        (posts / f"2024-06-{i + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
+        (posts / f"2024-06-{i % 28 + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
     build_index(site, tmp_path / "one", jobs=1)
     build_index(site, tmp_path / "two", jobs=2)
-    a = search(open_store(tmp_path / "one"), "図書館 検索", per_page=50)
-    b = search(open_store(tmp_path / "two"), "図書館 検索", per_page=50)
-    assert [(h.id, round(h.score or 0, 4)) for h in a.hits] == [
-        (h.id, round(h.score or 0, 4)) for h in b.hits
-    ]
+    assert segment_files(tmp_path / "one") == segment_files(tmp_path / "two")
+
+
+def test_terms_one_per_line_index_exactly_as_pre_tokenized_terms(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/DESIGN.md, T21: same terms, positions and field lengths, so the same bytes on disk; terms
+    # holding spaces ("machine learning", kaomoji) and headings included.
+    body = "## 機械学習の基本\n\nMachine Learning と \\( ^o^ )/ の話。\n\n## 全文検索\n\n東京都の図書館。"
+    (site / "_posts" / "2024-05-06-ml.md").write_text(post_source("Machine Learning", body), "utf-8")
+    build_index(site, tmp_path / "lines", jobs=1)
+    monkeypatch.setattr(TextTerms, "joined", TextTerms.tokens)
+    build_index(site, tmp_path / "tokens", jobs=1)
+    assert segment_files(tmp_path / "lines") == segment_files(tmp_path / "tokens")
+    assert search(open_store(tmp_path / "lines"), "machine learning").total == 1
+
+
+def test_a_term_no_tokenizer_would_give_back_is_indexed_pre_tokenized() -> None:
+    line_break = Terms([Word("a\nb", False, ("a\nb",))], [0], [3], {"a\nb": [0, 3]})
+    empty = Terms([Word("x", False, ("x",)), Word("", False, ("",))], [0, 1], [1, 2], {})
+    assert TextTerms.joined(line_break).coarse == [("a\nb", 0, 0, 3)]
+    assert TextTerms.joined(empty).fine == [("x", 0, 0, 1), ("", 1, 1, 2)]
+    spaced = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
+    assert TextTerms.joined(spaced) == TextTerms(TermLines("machine learning"), "machine\nlearning")
+
+
+def test_workers_give_results_in_order_and_stop_when_the_consumer_does() -> None:
+    with Workers(2) as workers:
+        assert list(workers.map(abs, range(-40, 0))) == list(range(40, 0, -1))
+        first = workers.map(abs, range(-40, 0))
+        assert next(first) == 40
+        first.close()  # pending tasks are cancelled, the pool stays usable
+        assert list(workers.map(abs, range(-3, 0))) == [3, 2, 1]
 
 
 def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None:

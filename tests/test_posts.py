@@ -584,3 +584,12 @@ def test_post_whose_name_is_not_utf8_is_reported_under_a_readable_name(tmp_path:
     site = load_site(root)
     assert only(site).id == "_posts/2024-01-02-good.md"
     assert skipped(site) == {"_posts/2024-01-01-\ufffd\ufffd.md": "file name is not valid UTF-8; rename it"}
+
+
+def test_site_settings_with_liquid_values_pickle_for_the_worker_processes(tmp_path: Path) -> None:
+    import pickle
+
+    root = make_site(tmp_path, {}, config='title: "みっけ日記"\nauthor:\n  name: 花子\n')
+    config = read_site_config(root)
+    assert pickle.loads(pickle.dumps(config)) == config
+    assert config.variables["site.author.name"] == "花子"
