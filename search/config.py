@@ -35,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Follow symbolic links that stay inside the site, as Jekyll's safe mode does (links leaving the "
         "site are never followed). False: skip every link.",
     ),
-    Setting("jobs", 0, "Processes used to analyse posts when indexing (0 = one per CPU core)."),
+    Setting("jobs", 0, "Processes used to parse and analyse posts when indexing (0 = one per CPU core)."),
     Setting("host", "127.0.0.1", "Address `mikke serve` listens on."),
     Setting("port", 8000, "Port `mikke serve` listens on."),
     Setting("workers", 2, "Worker processes of `mikke serve` (each loads the dictionary once)."),
