@@ -268,7 +268,7 @@ def main() -> int:
         ):
             label = f"floor {name} (Sudachi over {what})"
             print(
-                f"  {label:62} {statistics.median(floors[name]):6.2f} s"
+                f"  {label:66} {statistics.median(floors[name]):6.2f} s"
                 f"   mikke / floor {name}  {statistics.median(ratios[name]):.2f}"
             )
         if pagefind_runs:

@@ -52,7 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
         0.02,
         "The share of posts (0 to 1) a text block must also be in to count as site template.",
     ),
-    Setting("jobs", 0, "Processes used to analyse posts when indexing (0 = one per CPU core)."),
+    Setting("jobs", 0, "Processes used to parse and analyse posts when indexing (0 = one per CPU core)."),
     Setting("host", "127.0.0.1", "Address `mikke serve` listens on."),
     Setting("port", 8000, "Port `mikke serve` listens on."),
     Setting("workers", 2, "Worker processes of `mikke serve` (each loads the dictionary once)."),
