@@ -16,6 +16,9 @@ DEFAULT_EXCERPT_CHARS = 120
 _BOUNDARY_SLACK = 24
 _SENTENCE_ENDS = "。！？!?"
 _ELLIPSIS = "…"
+# Where an excerpt runs from one block (a heading, a paragraph, a list item) into the next: a heading stays
+# a unit of its own instead of reading as the start of the sentence after it.
+BLOCK_BREAK = " ／ "
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
         parts.append(f"<mark>{_escape(text[s:e])}</mark>")
         pos = e
     parts.append(_escape(text[pos:end]))
-    return "".join(parts).replace("\n", " ")
+    return "".join(parts).replace("\n", BLOCK_BREAK)
 
 
 def merge_spans(spans: Sequence[Span]) -> list[Span]:

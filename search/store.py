@@ -9,6 +9,7 @@ Nothing here is ever writable by other users, whatever the umask, and a server r
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -175,6 +176,9 @@ def read_current(root: Path) -> str | None:
     return name
 
 
+_STORE_SERIALS = itertools.count()
+
+
 class Store:
     """An opened index, on disk or in RAM, handing out one consistent searcher per request.
 
@@ -194,6 +198,8 @@ class Store:
         self._unopenable: tuple[str, float] | None = None  # a generation that failed to open, and when
         self._commit: tuple[int, int, int] | None = None  # (inode, mtime, size) of the meta.json loaded
         self._reloads = 0  # in RAM, where there is no meta.json: reload() calls
+        # Names this store among every store of the process, for life: id() is reused once one is freed.
+        self._serial = next(_STORE_SERIALS)
 
     @property
     def info(self) -> BuildInfo:
@@ -259,7 +265,7 @@ class Store:
         self._refresh()
         self._follow_commits()
         if self.root is None:
-            return f"memory/{id(self)}/{self._reloads}"
+            return f"memory/{self._serial}/{self._reloads}"
         return f"{self.generation}/{self._commit}"
 
     def searcher(self) -> tantivy.Searcher:

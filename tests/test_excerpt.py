@@ -53,8 +53,11 @@ def test_without_matches_the_start_of_the_text_is_shown() -> None:
     assert excerpt.endswith("…") or len(excerpt) <= 60
 
 
-def test_newlines_between_blocks_become_spaces() -> None:
-    assert "\n" not in build_excerpt("見出し\n本文の段落", spans_of("見出し\n本文の段落", "本文"))
+def test_a_heading_in_an_excerpt_stays_apart_from_the_sentence_after_it() -> None:
+    text = "仕組みです。\n転置インデックス\n転置インデックスは単語から文書への対応表です。"
+    excerpt = build_excerpt(text, spans_of(text, "対応表"), max_chars=80)
+    assert "\n" not in excerpt
+    assert "仕組みです。 ／ 転置インデックス ／ 転置インデックスは" in excerpt
 
 
 def test_overlapping_spans_are_merged() -> None:
