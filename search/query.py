@@ -219,7 +219,7 @@ _forms: dict[int, tuple[str, tuple[dict[str, str], dict[str, str]]]] = {}  # id(
 def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, str], dict[str, str]]:
     """How each tag and category key is spelled for display, over the whole index; worked out once per
     index version (one aggregation over every post)."""
-    version = store.version()
+    version = store.loaded_version  # search() has just loaded it through store.searcher()
     cached = _forms.get(id(store))
     if cached is not None and cached[0] == version:
         return cached[1]

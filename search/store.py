@@ -264,6 +264,11 @@ class Store:
         answer cached under one version is the answer to the same request under that version."""
         self._refresh()
         self._follow_commits()
+        return self.loaded_version
+
+    @property
+    def loaded_version(self) -> str:
+        """The version of what the last :meth:`searcher` or :meth:`version` call loaded (no file read)."""
         if self.root is None:
             return f"memory/{self._serial}/{self._reloads}"
         return f"{self.generation}/{self._commit}"

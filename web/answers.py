@@ -35,9 +35,9 @@ class ResultCache:
         self._pages: OrderedDict[Hashable, SearchPage] = OrderedDict()
         self._lock = threading.Lock()
 
-    def run(self, params: SearchParams, store: Store) -> SearchPage:
-        """``params.run(store)``, or the page it gave for the same index version."""
-        key = (store.version(), params)
+    def run(self, params: SearchParams, store: Store, version: str) -> SearchPage:
+        """``params.run(store)``, or the page it gave under index ``version`` (``store.version()``)."""
+        key = (version, params)
         with self._lock:
             page = self._pages.get(key)
             if page is not None:
@@ -51,9 +51,10 @@ class ResultCache:
         return page
 
 
-def etag(store: Store, *request_parts: object) -> str:
-    """The validator (an opaque value, sent weak) of the answer to ``request_parts`` now."""
-    return hashlib.sha256(repr((store.version(), request.path, request_parts)).encode()).hexdigest()[:32]
+def etag(version: str, *request_parts: object) -> str:
+    """The validator (an opaque value, sent weak) of the answer to ``request_parts`` under index
+    ``version`` (``store.version()``, taken once per request)."""
+    return hashlib.sha256(repr((version, request.path, request_parts)).encode()).hexdigest()[:32]
 
 
 def not_modified(tag: str) -> Response | None:

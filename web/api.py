@@ -29,11 +29,12 @@ def search_view() -> Response | tuple[Response, int]:
     except BadParameter as e:
         return error_json(str(e), 400)
     store = get_store()
-    tag = etag(store, params)
+    version = store.version()
+    tag = etag(version, params)
     known = not_modified(tag)
     if known is not None:
         return known
-    page = state.results.run(params, store)
+    page = state.results.run(params, store, version)
     body = page.to_json()
     body["truncated"] = params.truncated
     return validate(jsonify(body), tag)
@@ -43,7 +44,7 @@ def search_view() -> Response | tuple[Response, int]:
 def tags_view() -> Response:
     """List every tag with its number of posts, most used first."""
     store = get_store()
-    tag = etag(store)
+    tag = etag(store.version())
     known = not_modified(tag)
     if known is not None:
         return known

@@ -277,11 +277,12 @@ def index() -> Response:
             "search.html", title=page_title(params), status=status_text(params, None), **context
         )
         return Response(page, status=503, mimetype="text/html")
-    tag = etag(store, params)
+    version = store.version()
+    tag = etag(version, params)
     known = not_modified(tag)
     if known is not None:
         return known
-    result = state.results.run(params, store)
+    result = state.results.run(params, store, version)
     page = render_template(
         "search.html",
         title=page_title(params),
@@ -300,11 +301,12 @@ def results_view() -> Response:
     """
     params = _page_params()
     store = get_store()
-    tag = etag(store, params)
+    version = store.version()
+    tag = etag(version, params)
     known = not_modified(tag)
     if known is not None:
         return known
-    result = get_state().results.run(params, store)
+    result = get_state().results.run(params, store, version)
     region = render_template("results.html", **_results_context(params, result))
     body = {
         "html": region,
