@@ -42,10 +42,10 @@ from markdown_it import MarkdownIt
 from worst import DEFAULT_CORPUS
 from worst import write_site
 
-from search.analysis import MAX_CHUNK_BYTES
-from search.analysis import iter_chunks
-from search.site import read_site_config
-from search.site import scan_site
+from mikke.search.analysis import MAX_CHUNK_BYTES
+from mikke.search.analysis import iter_chunks
+from mikke.search.site import read_site_config
+from mikke.search.site import scan_site
 
 POLL_SECONDS = 0.05
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
@@ -226,7 +226,7 @@ def main() -> int:
                     [
                         sys.executable,
                         "-m",
-                        "search",
+                        "mikke",
                         "index",
                         str(site),
                         "--index",

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from server import mikke_server
 
-MIKKE = [sys.executable, "-m", "search"]
+MIKKE = [sys.executable, "-m", "mikke"]
 POLL_SECONDS = 0.02
 TIMEOUT_SECONDS = 60.0
 

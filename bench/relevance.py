@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from search import build_index
-from search import open_store
-from search import search
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import search
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 

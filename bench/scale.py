@@ -30,9 +30,9 @@ from worst import EVERYDAY
 from worst import vocabulary
 from worst import write_site
 
-from search import build_index
-from search import open_store
-from search import search
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import search
 
 WORKERS = 2
 THREADS = 4

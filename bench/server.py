@@ -47,7 +47,7 @@ def mikke_server(
     port: int = 0,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """Run ``python -m search serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+    """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
 
     :param index: the index folder (it must exist: /healthz only answers 200 with an index loaded).
     :param workers: gunicorn worker processes.
@@ -56,7 +56,7 @@ def mikke_server(
     :raise RuntimeError: the server exited or did not answer within a minute; the message holds its log.
     """
     port = port or free_port()
-    cmd = [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", str(port)]
+    cmd = [sys.executable, "-m", "mikke", "serve", "--index", str(index), "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe would
     # block gunicorn mid-write.

@@ -2,7 +2,7 @@
 
 Starts `mikke serve` on a free loopback port for the given index; every request stays on 127.0.0.1.
 
-    .venv/bin/python -m search index /work/shared/corpus/allforces-sample --index /tmp/allforces-index
+    .venv/bin/python -m mikke index /work/shared/corpus/allforces-sample --index /tmp/allforces-index
     .venv/bin/python bench/web.py --index /tmp/allforces-index --screenshot docs/screenshot-search.png
 """
 

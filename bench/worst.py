@@ -27,14 +27,14 @@ from pathlib import Path
 
 import tantivy
 
-from search import Settings
-from search import Store
-from search import build_index
-from search import open_store
-from search import schema as f
-from search import search
-from search.analysis import get_analyzer
-from search.document import read_text
+from mikke.search import Settings
+from mikke.search import Store
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import schema as f
+from mikke.search import search
+from mikke.search.analysis import get_analyzer
+from mikke.search.document import read_text
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "allforces-sample"
 RATIO_TARGET = 4.0

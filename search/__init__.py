@@ -5,29 +5,29 @@ This module is the public API that the CLI and web/ use.
 
 from __future__ import annotations
 
-from search.analysis import tag_key
-from search.config import SETTINGS
-from search.config import Setting
-from search.config import Settings
-from search.errors import IndexBuildError
-from search.errors import IndexLocked
-from search.errors import IndexMissing
-from search.errors import SearchError
-from search.errors import SettingError
-from search.errors import SiteError
-from search.indexer import IndexReport
-from search.indexer import build_index
-from search.query import SORTS
-from search.query import all_tags
-from search.query import list_posts
-from search.query import search
-from search.results import Hit
-from search.results import IndexedPost
-from search.results import SearchPage
-from search.results import TagCount
-from search.store import Store
-from search.store import open_store
-from search.syntax import parse_day
+from mikke.search.analysis import tag_key
+from mikke.search.config import SETTINGS
+from mikke.search.config import Setting
+from mikke.search.config import Settings
+from mikke.search.errors import IndexBuildError
+from mikke.search.errors import IndexLocked
+from mikke.search.errors import IndexMissing
+from mikke.search.errors import SearchError
+from mikke.search.errors import SettingError
+from mikke.search.errors import SiteError
+from mikke.search.indexer import IndexReport
+from mikke.search.indexer import build_index
+from mikke.search.query import SORTS
+from mikke.search.query import all_tags
+from mikke.search.query import list_posts
+from mikke.search.query import search
+from mikke.search.results import Hit
+from mikke.search.results import IndexedPost
+from mikke.search.results import SearchPage
+from mikke.search.results import TagCount
+from mikke.search.store import Store
+from mikke.search.store import open_store
+from mikke.search.syntax import parse_day
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
-"""Allow ``python -m search``."""
+"""Allow ``python -m mikke.search`` (the same as ``python -m mikke`` and ``mikke``)."""
 
-from search.cli import cli
+from mikke.search.cli import cli
 
 cli()

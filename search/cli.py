@@ -18,22 +18,22 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from search.config import ENV_PREFIX
-from search.config import SETTINGS
-from search.config import Setting
-from search.config import Settings
-from search.errors import SearchError
-from search.errors import SettingError
-from search.indexer import IndexReport
-from search.indexer import build_index
-from search.query import SORTS
-from search.query import all_tags
-from search.query import list_posts
-from search.query import search
-from search.store import open_store
-from search.syntax import parse_day
-from search.template import TemplateRule
-from search.watch import watch_site
+from mikke.search.config import ENV_PREFIX
+from mikke.search.config import SETTINGS
+from mikke.search.config import Setting
+from mikke.search.config import Settings
+from mikke.search.errors import SearchError
+from mikke.search.errors import SettingError
+from mikke.search.indexer import IndexReport
+from mikke.search.indexer import build_index
+from mikke.search.query import SORTS
+from mikke.search.query import all_tags
+from mikke.search.query import list_posts
+from mikke.search.query import search
+from mikke.search.store import open_store
+from mikke.search.syntax import parse_day
+from mikke.search.template import TemplateRule
+from mikke.search.watch import watch_site
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
 # Control characters (escape sequences could rewrite the terminal) and bidi controls (they could make a
@@ -366,7 +366,7 @@ def serve_command(index_path: str | None, host: str | None, port: int | None, wo
         mikke serve --index index/ --port 8000
     """
     # web/ sits on top of search/; the import is deferred so search/ itself never needs Flask.
-    from web.server import run_server
+    from mikke.web.server import run_server
 
     settings = _settings(index=index_path, host=host, port=port, workers=workers)
     with _user_errors():

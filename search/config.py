@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from search.errors import SettingError
+from mikke.search.errors import SettingError
 
 ENV_PREFIX = "MIKKE_"
 

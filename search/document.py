@@ -20,18 +20,18 @@ from typing import Any
 
 import tantivy
 
-from search import schema as f
-from search.analysis import Terms
-from search.analysis import get_analyzer
-from search.analysis import tag_key
-from search.excerpt import Span
-from search.excerpt import build_excerpt
-from search.excerpt import highlight
-from search.posts import Post
-from search.results import Hit
-from search.results import IndexedPost
-from search.results import TagCount
-from search.words import QueryWord
+from mikke.search import schema as f
+from mikke.search.analysis import Terms
+from mikke.search.analysis import get_analyzer
+from mikke.search.analysis import tag_key
+from mikke.search.excerpt import Span
+from mikke.search.excerpt import build_excerpt
+from mikke.search.excerpt import highlight
+from mikke.search.posts import Post
+from mikke.search.results import Hit
+from mikke.search.results import IndexedPost
+from mikke.search.results import TagCount
+from mikke.search.words import QueryWord
 
 
 class UnreadableValue(ValueError):

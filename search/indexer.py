@@ -32,44 +32,44 @@ from typing import TypeVar
 
 import tantivy
 
-from search import schema as f
-from search.analysis import Sentence
-from search.analysis import analyzer_version
-from search.analysis import get_analyzer
-from search.document import AnalyzedPost
-from search.document import ManifestEntry
-from search.document import TextTerms
-from search.document import build_documents
-from search.document import decode_manifest_entry
-from search.document import term_spans
-from search.errors import IndexBuildError
-from search.errors import SiteError
-from search.failpoints import failpoint
-from search.markdown_text import TEXT_VERSION
-from search.posts import Post
-from search.posts import SiteConfig
-from search.schema import SCHEMA_VERSION
-from search.schema import build_schema
-from search.site import Collision
-from search.site import SiteScan
-from search.site import Skipped
-from search.site import read_site_config
-from search.site import scan_site
-from search.store import BuildInfo
-from search.store import IndexPair
-from search.store import Store
-from search.store import create_generation
-from search.store import live_generation
-from search.store import open_generation_for_update
-from search.store import publish_generation
-from search.store import remove_stale_generations
-from search.store import share_generation
-from search.store import writer_lock
-from search.template import TemplateRule
-from search.template import count_blocks
-from search.template import fingerprint
-from search.template import template_keys
-from search.template import without_template
+from mikke.search import schema as f
+from mikke.search.analysis import Sentence
+from mikke.search.analysis import analyzer_version
+from mikke.search.analysis import get_analyzer
+from mikke.search.document import AnalyzedPost
+from mikke.search.document import ManifestEntry
+from mikke.search.document import TextTerms
+from mikke.search.document import build_documents
+from mikke.search.document import decode_manifest_entry
+from mikke.search.document import term_spans
+from mikke.search.errors import IndexBuildError
+from mikke.search.errors import SiteError
+from mikke.search.failpoints import failpoint
+from mikke.search.markdown_text import TEXT_VERSION
+from mikke.search.posts import Post
+from mikke.search.posts import SiteConfig
+from mikke.search.schema import SCHEMA_VERSION
+from mikke.search.schema import build_schema
+from mikke.search.site import Collision
+from mikke.search.site import SiteScan
+from mikke.search.site import Skipped
+from mikke.search.site import read_site_config
+from mikke.search.site import scan_site
+from mikke.search.store import BuildInfo
+from mikke.search.store import IndexPair
+from mikke.search.store import Store
+from mikke.search.store import create_generation
+from mikke.search.store import live_generation
+from mikke.search.store import open_generation_for_update
+from mikke.search.store import publish_generation
+from mikke.search.store import remove_stale_generations
+from mikke.search.store import share_generation
+from mikke.search.store import writer_lock
+from mikke.search.template import TemplateRule
+from mikke.search.template import count_blocks
+from mikke.search.template import fingerprint
+from mikke.search.template import template_keys
+from mikke.search.template import without_template
 
 WRITER_HEAP_BYTES = 64_000_000
 # The texts index holds stored fields only, which go to disk as they come: a small heap is enough.

@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from search.analysis import tag_key
-from search.markdown_text import block_keys
-from search.markdown_text import clean_inline
-from search.markdown_text import render_text
+from mikke.search.analysis import tag_key
+from mikke.search.markdown_text import block_keys
+from mikke.search.markdown_text import clean_inline
+from mikke.search.markdown_text import render_text
 
 MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is this big
 MAX_FRONT_MATTER_BYTES = 256 * 1024

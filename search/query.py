@@ -14,23 +14,23 @@ from datetime import datetime
 import tantivy
 from tantivy import Query
 
-from search import schema as f
-from search.analysis import get_analyzer
-from search.document import PostText
-from search.document import StoredPost
-from search.document import display_forms
-from search.document import read_label_counts
-from search.document import read_text
-from search.excerpt import DEFAULT_EXCERPT_CHARS
-from search.ranking import Plan
-from search.ranking import filter_queries
-from search.ranking import plan_query
-from search.results import Hit
-from search.results import IndexedPost
-from search.results import SearchPage
-from search.results import TagCount
-from search.store import Store
-from search.words import analyse_query
+from mikke.search import schema as f
+from mikke.search.analysis import get_analyzer
+from mikke.search.document import PostText
+from mikke.search.document import StoredPost
+from mikke.search.document import display_forms
+from mikke.search.document import read_label_counts
+from mikke.search.document import read_text
+from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
+from mikke.search.ranking import Plan
+from mikke.search.ranking import filter_queries
+from mikke.search.ranking import plan_query
+from mikke.search.results import Hit
+from mikke.search.results import IndexedPost
+from mikke.search.results import SearchPage
+from mikke.search.results import TagCount
+from mikke.search.store import Store
+from mikke.search.words import analyse_query
 
 SORTS = ("relevance", "date")
 TAG_COUNT_LIMIT = 200

@@ -21,14 +21,14 @@ import tantivy
 from tantivy import Occur
 from tantivy import Query
 
-from search import schema as f
-from search.analysis import Analysis
-from search.analysis import tag_key
-from search.store import Store
-from search.words import MAX_RELAXED_WORDS
-from search.words import QueryTerms
-from search.words import QueryWord
-from search.words import rarity
+from mikke.search import schema as f
+from mikke.search.analysis import Analysis
+from mikke.search.analysis import tag_key
+from mikke.search.store import Store
+from mikke.search.words import MAX_RELAXED_WORDS
+from mikke.search.words import QueryTerms
+from mikke.search.words import QueryWord
+from mikke.search.words import rarity
 
 # Up to this many keywords a query is a keyword search: posts with every word rank above the rest.
 KEYWORD_QUERY_MAX_WORDS = 3

@@ -28,19 +28,19 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import yaml
 
-from search.document import ManifestEntry
-from search.errors import SettingError
-from search.errors import SiteError
-from search.posts import HTML_EXTENSIONS
-from search.posts import MARKDOWN_EXTENSIONS
-from search.posts import MAX_POST_BYTES
-from search.posts import POST_NAME_RE
-from search.posts import Post
-from search.posts import PostSkipped
-from search.posts import SiteConfig
-from search.posts import liquid_variables
-from search.posts import one_line
-from search.posts import parse_post
+from mikke.search.document import ManifestEntry
+from mikke.search.errors import SettingError
+from mikke.search.errors import SiteError
+from mikke.search.posts import HTML_EXTENSIONS
+from mikke.search.posts import MARKDOWN_EXTENSIONS
+from mikke.search.posts import MAX_POST_BYTES
+from mikke.search.posts import POST_NAME_RE
+from mikke.search.posts import Post
+from mikke.search.posts import PostSkipped
+from mikke.search.posts import SiteConfig
+from mikke.search.posts import liquid_variables
+from mikke.search.posts import one_line
+from mikke.search.posts import parse_post
 
 # Jekyll's default `exclude` list (Jekyll::Configuration::DEFAULTS).
 _DEFAULT_EXCLUDE = (

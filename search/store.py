@@ -24,13 +24,13 @@ from pathlib import Path
 import filelock
 import tantivy
 
-from search.errors import IndexBuildError
-from search.errors import IndexLocked
-from search.errors import IndexMissing
-from search.failpoints import failpoint
-from search.schema import SCHEMA_VERSION
-from search.schema import build_schema
-from search.schema import build_text_schema
+from mikke.search.errors import IndexBuildError
+from mikke.search.errors import IndexLocked
+from mikke.search.errors import IndexMissing
+from mikke.search.failpoints import failpoint
+from mikke.search.schema import SCHEMA_VERSION
+from mikke.search.schema import build_schema
+from mikke.search.schema import build_text_schema
 
 log = logging.getLogger(__name__)
 

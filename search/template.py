@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from search.markdown_text import block_key
-from search.posts import Post
+from mikke.search.markdown_text import block_key
+from mikke.search.posts import Post
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import tantivy
 
-from search import schema as f
-from search.analysis import Analysis
-from search.analysis import JapaneseAnalyzer
-from search.analysis import Unit
-from search.syntax import parse_user_query
+from mikke.search import schema as f
+from mikke.search.analysis import Analysis
+from mikke.search.analysis import JapaneseAnalyzer
+from mikke.search.analysis import Unit
+from mikke.search.syntax import parse_user_query
 
 # Distinct content words scored, the rarest first. Natural-language questions have up to ~30.
 MAX_QUERY_WORDS = 32

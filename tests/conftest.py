@@ -15,13 +15,13 @@ from typing import TypeVar
 
 import pytest
 
-from search.analysis import JapaneseAnalyzer
-from search.analysis import get_analyzer
-from search.indexer import index_posts
-from search.posts import Post
-from search.store import BuildInfo
-from search.store import Store
-from search.store import create_memory_store
+from mikke.search.analysis import JapaneseAnalyzer
+from mikke.search.analysis import get_analyzer
+from mikke.search.indexer import index_posts
+from mikke.search.posts import Post
+from mikke.search.store import BuildInfo
+from mikke.search.store import Store
+from mikke.search.store import create_memory_store
 
 JST = timezone(timedelta(hours=9))
 

@@ -10,11 +10,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from sudachipy import Dictionary
 
-from search.analysis import MAX_CHUNK_BYTES
-from search.analysis import JapaneseAnalyzer
-from search.analysis import Sentence
-from search.analysis import get_analyzer
-from search.analysis import iter_chunks
+from mikke.search.analysis import MAX_CHUNK_BYTES
+from mikke.search.analysis import JapaneseAnalyzer
+from mikke.search.analysis import Sentence
+from mikke.search.analysis import get_analyzer
+from mikke.search.analysis import iter_chunks
 
 
 def coarse_terms(analyzer: JapaneseAnalyzer, text: str) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from search.cli import cli
+from mikke.search.cli import cli
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from search.config import SETTINGS
-from search.config import Settings
-from search.config import env_setting
-from search.errors import SettingError
+from mikke.search.config import SETTINGS
+from mikke.search.config import Settings
+from mikke.search.config import env_setting
+from mikke.search.errors import SettingError
 
 
 def test_defaults_apply_without_environment() -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from search import build_index
-from search import open_store
-from search import search
-from search.failpoints import ENV_VAR
-from search.failpoints import POINTS
-from search.store import read_current
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import search
+from mikke.search.failpoints import ENV_VAR
+from mikke.search.failpoints import POINTS
+from mikke.search.store import read_current
 
 from .conftest import post_source
 
@@ -48,7 +48,7 @@ OUTCOME = {
 def run_indexer(site: Path, index: Path, failpoint: str, *extra: str) -> int:
     """Run `mikke index` in a new process that kills itself with SIGKILL at ``failpoint``."""
     return subprocess.run(
-        [sys.executable, "-m", "search", "index", str(site), "--index", str(index), "--jobs", "1", *extra],
+        [sys.executable, "-m", "mikke", "index", str(site), "--index", str(index), "--jobs", "1", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, ENV_VAR: failpoint},
@@ -106,7 +106,7 @@ def test_killed_run_leaves_no_worker_process_behind(site: Path, tmp_path: Path) 
         [
             sys.executable,
             "-m",
-            "search",
+            "mikke",
             "index",
             str(site),
             "--index",

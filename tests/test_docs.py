@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import pytest
 
-from search.cli import cli
-from search.config import SETTINGS
+from mikke.search.cli import cli
+from mikke.search.config import SETTINGS
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from search.cli import cli
-from search.site import read_site_config
+from mikke.search.cli import cli
+from mikke.search.site import read_site_config
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "site"
 JEKYLL = shutil.which("jekyll")

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from search.excerpt import Span
-from search.excerpt import build_excerpt
-from search.excerpt import highlight
-from search.excerpt import merge_spans
+from mikke.search.excerpt import Span
+from mikke.search.excerpt import build_excerpt
+from mikke.search.excerpt import highlight
+from mikke.search.excerpt import merge_spans
 
 
 def spans_of(text: str, *words: str) -> list[Span]:

@@ -13,10 +13,10 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 
-from search import build_index
-from search import list_posts
-from search import open_store
-from search import search
+from mikke.search import build_index
+from mikke.search import list_posts
+from mikke.search import open_store
+from mikke.search import search
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source

@@ -12,21 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from search import IndexLocked
-from search import Store
-from search import build_index
-from search import open_store
-from search import search
-from search.analysis import Terms
-from search.analysis import Word
-from search.document import TermLines
-from search.document import TextTerms
-from search.errors import IndexMissing
-from search.errors import SiteError
-from search.indexer import MIN_POSTS_FOR_POOL
-from search.indexer import Workers
-from search.store import read_current
-from search.store import writer_lock
+from mikke.search import IndexLocked
+from mikke.search import Store
+from mikke.search import build_index
+from mikke.search import indexer
+from mikke.search import open_store
+from mikke.search import search
+from mikke.search.analysis import Terms
+from mikke.search.analysis import Word
+from mikke.search.document import TermLines
+from mikke.search.document import TextTerms
+from mikke.search.errors import IndexMissing
+from mikke.search.errors import SiteError
+from mikke.search.indexer import MIN_POSTS_FOR_POOL
+from mikke.search.indexer import Workers
+from mikke.search.store import read_current
+from mikke.search.store import writer_lock
 
 from .conftest import finishes_despite_fifo
 from .conftest import post_source
@@ -52,7 +53,7 @@ def test_search_from_another_process_after_build(site: Path, tmp_path: Path) -> 
     index = tmp_path / "index"
     build_index(site, index, jobs=1)
     out = subprocess.run(
-        [sys.executable, "-m", "search", "search", "全文検索", "--index", str(index), "--json"],
+        [sys.executable, "-m", "mikke", "search", "全文検索", "--index", str(index), "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -132,10 +133,9 @@ def test_failed_build_leaves_previous_index_serving(
     index = tmp_path / "index"
     build_index(site, index, jobs=1)
     before = read_current(index)
-    import search.indexer
 
     calls = {"n": 0}
-    real = search.indexer.analyze_post
+    real = indexer.analyze_post
 
     def failing(post):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -143,7 +143,7 @@ def test_failed_build_leaves_previous_index_serving(
             raise OSError("disk full")
         return real(post)
 
-    monkeypatch.setattr(search.indexer, "analyze_post", failing)
+    monkeypatch.setattr(indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, full=True, jobs=1)
     assert read_current(index) == before
@@ -159,12 +159,11 @@ def test_failed_incremental_update_publishes_nothing(
     posts = site / "_posts"
     (posts / "2024-05-01-library.md").unlink()
     (posts / "2024-05-06-a.md").write_text(post_source("新しい記事", "新しい本文。"), "utf-8")
-    import search.indexer
 
     def failing(post):  # type: ignore[no-untyped-def]
         raise OSError("disk full")
 
-    monkeypatch.setattr(search.indexer, "analyze_post", failing)
+    monkeypatch.setattr(indexer, "analyze_post", failing)
     with pytest.raises(Exception, match="disk full"):
         build_index(site, index, jobs=1)
     # The deletion queued before the failure was rolled back with it (docs/DESIGN.md, T12).
@@ -260,8 +259,8 @@ def errors_while_serving(
     store: Store, query: str, total: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> list[str]:
     """Search three times, each a retry of a generation the store could not open; return the errors."""
-    monkeypatch.setattr("search.store.REOPEN_RETRY_SECONDS", 0.0)
-    with caplog.at_level("ERROR", logger="search.store"):
+    monkeypatch.setattr("mikke.search.store.REOPEN_RETRY_SECONDS", 0.0)
+    with caplog.at_level("ERROR", logger="mikke.search.store"):
         for _ in range(3):
             assert search(store, query).total == total
     return [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]

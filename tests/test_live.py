@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.server import mikke_server
-from search import build_index
+from mikke.search import build_index
 
 from .conftest import post_source
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
-from search.markdown_text import render_text
-from search.markdown_text import strip_liquid
+from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
+from mikke.search.markdown_text import render_text
+from mikke.search.markdown_text import strip_liquid
 
 
 def lines(body: str, **kwargs: object) -> list[str]:

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import tag_key
-from search.errors import SettingError
-from search.errors import SiteError
-from search.posts import MAX_POST_BYTES
-from search.posts import MAX_VARIABLE_CHARS
-from search.posts import MAX_VARIABLE_DEPTH
-from search.posts import MAX_VARIABLES
-from search.posts import PostSkipped
-from search.posts import parse_date
-from search.posts import slugify
-from search.site import Site
-from search.site import load_site
-from search.site import read_site_config
-from search.site import read_site_file
+from mikke.search.analysis import tag_key
+from mikke.search.errors import SettingError
+from mikke.search.errors import SiteError
+from mikke.search.posts import MAX_POST_BYTES
+from mikke.search.posts import MAX_VARIABLE_CHARS
+from mikke.search.posts import MAX_VARIABLE_DEPTH
+from mikke.search.posts import MAX_VARIABLES
+from mikke.search.posts import PostSkipped
+from mikke.search.posts import parse_date
+from mikke.search.posts import slugify
+from mikke.search.site import Site
+from mikke.search.site import load_site
+from mikke.search.site import read_site_config
+from mikke.search.site import read_site_file
 
 from .conftest import finishes_despite_fifo
 

@@ -15,14 +15,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from tantivy import Query
 
-from search import query
-from search import ranking
-from search import search
-from search import words
-from search.analysis import get_analyzer
-from search.posts import Post
-from search.store import Store
-from search.syntax import parse_user_query
+from mikke.search import query
+from mikke.search import ranking
+from mikke.search import search
+from mikke.search import words
+from mikke.search.analysis import get_analyzer
+from mikke.search.posts import Post
+from mikke.search.store import Store
+from mikke.search.syntax import parse_user_query
 
 from .conftest import JST
 from .conftest import PostFactory

@@ -18,26 +18,26 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from search import IndexBuildError
-from search import all_tags
-from search import build_index
-from search import list_posts
-from search import open_store
-from search import schema as f
-from search import search
-from search.cli import cli
-from search.cli import printable
-from search.document import ManifestEntry
-from search.document import decode_label
-from search.document import decode_manifest_entry
-from search.document import encode_label
-from search.document import encode_manifest_entry
-from search.document import encode_spans
-from search.document import span_offsets
-from search.indexer import site_build_info
-from search.site import read_site_config
-from search.store import create_generation
-from search.store import publish_generation
+from mikke.search import IndexBuildError
+from mikke.search import all_tags
+from mikke.search import build_index
+from mikke.search import list_posts
+from mikke.search import open_store
+from mikke.search import schema as f
+from mikke.search import search
+from mikke.search.cli import cli
+from mikke.search.cli import printable
+from mikke.search.document import ManifestEntry
+from mikke.search.document import decode_label
+from mikke.search.document import decode_manifest_entry
+from mikke.search.document import encode_label
+from mikke.search.document import encode_manifest_entry
+from mikke.search.document import encode_spans
+from mikke.search.document import span_offsets
+from mikke.search.indexer import site_build_info
+from mikke.search.site import read_site_config
+from mikke.search.store import create_generation
+from mikke.search.store import publish_generation
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from search import build_index
-from search import list_posts
-from search import open_store
-from search import search
-from search.cli import cli
-from search.markdown_text import render_text
-from search.template import TemplateRule
+from mikke.search import build_index
+from mikke.search import list_posts
+from mikke.search import open_store
+from mikke.search import search
+from mikke.search.cli import cli
+from mikke.search.markdown_text import render_text
+from mikke.search.template import TemplateRule
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source

@@ -6,11 +6,11 @@ import threading
 import time
 from pathlib import Path
 
-from search import build_index
-from search import open_store
-from search import search
-from search.watch import is_source_change
-from search.watch import watch_site
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import search
+from mikke.search.watch import is_source_change
+from mikke.search.watch import watch_site
 
 from .conftest import post_source
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import SettingError
+from mikke.search import SettingError
 
 from .test_web_support import AppFactory
 from .test_web_support import assert_error_shape

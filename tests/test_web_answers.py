@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from search import build_index
-from web.params import SearchParams
+from mikke.search import build_index
+from mikke.web.params import SearchParams
 
 from .conftest import post_source
 from .test_web_support import SITE

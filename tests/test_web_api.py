@@ -14,15 +14,15 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from search import SettingError
-from search import Settings
-from search import all_tags
-from search import build_index
-from search import open_store
-from search.cli import cli
-from search.query import EXCERPT_HITS
-from web import create_app
-from web.server import gunicorn_options
+from mikke.search import SettingError
+from mikke.search import Settings
+from mikke.search import all_tags
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search.cli import cli
+from mikke.search.query import EXCERPT_HITS
+from mikke.web import create_app
+from mikke.web.server import gunicorn_options
 
 from .test_web_support import BLOG_ORIGIN
 from .test_web_support import CROWDED_POSTS

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from search import build_index
-from web.pages import local_day
-from web.pages import marked
-from web.pages import safe_href
+from mikke.search import build_index
+from mikke.web.pages import local_day
+from mikke.web.pages import marked
+from mikke.web.pages import safe_href
 
 from .test_web_api import ODD_QUERIES
 from .test_web_support import CROWDED_WORDS

@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from search import build_index
-from web import create_app
+from mikke.search import build_index
+from mikke.web import create_app
 
 SITE = Path(__file__).parent / "fixtures" / "web_site"
 # Small pages so that the nine-post fixture has several pages of results for 検索 (six posts).

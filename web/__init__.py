@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Flask
 
-from search import SETTINGS
-from search import SettingError
-from search import Settings
+from mikke.search import SETTINGS
+from mikke.search import SettingError
+from mikke.search import Settings
 
 CONFIG_PREFIX = "SEARCH_"
 # The stylesheet base.html inlines: one request fewer before the first paint of a cold search. The
@@ -55,14 +55,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         come from the defaults and ``MIKKE_*`` environment variables.
     :return: the app; its index Store and settings are in ``app.extensions["mikke"]``.
     """
-    from web import addresses
-    from web import api
-    from web import assets
-    from web import errors
-    from web import headers
-    from web import meta
-    from web import pages
-    from web import store
+    from mikke.web import addresses
+    from mikke.web import api
+    from mikke.web import assets
+    from mikke.web import errors
+    from mikke.web import headers
+    from mikke.web import meta
+    from mikke.web import pages
+    from mikke.web import store
 
     app = Flask(__name__, static_folder=None)  # web/assets.py serves web/static/ from memory
     if test_config:

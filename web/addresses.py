@@ -15,8 +15,8 @@ from flask import current_app
 from flask import url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from search import SettingError
-from search import Settings
+from mikke.search import SettingError
+from mikke.search import Settings
 
 EXTENSION = "mikke_public_url"
 

@@ -14,9 +14,9 @@ from collections.abc import Hashable
 from flask import Response
 from flask import request
 
-from search import SearchPage
-from search import Store
-from web.params import SearchParams
+from mikke.search import SearchPage
+from mikke.search import Store
+from mikke.web.params import SearchParams
 
 # Result pages kept per worker. A page of 10 hits is a few kilobytes; 512 of them stay well under the
 # memory of one worker and cover the repeated queries of a busy hour (trending words, back buttons).

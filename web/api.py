@@ -7,15 +7,15 @@ from flask import Response
 from flask import jsonify
 from flask import request
 
-from search import all_tags
-from web.answers import etag
-from web.answers import not_modified
-from web.answers import validate
-from web.errors import error_json
-from web.params import BadParameter
-from web.params import parse_search_args
-from web.store import get_state
-from web.store import get_store
+from mikke.search import all_tags
+from mikke.web.answers import etag
+from mikke.web.answers import not_modified
+from mikke.web.answers import validate
+from mikke.web.errors import error_json
+from mikke.web.params import BadParameter
+from mikke.web.params import parse_search_args
+from mikke.web.store import get_state
+from mikke.web.store import get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

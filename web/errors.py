@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
-from web.store import IndexNotReady
+from mikke.web.store import IndexNotReady
 
 NOT_READY_MESSAGE = "The search index is not built yet; run `mikke index SITE` on the server, then retry."
 NOT_READY_MESSAGE_JA = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。"

@@ -8,9 +8,9 @@ from flask import current_app
 from flask import jsonify
 from flask import render_template
 
-from search import search
-from web.errors import NOT_READY_MESSAGE
-from web.store import get_state
+from mikke.search import search
+from mikke.web.errors import NOT_READY_MESSAGE
+from mikke.web.store import get_state
 
 bp = Blueprint("meta", __name__)
 

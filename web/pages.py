@@ -22,17 +22,17 @@ from flask import request
 from markupsafe import Markup
 from markupsafe import escape
 
-from search import Hit
-from search import SearchPage
-from search import TagCount
-from search import tag_key
-from web.answers import etag
-from web.answers import not_modified
-from web.answers import validate
-from web.params import SearchParams
-from web.params import parse_search_args
-from web.store import get_state
-from web.store import get_store
+from mikke.search import Hit
+from mikke.search import SearchPage
+from mikke.search import TagCount
+from mikke.search import tag_key
+from mikke.web.answers import etag
+from mikke.web.answers import not_modified
+from mikke.web.answers import validate
+from mikke.web.params import SearchParams
+from mikke.web.params import parse_search_args
+from mikke.web.store import get_state
+from mikke.web.store import get_store
 
 bp = Blueprint("pages", __name__)
 

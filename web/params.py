@@ -13,12 +13,12 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from search import SORTS
-from search import SearchPage
-from search import Settings
-from search import Store
-from search import parse_day
-from search import search
+from mikke.search import SORTS
+from mikke.search import SearchPage
+from mikke.search import Settings
+from mikke.search import Store
+from mikke.search import parse_day
+from mikke.search import search
 
 # Pages past this are never useful to a reader and would make tantivy collect a huge top-k.
 MAX_PAGE = 1000

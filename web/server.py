@@ -10,8 +10,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from search import Settings
-from web import create_app
+from mikke.search import Settings
+from mikke.web import create_app
 
 if TYPE_CHECKING:
     from gunicorn._types import _WSGIAppType

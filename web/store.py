@@ -12,12 +12,12 @@ from dataclasses import field
 from flask import Flask
 from flask import current_app
 
-from search import IndexMissing
-from search import Settings
-from search import Store
-from search import open_store
-from search import search
-from web.answers import ResultCache
+from mikke.search import IndexMissing
+from mikke.search import Settings
+from mikke.search import Store
+from mikke.search import open_store
+from mikke.search import search
+from mikke.web.answers import ResultCache
 
 EXTENSION = "mikke"
 # Searched once when the index opens, so the Sudachi dictionary loads before the first reader arrives.
