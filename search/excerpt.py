@@ -10,6 +10,9 @@ import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+from typing import SupportsIndex
+from typing import overload
 
 DEFAULT_EXCERPT_CHARS = 120
 # How far past the window an edge may move to land on a sentence or line boundary.
@@ -60,12 +63,12 @@ WordBoundaries = Callable[[str], Sequence[int]]
 _WORD_WINDOW = 16
 
 
-def _is_break(text: str, k: int) -> bool:
+def _is_break(text: Text, k: int) -> bool:
     """Whether ``k`` is just after a sentence end or at a line start."""
     return k == 0 or text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n"
 
 
-def _word_boundary(text: str, at: int, lo: int, hi: int, words: WordBoundaries | None) -> int:
+def _word_boundary(text: Text, at: int, lo: int, hi: int, words: WordBoundaries | None) -> int:
     """The word boundary in ``[lo, hi]`` nearest to ``at`` (``at`` itself without an analyser)."""
     if words is None:
         return at
@@ -76,7 +79,7 @@ def _word_boundary(text: str, at: int, lo: int, hi: int, words: WordBoundaries |
     return min(candidates, key=lambda k: (abs(k - at), k), default=at)
 
 
-def _snap_start(text: str, start: int, limit: int, words: WordBoundaries | None) -> int:
+def _snap_start(text: Text, start: int, limit: int, words: WordBoundaries | None) -> int:
     """Move ``start`` to just after a nearby sentence end (left first, then right up to ``limit``), else
     to a word boundary."""
     if start <= 0:
@@ -91,7 +94,7 @@ def _snap_start(text: str, start: int, limit: int, words: WordBoundaries | None)
     return _word_boundary(text, start, lo, limit, words)
 
 
-def _snap_end(text: str, end: int, floor: int, words: WordBoundaries | None) -> int:
+def _snap_end(text: Text, end: int, floor: int, words: WordBoundaries | None) -> int:
     """Move ``end`` to just after a nearby sentence end or to a line end, never before ``floor``, else to
     a word boundary."""
     n = len(text)
@@ -115,7 +118,7 @@ def _escape(text: str) -> str:
     return html.escape(text) if _NEEDS_ESCAPE_RE.search(text) else text
 
 
-def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
+def _render(text: Text, start: int, end: int, spans: Sequence[Span]) -> str:
     parts: list[str] = []
     pos = start
     for span in spans:
@@ -149,6 +152,107 @@ def highlight(text: str, spans: Sequence[Span]) -> str:
     return _render(text, 0, len(text), merge_spans(spans))
 
 
+class Text(Protocol):
+    """What excerpts read of a text: its length and code points by index or slice (a ``str``, or a
+    :class:`TextPiece` holding only the part around the excerpt)."""
+
+    def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> str: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> str: ...
+
+
+class TextPiece:
+    """The code points ``start..start+len(piece)`` of a text of ``length`` code points, read with the
+    text's own offsets; reading outside the piece raises IndexError (a bug, never a silent change)."""
+
+    __slots__ = ("_length", "_piece", "_start")
+
+    def __init__(self, piece: str, start: int, length: int) -> None:
+        self._piece = piece
+        self._start = start
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> str: ...
+
+    @overload
+    def __getitem__(self, key: slice, /) -> str: ...
+
+    def __getitem__(self, key: SupportsIndex | slice, /) -> str:
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(self._length)
+            if step != 1 or (hi > lo and not self._start <= lo <= hi <= self._start + len(self._piece)):
+                raise IndexError(f"text[{lo}:{hi}] is outside the piece read")
+            return self._piece[lo - self._start : hi - self._start] if hi > lo else ""
+        k = key.__index__()
+        if not self._start <= k < self._start + len(self._piece):
+            raise IndexError(f"text[{k}] is outside the piece read")
+        return self._piece[k - self._start]
+
+
+@dataclass(frozen=True, slots=True)
+class ExcerptPlan:
+    """Where an excerpt goes, found from the matches alone: the text is read only for its ``needed``
+    range (edges move at most _BOUNDARY_SLACK to a boundary, reading a few characters around them)."""
+
+    max_chars: int
+    merged: list[Span]  # the matches, sorted and merged
+    cluster: tuple[int, int]  # where the densest cluster of matches starts and ends
+    window: tuple[int, int]  # the window before its edges move to boundaries
+    needed: tuple[int, int]  # the code points of the text the excerpt reads
+
+
+# Past a window's edge, how much text moving it to a boundary reads (slack, the word-boundary window and
+# the character before a cut): a piece this much wider than the window always holds what is read.
+_EDGE_READ = _BOUNDARY_SLACK + _WORD_WINDOW + 8
+
+
+def plan_excerpt(spans: Sequence[Span], max_chars: int, length: int) -> ExcerptPlan:
+    """Choose the window of about ``max_chars`` of a text of ``length`` code points around ``spans``."""
+    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= length])
+    if not merged:
+        window = (0, min(length, max_chars))
+        cluster = (max_chars // 2, max_chars // 2)
+    else:
+        i, j = _best_cluster(merged, max_chars)
+        c_start, c_end = merged[i].start, merged[j].end
+        spare = max(0, max_chars - (c_end - c_start))
+        start = max(0, c_start - spare // 3)  # more context after the first match than before it
+        end = min(length, max(c_end, start + max_chars))
+        window = (max(0, min(start, end - max_chars)), end)
+        cluster = (c_start, c_end)
+    needed = (max(0, window[0] - _EDGE_READ), min(length, window[1] + _EDGE_READ))
+    return ExcerptPlan(max_chars, merged, cluster, window, needed)
+
+
+def render_excerpt(text: Text, plan: ExcerptPlan, words: WordBoundaries | None = None) -> str:
+    """The excerpt ``plan`` chose, cut from ``text`` (which must hold at least ``plan.needed``).
+
+    Its edges move to nearby sentence or line boundaries, else to word boundaries (``words``: where words
+    begin and end in a short text), so no word is cut. Text is HTML-escaped, each match is wrapped in
+    ``<mark>``, and "…" marks cut ends.
+    """
+    if not len(text):
+        return ""
+    if not plan.merged:
+        end = _snap_end(text, plan.window[1], plan.cluster[1], words)
+        return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
+    c_start, c_end = plan.cluster
+    start = _snap_start(text, plan.window[0], c_start, words)
+    end = _snap_end(text, plan.window[1], c_end, words)
+    body = _render(text, start, end, plan.merged)
+    prefix = _ELLIPSIS if not _is_break(text, start) else ""
+    suffix = _ELLIPSIS if _cut_after(text, end) else ""
+    return prefix + body.strip() + suffix
+
+
 def build_excerpt(
     text: str,
     spans: Sequence[Span],
@@ -159,7 +263,8 @@ def build_excerpt(
 
     The window is the one covering the most distinct query words (then the most matches), widened evenly
     to ``max_chars``, with its edges moved to nearby sentence or line boundaries. Text is HTML-escaped
-    and each match is wrapped in ``<mark>``; "…" marks cut ends.
+    and each match is wrapped in ``<mark>``; "…" marks cut ends. (:func:`plan_excerpt` then
+    :func:`render_excerpt`, for a text held whole.)
 
     :param text: the post's clean text.
     :param spans: matches as code-point spans into ``text`` (any order, may overlap).
@@ -168,26 +273,9 @@ def build_excerpt(
         line boundary lands on a word boundary, so no word is cut.
     :return: an HTML fragment safe to insert into a page.
     """
-    if not text:
-        return ""
-    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= len(text)])
-    if not merged:
-        end = _snap_end(text, min(len(text), max_chars), max_chars // 2, words)
-        return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
-    i, j = _best_cluster(merged, max_chars)
-    c_start, c_end = merged[i].start, merged[j].end
-    spare = max(0, max_chars - (c_end - c_start))
-    start = max(0, c_start - spare // 3)  # more context after the first match than before it
-    end = min(len(text), max(c_end, start + max_chars))
-    start = max(0, min(start, end - max_chars))
-    start = _snap_start(text, start, c_start, words)
-    end = _snap_end(text, end, c_end, words)
-    body = _render(text, start, end, merged)
-    prefix = _ELLIPSIS if not _is_break(text, start) else ""
-    suffix = _ELLIPSIS if _cut_after(text, end) else ""
-    return prefix + body.strip() + suffix
+    return render_excerpt(text, plan_excerpt(spans, max_chars, len(text)), words)
 
 
-def _cut_after(text: str, end: int) -> bool:
+def _cut_after(text: Text, end: int) -> bool:
     """Whether text goes on after ``end`` within the same sentence (an ellipsis says so)."""
-    return end < len(text) and text[end] != "\n" and text[end - 1] not in _SENTENCE_ENDS
+    return end < len(text) and text[end] != "\n" and (end == 0 or text[end - 1] not in _SENTENCE_ENDS)
