@@ -25,7 +25,6 @@ from mikke.search.analysis import Terms
 from mikke.search.analysis import get_analyzer
 from mikke.search.analysis import tag_key
 from mikke.search.excerpt import Span
-from mikke.search.excerpt import TextPiece
 from mikke.search.excerpt import build_excerpt
 from mikke.search.excerpt import highlight
 from mikke.search.excerpt import plan_excerpt
@@ -347,7 +346,7 @@ class StoredText:
         self.spans = bytes(offsets.get_first(f.TEXT_FIELD_SPANS) or b"")
         self.length = int(offsets.get_first(f.TEXT_FIELD_LENGTH) or 0)
 
-    def piece(self, start: int, end: int) -> TextPiece:
+    def piece(self, start: int, end: int) -> str:
         """The code points ``start..end`` (clamped to the text), reading only the parts that hold them."""
         start, end = max(0, min(start, self.length)), max(0, min(end, self.length))
         first = start // TEXT_PART_CHARS
@@ -356,11 +355,11 @@ class StoredText:
             doc = _text_document(self._searcher, self.post_id, part)
             texts.append(bytes(doc.get_first(f.TEXT_FIELD_BODY) or b"").decode("utf-8") if doc else "")
         base = first * TEXT_PART_CHARS
-        return TextPiece("".join(texts)[start - base : end - base], start, self.length)
+        return "".join(texts)[start - base : end - base]
 
     def read(self) -> str:
         """The whole text."""
-        return self.piece(0, self.length)[0 : self.length]
+        return self.piece(0, self.length)
 
 
 def read_text(searcher: tantivy.Searcher, post_id: str) -> StoredText | None:
@@ -421,7 +420,8 @@ class StoredPost:
         words_at = get_analyzer().word_boundaries
         if text is not None and (body_spans or not summary):
             plan = plan_excerpt(body_spans, excerpt_chars, text.length)
-            excerpt = render_excerpt(text.piece(*plan.needed), plan, words_at)
+            start, end = plan.needed
+            excerpt = render_excerpt(text.piece(start, end), plan, words_at, offset=start)
         else:
             excerpt = build_excerpt(summary, [], excerpt_chars, words_at)
         listed = self.listed()
@@ -439,20 +439,30 @@ class StoredPost:
         )
 
 
+# Occurrences of one query word an excerpt considers, the first in the text: a word repeated thousands of
+# times in a huge post costs a hit no more than this (the excerpt then comes from the post's first part).
+MAX_EXCERPT_OCCURRENCES = 1000
+
+
 def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
     """Find where each query word occurs, from the stored term offsets of one text."""
     index = SpanIndex(blob)
+    limit = 2 * MAX_EXCERPT_OCCURRENCES
+
+    def offsets(term: str) -> list[int]:
+        return index.offsets(term)[:limit]
+
     spans: list[Span] = []
     for word in words:
-        offsets = index.offsets(word.coarse)
-        spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+        found = offsets(word.coarse)
+        spans.extend(Span(found[k], found[k + 1], word.coarse) for k in range(0, len(found), 2))
         if len(word.parts) == 1:
             if word.parts[0] != word.coarse:
-                offsets = index.offsets(word.parts[0])
-                spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+                found = offsets(word.parts[0])
+                spans.extend(Span(found[k], found[k + 1], word.coarse) for k in range(0, len(found), 2))
             continue
         # Parts count only where they stand together, as the phrase query matched them.
-        part_offsets = [index.offsets(p) for p in word.parts]
+        part_offsets = [offsets(p) for p in word.parts]
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]

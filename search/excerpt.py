@@ -10,9 +10,6 @@ import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-from typing import SupportsIndex
-from typing import overload
 
 DEFAULT_EXCERPT_CHARS = 120
 # How far past the window an edge may move to land on a sentence or line boundary.
@@ -63,12 +60,12 @@ WordBoundaries = Callable[[str], Sequence[int]]
 _WORD_WINDOW = 16
 
 
-def _is_break(text: Text, k: int) -> bool:
+def _is_break(text: str, k: int) -> bool:
     """Whether ``k`` is just after a sentence end or at a line start."""
     return k == 0 or text[k - 1] in _SENTENCE_ENDS or text[k - 1] == "\n"
 
 
-def _word_boundary(text: Text, at: int, lo: int, hi: int, words: WordBoundaries | None) -> int:
+def _word_boundary(text: str, at: int, lo: int, hi: int, words: WordBoundaries | None) -> int:
     """The word boundary in ``[lo, hi]`` nearest to ``at`` (``at`` itself without an analyser)."""
     if words is None:
         return at
@@ -79,7 +76,7 @@ def _word_boundary(text: Text, at: int, lo: int, hi: int, words: WordBoundaries 
     return min(candidates, key=lambda k: (abs(k - at), k), default=at)
 
 
-def _snap_start(text: Text, start: int, limit: int, words: WordBoundaries | None) -> int:
+def _snap_start(text: str, start: int, limit: int, words: WordBoundaries | None) -> int:
     """Move ``start`` to just after a nearby sentence end (left first, then right up to ``limit``), else
     to a word boundary."""
     if start <= 0:
@@ -94,7 +91,7 @@ def _snap_start(text: Text, start: int, limit: int, words: WordBoundaries | None
     return _word_boundary(text, start, lo, limit, words)
 
 
-def _snap_end(text: Text, end: int, floor: int, words: WordBoundaries | None) -> int:
+def _snap_end(text: str, end: int, floor: int, words: WordBoundaries | None) -> int:
     """Move ``end`` to just after a nearby sentence end or to a line end, never before ``floor``, else to
     a word boundary."""
     n = len(text)
@@ -118,7 +115,7 @@ def _escape(text: str) -> str:
     return html.escape(text) if _NEEDS_ESCAPE_RE.search(text) else text
 
 
-def _render(text: Text, start: int, end: int, spans: Sequence[Span]) -> str:
+def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
     parts: list[str] = []
     pos = start
     for span in spans:
@@ -150,51 +147,6 @@ def merge_spans(spans: Sequence[Span]) -> list[Span]:
 def highlight(text: str, spans: Sequence[Span]) -> str:
     """Return all of ``text`` HTML-escaped, with ``<mark>`` around each span."""
     return _render(text, 0, len(text), merge_spans(spans))
-
-
-class Text(Protocol):
-    """What excerpts read of a text: its length and code points by index or slice (a ``str``, or a
-    :class:`TextPiece` holding only the part around the excerpt)."""
-
-    def __len__(self) -> int: ...
-
-    @overload
-    def __getitem__(self, key: SupportsIndex, /) -> str: ...
-
-    @overload
-    def __getitem__(self, key: slice, /) -> str: ...
-
-
-class TextPiece:
-    """The code points ``start..start+len(piece)`` of a text of ``length`` code points, read with the
-    text's own offsets; reading outside the piece raises IndexError (a bug, never a silent change)."""
-
-    __slots__ = ("_length", "_piece", "_start")
-
-    def __init__(self, piece: str, start: int, length: int) -> None:
-        self._piece = piece
-        self._start = start
-        self._length = length
-
-    def __len__(self) -> int:
-        return self._length
-
-    @overload
-    def __getitem__(self, key: SupportsIndex, /) -> str: ...
-
-    @overload
-    def __getitem__(self, key: slice, /) -> str: ...
-
-    def __getitem__(self, key: SupportsIndex | slice, /) -> str:
-        if isinstance(key, slice):
-            lo, hi, step = key.indices(self._length)
-            if step != 1 or (hi > lo and not self._start <= lo <= hi <= self._start + len(self._piece)):
-                raise IndexError(f"text[{lo}:{hi}] is outside the piece read")
-            return self._piece[lo - self._start : hi - self._start] if hi > lo else ""
-        k = key.__index__()
-        if not self._start <= k < self._start + len(self._piece):
-            raise IndexError(f"text[{k}] is outside the piece read")
-        return self._piece[k - self._start]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,22 +184,30 @@ def plan_excerpt(spans: Sequence[Span], max_chars: int, length: int) -> ExcerptP
     return ExcerptPlan(max_chars, merged, cluster, window, needed)
 
 
-def render_excerpt(text: Text, plan: ExcerptPlan, words: WordBoundaries | None = None) -> str:
-    """The excerpt ``plan`` chose, cut from ``text`` (which must hold at least ``plan.needed``).
+def render_excerpt(
+    piece: str, plan: ExcerptPlan, words: WordBoundaries | None = None, *, offset: int = 0
+) -> str:
+    """The excerpt ``plan`` chose, cut from ``piece``: the text's code points from ``offset`` on, at least
+    ``plan.needed`` of them (the whole text, or only that range).
 
     Its edges move to nearby sentence or line boundaries, else to word boundaries (``words``: where words
     begin and end in a short text), so no word is cut. Text is HTML-escaped, each match is wrapped in
     ``<mark>``, and "…" marks cut ends.
     """
-    if not len(text):
+    if not piece:
         return ""
+    # In the piece's own offsets: the piece reaches at least _EDGE_READ past the window on each side (or
+    # the text's own ends), so every rule below reads the same characters as on the whole text.
+    text = piece
+    window = (plan.window[0] - offset, plan.window[1] - offset)
+    c_start, c_end = plan.cluster[0] - offset, plan.cluster[1] - offset
     if not plan.merged:
-        end = _snap_end(text, plan.window[1], plan.cluster[1], words)
+        end = _snap_end(text, window[1], c_end, words)
         return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
-    c_start, c_end = plan.cluster
-    start = _snap_start(text, plan.window[0], c_start, words)
-    end = _snap_end(text, plan.window[1], c_end, words)
-    body = _render(text, start, end, plan.merged)
+    start = _snap_start(text, window[0], c_start, words)
+    end = _snap_end(text, window[1], c_end, words)
+    merged = [Span(m.start - offset, m.end - offset, m.key) for m in plan.merged if m.end > offset]
+    body = _render(text, start, end, merged)
     prefix = _ELLIPSIS if not _is_break(text, start) else ""
     suffix = _ELLIPSIS if _cut_after(text, end) else ""
     return prefix + body.strip() + suffix
@@ -276,6 +236,6 @@ def build_excerpt(
     return render_excerpt(text, plan_excerpt(spans, max_chars, len(text)), words)
 
 
-def _cut_after(text: Text, end: int) -> bool:
+def _cut_after(text: str, end: int) -> bool:
     """Whether text goes on after ``end`` within the same sentence (an ellipsis says so)."""
     return end < len(text) and text[end] != "\n" and (end == 0 or text[end - 1] not in _SENTENCE_ENDS)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
 from mikke.search.excerpt import Span
-from mikke.search.excerpt import TextPiece
 from mikke.search.excerpt import build_excerpt
 from mikke.search.excerpt import highlight
 from mikke.search.excerpt import merge_spans
@@ -146,13 +144,4 @@ def test_an_excerpt_cut_from_only_the_piece_it_needs_equals_one_cut_from_the_who
     words = boundaries if with_words else None
     plan = plan_excerpt(spans, max_chars, len(text))
     lo, hi = plan.needed
-    piece = TextPiece(text[lo:hi], lo, len(text))
-    assert render_excerpt(piece, plan, words) == build_excerpt(text, spans, max_chars, words)
-
-
-def test_a_text_piece_refuses_to_read_outside_itself() -> None:
-    piece = TextPiece("cdef", 2, 10)
-    assert len(piece) == 10 and piece[2] == "c" and piece[3:5] == "de" and piece[7:7] == ""
-    for outside in (lambda: piece[1], lambda: piece[6], lambda: piece[1:4], lambda: piece[5:8]):
-        with pytest.raises(IndexError):
-            outside()
+    assert render_excerpt(text[lo:hi], plan, words, offset=lo) == build_excerpt(text, spans, max_chars, words)

@@ -28,6 +28,7 @@ from mikke.search import schema as f
 from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.cli import printable
+from mikke.search.document import MAX_EXCERPT_OCCURRENCES
 from mikke.search.document import TEXT_PART_CHARS
 from mikke.search.document import ManifestEntry
 from mikke.search.document import decode_label
@@ -35,12 +36,14 @@ from mikke.search.document import decode_manifest_entry
 from mikke.search.document import encode_label
 from mikke.search.document import encode_manifest_entry
 from mikke.search.document import encode_spans
+from mikke.search.document import match_spans
 from mikke.search.document import read_text
 from mikke.search.document import span_offsets
 from mikke.search.indexer import site_build_info
 from mikke.search.site import read_site_config
 from mikke.search.store import create_generation
 from mikke.search.store import publish_generation
+from mikke.search.words import QueryWord
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source
@@ -198,7 +201,7 @@ def test_a_long_text_is_read_back_whole_across_its_parts_with_any_code_point(
     assert stored is not None and stored.length > 3 * TEXT_PART_CHARS
     assert stored.read() == "\n".join(paragraphs)
     start = TEXT_PART_CHARS - 5  # a piece across a part boundary
-    assert stored.piece(start, start + 10)[start : start + 10] == "\n".join(paragraphs)[start : start + 10]
+    assert stored.piece(start, start + 10) == "\n".join(paragraphs)[start : start + 10]
 
 
 def test_an_excerpt_of_a_long_post_reads_only_the_parts_around_its_window(
@@ -225,3 +228,10 @@ def test_an_excerpt_of_a_long_post_reads_only_the_parts_around_its_window(
     parts = [p for p in parts_read if p is not None]
     assert parts_read.count(None) == 1 and 1 <= len(parts) <= 2
     assert min(parts) * TEXT_PART_CHARS > len(body) // 2  # near the end, where the word is
+
+
+def test_an_excerpt_considers_at_most_a_bounded_number_of_occurrences_of_a_word() -> None:
+    many = [x for k in range(3 * MAX_EXCERPT_OCCURRENCES) for x in (10 * k, 10 * k + 2)]
+    spans = match_spans(encode_spans([("ai", many)]), [QueryWord("ai", ("ai",))])
+    assert len(spans) == MAX_EXCERPT_OCCURRENCES
+    assert [(s.start, s.end) for s in spans[:2]] == [(0, 2), (10, 12)]  # the first ones in the text
