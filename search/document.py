@@ -19,6 +19,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import Protocol
+from urllib.parse import quote
 
 import tantivy
 
@@ -34,6 +35,7 @@ from mikke.search.excerpt import render_excerpt
 from mikke.search.posts import Post
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
+from mikke.search.results import Section
 from mikke.search.results import TagCount
 from mikke.search.words import QueryWord
 
@@ -365,6 +367,21 @@ def _text_documents(post_id: str, body: str, shards: Sequence[bytes]) -> list[ta
     return docs
 
 
+def section_starts(text: str, sections: Sequence[tuple[str, str, str]]) -> list[tuple[int, str, str]]:
+    """Where each section of ``sections`` ((first block, id, heading), in order) starts in ``text`` (one
+    block a line, each once), as ``(offset, id, heading)``; one whose first block the text no longer holds
+    (site template) is left out."""
+    by_block = {block: (section_id, title) for block, section_id, title in sections}
+    starts: list[tuple[int, str, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        found = by_block.get(line)
+        if found is not None:
+            starts.append((offset, *found))
+        offset += len(line) + 1
+    return starts
+
+
 def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     """Assemble the tantivy documents of ``post`` from its analysis."""
     doc = tantivy.Document()
@@ -395,6 +412,7 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
         "tags": list(post.tags),
         "categories": list(post.categories),
         "template_share": round(post.template_chars / written, 3) if written else 0.0,
+        "sections": section_starts(post.text, post.sections),
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
@@ -465,6 +483,11 @@ def read_text(searcher: tantivy.Searcher, post_id: str) -> StoredText | None:
     return None if offsets is None else StoredText(searcher, post_id, offsets)
 
 
+# Characters a URL fragment keeps as they are (RFC 3986); the rest, Japanese included, is percent-encoded
+# as UTF-8, which every browser decodes to the heading's id.
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?-._~"
+
+
 class StoredPost:
     """A fetched document, read field by field only as needed: a hit past the excerpt budget never
     decodes the post's text or term offsets."""
@@ -515,10 +538,13 @@ class StoredPost:
             body_spans = match_spans(text, words)
         summary = self.meta.get("excerpt") or ""
         words_at = get_analyzer().word_boundaries
+        section = None
         if text is not None and (body_spans or not summary):
             plan = plan_excerpt(body_spans, excerpt_chars, text.length)
             start, end = plan.needed
             excerpt = render_excerpt(text.piece(start, end), plan, words_at, offset=start)
+            if body_spans:
+                section = self._section(plan.cluster[0])
         else:
             excerpt = build_excerpt(summary, [], excerpt_chars, words_at)
         listed = self.listed()
@@ -533,7 +559,17 @@ class StoredPost:
             title_html=highlight(title, title_spans),
             score=score,
             excerpt=excerpt,
+            section=section,
         )
+
+    def _section(self, at: int) -> Section | None:
+        """The last heading starting at or before offset ``at`` of the text, as a link."""
+        starts = self.meta.get("sections") or []
+        k = bisect.bisect_right([start for start, _, _ in starts], at) - 1
+        if k < 0:
+            return None
+        _, section_id, title = starts[k]
+        return Section(title, f"{self.meta['url']}#{quote(section_id, safe=_FRAGMENT_SAFE)}")
 
 
 def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:
