@@ -52,6 +52,7 @@ class Hit(IndexedPost):
     score: float | None = None  # None when sorted by date
     excerpt: str = ""
     section: Section | None = None  # None: the excerpt is before any heading, or is the summary
+    image: str | None = None  # the post's picture, an absolute http(s) URL
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -60,6 +61,7 @@ class Hit(IndexedPost):
             "score": self.score,
             "excerpt": self.excerpt,
             "section": self.section.to_json() if self.section else None,
+            "image": self.image,
         }
 
 

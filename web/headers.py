@@ -9,9 +9,10 @@ from flask import Response
 from flask import request
 
 # No 'unsafe-inline' anywhere: the only inline text allowed is our stylesheet, by its hash, so injected
-# markup can neither run script nor restyle the page.
+# markup can neither run script nor restyle the page. Images may come from any https host: posts' pictures
+# live on the blog or its CDN.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'{inline_styles}; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'{inline_styles}; img-src 'self' data: https:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 CORS_MAX_AGE = "86400"
