@@ -46,6 +46,7 @@ def mikke_server(
     workers: int = 1,
     port: int = 0,
     env: Mapping[str, str] | None = None,
+    access_log: str | os.PathLike[str] | None = None,
 ) -> Iterator[str]:
     """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
 
@@ -53,6 +54,7 @@ def mikke_server(
     :param workers: gunicorn worker processes.
     :param port: the port to listen on; 0 picks a free one.
     :param env: ``MIKKE_*`` variables (threads, limits, allowed origins) added to this process's environment.
+    :param access_log: a file for the server's access log (its standard output); dropped by default.
     :raise RuntimeError: the server exited or did not answer within a minute; the message holds its log.
     """
     port = port or free_port()
@@ -60,11 +62,12 @@ def mikke_server(
     url = f"http://127.0.0.1:{port}"
     # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe would
     # block gunicorn mid-write.
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, contextlib.ExitStack() as files:
+        out = files.enter_context(open(access_log, "ab")) if access_log else subprocess.DEVNULL
         proc = subprocess.Popen(
             [*cmd, "--workers", str(workers)],
             env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=log,
         )
         try:

@@ -1,0 +1,293 @@
+"""The production recipes in examples/deploy/ as they are: Debian's nginx with TLS in front of a real
+`mikke serve`, the systemd unit through systemd-analyze, and the publish hook.
+
+Each part is skipped, with the reason, where its tool is not installed; the README's test command
+installs them all.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from bench.server import free_port
+from bench.server import mikke_server
+from mikke.search import open_store
+from mikke.search import search
+from mikke.search.store import read_current
+
+from .test_web_support import SITE
+
+pytest_plugins = ["tests.test_web_support"]
+
+DEPLOY = Path(__file__).parent.parent / "examples" / "deploy"
+PUBLIC_HOST = "search.example.jp"
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+OPENSSL = shutil.which("openssl")
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+MIKKE = Path(sys.executable).with_name("mikke")
+# Addresses of readers: nginx itself reaches mikke from 127.0.0.1, so a reader comes from elsewhere.
+READER = "127.0.0.2"
+FORGED = "203.0.113.9"
+START_SECONDS = 20.0
+
+needs_nginx = pytest.mark.skipif(
+    NGINX is None or OPENSSL is None,
+    reason="the nginx recipe needs Debian's nginx and openssl (apt-get install nginx openssl)",
+)
+
+
+def render(text: str, replacements: dict[str, str]) -> str:
+    """The recipe with each of its production values replaced; each must be in it, as written."""
+    for old, new in replacements.items():
+        assert old in text, f"the recipe no longer holds {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+@dataclass(frozen=True)
+class Proxy:
+    https_port: int
+    http_port: int
+    mikke_url: str
+    cert: Path
+    access_log: Path
+
+    def get(
+        self,
+        path: str,
+        *,
+        host: str = PUBLIC_HOST,
+        headers: dict[str, str] | None = None,
+        reader: str = READER,
+    ) -> tuple[int, dict[str, str], bytes]:
+        context = ssl.create_default_context(cafile=str(self.cert))
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self.https_port, context=context, timeout=10, source_address=(reader, 0)
+        )
+        try:
+            conn.request("GET", quote(path, safe="/?=&%"), headers={"Host": host, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the public host and 127.0.0.1, valid for two days."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *(OPENSSL or "openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", f"/CN={PUBLIC_HOST}"),
+            *(
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ),
+            *("-addext", f"subjectAltName=DNS:{PUBLIC_HOST},IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def nginx_config(
+    folder: Path, mikke_port: int, https_port: int, http_port: int, cert: Path, key: Path
+) -> Path:
+    """The site recipe on loopback ports with the test's certificate, inside a minimal nginx.conf."""
+    site = render(
+        (DEPLOY / "nginx-mikke.conf").read_text("utf-8"),
+        {
+            "    listen [::]:80;\n": "",
+            "    listen [::]:443 ssl http2;\n": "",
+            "listen 80;": f"listen 127.0.0.1:{http_port};",
+            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+            "/etc/letsencrypt/live/search.example.jp/fullchain.pem": str(cert),
+            "/etc/letsencrypt/live/search.example.jp/privkey.pem": str(key),
+            "server 127.0.0.1:8000;": f"server 127.0.0.1:{mikke_port};",
+            "/var/cache/nginx/mikke": str(folder / "cache"),
+        },
+    )
+    (folder / "site.conf").write_text(site, "utf-8")
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As root, nginx's workers would otherwise run as nobody, who may not enter the test's folders.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main = (
+        f"daemon off;\n{user}worker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        "events { worker_connections 128; }\n"
+        f"http {{\n    access_log {folder / 'nginx-access.log'};\n{temp}\n"
+        f"    include {folder / 'site.conf'};\n}}\n"
+    )
+    (folder / "nginx.conf").write_text(main, "utf-8")
+    return folder / "nginx.conf"
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"nginx did not start:\n{log.read_text('utf-8', 'replace')[-3000:]}"
+                ) from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def proxy(web_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """nginx with the site recipe, in front of `mikke serve` configured as mikke.service configures it."""
+    folder = tmp_path_factory.mktemp("nginx")
+    cert, key = make_certificate(folder)
+    access_log = folder / "mikke-access.log"
+    env = {"MIKKE_PUBLIC_URL": f"https://{PUBLIC_HOST}", "MIKKE_PROXY_HOPS": "1"}
+    with mikke_server(web_index, workers=1, env=env, access_log=access_log) as url:
+        https_port, http_port = free_port(), free_port()
+        config = nginx_config(folder, int(url.rsplit(":", 1)[1]), https_port, http_port, cert, key)
+        error_log = folder / "error.log"
+        command = [NGINX or "nginx", "-p", str(folder), "-e", str(error_log), "-c", str(config)]
+        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(https_port, proc, error_log)
+            yield Proxy(https_port, http_port, url, cert, access_log)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@needs_nginx
+def test_the_search_page_and_the_api_answer_over_https_through_nginx(proxy: Proxy) -> None:
+    status, headers, body = proxy.get("/?q=検索")
+    assert status == 200 and "検索結果" in body.decode()
+    assert headers["strict-transport-security"].startswith("max-age=")
+    status, headers, body = proxy.get("/api/search?q=検索")
+    answer = json.loads(body)
+    assert status == 200 and answer["total"] > 0 and answer["hits"]
+
+
+@needs_nginx
+def test_opensearch_urls_name_https_and_the_public_host(proxy: Proxy) -> None:
+    status, _, body = proxy.get("/opensearch.xml")
+    assert status == 200
+    xml = body.decode()
+    urls = re.findall(r'template="([^"]+)"', xml) + re.findall(r"<moz:SearchForm>([^<]+)<", xml)
+    assert len(urls) == 3 and all(url.startswith(f"https://{PUBLIC_HOST}/") for url in urls), urls
+
+
+@needs_nginx
+def test_mikke_sees_the_readers_address_not_nginx_nor_a_forged_header(proxy: Proxy) -> None:
+    status, _, _ = proxy.get("/api/tags", headers={"X-Forwarded-For": FORGED})
+    assert status == 200
+    deadline = time.monotonic() + 5
+    while "/api/tags" not in proxy.access_log.read_text("utf-8") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [line for line in proxy.access_log.read_text("utf-8").splitlines() if " /api/tags " in line]
+    assert lines and lines[-1].startswith(f"{READER} GET /api/tags 200 "), lines
+    assert FORGED not in proxy.access_log.read_text("utf-8")
+
+
+@needs_nginx
+def test_plain_http_is_sent_to_https(proxy: Proxy) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=10)
+    conn.request("GET", "/?q=x", headers={"Host": PUBLIC_HOST})
+    response = conn.getresponse()
+    assert response.status == 301 and response.getheader("Location") == f"https://{PUBLIC_HOST}/?q=x"
+    conn.close()
+
+
+@needs_nginx
+def test_hashed_static_files_are_kept_a_year_and_served_by_nginx_once_fetched(proxy: Proxy) -> None:
+    _, _, page = proxy.get("/")
+    match = re.search(r'src="(/static/search\.js\?v=[0-9a-f]+)"', page.decode())
+    assert match, "the page links search.js by its content hash"
+    statuses = []
+    for _ in range(2):
+        status, headers, body = proxy.get(match.group(1))
+        assert status == 200 and body
+        assert headers["cache-control"] == "public, max-age=31536000, immutable"
+        statuses.append(headers["x-cache-status"])
+    assert statuses[1] == "HIT"
+
+
+@needs_nginx
+def test_the_api_is_rate_limited_per_reader_and_pages_are_not(proxy: Proxy) -> None:
+    answers = [proxy.get("/api/tags", reader="127.0.0.3")[0] for _ in range(40)]
+    assert answers[:10] == [200] * 10  # a burst of a reader typing passes
+    assert 429 in answers
+    assert proxy.get("/api/tags", reader="127.0.0.4")[0] == 200  # another reader is not held back
+    assert proxy.get("/?q=検索", reader="127.0.0.3")[0] == 200
+
+
+@needs_nginx
+def test_metrics_are_for_the_server_itself_and_unknown_hosts_are_refused(proxy: Proxy) -> None:
+    assert proxy.get("/metrics")[0] == 404
+    conn = http.client.HTTPConnection(*proxy.mikke_url.removeprefix("http://").split(":"), timeout=10)
+    conn.request("GET", "/metrics")
+    assert conn.getresponse().status == 200
+    conn.close()
+    assert proxy.get("/api/search?q=検索", host="evil.example")[0] == 400
+
+
+@pytest.mark.skipif(
+    SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (apt-get install systemd)"
+)
+def test_the_systemd_unit_passes_systemd_analyze(tmp_path: Path) -> None:
+    # verify checks that ExecStart exists: point it at this environment's mikke.
+    unit = tmp_path / "mikke.service"
+    unit.write_text(
+        render((DEPLOY / "mikke.service").read_text("utf-8"), {"/srv/mikke/.venv/bin/mikke": str(MIKKE)}),
+        "utf-8",
+    )
+    verified = subprocess.run([SYSTEMD_ANALYZE or "", "verify", str(unit)], capture_output=True, text=True)
+    assert verified.returncode == 0 and not verified.stdout + verified.stderr, verified.stderr
+    security = subprocess.run(
+        [SYSTEMD_ANALYZE or "", "security", "--offline=yes", str(unit)], capture_output=True, text=True
+    )
+    if "--offline" in security.stderr:
+        pytest.skip(f"this systemd-analyze cannot score a unit offline: {security.stderr.strip()}")
+    exposure = re.search(r"Overall exposure level for mikke\.service: ([0-9.]+)", security.stdout)
+    assert exposure, security.stdout + security.stderr
+    assert float(exposure.group(1)) <= 2.0, security.stdout  # systemd rates up to 2.0 "OK", 10 "UNSAFE"
+
+
+def test_the_publish_hook_indexes_once_and_ships_to_the_served_folder(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SITE": str(SITE),
+        "JEKYLL": "true",  # the fixture site needs no build
+        "MIKKE": str(MIKKE),
+        "BUILD": str(tmp_path / "build"),
+        "INDEX": str(tmp_path / "index"),
+    }
+    for _ in range(2):
+        subprocess.run(["sh", str(DEPLOY / "publish.sh")], env=env, check=True, capture_output=True)
+    served = tmp_path / "index"
+    assert read_current(served) == read_current(tmp_path / "build")
+    assert search(open_store(served), "検索", per_page=0).total > 0
