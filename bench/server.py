@@ -40,15 +40,17 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def mikke_server(
+def mikke_process(
     index: str | os.PathLike[str],
     *,
     workers: int = 1,
     port: int = 0,
     env: Mapping[str, str] | None = None,
     access_log: str | os.PathLike[str] | None = None,
-) -> Iterator[str]:
-    """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``python -m mikke serve`` for ``index``; yield its URL and process once ``/healthz`` answers 200.
+
+    The process is gunicorn's master: signal it to reload (SIGHUP) or stop (SIGTERM).
 
     :param index: the index folder (it must exist: /healthz only answers 200 with an index loaded).
     :param workers: gunicorn worker processes.
@@ -80,7 +82,7 @@ def mikke_server(
                         f"mikke serve did not start for --index {index} (exit code {proc.poll()}):\n{tail}"
                     )
                 time.sleep(POLL_SECONDS)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
@@ -88,6 +90,23 @@ def mikke_server(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextlib.contextmanager
+def mikke_server(
+    index: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    port: int = 0,
+    env: Mapping[str, str] | None = None,
+    access_log: str | os.PathLike[str] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+
+    The arguments are those of :func:`mikke_process`.
+    """
+    with mikke_process(index, workers=workers, port=port, env=env, access_log=access_log) as (url, _):
+        yield url
 
 
 def warm_up(url: str, workers: int, threads: int) -> None:

@@ -103,8 +103,12 @@ def _metrics_folder(enabled: bool) -> Iterator[None]:
         return
     folder = tempfile.mkdtemp(prefix="mikke-metrics-")
     os.environ[MULTIPROCESS_ENV] = folder
+    master = os.getpid()
     try:
         yield
     finally:
-        os.environ.pop(MULTIPROCESS_ENV, None)
-        shutil.rmtree(folder, ignore_errors=True)
+        # Workers are forked inside this block and leave through it too (gunicorn ends them with
+        # SystemExit): only the master, once it stops, removes the folder its workers count in.
+        if os.getpid() == master:
+            os.environ.pop(MULTIPROCESS_ENV, None)
+            shutil.rmtree(folder, ignore_errors=True)
