@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -24,7 +23,12 @@ from urllib.parse import quote
 
 import pytest
 
-from bench.server import free_port
+from bench.nginx import MISSING
+from bench.nginx import NGINX
+from bench.nginx import OPENSSL
+from bench.nginx import PUBLIC_HOST
+from bench.nginx import nginx_in_front
+from bench.nginx import render
 from bench.server import mikke_server
 from mikke.search import open_store
 from mikke.search import search
@@ -35,28 +39,13 @@ from .test_web_support import SITE
 pytest_plugins = ["tests.test_web_support"]
 
 DEPLOY = Path(__file__).parent.parent / "examples" / "deploy"
-PUBLIC_HOST = "search.example.jp"
-NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-OPENSSL = shutil.which("openssl")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 MIKKE = Path(sys.executable).with_name("mikke")
 # Addresses of readers: nginx itself reaches mikke from 127.0.0.1, so a reader comes from elsewhere.
 READER = "127.0.0.2"
 FORGED = "203.0.113.9"
-START_SECONDS = 20.0
 
-needs_nginx = pytest.mark.skipif(
-    NGINX is None or OPENSSL is None,
-    reason="the nginx recipe needs Debian's nginx and openssl (apt-get install nginx openssl)",
-)
-
-
-def render(text: str, replacements: dict[str, str]) -> str:
-    """The recipe with each of its production values replaced; each must be in it, as written."""
-    for old, new in replacements.items():
-        assert old in text, f"the recipe no longer holds {old!r}"
-        text = text.replace(old, new)
-    return text
+needs_nginx = pytest.mark.skipif(NGINX is None or OPENSSL is None, reason=MISSING)
 
 
 @dataclass(frozen=True)
@@ -87,99 +76,17 @@ class Proxy:
             conn.close()
 
 
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for the public host and 127.0.0.1, valid for two days."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *(OPENSSL or "openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", f"/CN={PUBLIC_HOST}"),
-            *(
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-keyout",
-                str(key),
-                "-out",
-                str(cert),
-            ),
-            *("-addext", f"subjectAltName=DNS:{PUBLIC_HOST},IP:127.0.0.1"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-def nginx_config(
-    folder: Path, mikke_port: int, https_port: int, http_port: int, cert: Path, key: Path
-) -> Path:
-    """The site recipe on loopback ports with the test's certificate, inside a minimal nginx.conf."""
-    site = render(
-        (DEPLOY / "nginx-mikke.conf").read_text("utf-8"),
-        {
-            "    listen [::]:80;\n": "",
-            "    listen [::]:443 ssl http2;\n": "",
-            "listen 80;": f"listen 127.0.0.1:{http_port};",
-            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
-            "/etc/letsencrypt/live/search.example.jp/fullchain.pem": str(cert),
-            "/etc/letsencrypt/live/search.example.jp/privkey.pem": str(key),
-            "server 127.0.0.1:8000;": f"server 127.0.0.1:{mikke_port};",
-            "/var/cache/nginx/mikke": str(folder / "cache"),
-        },
-    )
-    (folder / "site.conf").write_text(site, "utf-8")
-    temp = "\n".join(
-        f"    {kind}_temp_path {folder / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    # As root, nginx's workers would otherwise run as nobody, who may not enter the test's folders.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main = (
-        f"daemon off;\n{user}worker_processes 1;\npid {folder / 'nginx.pid'};\n"
-        "events { worker_connections 128; }\n"
-        f"http {{\n    access_log {folder / 'nginx-access.log'};\n{temp}\n"
-        f"    include {folder / 'site.conf'};\n}}\n"
-    )
-    (folder / "nginx.conf").write_text(main, "utf-8")
-    return folder / "nginx.conf"
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"nginx did not start:\n{log.read_text('utf-8', 'replace')[-3000:]}"
-                ) from None
-            time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def proxy(web_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """nginx with the site recipe, in front of `mikke serve` configured as mikke.service configures it."""
     folder = tmp_path_factory.mktemp("nginx")
-    cert, key = make_certificate(folder)
     access_log = folder / "mikke-access.log"
     env = {"MIKKE_PUBLIC_URL": f"https://{PUBLIC_HOST}", "MIKKE_PROXY_HOPS": "1"}
-    with mikke_server(web_index, workers=1, env=env, access_log=access_log) as url:
-        https_port, http_port = free_port(), free_port()
-        config = nginx_config(folder, int(url.rsplit(":", 1)[1]), https_port, http_port, cert, key)
-        error_log = folder / "error.log"
-        command = [NGINX or "nginx", "-p", str(folder), "-e", str(error_log), "-c", str(config)]
-        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(https_port, proc, error_log)
-            yield Proxy(https_port, http_port, url, cert, access_log)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with (
+        mikke_server(web_index, workers=1, env=env, access_log=access_log) as url,
+        nginx_in_front(url, folder) as nginx,
+    ):
+        yield Proxy(nginx.https_port, nginx.http_port, url, nginx.cert, access_log)
 
 
 @needs_nginx
