@@ -198,3 +198,12 @@ def test_the_publish_hook_indexes_once_and_ships_to_the_served_folder(tmp_path: 
     served = tmp_path / "index"
     assert read_current(served) == read_current(tmp_path / "build")
     assert search(open_store(served), "検索", per_page=0).total > 0
+
+
+@pytest.mark.parametrize("name", ["nginx-mikke.conf", "mikke.service", "publish.sh"])
+def test_the_readme_shows_each_recipe_as_it_is(name: str) -> None:
+    readme = (DEPLOY.parent.parent / "README.md").read_text("utf-8")
+    marker = f"<!-- recipe: examples/deploy/{name} -->\n"
+    assert marker in readme
+    shown = readme.split(marker, 1)[1].split("\n", 1)[1]  # after the code fence's first line
+    assert shown.startswith((DEPLOY / name).read_text("utf-8") + "```\n")
