@@ -146,3 +146,12 @@ def test_a_stop_lets_the_request_in_flight_finish(web_index: Path) -> None:
         assert response.startswith(b"HTTP/1.1 200 "), response[:200]
         assert json.loads(response.split(b"\r\n\r\n", 1)[1])["total"] > 0
         assert proc.wait(timeout=SWITCH_SECONDS) == 0
+
+
+def test_the_master_tells_systemd_it_is_ready(web_index: Path, tmp_path: Path) -> None:
+    """mikke.service has Type=notify: systemd counts the service started when gunicorn says READY=1."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(tmp_path / "notify"))
+        notify.settimeout(SWITCH_SECONDS)
+        with mikke_process(web_index, workers=1, env={"NOTIFY_SOCKET": str(tmp_path / "notify")}):
+            assert b"READY=1" in notify.recv(4096).split(b"\n")
