@@ -184,20 +184,48 @@ def test_the_systemd_unit_passes_systemd_analyze(tmp_path: Path) -> None:
     assert float(exposure.group(1)) <= 2.0, security.stdout  # systemd rates up to 2.0 "OK", 10 "UNSAFE"
 
 
-def test_the_publish_hook_indexes_once_and_ships_to_the_served_folder(tmp_path: Path) -> None:
+# Stand-ins for rsync and ssh: "replica" machines are folders named after them (INDEX-host, STAGING-host).
+FAKE_RSYNC = """
+import os, shutil, sys
+source, (host, path) = sys.argv[-2].rstrip("/"), sys.argv[-1].split(":", 1)
+assert sys.argv[1:-2] == ["-a", "--delete", "--exclude=/.lock"], sys.argv
+target = path.rstrip("/") + "-" + host
+shutil.rmtree(target, ignore_errors=True)
+shutil.copytree(source, target, ignore=lambda folder, names: [".lock"] if folder == source else [])
+"""
+FAKE_SSH = """
+import os, sys
+host, command = sys.argv[1], sys.argv[2:]
+local = {os.environ[name]: os.environ[name] + "-" + host for name in ("INDEX", "STAGING")}
+os.execv(command[0], [local.get(arg, arg) for arg in command])
+"""
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="flock (util-linux) is not installed")
+def test_the_publish_hook_indexes_once_and_ships_to_this_machine_and_each_replica(tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name, code in (("rsync", FAKE_RSYNC), ("ssh", FAKE_SSH)):
+        (tools / name).write_text(f"#!{sys.executable}{code}", "utf-8")
+        (tools / name).chmod(0o755)
     env = {
         **os.environ,
+        "PATH": f"{tools}:{os.environ['PATH']}",
         "SITE": str(SITE),
         "JEKYLL": "true",  # the fixture site needs no build
         "MIKKE": str(MIKKE),
         "BUILD": str(tmp_path / "build"),
         "INDEX": str(tmp_path / "index"),
+        "STAGING": str(tmp_path / "incoming"),
+        "REPLICAS": "one two",
     }
     for _ in range(2):
-        subprocess.run(["sh", str(DEPLOY / "publish.sh")], env=env, check=True, capture_output=True)
-    served = tmp_path / "index"
-    assert read_current(served) == read_current(tmp_path / "build")
-    assert search(open_store(served), "検索", per_page=0).total > 0
+        done = subprocess.run(["sh", str(DEPLOY / "publish.sh")], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    built = read_current(tmp_path / "build")
+    for served in (tmp_path / "index", tmp_path / "index-one", tmp_path / "index-two"):
+        assert read_current(served) == built
+        assert search(open_store(served), "検索", per_page=0).total > 0
 
 
 @pytest.mark.parametrize("name", ["nginx-mikke.conf", "mikke.service", "publish.sh"])
