@@ -113,14 +113,11 @@ class Observed:
 
 
 class IndexCollector(Collector):
-    """The index an app serves, read when scraped: loaded or not, generation, posts, seconds since commit."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+    """The index the current app serves, read when scraped: loaded or not, generation, posts, seconds
+    since its last commit. Collected inside the request for ``/metrics``."""
 
     def collect(self) -> Iterator[Metric]:
-        with self.app.app_context():
-            store = get_state().open(self.app)
+        store = get_state().open(current_app)
         loaded = GaugeMetricFamily("mikke_index_loaded", "1 when an index is loaded, else 0.")
         loaded.add_metric([], 1 if store is not None else 0)
         yield loaded
@@ -158,7 +155,7 @@ def request_registry() -> CollectorRegistry:
 def metrics() -> Response:
     """Serve the request and index metrics in Prometheus' text format."""
     index = CollectorRegistry()
-    index.register(IndexCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
+    index.register(IndexCollector())
     body = generate_latest(request_registry()) + generate_latest(index)
     response = Response(body, content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
