@@ -104,7 +104,8 @@ class Observed:
                 LATENCY.labels(endpoint).observe(seconds)
             access_log.info(
                 "%s %s %s %s %.1fms",
-                environ.get("REMOTE_ADDR") or "-",
+                # As ProxyFix took it from X-Forwarded-For: a token whatever a misconfigured proxy passed.
+                quote(environ.get("REMOTE_ADDR") or "-", safe=":.-[]"),
                 environ.get("REQUEST_METHOD", "-"),
                 logged_path(environ.get("PATH_INFO", "")),
                 status,
