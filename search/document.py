@@ -27,6 +27,8 @@ from mikke.search.analysis import tag_key
 from mikke.search.excerpt import Span
 from mikke.search.excerpt import build_excerpt
 from mikke.search.excerpt import highlight
+from mikke.search.excerpt import plan_excerpt
+from mikke.search.excerpt import render_excerpt
 from mikke.search.posts import Post
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
@@ -248,10 +250,38 @@ def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: s
 
 @dataclass(frozen=True, slots=True)
 class PostDocuments:
-    """A post's document in each index of a generation."""
+    """A post's documents in each index of a generation."""
 
     post: tantivy.Document  # the posts index
-    text: tantivy.Document  # the texts index
+    texts: list[tantivy.Document]  # the texts index: term offsets, then the text part by part
+
+
+# The clean text is stored in parts of this many code points, each a document of its own: an excerpt reads
+# the one or two parts around its window, whatever the length of the post.
+TEXT_PART_CHARS = 1024
+_SPANS_PART = "spans"
+
+
+def text_part_key(post_id: str, part: int | None) -> str:
+    """The key of a post's offsets document (``part`` None) or of one part of its text: the part comes
+    first and ends at the first ":", so any post id follows unchanged."""
+    return f"{_SPANS_PART if part is None else part}:{post_id}"
+
+
+def _text_documents(post_id: str, body: str, spans: bytes) -> list[tantivy.Document]:
+    offsets = tantivy.Document()
+    offsets.add_text(f.TEXT_FIELD_ID, post_id)
+    offsets.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, None))
+    offsets.add_bytes(f.TEXT_FIELD_SPANS, spans)
+    offsets.add_unsigned(f.TEXT_FIELD_LENGTH, len(body))
+    docs = [offsets]
+    for part, start in enumerate(range(0, len(body), TEXT_PART_CHARS)):
+        doc = tantivy.Document()
+        doc.add_text(f.TEXT_FIELD_ID, post_id)
+        doc.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, part))
+        doc.add_bytes(f.TEXT_FIELD_BODY, body[start : start + TEXT_PART_CHARS].encode("utf-8"))
+        docs.append(doc)
+    return docs
 
 
 def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
@@ -287,22 +317,10 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
-    text = tantivy.Document()
-    text.add_text(f.TEXT_FIELD_ID, post.id)
-    text.add_bytes(f.TEXT_FIELD_BODY, post.text.encode("utf-8"))
-    text.add_bytes(f.TEXT_FIELD_SPANS, analyzed.body_spans)
-    return PostDocuments(doc, text)
+    return PostDocuments(doc, _text_documents(post.id, post.text, analyzed.body_spans))
 
 
 # ------------------------------------------------------------------------------------------------ reading
-
-
-@dataclass(frozen=True, slots=True)
-class PostText:
-    """A post's clean text and where each of its terms occurs."""
-
-    body: str
-    spans: bytes
 
 
 @functools.cache
@@ -310,15 +328,44 @@ def _text_schema() -> tantivy.Schema:
     return f.build_text_schema()
 
 
-def read_text(searcher: tantivy.Searcher, post_id: str) -> PostText | None:
-    """Look up the text of post ``post_id`` in a texts-index searcher (``None``: not there)."""
-    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_ID, post_id)
+def _text_document(searcher: tantivy.Searcher, post_id: str, part: int | None) -> tantivy.Document | None:
+    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_PART, text_part_key(post_id, part))
     hits = searcher.search(query, 1, count=False).hits
-    if not hits:
-        return None
-    doc = searcher.doc(hits[0][1])
-    body = doc.get_first(f.TEXT_FIELD_BODY) or b""
-    return PostText(bytes(body).decode("utf-8"), bytes(doc.get_first(f.TEXT_FIELD_SPANS) or b""))
+    return searcher.doc(hits[0][1]) if hits else None
+
+
+class StoredText:
+    """A post's stored clean text: its length and term offsets, read at once, and its parts, read only
+    when an excerpt asks for the code points they hold."""
+
+    __slots__ = ("_searcher", "length", "post_id", "spans")
+
+    def __init__(self, searcher: tantivy.Searcher, post_id: str, offsets: tantivy.Document) -> None:
+        self._searcher = searcher
+        self.post_id = post_id
+        self.spans = bytes(offsets.get_first(f.TEXT_FIELD_SPANS) or b"")
+        self.length = int(offsets.get_first(f.TEXT_FIELD_LENGTH) or 0)
+
+    def piece(self, start: int, end: int) -> str:
+        """The code points ``start..end`` (clamped to the text), reading only the parts that hold them."""
+        start, end = max(0, min(start, self.length)), max(0, min(end, self.length))
+        first = start // TEXT_PART_CHARS
+        texts = []
+        for part in range(first, (max(end, start + 1) - 1) // TEXT_PART_CHARS + 1):
+            doc = _text_document(self._searcher, self.post_id, part)
+            texts.append(bytes(doc.get_first(f.TEXT_FIELD_BODY) or b"").decode("utf-8") if doc else "")
+        base = first * TEXT_PART_CHARS
+        return "".join(texts)[start - base : end - base]
+
+    def read(self) -> str:
+        """The whole text."""
+        return self.piece(0, self.length)
+
+
+def read_text(searcher: tantivy.Searcher, post_id: str) -> StoredText | None:
+    """Look up the stored text of post ``post_id`` in a texts-index searcher (``None``: not there)."""
+    offsets = _text_document(searcher, post_id, None)
+    return None if offsets is None else StoredText(searcher, post_id, offsets)
 
 
 class StoredPost:
@@ -356,7 +403,7 @@ class StoredPost:
         )
 
     def hit(
-        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, text: PostText | None
+        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, text: StoredText | None
     ) -> Hit:
         """The post as a hit, its excerpt cut from ``text`` around the matches of ``words``.
 
@@ -372,7 +419,9 @@ class StoredPost:
         summary = self.meta.get("excerpt") or ""
         words_at = get_analyzer().word_boundaries
         if text is not None and (body_spans or not summary):
-            excerpt = build_excerpt(text.body, body_spans, excerpt_chars, words_at)
+            plan = plan_excerpt(body_spans, excerpt_chars, text.length)
+            start, end = plan.needed
+            excerpt = render_excerpt(text.piece(start, end), plan, words_at, offset=start)
         else:
             excerpt = build_excerpt(summary, [], excerpt_chars, words_at)
         listed = self.listed()
@@ -390,20 +439,30 @@ class StoredPost:
         )
 
 
+# Occurrences of one query word an excerpt considers, the first in the text: a word repeated thousands of
+# times in a huge post costs a hit no more than this (the excerpt then comes from the post's first part).
+MAX_EXCERPT_OCCURRENCES = 1000
+
+
 def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
     """Find where each query word occurs, from the stored term offsets of one text."""
     index = SpanIndex(blob)
+    limit = 2 * MAX_EXCERPT_OCCURRENCES
+
+    def offsets(term: str) -> list[int]:
+        return index.offsets(term)[:limit]
+
     spans: list[Span] = []
     for word in words:
-        offsets = index.offsets(word.coarse)
-        spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+        found = offsets(word.coarse)
+        spans.extend(Span(found[k], found[k + 1], word.coarse) for k in range(0, len(found), 2))
         if len(word.parts) == 1:
             if word.parts[0] != word.coarse:
-                offsets = index.offsets(word.parts[0])
-                spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+                found = offsets(word.parts[0])
+                spans.extend(Span(found[k], found[k + 1], word.coarse) for k in range(0, len(found), 2))
             continue
         # Parts count only where they stand together, as the phrase query matched them.
-        part_offsets = [index.offsets(p) for p in word.parts]
+        part_offsets = [offsets(p) for p in word.parts]
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]

@@ -260,7 +260,8 @@ def _write(
         analyzed = workers.map(analyze_post, posts)
         for done, (post, analysis) in enumerate(zip(posts, analyzed, strict=True), start=1):
             docs = build_documents(post, analysis)
-            texts.add_document(docs.text)
+            for text in docs.texts:
+                texts.add_document(text)
             writer.add_document(docs.post)
             if done == 1:
                 failpoint("first-document-added")

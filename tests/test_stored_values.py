@@ -21,23 +21,29 @@ from hypothesis import strategies as st
 from mikke.search import IndexBuildError
 from mikke.search import all_tags
 from mikke.search import build_index
+from mikke.search import document
 from mikke.search import list_posts
 from mikke.search import open_store
 from mikke.search import schema as f
 from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.cli import printable
+from mikke.search.document import MAX_EXCERPT_OCCURRENCES
+from mikke.search.document import TEXT_PART_CHARS
 from mikke.search.document import ManifestEntry
 from mikke.search.document import decode_label
 from mikke.search.document import decode_manifest_entry
 from mikke.search.document import encode_label
 from mikke.search.document import encode_manifest_entry
 from mikke.search.document import encode_spans
+from mikke.search.document import match_spans
+from mikke.search.document import read_text
 from mikke.search.document import span_offsets
 from mikke.search.indexer import site_build_info
 from mikke.search.site import read_site_config
 from mikke.search.store import create_generation
 from mikke.search.store import publish_generation
+from mikke.search.words import QueryWord
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source
@@ -179,3 +185,53 @@ def test_any_names_and_front_matter_index_incrementally_as_a_full_rebuild_does(
         assert all(s.reason for s in full.skipped)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_long_text_is_read_back_whole_across_its_parts_with_any_code_point(
+    site: Path, tmp_path: Path
+) -> None:
+    paragraphs = [f"段落{n}の本文には絵文字🍣と記号<&>が入る。" for n in range(400)]  # several parts
+    (site / "_posts" / "2024-06-01-long.md").write_text(
+        post_source("長い記事", "\n\n".join(paragraphs)), "utf-8"
+    )
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    stored = read_text(store.text_searcher(), "_posts/2024-06-01-long.md")
+    assert stored is not None and stored.length > 3 * TEXT_PART_CHARS
+    assert stored.read() == "\n".join(paragraphs)
+    start = TEXT_PART_CHARS - 5  # a piece across a part boundary
+    assert stored.piece(start, start + 10) == "\n".join(paragraphs)[start : start + 10]
+
+
+def test_an_excerpt_of_a_long_post_reads_only_the_parts_around_its_window(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filler = "\n\n".join(
+        f"関係のない段落{n}がここに続いている。" for n in range(3000)
+    )  # about 60,000 characters
+    body = filler + "\n\n最後の段落で珍しい単語の鴨南蛮が出てくる。"
+    (site / "_posts" / "2024-06-01-long.md").write_text(post_source("長い記事", body), "utf-8")
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    parts_read: list[int | None] = []
+    real = document._text_document
+
+    def counting(searcher: tantivy.Searcher, post_id: str, part: int | None) -> tantivy.Document | None:
+        parts_read.append(part)
+        return real(searcher, post_id, part)
+
+    monkeypatch.setattr(document, "_text_document", counting)
+    (hit,) = search(store, "鴨南蛮").hits
+    assert "<mark>鴨南蛮</mark>" in hit.excerpt
+    parts = [p for p in parts_read if p is not None]
+    assert parts_read.count(None) == 1 and 1 <= len(parts) <= 2
+    assert min(parts) * TEXT_PART_CHARS > len(body) // 2  # near the end, where the word is
+
+
+def test_an_excerpt_considers_at_most_a_bounded_number_of_occurrences_of_a_word() -> None:
+    many = [x for k in range(3 * MAX_EXCERPT_OCCURRENCES) for x in (10 * k, 10 * k + 2)]
+    spans = match_spans(encode_spans([("ai", many)]), [QueryWord("ai", ("ai",))])
+    assert len(spans) == MAX_EXCERPT_OCCURRENCES
+    assert [(s.start, s.end) for s in spans[:2]] == [(0, 2), (10, 12)]  # the first ones in the text
