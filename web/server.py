@@ -96,7 +96,7 @@ def run_server(settings: Settings) -> None:
 def _metrics_folder(enabled: bool) -> Iterator[None]:
     """Give the workers a fresh folder to count requests in together (prometheus_client multiprocess).
 
-    Set before any worker is forked: prometheus_client picks its mode when a metric is created.
+    Set before any worker is forked: prometheus_client picks its mode when it is first imported.
     """
     if not enabled:
         yield
