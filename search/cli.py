@@ -316,6 +316,8 @@ def search_command(
         line.append_text(_html_to_text(hit.title_html, "bold yellow"))
         out.print(line)
         out.print(Text(f"     {hit.url}", style="cyan"))
+        if hit.section:
+            out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
         if hit.excerpt:
             excerpt = Text("     ")
             excerpt.append_text(_html_to_text(hit.excerpt))

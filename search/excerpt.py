@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_EXCERPT_CHARS = 120
 # How far past the window an edge may move to land on a sentence or line boundary.
@@ -21,9 +22,9 @@ _ELLIPSIS = "…"
 BLOCK_BREAK = " ／ "
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A matched surface ``text[start:end]`` (code points) and which query word it matched."""
+class Span(NamedTuple):
+    """A matched surface ``text[start:end]`` (code points) and which query word it matched (a tuple: a
+    long post's hits make thousands)."""
 
     start: int
     end: int

@@ -41,6 +41,7 @@ from mikke.search.document import ManifestEntry
 from mikke.search.document import TextTerms
 from mikke.search.document import build_documents
 from mikke.search.document import decode_manifest_entry
+from mikke.search.document import term_span_shards
 from mikke.search.document import term_spans
 from mikke.search.errors import IndexBuildError
 from mikke.search.errors import SiteError
@@ -136,7 +137,7 @@ def analyze_post(post: Post) -> AnalyzedPost:
         headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
-        body_spans=term_spans(body),
+        body_spans=term_span_shards(body),
     )
 
 

@@ -34,12 +34,24 @@ class IndexedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """The heading (h2 or h3) that precedes a hit's excerpt, and the link that opens the post there."""
+
+    title: str
+    url: str  # the post's url + "#" + the heading's id, as Jekyll writes it
+
+    def to_json(self) -> dict[str, object]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
 class Hit(IndexedPost):
     """One result. ``excerpt`` and ``title_html`` are escaped HTML with ``<mark>``ed matches."""
 
     title_html: str = ""
     score: float | None = None  # None when sorted by date
     excerpt: str = ""
+    section: Section | None = None  # None: the excerpt is before any heading, or is the summary
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -47,6 +59,7 @@ class Hit(IndexedPost):
             "title_html": self.title_html,
             "score": self.score,
             "excerpt": self.excerpt,
+            "section": self.section.to_json() if self.section else None,
         }
 
 

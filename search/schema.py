@@ -36,7 +36,8 @@ FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, 
 TEXT_FIELD_ID = "id"  # raw and fast, on every document of a post: delete by post id, the list of ids
 TEXT_FIELD_PART = "part"  # raw: which document of which post (search/document.py, text_part_key)
 TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: one part of the clean text excerpts are cut from
-TEXT_FIELD_SPANS = "body_spans"  # stored bytes, on the offsets document: where each term of the body occurs
+TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs (one shard of it)
+TEXT_FIELD_SHARDS = "shards"  # stored JSON, on the offsets document: the first term of each further shard
 TEXT_FIELD_LENGTH = "length"  # stored, on the offsets document: the clean text's length in code points
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
@@ -94,5 +95,6 @@ def build_text_schema() -> tantivy.Schema:
     sb.add_text_field(TEXT_FIELD_PART, tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field(TEXT_FIELD_BODY, stored=True)
     sb.add_bytes_field(TEXT_FIELD_SPANS, stored=True)
+    sb.add_bytes_field(TEXT_FIELD_SHARDS, stored=True)
     sb.add_unsigned_field(TEXT_FIELD_LENGTH, stored=True)
     return sb.build()

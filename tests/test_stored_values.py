@@ -29,16 +29,22 @@ from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.cli import printable
 from mikke.search.document import MAX_EXCERPT_OCCURRENCES
+from mikke.search.document import SPAN_SHARD_BYTES
 from mikke.search.document import TEXT_PART_CHARS
 from mikke.search.document import ManifestEntry
+from mikke.search.document import ShardedSpans
+from mikke.search.document import SpanIndex
 from mikke.search.document import decode_label
 from mikke.search.document import decode_manifest_entry
 from mikke.search.document import encode_label
 from mikke.search.document import encode_manifest_entry
+from mikke.search.document import encode_span_shards
 from mikke.search.document import encode_spans
 from mikke.search.document import match_spans
 from mikke.search.document import read_text
+from mikke.search.document import shard_first_terms
 from mikke.search.document import span_offsets
+from mikke.search.excerpt import Span
 from mikke.search.indexer import site_build_info
 from mikke.search.site import read_site_config
 from mikke.search.store import create_generation
@@ -218,20 +224,52 @@ def test_an_excerpt_of_a_long_post_reads_only_the_parts_around_its_window(
     parts_read: list[int | None] = []
     real = document._text_document
 
-    def counting(searcher: tantivy.Searcher, post_id: str, part: int | None) -> tantivy.Document | None:
+    def counting(
+        searcher: tantivy.Searcher, post_id: str, part: int | None, *, shard: int = 0
+    ) -> tantivy.Document | None:
         parts_read.append(part)
-        return real(searcher, post_id, part)
+        return real(searcher, post_id, part, shard=shard)
 
     monkeypatch.setattr(document, "_text_document", counting)
     (hit,) = search(store, "鴨南蛮").hits
     assert "<mark>鴨南蛮</mark>" in hit.excerpt
     parts = [p for p in parts_read if p is not None]
-    assert parts_read.count(None) == 1 and 1 <= len(parts) <= 2
+    # The offsets: the first shard, and the shard of each term looked up (鴨南蛮 and its parts 鴨, 南蛮).
+    assert parts_read.count(None) <= 4 and 1 <= len(parts) <= 2
     assert min(parts) * TEXT_PART_CHARS > len(body) // 2  # near the end, where the word is
 
 
-def test_an_excerpt_considers_at_most_a_bounded_number_of_occurrences_of_a_word() -> None:
+def test_stored_offsets_keep_at_most_a_bounded_number_of_occurrences_of_a_term() -> None:
     many = [x for k in range(3 * MAX_EXCERPT_OCCURRENCES) for x in (10 * k, 10 * k + 2)]
-    spans = match_spans(encode_spans([("ai", many)]), [QueryWord("ai", ("ai",))])
-    assert len(spans) == MAX_EXCERPT_OCCURRENCES
-    assert [(s.start, s.end) for s in spans[:2]] == [(0, 2), (10, 12)]  # the first ones in the text
+    (shard,) = encode_span_shards([("ai", many), ("b", [5, 6])])
+    assert span_offsets(shard, "ai") == many[: 2 * MAX_EXCERPT_OCCURRENCES]  # the first in the text
+    spans = match_spans(SpanIndex(shard), [QueryWord("ai", ("ai",))])
+    assert len(spans) == MAX_EXCERPT_OCCURRENCES and spans[0] == Span(0, 2, "ai")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=12), st.lists(st.integers(0, 10**6), min_size=2, max_size=60)
+    )
+)
+def test_offsets_split_into_shards_are_found_in_the_shard_that_holds_them(
+    spans: dict[str, list[int]],
+) -> None:
+    spans = {term: offsets[: len(offsets) // 2 * 2] for term, offsets in spans.items()}
+    shards = encode_span_shards(spans.items())
+    assert all(len(shard) < 3 * SPAN_SHARD_BYTES for shard in shards)
+    loaded: list[int] = []
+
+    def load(n: int) -> bytes:
+        loaded.append(n)
+        return shards[n]
+
+    lookup = ShardedSpans(shards[0], shard_first_terms(shards), load)
+    for term, offsets in spans.items():
+        assert lookup.offsets(term) == offsets[: 2 * MAX_EXCERPT_OCCURRENCES]
+    assert (
+        lookup.offsets("\t\n\\ not stored")
+        == spans.get("\t\n\\ not stored", [])[: 2 * MAX_EXCERPT_OCCURRENCES]
+    )
+    assert len(loaded) == len(set(loaded)) == len(shards) - 1 or len(spans) < len(shards)
