@@ -30,6 +30,7 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.ship import ship_index
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -351,6 +352,32 @@ def list_command(index_path: str | None, as_json: bool) -> None:
             click.echo(json_line(p.to_json()))
         else:
             click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+
+
+@cli.command("ship")
+@click.argument("source", type=click.Path(file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for an indexer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def ship_command(source: str, dest: str, wait: float, as_json: bool) -> None:
+    """Copy the live index of folder SOURCE to folder DEST, then switch DEST to it.
+
+    A server on DEST answers from the old or the new index, whole, throughout. Build once, ship to each
+    replica's index folder (on another machine: rsync SOURCE there, then ship on that machine).
+
+    Example:
+
+        mikke ship /srv/mikke/build /srv/mikke/index
+    """
+    with _user_errors():
+        report = ship_index(source, dest, wait=wait)
+    if as_json:
+        click.echo(json_line(report.to_json()))
+        return
+    click.echo(
+        f"{report.generation} {report.mode}: {report.files_copied} files ({report.bytes_copied:,} bytes) "
+        f"copied, {report.files_removed} removed in {report.seconds:.2f} s."
+    )
 
 
 @cli.command("serve")

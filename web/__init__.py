@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mikke.web import errors
     from mikke.web import headers
     from mikke.web import meta
+    from mikke.web import observe
     from mikke.web import pages
     from mikke.web import store
 
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+    observe.init_app(app, metrics=settings.metrics)  # first: ProxyFix (addresses) must wrap it
     addresses.init_app(app, settings)
 
     store.init_app(app, settings)
