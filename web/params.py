@@ -46,6 +46,7 @@ class SearchParams:
     date_to: date | None = None
     truncated: bool = False
     notices: tuple[str, ...] = field(default=())
+    rerank: bool = True  # MIKKE_RERANK
 
     @property
     def filtered(self) -> bool:
@@ -64,6 +65,7 @@ class SearchParams:
             sort=self.sort,
             page=self.page,
             per_page=self.per_page,
+            rerank=self.rerank,
         )
 
     def url_args(self, **changes: object) -> dict[str, object]:
@@ -161,4 +163,5 @@ def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: 
         date_to=days["to"],
         truncated=truncated,
         notices=tuple(notices),
+        rerank=settings.rerank,
     )
