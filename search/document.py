@@ -228,6 +228,7 @@ class AnalyzedPost:
     body: TextTerms
     title_spans: bytes
     body_spans: bytes
+    vocabulary: tuple[str, ...] = ()  # the post's nouns by reading (search/readings.py)
 
 
 def term_spans(terms: Terms) -> bytes:
@@ -287,6 +288,8 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
+    for entry in analyzed.vocabulary:
+        doc.add_text(f.FIELD_VOCAB, entry)
     text = tantivy.Document()
     text.add_text(f.TEXT_FIELD_ID, post.id)
     text.add_bytes(f.TEXT_FIELD_BODY, post.text.encode("utf-8"))

@@ -48,6 +48,7 @@ from mikke.search.failpoints import failpoint
 from mikke.search.markdown_text import TEXT_VERSION
 from mikke.search.posts import Post
 from mikke.search.posts import SiteConfig
+from mikke.search.readings import post_vocabulary
 from mikke.search.schema import SCHEMA_VERSION
 from mikke.search.schema import build_schema
 from mikke.search.site import Collision
@@ -131,12 +132,22 @@ def analyze_post(post: Post) -> AnalyzedPost:
     sentences: dict[str, Sentence] = {}  # a sentence repeated in the post is analysed once
     title = analyzer.terms(post.title, sentences=sentences)
     body = analyzer.terms(post.text, sentences=sentences)
+    headings = [analyzer.terms(h, sentences=sentences) for h in post.headings]
     return AnalyzedPost(
         title=TextTerms.tokens(title),
-        headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
+        headings=[TextTerms.joined(h) for h in headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),
+        vocabulary=tuple(
+            post_vocabulary(
+                [
+                    (post.title, title, True),
+                    *zip(post.headings, headings, itertools.repeat(True)),
+                    (post.text, body, False),
+                ]
+            )
+        ),
     )
 
 

@@ -6,12 +6,15 @@ searched), ranking.py (the tantivy query), document.py (reading hits back), resu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
 import tantivy
+from tantivy import Occur
 from tantivy import Query
 
 from mikke.search import schema as f
@@ -25,11 +28,14 @@ from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
 from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
+from mikke.search.readings import vocabulary
+from mikke.search.results import Expanded
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
 from mikke.search.results import SearchPage
 from mikke.search.results import TagCount
 from mikke.search.store import Store
+from mikke.search.words import Expansion
 from mikke.search.words import analyse_query
 
 SORTS = ("relevance", "date")
@@ -56,6 +62,7 @@ def search(
     page: int = 1,
     per_page: int = 10,
     with_counts: bool = True,
+    exact: bool = False,
 ) -> SearchPage:
     """Search the store; the one entry point behind ``mikke search`` and the web API.
 
@@ -76,6 +83,8 @@ def search(
     :param page: 1-based page number; values below 1 mean 1.
     :param per_page: hits per page (0 returns only counts).
     :param with_counts: also count tags and categories over the whole result set.
+    :param exact: search the words as typed only: no kana read as words, no romaji
+        (:attr:`SearchPage.expanded` says what was added otherwise).
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
@@ -84,7 +93,8 @@ def search(
     page = max(1, page)
     per_page = max(0, per_page)
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
-    terms = analyse_query(searcher, get_analyzer(), text)
+    vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher)
+    terms = analyse_query(searcher, get_analyzer(), text, vocab)
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
@@ -97,7 +107,7 @@ def search(
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
         result = window.run(searcher, plan)
         relaxed = True
-    hits = _hits(store, searcher, result, plan, per_page, by_date=by_date)
+    hits = _hits(store, searcher, result, plan, per_page, by_date=by_date, expansions=terms.expansions)
     total = _count(result)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
@@ -111,6 +121,7 @@ def search(
         categories=category_counts,
         relaxed=relaxed and total > 0,
         ignored=terms.ignored,
+        expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
     )
 
 
@@ -138,14 +149,30 @@ def _hits(
     per_page: int,
     *,
     by_date: bool,
+    expansions: Mapping[str, Expansion],
 ) -> tuple[Hit, ...]:
-    """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text."""
+    """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text. A hit without an
+    expanded word as typed says what it matched by."""
     fetched = _fetch(searcher, result, per_page, by_date=by_date)
     texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
     words = plan.highlight_words
-    return tuple(
+    hits = [
         stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored in fetched
-    )
+    ]
+    if plan.exact_query is not None and hits:
+        exact = _matching_ids(store, searcher, plan.exact_query, [h.id for h in hits])
+        by = {e.by for e in expansions.values()}
+        label = "romaji" if by == {"romaji"} else "reading"
+        hits = [h if h.id in exact else dataclasses.replace(h, matched_by=label) for h in hits]
+    return tuple(hits)
+
+
+def _matching_ids(store: Store, searcher: tantivy.Searcher, query: Query, ids: list[str]) -> set[str]:
+    """Which of the posts ``ids`` ``query`` matches (one search limited to them)."""
+    schema = store.schema
+    among = Query.boolean_query([(Occur.Should, Query.term_query(schema, f.FIELD_ID, i)) for i in ids])
+    found = searcher.search(Query.boolean_query([(Occur.Must, query), (Occur.Must, among)]), len(ids))
+    return {str(searcher.doc(address).get_first(f.FIELD_ID)) for _, address in found.hits}
 
 
 def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:

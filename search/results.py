@@ -40,6 +40,9 @@ class Hit(IndexedPost):
     title_html: str = ""
     score: float | None = None  # None when sorted by date
     excerpt: str = ""
+    # None: the post has the query's words as typed; "reading" / "romaji": it matched only through the
+    # words an expanded query word reads as (see SearchPage.expanded).
+    matched_by: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -47,7 +50,20 @@ class Hit(IndexedPost):
             "title_html": self.title_html,
             "score": self.score,
             "excerpt": self.excerpt,
+            "matched_by": self.matched_by,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    """A query word that was also searched as other words, and why ("reading", "romaji")."""
+
+    word: str
+    with_: tuple[str, ...]
+    by: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"word": self.word, "with": list(self.with_), "by": self.by}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +92,8 @@ class SearchPage:
     relaxed: bool = False  # no post had the exact words; these match related word forms
     # Query words ("phrases", -excluded words) left out to bound the request's work, in query order.
     ignored: tuple[str, ...] = field(default=())
+    # Query words also searched as other words (by reading, romaji); empty with exact=True.
+    expanded: tuple[Expanded, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -92,6 +110,7 @@ class SearchPage:
             "sort": self.sort,
             "relaxed": self.relaxed,
             "ignored": list(self.ignored),
+            "expanded": [e.to_json() for e in self.expanded],
             "hits": [h.to_json() for h in self.hits],
             "tags": [t.to_json() for t in self.tags],
             "categories": [c.to_json("category") for c in self.categories],

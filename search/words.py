@@ -8,8 +8,11 @@ named in ``SearchPage.ignored``.
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 
 import tantivy
 
@@ -17,6 +20,14 @@ from mikke.search import schema as f
 from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Unit
+from mikke.search.readings import ReadingMatch
+from mikke.search.readings import Vocabulary
+from mikke.search.readings import combinations
+from mikke.search.readings import kana_runs
+from mikke.search.readings import read_as_words
+from mikke.search.readings import spelled
+from mikke.search.readings import to_katakana
+from mikke.search.romaji import romaji_to_katakana
 from mikke.search.syntax import parse_user_query
 
 # Distinct content words scored, the rarest first. Natural-language questions have up to ~30.
@@ -33,6 +44,13 @@ MAX_CANDIDATE_PHRASES = 4 * MAX_QUERY_PHRASES
 MAX_EXCLUDED_WORDS = 8
 # The zero-hit retry widens this many of the rarest words to forms sharing their kanji stem.
 MAX_RELAXED_WORDS = 8
+# Query words also searched by what they read as (kana typed as words, romaji), and the words each one
+# is also searched as: bounds the extra clauses of one request.
+MAX_EXPANDED_WORDS = 8
+MAX_ALTERNATIVES = 4
+# An all-ASCII word is also read as romaji when at most this many posts hold it as written: an English word
+# the blog uses (deepseek, rag, sake on a blog about it) keeps its meaning.
+ROMAJI_MAX_POSTS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +61,190 @@ class QueryWord:
     parts: tuple[str, ...]
 
 
-def query_words(analysis: Analysis) -> list[QueryWord]:
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """Other words a query word is also searched as, below the word as typed, and why."""
+
+    typed: str  # the query's text the word came from
+    by: str  # "reading" (kana typed as words) or "romaji"
+    alternatives: tuple[QueryWord, ...]
+    spellings: tuple[str, ...]  # how each alternative is written, for the reader
+
+
+def as_word(analysis: Analysis) -> QueryWord | None:
+    """``analysis`` as one query word: a single unit as itself, several as a compound (their joined
+    terms, matched by their parts standing together)."""
+    units = analysis.units
+    if not units:
+        return None
+    if len(units) == 1:
+        return QueryWord(units[0].coarse.text, tuple(p.text for p in units[0].parts))
+    return QueryWord("".join(u.coarse.text for u in units), tuple(p.text for u in units for p in u.parts))
+
+
+def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> list[QueryWord]:
     """Every distinct content word of ``analysis`` in order of first occurrence (function words only when
-    the query has nothing else)."""
+    the query has nothing else); the units inside each of ``runs`` (kana typed as words) make one word,
+    since Sudachi cuts such a run into nonsense (じん|こうち|のう)."""
     content: Sequence[Unit] = [u for u in analysis.units if not u.coarse.is_function_word]
     units = content or analysis.units  # a query of only function words still searches for them
     seen: set[str] = set()
     words: list[QueryWord] = []
     for u in units:
-        if u.coarse.text in seen:
+        run = next((r for r in runs if r[0] <= u.coarse.start and u.coarse.end <= r[1]), None)
+        word: QueryWord | None = QueryWord(u.coarse.text, tuple(p.text for p in u.parts))
+        if run is not None:
+            inside = tuple(x for x in analysis.units if run[0] <= x.coarse.start and x.coarse.end <= run[1])
+            word = as_word(Analysis(inside))
+        if word is None or word.coarse in seen:
             continue
-        seen.add(u.coarse.text)
-        words.append(QueryWord(u.coarse.text, tuple(p.text for p in u.parts)))
+        seen.add(word.coarse)
+        words.append(word)
     return words
+
+
+def _readable_runs(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    runs: Sequence[tuple[int, int]],
+    vocab: Vocabulary,
+) -> dict[tuple[int, int], ReadingMatch]:
+    """The kana runs that read as other words of the index than Sudachi makes of them, with what they
+    read as: only those are searched as one word; the rest keep Sudachi's words.
+
+    A katakana word the posts use reads only as one word of the index spelled in Latin letters or
+    katakana (エヌビディア -> NVIDIA), never as kanji homophones (タイ is not 体); katakana no post
+    uses, and hiragana, read as the words they spell when those are more common in the index than the
+    kana as typed (ジンコウチノウ, じんこうちのう -> 人工知能; not はいくら -> ハイクラ).
+    """
+    readable: dict[tuple[int, int], ReadingMatch] = {}
+    for run, word in _run_words(analysis, runs).items():
+        typed = text[run[0] : run[1]]
+        match = read_as_words(vocab, to_katakana(typed))
+        if match is None:
+            continue
+        typed_posts = _word_doc_freq(searcher, word)
+        if typed[0] in _KATAKANA_CHARS:
+            if len(match.pieces) != 1:
+                continue  # katakana is one word: フルネーム is not 府 + ルネーム
+            if typed_posts:
+                names = tuple(e for e in match.options[0] if _is_name(e.spelling))
+                if not names:
+                    continue
+                match = ReadingMatch(match.pieces, (names,))
+        if max(e.posts for e in match.options[0]) <= typed_posts and typed[0] not in _KATAKANA_CHARS:
+            continue
+        alternative = as_word(analyzer.analyze(spelled(combinations(match, 1)[0])))
+        if alternative is not None and alternative.coarse != word.coarse:
+            readable[run] = match
+    return readable
+
+
+_KATAKANA_CHARS = frozenset(chr(c) for c in range(0x30A1, 0x30FB))
+# How a name is spelled when a katakana word is its reading: Latin letters, digits and katakana.
+_NAME_SPELLING_RE = re.compile("[A-Za-z0-9\u30a1-\u30fa\u30fc .&'・+-]+")
+_LETTER_RE = re.compile("[A-Za-z]")
+
+
+def _is_name(spelling: str) -> bool:
+    """Whether ``spelling`` can be the Latin (or other katakana) name a katakana word reads as: at least
+    three characters with a letter, so units and numbers (トン: t, メートル: m, サン: 3) are not."""
+    return (
+        len(spelling) >= 3
+        and bool(_LETTER_RE.search(spelling))
+        and bool(_NAME_SPELLING_RE.fullmatch(spelling))
+    )
+
+
+def _run_words(analysis: Analysis, runs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], QueryWord]:
+    """The query word each run makes."""
+    out: dict[tuple[int, int], QueryWord] = {}
+    for run in runs:
+        inside = tuple(x for x in analysis.units if run[0] <= x.coarse.start and x.coarse.end <= run[1])
+        word = as_word(Analysis(inside))
+        if word is not None:
+            out[run] = word
+    return out
+
+
+def expand_words(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    words: Sequence[QueryWord],
+    run_matches: Mapping[tuple[int, int], ReadingMatch],
+    vocab: Vocabulary,
+) -> dict[str, Expansion]:
+    """What each query word also reads as: a kana run as the index's words with that reading
+    (じんこうちのう -> 人工知能), and in an all-ASCII query, a word few posts hold as written as romaji
+    (handoutai -> 半導体). The words as typed always stay searched too."""
+    expansions: dict[str, Expansion] = {}
+    by_run = {word.coarse: run for run, word in _run_words(analysis, list(run_matches)).items()}
+    ascii_query = text.isascii()
+    romaji: list[tuple[QueryWord, str]] = []
+    for word in words:
+        if len(expansions) >= MAX_EXPANDED_WORDS:
+            break
+        run = by_run.get(word.coarse)
+        match: ReadingMatch | None
+        if run is not None:
+            typed, by, match = text[run[0] : run[1]], "reading", run_matches[run]
+        elif ascii_query and word.coarse.isascii() and word.coarse.isalpha():
+            kana = romaji_to_katakana(word.coarse)
+            if kana is None or _word_doc_freq(searcher, word) > ROMAJI_MAX_POSTS:
+                continue
+            romaji.append((word, kana))
+            typed, by = word.coarse, "romaji"
+            match = read_as_words(vocab, kana) or read_as_words(vocab, kana, loose=True)
+        else:
+            continue
+        if match is None:
+            continue
+        alternatives: dict[str, tuple[QueryWord, str]] = {}
+        for combo in combinations(match, MAX_ALTERNATIVES):
+            shown = spelled(combo)
+            alternative = as_word(analyzer.analyze(shown))
+            if alternative is not None and alternative.coarse != word.coarse:
+                alternatives.setdefault(alternative.coarse, (alternative, shown))
+        if alternatives:
+            expansions[word.coarse] = Expansion(
+                typed,
+                by,
+                tuple(a for a, _ in alternatives.values()),
+                tuple(shown for _, shown in alternatives.values()),
+            )
+    if len(romaji) > 1:
+        _read_romaji_together(analyzer, romaji, vocab, expansions)
+    return expansions
+
+
+def _read_romaji_together(
+    analyzer: JapaneseAnalyzer,
+    romaji: Sequence[tuple[QueryWord, str]],
+    vocab: Vocabulary,
+    expansions: dict[str, Expansion],
+) -> None:
+    """Romaji words typed apart may spell one word together (jinkou chinou -> 人工知能): the first of
+    them is also searched as that word, and the posts holding it then match every one of them."""
+    joined = "".join(kana for _, kana in romaji)
+    match = read_as_words(vocab, joined) or read_as_words(vocab, joined, loose=True)
+    if match is None or len(match.pieces) >= len(romaji):
+        return
+    shown = spelled(combinations(match, 1)[0])
+    together = as_word(analyzer.analyze(shown))
+    first = romaji[0][0]
+    if together is None:
+        return
+    known = expansions.get(first.coarse)
+    if known is None:
+        expansions[first.coarse] = Expansion(first.coarse, "romaji", (together,), (shown,))
+    elif together not in known.alternatives:
+        expansions[first.coarse] = Expansion(
+            known.typed, known.by, (together, *known.alternatives), (shown, *known.spellings)
+        )
 
 
 def fused_neighbours(
@@ -97,6 +286,8 @@ class QueryTerms:
     excluded: tuple[Analysis, ...]
     ignored: tuple[str, ...]
     matches_nothing: bool  # text that analyses to nothing (symbols, emoji)
+    # scored word -> what else it is searched as (by reading, romaji); empty when expansion is off
+    expansions: dict[str, Expansion] = field(default_factory=dict)
 
 
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
@@ -114,13 +305,22 @@ def rarity(doc_freq: int) -> tuple[bool, int]:
 
 
 def _score_words(
-    searcher: tantivy.Searcher, words: Sequence[QueryWord]
+    searcher: tantivy.Searcher,
+    words: Sequence[QueryWord],
+    expansions: dict[str, Expansion] | None = None,
 ) -> tuple[list[QueryWord], dict[str, int]]:
     """Choose the words to score: the rarest first, at most MAX_QUERY_WORDS, and together in at most
     MAX_QUERY_POSTINGS_PER_POST times as many posts as the index holds. The rarest word is always kept.
-    Ties keep query order (the sort is stable)."""
+    Ties keep query order (the sort is stable). A word with ``expansions`` counts as common as the most
+    common of its forms."""
     candidates = words[:MAX_CANDIDATE_WORDS]
     freq = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    for w in candidates:
+        expansion = (expansions or {}).get(w.coarse)
+        if expansion is not None:
+            freq[w.coarse] = max(
+                freq[w.coarse], *(_word_doc_freq(searcher, a) for a in expansion.alternatives)
+            )
     budget = MAX_QUERY_POSTINGS_PER_POST * max(1, searcher.num_docs)
     scored: list[QueryWord] = []
     postings = 0
@@ -139,11 +339,28 @@ def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
     return min(searcher.doc_freq(f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
 
 
-def analyse_query(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: str) -> QueryTerms:
+def analyse_query(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    vocab: Vocabulary | None = None,
+) -> QueryTerms:
+    """Analyse and bound the user's ``text``; given the index's ``vocab``, words typed in kana or romaji
+    are also searched as the words they read as (without it, nothing is expanded)."""
     parsed = parse_user_query(text)
     analysis = analyzer.analyze(parsed.text) if parsed.text else None
-    words = query_words(analysis) if analysis else []
-    scored, doc_freq = _score_words(searcher, words)
+    runs = (
+        _readable_runs(searcher, analyzer, parsed.text, analysis, kana_runs(parsed.text), vocab)
+        if analysis and vocab is not None
+        else {}
+    )
+    words = query_words(analysis, list(runs)) if analysis else []
+    expansions = (
+        expand_words(searcher, analyzer, parsed.text, analysis, words[:MAX_CANDIDATE_WORDS], runs, vocab)
+        if analysis and vocab is not None
+        else {}
+    )
+    scored, doc_freq = _score_words(searcher, words, expansions)
     kept = {w.coarse for w in scored}
     ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
 
@@ -181,4 +398,5 @@ def analyse_query(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: 
         excluded=tuple(excluded),
         ignored=tuple(ignored),
         matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
+        expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expansions},
     )
