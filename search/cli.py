@@ -258,6 +258,9 @@ def _parse_day(value: str | None, name: str) -> date | None:
 @click.option(
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of --limit hits."
 )
+@click.option(
+    "--exact", is_flag=True, help="Only the words as typed: kana and romaji are not also read as other words."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the web API's shape).")
 def search_command(
     query: tuple[str, ...],
@@ -269,6 +272,7 @@ def search_command(
     sort: str,
     per_page: int | None,
     page: int,
+    exact: bool,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY.
@@ -293,6 +297,7 @@ def search_command(
             sort=sort,
             page=page,
             per_page=settings.per_page,
+            exact=exact,
         )
     if as_json:
         click.echo(json_line(result.to_json()))
@@ -301,6 +306,13 @@ def search_command(
     out = Console(highlight=False, soft_wrap=True)
     if result.ignored:
         out.print(Text("Too many words; left out: " + " ".join(result.ignored), style="dim"))
+    for e in result.expanded:
+        out.print(
+            Text(
+                f"Also searched {e.word} as {', '.join(e.with_)} (by {e.by}); --exact turns this off.",
+                style="dim",
+            )
+        )
     if not result.total:
         out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
         return
@@ -313,6 +325,8 @@ def search_command(
         line = Text(f"{rank:>3}. ", style="bold")
         line.append(hit.date[:10] + "  ", style="dim")
         line.append_text(_html_to_text(hit.title_html, "bold yellow"))
+        if hit.matched_by:
+            line.append(f"  (matched by {hit.matched_by})", style="dim")
         out.print(line)
         out.print(Text(f"     {hit.url}", style="cyan"))
         if hit.excerpt:

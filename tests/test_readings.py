@@ -28,7 +28,11 @@ StoreFactory = Callable[[Iterable[Post]], Store]
 @pytest.fixture
 def blog(make_post: PostFactory, memory_store: StoreFactory) -> Store:
     posts = [
-        make_post("人工知能の歴史", "人工知能の研究は長い歴史を持つ。人工知能は今も進歩している。", slug="ai-history"),
+        make_post(
+            "人工知能の歴史",
+            "人工知能の研究は長い歴史を持つ。人工知能は今も進歩している。",
+            slug="ai-history",
+        ),
         make_post("人工知能と仕事", "人工知能が仕事を変える。", slug="ai-work"),
         make_post("ひらがなで書く", "この記事では「じんこうちのう」とひらがなで書いた。", slug="hiragana"),
         make_post("画像生成の今", "画像生成の技術。画像生成は速くなった。", slug="image-gen"),
@@ -73,7 +77,9 @@ def test_kana_next_to_kanji_is_ordinary_writing_not_a_word_typed_in_kana() -> No
 def test_romaji_in_hepburn_and_kunrei_reads_as_the_same_katakana() -> None:
     assert romaji_to_katakana("shinbun") == romaji_to_katakana("sinbun") == "シンブン"
     assert romaji_to_katakana("tsukue") == romaji_to_katakana("tukue") == "ツクエ"
-    assert romaji_to_katakana("chinou") == romaji_to_katakana("tinou") == romaji_to_katakana("chinō") == "チノウ"
+    assert (
+        romaji_to_katakana("chinou") == romaji_to_katakana("tinou") == romaji_to_katakana("chinō") == "チノウ"
+    )
     assert romaji_to_katakana("kin'en") == "キンエン"
     assert romaji_to_katakana("kinen") == "キネン"
 
