@@ -313,6 +313,10 @@ def search_command(
                 style="dim",
             )
         )
+    if result.corrected:
+        out.print(f"No posts match {result.query}; showing the results of {result.did_you_mean}.")
+    elif result.did_you_mean:
+        out.print(f"Did you mean: {result.did_you_mean}")
     if not result.total:
         out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
         return

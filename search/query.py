@@ -29,6 +29,7 @@ from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
 from mikke.search.readings import vocabulary
+from mikke.search.respell import did_you_mean
 from mikke.search.results import Expanded
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
@@ -63,6 +64,7 @@ def search(
     per_page: int = 10,
     with_counts: bool = True,
     exact: bool = False,
+    respell: bool = True,
 ) -> SearchPage:
     """Search the store; the one entry point behind ``mikke search`` and the web API.
 
@@ -85,6 +87,8 @@ def search(
     :param with_counts: also count tags and categories over the whole result set.
     :param exact: search the words as typed only: no kana read as words, no romaji
         (:attr:`SearchPage.expanded` says what was added otherwise).
+    :param respell: suggest the query respelled by reading (:attr:`SearchPage.did_you_mean`), and show
+        the suggestion's results when the query finds nothing.
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
@@ -109,6 +113,23 @@ def search(
         relaxed = True
     hits = _hits(store, searcher, result, plan, per_page, by_date=by_date, expansions=terms.expansions)
     total = _count(result)
+    suggestion = None
+    if respell and vocab is not None and text and sort == "relevance":
+        suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab)
+    if suggestion is not None and not total:
+        shown = search(
+            store,
+            suggestion,
+            tags=tags,
+            categories=categories,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            per_page=per_page,
+            with_counts=with_counts,
+            respell=False,
+        )
+        return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,
@@ -122,6 +143,7 @@ def search(
         relaxed=relaxed and total > 0,
         ignored=terms.ignored,
         expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
+        did_you_mean=suggestion,
     )
 
 

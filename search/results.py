@@ -94,6 +94,10 @@ class SearchPage:
     ignored: tuple[str, ...] = field(default=())
     # Query words also searched as other words (by reading, romaji); empty with exact=True.
     expanded: tuple[Expanded, ...] = ()
+    # The query respelled by reading when it finds far fewer posts than that (機会学習 -> 機械学習),
+    # else None; ``corrected``: the query found nothing, and these are the results of ``did_you_mean``.
+    did_you_mean: str | None = None
+    corrected: bool = False
 
     @property
     def pages(self) -> int:
@@ -111,6 +115,8 @@ class SearchPage:
             "relaxed": self.relaxed,
             "ignored": list(self.ignored),
             "expanded": [e.to_json() for e in self.expanded],
+            "did_you_mean": self.did_you_mean,
+            "corrected": self.corrected,
             "hits": [h.to_json() for h in self.hits],
             "tags": [t.to_json() for t in self.tags],
             "categories": [c.to_json("category") for c in self.categories],

@@ -194,7 +194,8 @@ def expand_words(
             typed, by, match = text[run[0] : run[1]], "reading", run_matches[run]
         elif ascii_query and word.coarse.isascii() and word.coarse.isalpha():
             kana = romaji_to_katakana(word.coarse)
-            if kana is None or _word_doc_freq(searcher, word) > ROMAJI_MAX_POSTS:
+            # One kana (to, ni, wa) is a particle or a letter, not a word typed in romaji.
+            if kana is None or len(kana) < 2 or _word_doc_freq(searcher, word) > ROMAJI_MAX_POSTS:
                 continue
             romaji.append((word, kana))
             typed, by = word.coarse, "romaji"

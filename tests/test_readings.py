@@ -213,3 +213,52 @@ def test_the_same_analyzer_gives_readings_for_posts_and_queries(analyzer: Japane
     assert unit.coarse.reading == "ジンコウチノウ"
     assert [p.reading for p in unit.parts] == ["ジンコウ", "チノウ"]
     assert analyzer.analyze("使う").units[0].coarse.reading == ""
+
+
+# ------------------------------------------------------------------------------------------- did you mean
+
+
+@pytest.fixture
+def ml_blog(make_post: PostFactory, memory_store: StoreFactory) -> Store:
+    posts = [make_post(f"機械学習の入門{n}", "機械学習でモデルを作る。", slug=f"ml-{n}") for n in range(4)]
+    posts += [
+        make_post("学習の機会", "学ぶ機会を増やす。機会があれば学習する。", slug="chance"),
+        make_post("著作権の話", "著作権を守る。", slug="copyright-1"),
+        make_post("著作権と生成", "著作権が問題になる。", slug="copyright-2"),
+        make_post("石油の精製", "石油を精製する工場。", slug="refining"),
+        make_post("原稿の校正", "原稿を校正する。", slug="proof-1"),
+        make_post("校正の手順", "校正は二度する。", slug="proof-2"),
+        make_post("画像生成", "画像を生成する。生成の話。", slug="gen-1"),
+        make_post("生成の品質", "生成の品質が上がった。", slug="gen-2"),
+    ]
+    return memory_store(posts)
+
+
+def test_a_compound_with_the_wrong_kanji_suggests_the_one_with_its_reading(ml_blog: Store) -> None:
+    page = search(ml_blog, "機会学習")
+    assert page.did_you_mean == "機械学習"
+    assert not page.corrected  # it found posts (機会, 学習): those are shown, with the suggestion
+    assert page.to_json()["did_you_mean"] == "機械学習"
+
+
+def test_a_query_with_no_results_shows_the_suggestions_results(ml_blog: Store) -> None:
+    page = search(ml_blog, "構成 -手順")  # 構成 is in no post; 校正 reads the same
+    assert page.did_you_mean == "校正 -手順"
+    assert page.corrected
+    assert page.query == "構成 -手順"
+    assert slugs(page) == ["proof-1"]
+    assert search(ml_blog, "著作件").did_you_mean == "著作権"
+
+
+def test_a_rare_word_that_is_in_the_posts_is_not_respelled(ml_blog: Store) -> None:
+    assert search(ml_blog, "精製").did_you_mean is None  # 生成 reads the same and is commoner
+    assert search(ml_blog, "機械学習").did_you_mean is None
+    assert search(ml_blog, "機会学習", respell=False).did_you_mean is None
+
+
+def test_the_same_reading_in_more_posts_but_not_far_more_is_not_suggested(ml_blog: Store) -> None:
+    assert search(ml_blog, "画像精製").did_you_mean is None  # 画像生成 stands together in one post only
+
+
+def test_a_one_kana_romaji_word_is_not_read(blog: Store) -> None:
+    assert search(blog, "to").expanded == ()

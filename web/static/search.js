@@ -28,7 +28,7 @@
     var next = new URLSearchParams();
     if (text) next.append("q", text);
     new URLSearchParams(query).forEach(function (value, name) {
-      if (name !== "q" && name !== "page") next.append(name, value);
+      if (name !== "q" && name !== "page" && name !== "exact") next.append(name, value); // new words: read them again
     });
     return next.toString();
   }
