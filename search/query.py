@@ -115,7 +115,7 @@ def search(
     total = _count(result)
     suggestion = None
     if respell and vocab is not None and text and sort == "relevance":
-        suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab)
+        suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
     if suggestion is not None and not total:
         shown = search(
             store,

@@ -8,6 +8,7 @@ import re
 
 import tantivy
 
+from mikke.search import schema as f
 from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Unit
@@ -16,7 +17,7 @@ from mikke.search.readings import Vocabulary
 from mikke.search.readings import combinations
 from mikke.search.readings import read_as_words
 from mikke.search.readings import spelled
-from mikke.search.syntax import parse_user_query
+from mikke.search.words import QueryTerms
 from mikke.search.words import as_word
 
 # Only short queries are looked at (a reader's keywords, not a pasted question), a few groups of words each.
@@ -57,6 +58,7 @@ def did_you_mean(
     analyzer: JapaneseAnalyzer,
     text: str,
     vocab: Vocabulary,
+    terms: QueryTerms,
 ) -> str | None:
     """The query respelled by reading, or ``None``.
 
@@ -65,17 +67,16 @@ def did_you_mean(
     query with them in their place is suggested. A single word is respelled only when no post
     holds it, since a rare word is often meant (精製 is not a slip for 生成).
     """
-    parsed = parse_user_query(text)
-    if not parsed.text:
+    free, analysis = terms.text, terms.analysis
+    if analysis is None or not _KANJI_RE.search(free):
         return None
-    analysis = analyzer.analyze(parsed.text)
     if sum(1 for u in analysis.units if not u.coarse.is_function_word) > MAX_CONTENT_WORDS:
         return None
     builder = QueryBuilder(schema)
     suggestion = text
     changed = False
-    for group in _groups(analysis, parsed.text)[:MAX_GROUPS]:
-        typed = parsed.text[group[0].coarse.start : group[-1].coarse.end]
+    for group in _groups(analysis, free)[:MAX_GROUPS]:
+        typed = free[group[0].coarse.start : group[-1].coarse.end]
         match = read_as_words(vocab, "".join(u.coarse.reading for u in group))
         if match is None:
             continue
@@ -83,6 +84,8 @@ def did_you_mean(
         original = as_word(Analysis(group))
         alternative = as_word(analyzer.analyze(respelled))
         if original is None or alternative is None or alternative.coarse == original.coarse:
+            continue
+        if len(group) == 1 and any(searcher.doc_freq(field, original.coarse) for field, _ in f.TEXT_FIELDS):
             continue
         typed_posts = _posts(searcher, builder.word(original))
         if len(group) == 1 and typed_posts:

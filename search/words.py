@@ -289,6 +289,9 @@ class QueryTerms:
     matches_nothing: bool  # text that analyses to nothing (symbols, emoji)
     # scored word -> what else it is searched as (by reading, romaji); empty when expansion is off
     expansions: dict[str, Expansion] = field(default_factory=dict)
+    # The free text (without phrases and exclusions) and its analysis, for did-you-mean (search/respell.py).
+    text: str = ""
+    analysis: Analysis | None = None
 
 
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
@@ -400,4 +403,6 @@ def analyse_query(
         ignored=tuple(ignored),
         matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
         expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expansions},
+        text=parsed.text,
+        analysis=analysis,
     )
