@@ -229,6 +229,7 @@ class AnalyzedPost:
     title_spans: bytes
     body_spans: bytes
     vocabulary: tuple[str, ...] = ()  # the post's nouns by reading (search/readings.py)
+    pairs: tuple[str, ...] = ()  # names the post gives twice, 検索拡張生成（RAG） (search/synonyms.py)
 
 
 def term_spans(terms: Terms) -> bytes:
@@ -290,6 +291,8 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
     for entry in analyzed.vocabulary:
         doc.add_text(f.FIELD_VOCAB, entry)
+    for pair in analyzed.pairs:
+        doc.add_text(f.FIELD_PAIRS, pair)
     text = tantivy.Document()
     text.add_text(f.TEXT_FIELD_ID, post.id)
     text.add_bytes(f.TEXT_FIELD_BODY, post.text.encode("utf-8"))

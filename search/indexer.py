@@ -66,6 +66,7 @@ from mikke.search.store import publish_generation
 from mikke.search.store import remove_stale_generations
 from mikke.search.store import share_generation
 from mikke.search.store import writer_lock
+from mikke.search.synonyms import post_pairs
 from mikke.search.template import TemplateRule
 from mikke.search.template import count_blocks
 from mikke.search.template import fingerprint
@@ -133,21 +134,18 @@ def analyze_post(post: Post) -> AnalyzedPost:
     title = analyzer.terms(post.title, sentences=sentences)
     body = analyzer.terms(post.text, sentences=sentences)
     headings = [analyzer.terms(h, sentences=sentences) for h in post.headings]
+    # Each text with its terms, and whether it is the title or a heading, for the vocabulary and pairs.
+    texts = [(post.title, title, True)]
+    texts += [(text, terms, True) for text, terms in zip(post.headings, headings, strict=True)]
+    texts.append((post.text, body, False))
     return AnalyzedPost(
         title=TextTerms.tokens(title),
         headings=[TextTerms.joined(h) for h in headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_spans(body),
-        vocabulary=tuple(
-            post_vocabulary(
-                [
-                    (post.title, title, True),
-                    *zip(post.headings, headings, itertools.repeat(True)),
-                    (post.text, body, False),
-                ]
-            )
-        ),
+        vocabulary=tuple(post_vocabulary(texts)),
+        pairs=tuple(dict.fromkeys(pair for text, terms, _ in texts for pair in post_pairs(text, terms))),
     )
 
 

@@ -183,8 +183,8 @@ def _hits(
     ]
     if plan.exact_query is not None and hits:
         exact = _matching_ids(store, searcher, plan.exact_query, [h.id for h in hits])
-        by = {e.by for e in expansions.values()}
-        label = "romaji" if by == {"romaji"} else "reading"
+        kinds = {e.by for e in expansions.values()}
+        label = kinds.pop() if len(kinds) == 1 else "reading"
         hits = [h if h.id in exact else dataclasses.replace(h, matched_by=label) for h in hits]
     return tuple(hits)
 

@@ -20,6 +20,12 @@ import tantivy
 
 from mikke.search import schema as f
 from mikke.search.analysis import Terms
+from mikke.search.synonyms import SynonymTable
+from mikke.search.synonyms import name_skeleton
+from mikke.search.synonyms import read_pairs
+from mikke.search.synonyms import romanized
+from mikke.search.synonyms import sounds_like
+from mikke.search.synonyms import sudachi_synonyms
 
 # Entries one post contributes (its distinct nouns); a post longer than that lists its first ones.
 MAX_VOCABULARY_PER_POST = 5_000
@@ -34,6 +40,11 @@ MAX_SEGMENT = 16
 HOMOPHONE_SHARE = 0.1
 # Homophones searched per reading, the most common first.
 MAX_HOMOPHONES = 3
+# A Latin word a katakana query may sound like must be in this many posts (a frequent name, not noise).
+NAME_MIN_POSTS = 3
+# A pair of names (検索拡張生成（RAG）) is learned when this many posts write it; at most MAX_PAIRS are read.
+PAIR_MIN_POSTS = 2
+MAX_PAIRS = 20_000
 
 _KATAKANA = "\u30a1-\u30fa\u30fc"
 # A run of one script: hiragana, or katakana with its long-vowel mark (never starting with it).
@@ -41,6 +52,7 @@ _KANA_RUN_RE = re.compile(f"[\u3041-\u3096]+|[\u30a1-\u30fa][{_KATAKANA}]*")
 _KATAKANA_START = frozenset(chr(c) for c in range(0x30A1, 0x30FB))
 _KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]")
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+_LATIN_WORD_RE = re.compile("[a-z][a-z0-9.+-]{2,39}")
 
 
 def to_katakana(text: str) -> str:
@@ -93,6 +105,10 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
         for word, start, end in zip(terms.words, terms.starts, terms.ends, strict=True):
             if word.reading:
                 _add_entry(seen, word.reading, word.text, text[start:end], in_title)
+            elif _LATIN_WORD_RE.fullmatch(word.text) and not word.is_function_word:
+                # A Latin word Sudachi has no reading for (Anthropic): listed without one, so that a
+                # katakana query can be matched to it by how it sounds (search/synonyms.py).
+                _add_entry(seen, "", word.text, text[start:end], in_title)
             for part in word.parts if len(word.parts) > 1 else ():
                 if part.reading:
                     _add_entry(
@@ -135,6 +151,10 @@ class Vocabulary:
     posts_by_reading: dict[str, int] = field(default_factory=dict)  # sum over the reading's words
     by_loose: dict[str, list[str]] = field(default_factory=dict)  # loose key -> readings, most common first
     posts: int = 0  # posts in the index
+    # Latin words with no kana reading (Anthropic), by the first letter of their consonant skeleton.
+    names: dict[str, list[tuple[str, Entry]]] = field(default_factory=dict)
+    pairs: SynonymTable = field(default_factory=SynonymTable)  # learned from the posts (synonyms.py)
+    owner: SynonymTable = field(default_factory=SynonymTable)  # the blog owner's list
 
     @classmethod
     def from_values(cls, buckets: Iterable[tuple[str, int]], posts: int) -> Vocabulary:
@@ -156,13 +176,41 @@ class Vocabulary:
         for (reading, word), (n, titled) in counts.items():
             forms = spellings[(reading, word)]
             spelling = max(forms.items(), key=lambda kv: (kv[1], kv[0] != kv[0].lower(), kv[0]))[0]
-            vocab.by_reading.setdefault(reading, []).append(Entry(word, spelling, min(n, posts), titled))
+            entry = Entry(word, spelling, min(n, posts), titled)
+            if not reading:
+                if entry.posts >= NAME_MIN_POSTS:
+                    skeleton = name_skeleton(word)
+                    if len(skeleton) >= 2:
+                        vocab.names.setdefault(skeleton[0], []).append((skeleton, entry))
+                continue
+            vocab.by_reading.setdefault(reading, []).append(entry)
         for reading, entries in vocab.by_reading.items():
             entries.sort(key=lambda e: (-e.posts, e.word))
             vocab.posts_by_reading[reading] = min(posts, sum(e.posts for e in entries))
         for reading in sorted(vocab.posts_by_reading, key=lambda r: -vocab.posts_by_reading[r]):
             vocab.by_loose.setdefault(loose_key(reading), []).append(reading)
         return vocab
+
+    def synonyms(self, spellings: Sequence[str]) -> list[str]:
+        """Other spellings of ``spellings``: the owner's groups, then pairs the posts teach, then
+        Sudachi's synonym dictionary."""
+        out: dict[str, None] = {}
+        for table in (self.owner, self.pairs, sudachi_synonyms()):
+            out.update(dict.fromkeys(table.synonyms(spellings)))
+        return list(out)
+
+    def name_sounding_like(self, katakana: str) -> Entry | None:
+        """The most common Latin word of the index (in at least NAME_MIN_POSTS posts) that ``katakana``
+        sounds like (アンソロピック: Anthropic), when one does clearly."""
+        skeleton = name_skeleton(romanized(katakana))
+        if len(skeleton) < 2:
+            return None
+        found = [
+            e
+            for s, e in self.names.get(skeleton[0], [])
+            if abs(len(s) - len(skeleton)) <= 2 and sounds_like(katakana, e.word)
+        ]
+        return max(found, key=lambda e: e.posts) if found else None
 
     def words(self, reading: str) -> list[Entry]:
         """The words read ``reading`` worth searching: the most common, and homophones nearly as common."""
@@ -226,7 +274,14 @@ def load_vocabulary(searcher: tantivy.Searcher) -> Vocabulary:
         tantivy.Query.all_query(), {"v": {"terms": {"field": f.FIELD_VOCAB, "size": MAX_VOCABULARY}}}
     )
     buckets = ((str(b["key"]), int(b["doc_count"])) for b in agg.get("v", {}).get("buckets", []))
-    return Vocabulary.from_values(buckets, searcher.num_docs)
+    vocab = Vocabulary.from_values(buckets, searcher.num_docs)
+    agg = searcher.aggregate(
+        tantivy.Query.all_query(),
+        {"p": {"terms": {"field": f.FIELD_PAIRS, "size": MAX_PAIRS, "min_doc_count": PAIR_MIN_POSTS}}},
+    )
+    pairs = ((str(b["key"]), int(b["doc_count"])) for b in agg.get("p", {}).get("buckets", []))
+    vocab.pairs = read_pairs(pairs, PAIR_MIN_POSTS)
+    return vocab
 
 
 def vocabulary(store_id: int, version: str, searcher: tantivy.Searcher) -> Vocabulary:

@@ -32,6 +32,8 @@ FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, 
 # fast raw JSON [reading, word, spelling, in_title] per distinct noun of the post: the vocabulary by reading
 # (search/readings.py), aggregated over all posts
 FIELD_VOCAB = "vocab"
+# fast raw JSON [term, other] per pair of names the post writes as 検索拡張生成（RAG）(search/synonyms.py)
+FIELD_PAIRS = "pairs"
 
 # The texts index: one document per post, found by its id.
 TEXT_FIELD_ID = "id"  # raw and fast: lookup by post id, and the list of ids for clean-up
@@ -78,6 +80,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
     sb.add_text_field(FIELD_VOCAB, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_PAIRS, tokenizer_name="raw", fast=True, index_option="basic")
     return sb.build()
 
 

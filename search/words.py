@@ -20,6 +20,7 @@ from mikke.search import schema as f
 from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Unit
+from mikke.search.readings import Entry
 from mikke.search.readings import ReadingMatch
 from mikke.search.readings import Vocabulary
 from mikke.search.readings import combinations
@@ -48,6 +49,8 @@ MAX_RELAXED_WORDS = 8
 # is also searched as: bounds the extra clauses of one request.
 MAX_EXPANDED_WORDS = 8
 MAX_ALTERNATIVES = 4
+# Synonyms looked up in the index per query word (their groups can be large).
+MAX_SYNONYMS_TRIED = 12
 # An all-ASCII word is also read as romaji when at most this many posts hold it as written: an English word
 # the blog uses (deepseek, rag, sake on a blog about it) keeps its meaning.
 ROMAJI_MAX_POSTS = 1
@@ -123,6 +126,11 @@ def _readable_runs(
     for run, word in _run_words(analysis, runs).items():
         typed = text[run[0] : run[1]]
         match = read_as_words(vocab, to_katakana(typed))
+        if typed[0] in _KATAKANA_CHARS and (match is None or not any(map(_is_name_entry, match.options[0]))):
+            # No word of the index is read so: a Latin name Sudachi cannot read may sound like it.
+            name = vocab.name_sounding_like(typed)
+            if name is not None:
+                match = ReadingMatch((typed,), ((name,),))
         if match is None:
             continue
         typed_posts = _word_doc_freq(searcher, word)
@@ -148,6 +156,10 @@ _NAME_SPELLING_RE = re.compile("[A-Za-z0-9\u30a1-\u30fa\u30fc .&'・+-]+")
 _LETTER_RE = re.compile("[A-Za-z]")
 
 
+def _is_name_entry(entry: Entry) -> bool:
+    return _is_name(entry.spelling)
+
+
 def _is_name(spelling: str) -> bool:
     """Whether ``spelling`` can be the Latin (or other katakana) name a katakana word reads as: at least
     three characters with a letter, so units and numbers (トン: t, メートル: m, サン: 3) are not."""
@@ -156,6 +168,10 @@ def _is_name(spelling: str) -> bool:
         and bool(_LETTER_RE.search(spelling))
         and bool(_NAME_SPELLING_RE.fullmatch(spelling))
     )
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _run_words(analysis: Analysis, runs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], QueryWord]:
@@ -176,31 +192,44 @@ def expand_words(
     analysis: Analysis,
     words: Sequence[QueryWord],
     run_matches: Mapping[tuple[int, int], ReadingMatch],
+    phrase_runs: Sequence[tuple[int, int]],
     vocab: Vocabulary,
 ) -> dict[str, Expansion]:
     """What each query word also reads as: a kana run as the index's words with that reading
-    (じんこうちのう -> 人工知能), and in an all-ASCII query, a word few posts hold as written as romaji
-    (handoutai -> 半導体). The words as typed always stay searched too."""
+    (じんこうちのう -> 人工知能), in an all-ASCII query a word few posts hold as written as romaji
+    (handoutai -> 半導体), and any other noun its synonyms (人工知能 -> AI; ``phrase_runs``: words
+    typed together that name one thing, 検索拡張生成 -> RAG). The words as typed always stay searched
+    too."""
     expansions: dict[str, Expansion] = {}
     by_run = {word.coarse: run for run, word in _run_words(analysis, list(run_matches)).items()}
+    # How each word is written in the query, for synonyms: nouns only (a reading, or Latin letters).
+    surfaces: dict[str, str] = {
+        w.coarse: text[r[0] : r[1]] for r, w in _run_words(analysis, list(phrase_runs)).items()
+    }
+    for u in analysis.units:
+        if u.coarse.reading or (u.coarse.text.isascii() and u.coarse.text.isalnum()):
+            surfaces.setdefault(u.coarse.text, text[u.coarse.start : u.coarse.end])
     ascii_query = text.isascii()
     romaji: list[tuple[QueryWord, str]] = []
     for word in words:
         if len(expansions) >= MAX_EXPANDED_WORDS:
             break
         run = by_run.get(word.coarse)
-        match: ReadingMatch | None
+        match: ReadingMatch | None = None
+        typed, by = "", ""
         if run is not None:
             typed, by, match = text[run[0] : run[1]], "reading", run_matches[run]
         elif ascii_query and word.coarse.isascii() and word.coarse.isalpha():
             kana = romaji_to_katakana(word.coarse)
             # One kana (to, ni, wa) is a particle or a letter, not a word typed in romaji.
-            if kana is None or len(kana) < 2 or _word_doc_freq(searcher, word) > ROMAJI_MAX_POSTS:
-                continue
-            romaji.append((word, kana))
-            typed, by = word.coarse, "romaji"
-            match = read_as_words(vocab, kana) or read_as_words(vocab, kana, loose=True)
-        else:
+            if kana is not None and len(kana) > 1 and _word_doc_freq(searcher, word) <= ROMAJI_MAX_POSTS:
+                romaji.append((word, kana))
+                typed, by = word.coarse, "romaji"
+                match = read_as_words(vocab, kana) or read_as_words(vocab, kana, loose=True)
+        if not by:
+            synonyms = _synonyms(searcher, analyzer, word, surfaces.get(word.coarse), vocab)
+            if synonyms is not None:
+                expansions[word.coarse] = synonyms
             continue
         if match is None:
             continue
@@ -220,6 +249,46 @@ def expand_words(
     if len(romaji) > 1:
         _read_romaji_together(analyzer, romaji, vocab, expansions)
     return expansions
+
+
+def _synonyms(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    word: QueryWord,
+    surface: str | None,
+    vocab: Vocabulary,
+) -> Expansion | None:
+    """``word`` (a noun written ``surface``) also searched as its synonyms the posts use, the most
+    common first (at most MAX_ALTERNATIVES)."""
+    if surface is None:
+        return None
+    found: dict[str, tuple[QueryWord, str, int]] = {}
+    for spelling in vocab.synonyms([word.coarse, surface])[:MAX_SYNONYMS_TRIED]:
+        alternative = as_word(analyzer.analyze(spelling))
+        if alternative is None or alternative.coarse == word.coarse or alternative.coarse in found:
+            continue
+        posts = _word_doc_freq(searcher, alternative)
+        if posts:
+            found[alternative.coarse] = (alternative, spelling, posts)
+    if not found:
+        return None
+    best = sorted(found.values(), key=lambda x: -x[2])[:MAX_ALTERNATIVES]
+    return Expansion(surface, "synonym", tuple(a for a, _, _ in best), tuple(s for _, s, _ in best))
+
+
+def synonym_runs(text: str, analysis: Analysis, vocab: Vocabulary) -> list[tuple[int, int]]:
+    """Words typed together (between spaces) that have synonyms as a whole: 検索拡張生成 (Sudachi's
+    検索 + 拡張 + 生成) is RAG. Such a run is searched as one word, with its synonyms."""
+    runs = []
+    for match in _CHUNK_RE.finditer(text):
+        start, end = match.span()
+        units = [u for u in analysis.units if start <= u.coarse.start and u.coarse.end <= end]
+        if len(units) > 1 and vocab.synonyms([match.group()]):
+            runs.append((start, end))
+    return runs
+
+
+_CHUNK_RE = re.compile(r"\S{2,40}")
 
 
 def _read_romaji_together(
@@ -358,9 +427,16 @@ def analyse_query(
         if analysis and vocab is not None
         else {}
     )
-    words = query_words(analysis, list(runs)) if analysis else []
+    phrase_runs = (
+        [r for r in synonym_runs(parsed.text, analysis, vocab) if not any(_overlap(r, k) for k in runs)]
+        if analysis and vocab is not None
+        else []
+    )
+    words = query_words(analysis, [*runs, *phrase_runs]) if analysis else []
     expansions = (
-        expand_words(searcher, analyzer, parsed.text, analysis, words[:MAX_CANDIDATE_WORDS], runs, vocab)
+        expand_words(
+            searcher, analyzer, parsed.text, analysis, words[:MAX_CANDIDATE_WORDS], runs, phrase_runs, vocab
+        )
         if analysis and vocab is not None
         else {}
     )
