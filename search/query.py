@@ -35,6 +35,7 @@ from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
 from mikke.search.results import SearchPage
 from mikke.search.results import TagCount
+from mikke.search.store import SYNONYMS_FILE
 from mikke.search.store import Store
 from mikke.search.words import Expansion
 from mikke.search.words import analyse_query
@@ -97,7 +98,8 @@ def search(
     page = max(1, page)
     per_page = max(0, per_page)
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
-    vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher)
+    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
+    vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher, owner)
     terms = analyse_query(searcher, get_analyzer(), text, vocab)
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)

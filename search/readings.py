@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 
 import tantivy
 
@@ -22,6 +23,7 @@ from mikke.search import schema as f
 from mikke.search.analysis import Terms
 from mikke.search.synonyms import SynonymTable
 from mikke.search.synonyms import name_skeleton
+from mikke.search.synonyms import owner_table
 from mikke.search.synonyms import read_pairs
 from mikke.search.synonyms import romanized
 from mikke.search.synonyms import sounds_like
@@ -262,10 +264,6 @@ class Vocabulary:
         return out[::-1]
 
 
-_vocabularies: dict[int, tuple[str, Vocabulary]] = {}
-_vocabularies_lock = threading.Lock()
-
-
 def load_vocabulary(searcher: tantivy.Searcher) -> Vocabulary:
     """The vocabulary of what ``searcher`` sees (one aggregation over every post)."""
     if not searcher.num_docs:
@@ -284,18 +282,46 @@ def load_vocabulary(searcher: tantivy.Searcher) -> Vocabulary:
     return vocab
 
 
-def vocabulary(store_id: int, version: str, searcher: tantivy.Searcher) -> Vocabulary:
-    """The vocabulary of a store at ``version``, worked out once per version (the searcher's)."""
+_vocabularies: dict[int, tuple[tuple[str, int], Vocabulary]] = {}
+_vocabularies_lock = threading.Lock()
+
+
+def vocabulary(
+    store_id: int, version: str, searcher: tantivy.Searcher, owner_file: Path | None = None
+) -> Vocabulary:
+    """The vocabulary of a store at ``version``, worked out once per version (the searcher's) and per
+    change of ``owner_file``, the owner's synonym groups stored with the generation (store.SYNONYMS_FILE;
+    rewritten by every index run, which may commit nothing)."""
+    try:
+        stamp = owner_file.stat().st_mtime_ns if owner_file is not None else 0
+    except OSError:
+        stamp = 0
+    key = (version, stamp)
     cached = _vocabularies.get(store_id)
-    if cached is not None and cached[0] == version:
+    if cached is not None and cached[0] == key:
         return cached[1]
     with _vocabularies_lock:
         cached = _vocabularies.get(store_id)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] == key:
             return cached[1]
         vocab = load_vocabulary(searcher)
-        _vocabularies[store_id] = (version, vocab)
+        if stamp and owner_file is not None:
+            vocab.owner = _read_owner_file(owner_file)
+        _vocabularies[store_id] = (key, vocab)
         return vocab
+
+
+def _read_owner_file(path: Path) -> SynonymTable:
+    """The owner's groups as the index run stored them (JSON lists of words); none if unreadable."""
+    try:
+        groups = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return SynonymTable()
+    if not isinstance(groups, list):
+        return SynonymTable()
+    return owner_table(
+        [str(w) for w in group if isinstance(w, str)] for group in groups if isinstance(group, list)
+    )
 
 
 # ------------------------------------------------------------------------------------------------ queries

@@ -20,8 +20,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 import jaconv
+import yaml
 
 from mikke.search.analysis import Terms
 
@@ -79,17 +81,81 @@ class SynonymTable:
         return table
 
 
+# ---------------------------------------------------------------------------------------- the owner's list
+
+# The site file with the blog owner's groups, and its limits (it is read like any file of the site).
+OWNER_FILE = "_data/mikke_synonyms.yml"
+MAX_OWNER_BYTES = 256 * 1024
+MAX_OWNER_GROUPS = 10_000
+MAX_GROUP_WORDS = 50
+
+
+class _PlainLoader(yaml.BaseLoader):
+    """Scalars as text and no aliases: a list of words needs neither types nor references."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not allowed")
+        return super().compose_node(parent, index)
+
+
+def parse_owner_synonyms(raw: bytes) -> list[list[str]]:
+    """The groups of ``_data/mikke_synonyms.yml``: a list of lists of words, or a mapping of a word to
+    its synonyms (``AI: [人工知能, エーアイ]``).
+
+    :raises ValueError: with a sentence saying what is wrong with the file.
+    """
+    if len(raw) > MAX_OWNER_BYTES:
+        raise ValueError(f"is larger than {MAX_OWNER_BYTES // 1024} KB")
+    try:
+        data = yaml.load(raw.decode("utf-8-sig"), Loader=_PlainLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ValueError(f"is not valid YAML ({str(e).splitlines()[0]})") from None
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        data = [[key, *(value if isinstance(value, list) else [value])] for key, value in data.items()]
+    if not isinstance(data, list):
+        raise ValueError("must be a list of groups of words, like [[人工知能, AI], [DX, デジタル変革]]")
+    groups = []
+    for group in data[:MAX_OWNER_GROUPS]:
+        if not isinstance(group, list):
+            raise ValueError(f"has a group that is not a list of words: {str(group)[:40]!r}")
+        words = [w.strip() for w in group[:MAX_GROUP_WORDS] if isinstance(w, str) and w.strip()]
+        if len(words) > 1:
+            groups.append(words)
+    return groups
+
+
+def owner_table(groups: Iterable[Iterable[str]]) -> SynonymTable:
+    """The owner's groups as a table: every word of a group expands to the others."""
+    table = SynonymTable()
+    for group in groups:
+        table.add(group)
+    return table
+
+
 def read_sudachi_synonyms(text: str) -> SynonymTable:
-    """Read Sudachi's synonym source (CSV, groups of lines): nouns only, flag 2 entries left out, flag 1
-    entries reached from the others but never expanding themselves."""
-    members: dict[str, list[tuple[str, bool]]] = {}
+    """Read Sudachi's synonym source (CSV, groups of lines): nouns only, flag 2 entries left out.
+
+    A word (flag 0) expands to the other flag-0 words of its group, to every form of its own lexeme, and
+    to the abbreviations of the group (人工知能 -> AI). A flag-1 word is never a trigger; one that is a
+    plain word of another lexeme is not reached either: Sudachi gives such words flag 1 because they
+    have other senses too (図書館 lists ライブラリー, which a programming blog means otherwise).
+    """
+    rows: dict[str, list[tuple[str, bool, str, bool]]] = {}
     for row in csv.reader(io.StringIO(text)):
         if len(row) < 9 or row[1] != _NOUN or row[2] == _NEVER_USED or not row[8].strip():
             continue
-        members.setdefault(row[0], []).append((row[8].strip(), row[2] != _NEVER_TRIGGER))
+        # (headword, may trigger, lexeme, is an abbreviation)
+        rows.setdefault(row[0], []).append(
+            (row[8].strip(), row[2] != _NEVER_TRIGGER, row[3], row[5] not in ("", "0"))
+        )
     table = SynonymTable()
-    for entries in members.values():
-        table.add([w for w, _ in entries], [w for w, trigger in entries if trigger])
+    for entries in rows.values():
+        for lexeme in dict.fromkeys(lex for _, trigger, lex, _ in entries if trigger):
+            reached = [w for w, trigger, lex, short in entries if trigger or lex == lexeme or short]
+            table.add(reached, [w for w, trigger, lex, _ in entries if trigger and lex == lexeme])
     return table
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
+from mikke.search import build_index
+from mikke.search import open_store
 from mikke.search import search
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.posts import Post
 from mikke.search.store import Store
+from mikke.search.synonyms import parse_owner_synonyms
 from mikke.search.synonyms import post_pairs
 from mikke.search.synonyms import read_sudachi_synonyms
 from mikke.search.synonyms import sounds_like
@@ -120,3 +124,68 @@ def test_a_katakana_name_finds_the_latin_word_it_sounds_like(blog: Store) -> Non
 
 def test_exact_turns_synonyms_off(blog: Store) -> None:
     assert slugs(search(blog, "人工知能", exact=True)) == ["jinkou"]
+
+
+# ------------------------------------------------------------------------------------------- owner's list
+
+
+def test_the_owners_list_takes_effect_on_the_next_index_run(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    (site / "_data").mkdir()
+    owner = site / "_data" / "mikke_synonyms.yml"
+    owner.write_text("- [カレー, スパイス料理]\n", encoding="utf-8")
+    report = build_index(site, index)
+    assert report.synonym_groups == 1
+    store = open_store(index)
+    page = search(store, "スパイス料理")
+    assert [h.title for h in page.hits] == ["カレーの作り方"]
+    assert page.expanded[0].to_json() == {"word": "スパイス料理", "with": ["カレー"], "by": "synonym"}
+
+    owner.write_text("{}\n", encoding="utf-8")
+    assert build_index(site, index).mode == "incremental"  # no post changed: the list alone
+    assert search(store, "スパイス料理").total == 0
+
+
+def test_an_unreadable_owners_list_is_reported_and_ignored(site: Path, tmp_path: Path) -> None:
+    (site / "_data").mkdir()
+    (site / "_data" / "mikke_synonyms.yml").write_text("- [a, b\n", encoding="utf-8")
+    report = build_index(site, tmp_path / "index")
+    assert report.synonym_groups == 0
+    assert [s.path for s in report.skipped] == ["_data/mikke_synonyms.yml"]
+    assert "not valid YAML" in report.skipped[0].reason
+
+
+def test_an_owners_list_linking_outside_the_site_is_not_read(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text("- [カレー, スパイス料理]\n", encoding="utf-8")
+    (site / "_data").mkdir()
+    (site / "_data" / "mikke_synonyms.yml").symlink_to(outside)
+    report = build_index(site, tmp_path / "index")
+    assert report.synonym_groups == 0
+    assert "outside the site" in report.skipped[0].reason
+
+
+def test_owner_groups_may_be_a_mapping_and_aliases_are_refused() -> None:
+    assert parse_owner_synonyms("AI: [人工知能, エーアイ]\nDX: デジタル変革\n".encode()) == [
+        ["AI", "人工知能", "エーアイ"],
+        ["DX", "デジタル変革"],
+    ]
+    with pytest.raises(ValueError, match="aliases"):
+        parse_owner_synonyms(b"- &a [x, y]\n- *a\n")
+    with pytest.raises(ValueError, match="list of groups"):
+        parse_owner_synonyms(b"just text\n")
+
+
+def test_a_no_trigger_word_of_another_lexeme_is_not_reached_unless_an_abbreviation() -> None:
+    table = read_sudachi_synonyms(
+        "000003,1,0,1,0,0,0,(教育),図書室,,\n"
+        "000003,1,0,2,0,0,0,(教育),図書館,,\n"
+        "000003,1,1,3,0,0,0,(教育),ライブラリー,,\n"
+        "000003,1,1,3,0,0,1,(教育),library,,\n"
+        "000004,1,0,1,0,0,0,(IT),人工知能,,\n"
+        "000004,1,0,2,0,0,0,(IT),アーティフィシャルインテリジェンス,,\n"
+        "000004,1,1,2,0,1,0,(IT),AI,,\n"
+    )
+    assert table.synonyms(["図書館"]) == ["図書室"]
+    assert table.synonyms(["人工知能"]) == ["アーティフィシャルインテリジェンス", "AI"]
+    assert "ライブラリー" not in sudachi_synonyms().synonyms(["図書館"])
