@@ -178,25 +178,31 @@ def _hits(
     """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text. A hit without an
     expanded word as typed says what it matched by."""
     fetched = _fetch(searcher, result, per_page, by_date=by_date)
-    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
+    texts = _texts(store, [stored.id for _, stored, _ in fetched[:EXCERPT_HITS]])
     words = plan.highlight_words
     hits = [
-        stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored in fetched
+        stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored, _ in fetched
     ]
     if plan.exact_query is not None and hits:
-        exact = _matching_ids(store, searcher, plan.exact_query, [h.id for h in hits])
+        exact = _matching(store, searcher, plan.exact_query, [h.id for h in hits])
         kinds = {e.by for e in expansions.values()}
         label = kinds.pop() if len(kinds) == 1 else "reading"
-        hits = [h if h.id in exact else dataclasses.replace(h, matched_by=label) for h in hits]
+        hits = [
+            h if key in exact else dataclasses.replace(h, matched_by=label)
+            for h, (_, _, key) in zip(hits, fetched, strict=True)
+        ]
     return tuple(hits)
 
 
-def _matching_ids(store: Store, searcher: tantivy.Searcher, query: Query, ids: list[str]) -> set[str]:
-    """Which of the posts ``ids`` ``query`` matches (one search limited to them)."""
-    schema = store.schema
-    among = Query.boolean_query([(Occur.Should, Query.term_query(schema, f.FIELD_ID, i)) for i in ids])
+def _key(address: tantivy.DocAddress) -> tuple[int, int]:
+    return (address.segment_ord, address.doc)
+
+
+def _matching(store: Store, searcher: tantivy.Searcher, query: Query, ids: list[str]) -> set[tuple[int, int]]:
+    """The addresses of the posts ``ids`` that ``query`` matches (one search limited to them)."""
+    among = Query.boolean_query([(Occur.Should, Query.term_query(store.schema, f.FIELD_ID, i)) for i in ids])
     found = searcher.search(Query.boolean_query([(Occur.Must, query), (Occur.Must, among)]), len(ids))
-    return {str(searcher.doc(address).get_first(f.FIELD_ID)) for _, address in found.hits}
+    return {_key(address) for _, address in found.hits}
 
 
 def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:
@@ -211,14 +217,14 @@ def _count(result: tantivy.SearchResult) -> int:
 
 def _fetch(
     searcher: tantivy.Searcher, result: tantivy.SearchResult, per_page: int, *, by_date: bool
-) -> list[tuple[float | None, StoredPost]]:
-    """The page's stored posts with their scores, in a stable order.
+) -> list[tuple[float | None, StoredPost, tuple[int, int]]]:
+    """The page's stored posts with their scores and addresses (segment, document), in a stable order.
 
     Equal scores or dates come back in segment order, which differs between an incremental update and a
     full rebuild; the post id makes the order the same for both.
     """
     fetched = [
-        (None if by_date else float(score), StoredPost(searcher.doc(address)))
+        (None if by_date else float(score), StoredPost(searcher.doc(address)), _key(address))
         for score, address in result.hits[:per_page]
     ]
     if by_date:

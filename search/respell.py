@@ -19,6 +19,7 @@ from mikke.search.readings import read_as_words
 from mikke.search.readings import spelled
 from mikke.search.words import QueryTerms
 from mikke.search.words import as_word
+from mikke.search.words import word_for
 
 # Only short queries are looked at (a reader's keywords, not a pasted question), a few groups of words each.
 MAX_CONTENT_WORDS = 4
@@ -82,7 +83,7 @@ def did_you_mean(
             continue
         respelled = spelled(combinations(match, 1)[0])
         original = as_word(Analysis(group))
-        alternative = as_word(analyzer.analyze(respelled))
+        alternative = word_for(analyzer, respelled)
         if original is None or alternative is None or alternative.coarse == original.coarse:
             continue
         if len(group) == 1 and any(searcher.doc_freq(field, original.coarse) for field, _ in f.TEXT_FIELDS):

@@ -85,6 +85,22 @@ def as_word(analysis: Analysis) -> QueryWord | None:
     return QueryWord("".join(u.coarse.text for u in units), tuple(p.text for u in units for p in u.parts))
 
 
+# Words the index's words and synonyms analyse into, per process: the same few thousand come up again.
+_WORDS_FOR: dict[str, QueryWord | None] = {}
+MAX_REMEMBERED_WORDS = 50_000
+
+
+def word_for(analyzer: JapaneseAnalyzer, spelling: str) -> QueryWord | None:
+    """``spelling`` analysed as one query word (see :func:`as_word`), remembered."""
+    if spelling in _WORDS_FOR:
+        return _WORDS_FOR[spelling]
+    word = as_word(analyzer.analyze(spelling))
+    if len(_WORDS_FOR) >= MAX_REMEMBERED_WORDS:
+        _WORDS_FOR.clear()
+    _WORDS_FOR[spelling] = word
+    return word
+
+
 def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> list[QueryWord]:
     """Every distinct content word of ``analysis`` in order of first occurrence (function words only when
     the query has nothing else); the units inside each of ``runs`` (kana typed as words) make one word,
@@ -144,7 +160,7 @@ def _readable_runs(
                 match = ReadingMatch(match.pieces, (names,))
         if max(e.posts for e in match.options[0]) <= typed_posts and typed[0] not in _KATAKANA_CHARS:
             continue
-        alternative = as_word(analyzer.analyze(spelled(combinations(match, 1)[0])))
+        alternative = word_for(analyzer, spelled(combinations(match, 1)[0]))
         if alternative is not None and alternative.coarse != word.coarse:
             readable[run] = match
     return readable
@@ -236,7 +252,7 @@ def expand_words(
         alternatives: dict[str, tuple[QueryWord, str]] = {}
         for combo in combinations(match, MAX_ALTERNATIVES):
             shown = spelled(combo)
-            alternative = as_word(analyzer.analyze(shown))
+            alternative = word_for(analyzer, shown)
             if alternative is not None and alternative.coarse != word.coarse:
                 alternatives.setdefault(alternative.coarse, (alternative, shown))
         if alternatives:
@@ -264,7 +280,7 @@ def _synonyms(
         return None
     found: dict[str, tuple[QueryWord, str, int]] = {}
     for spelling in vocab.synonyms([word.coarse, surface])[:MAX_SYNONYMS_TRIED]:
-        alternative = as_word(analyzer.analyze(spelling))
+        alternative = word_for(analyzer, spelling)
         if alternative is None or alternative.coarse == word.coarse or alternative.coarse in found:
             continue
         posts = _word_doc_freq(searcher, alternative)
@@ -304,7 +320,7 @@ def _read_romaji_together(
     if match is None or len(match.pieces) >= len(romaji):
         return
     shown = spelled(combinations(match, 1)[0])
-    together = as_word(analyzer.analyze(shown))
+    together = word_for(analyzer, shown)
     first = romaji[0][0]
     if together is None:
         return
