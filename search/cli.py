@@ -30,6 +30,7 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.query import suggest
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -337,6 +338,28 @@ def search_command(
             excerpt = Text("     ")
             excerpt.append_text(_html_to_text(hit.excerpt))
             out.print(excerpt)
+
+
+@cli.command("suggest")
+@click.argument("prefix")
+@_index_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"query", "suggestions": [{text, count}, …]}, as /api/suggest.',
+)
+def suggest_command(prefix: str, index_path: str | None, as_json: bool) -> None:
+    """Complete PREFIX: up to 10 words of titles, headings, tags and frequent nouns that start with it,
+    by spelling or by reading (じんこう finds 人工知能), with how many posts hold each."""
+    settings = _settings(index=index_path)
+    with _user_errors():
+        result = suggest(open_store(settings.index), prefix)
+    if as_json:
+        click.echo(json_line(result.to_json()))
+        return
+    for s in result.suggestions:
+        click.echo(f"{s.count:>6}  {s.text}")
 
 
 @cli.command("tags")

@@ -34,9 +34,13 @@ from mikke.search.results import Expanded
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
 from mikke.search.results import SearchPage
+from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
 from mikke.search.store import SYNONYMS_FILE
 from mikke.search.store import Store
+from mikke.search.suggest import MAX_SUGGESTIONS
+from mikke.search.suggest import make_suggestions
+from mikke.search.suggest import suggestion_index
 from mikke.search.words import Expansion
 from mikke.search.words import analyse_query
 
@@ -290,6 +294,16 @@ def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, 
     forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
     _forms[id(store)] = (version, forms)
     return forms
+
+
+def suggest(store: Store, prefix: str, *, limit: int = MAX_SUGGESTIONS) -> Suggestions:
+    """Complete ``prefix``: up to ``limit`` words of titles, headings, tags and frequent body nouns
+    that start with it, by spelling or by reading (じんこう -> 人工知能), with how many posts hold each."""
+    searcher = store.searcher()
+    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
+    vocab = vocabulary(id(store), store.loaded_version, searcher, owner)
+    index = suggestion_index(id(store), vocab, lambda: all_tags(store))
+    return make_suggestions(prefix, index, max(0, min(limit, MAX_SUGGESTIONS)))
 
 
 def all_tags(store: Store) -> tuple[TagCount, ...]:

@@ -121,3 +121,25 @@ class SearchPage:
             "tags": [t.to_json() for t in self.tags],
             "categories": [c.to_json("category") for c in self.categories],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A completion of what the reader is typing, and how many posts hold it."""
+
+    text: str
+    count: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "count": self.count}
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """The completions of one prefix: the shape of ``GET /api/suggest`` and ``mikke suggest --json``."""
+
+    query: str
+    suggestions: tuple[Suggestion, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"query": self.query, "suggestions": [s.to_json() for s in self.suggestions]}

@@ -59,7 +59,6 @@ def test_the_cli_prints_the_suggestion_and_exact_expands_nothing(web_index: Path
     assert "No posts match." in exact.output
 
 
-
 def test_page_names_the_synonyms_searched_too(client: FlaskClient) -> None:
     html = client.get("/", query_string={"q": "図書館"}).get_data(as_text=True)
     assert "「図書館」の同義語「図書室」も検索しました。" in html  # Sudachi's synonyms; a post holds 図書室
