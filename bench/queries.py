@@ -11,7 +11,10 @@ the relevant ones. Per kind it prints, for the query as mikke reads it by defaul
 - P@10: relevant posts among the first 10 hits, over min(10, relevant posts);
 - R@100: relevant posts among the first 100 hits, over all relevant posts;
 - for wrong kanji, how often ``did_you_mean`` is the meaning, and P@10 / R@100 of the results one click
-  on it away (or shown at once when the query found nothing).
+  on it away (or shown at once when the query found nothing);
+- for prefixes (what a reader has typed so far), how often the meant word is among the 10 suggestions,
+  and suggest()'s latency (the first call of a run builds the suggestion index, as a server's does once
+  per index version).
 
 Then search() latency (10 hits with excerpts and tag counts), default vs as typed, alternating A/B over
 ``--rounds`` rounds: for ordinary queries (the meanings themselves, typed as the posts write them) and
@@ -31,6 +34,7 @@ from pathlib import Path
 from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search import search
+from mikke.search import suggest
 from mikke.search.store import Store
 
 SETS = Path(__file__).parent / "query_sets.tsv"
@@ -95,7 +99,15 @@ def main() -> int:
         by_kind: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
         respelled: dict[str, list[tuple[bool, float, float]]] = defaultdict(list)
         misses: list[str] = []
+        completions: list[tuple[bool, float]] = []
         for kind, query, meaning in sets:
+            if kind == "prefix":
+                t = time.perf_counter()
+                offered = [x.text for x in suggest(store, query).suggestions]
+                completions.append((meaning in offered, (time.perf_counter() - t) * 1000))
+                if meaning not in offered:
+                    misses.append(f"prefix: {query} -> {offered}, meant {meaning}")
+                continue
             rel = relevant(store, meaning)
             if not rel:
                 misses.append(f"{kind}: {meaning} finds no post in this site; left out")
@@ -127,11 +139,19 @@ def main() -> int:
                 f"{kind:<13} did_you_mean right {right}/{len(rows)}; "
                 f"one click away: P@10 {p:.3f}, R@100 {r:.3f}"
             )
+        if completions:
+            found = sum(1 for ok, _ in completions if ok)
+            print(
+                f"prefix        {len(completions):>7}  meant word among the 10 suggestions: "
+                f"{found}/{len(completions)}; "
+                f"suggest() p50 {statistics.median(ms for _, ms in completions):.2f} ms, "
+                f"max {max(ms for _, ms in completions):.2f} ms"
+            )
         for miss in misses:
             print("  " + miss)
 
         ordinary = list(dict.fromkeys(m.split("|")[0] for _, _, m in sets))
-        queries = [q for _, q, _ in sets]
+        queries = [q for k, q, _ in sets if k != "prefix"]
         for name, texts in (("ordinary", ordinary), ("the sets'", queries)):
             now_ms, typed_ms = median_ms(store, texts, args.rounds)
             print(

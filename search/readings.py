@@ -55,6 +55,9 @@ _KATAKANA_START = frozenset(chr(c) for c in range(0x30A1, 0x30FB))
 _KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]")
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 _LATIN_WORD_RE = re.compile("[a-z][a-z0-9.+-]{2,39}")
+_DIGIT_RE = re.compile("[0-9０-９]")
+# The longest pair of nouns written together listed as one entry.
+MAX_COMPOUND_CHARS = 12
 
 
 def to_katakana(text: str) -> str:
@@ -96,21 +99,34 @@ def loose_key(reading: str) -> str:
 
 
 def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
-    """The vocabulary entries of one post: each distinct noun (a C unit or an A part) with its reading and
-    the spelling it first has in the post, and whether it is in the title or a heading.
+    """The vocabulary entries of one post: each distinct noun (a C unit, an A part, or two nouns written
+    together) with its reading and the spelling it first has in the post, and whether it is in the title
+    or a heading.
 
     :param texts: ``(text, terms, is_title_or_heading)`` for each text of the post.
     :return: values for the ``vocab`` fast field, JSON ``[reading, word, spelling, in_title]``.
     """
     seen: dict[tuple[str, str], list[object]] = {}
     for text, terms, in_title in texts:
+        last_end, last_start, last = -1, -1, None
         for word, start, end in zip(terms.words, terms.starts, terms.ends, strict=True):
             if word.reading:
                 _add_entry(seen, word.reading, word.text, text[start:end], in_title)
-            elif _LATIN_WORD_RE.fullmatch(word.text) and not word.is_function_word:
-                # A Latin word Sudachi has no reading for (Anthropic): listed without one, so that a
-                # katakana query can be matched to it by how it sounds (search/synonyms.py).
-                _add_entry(seen, "", word.text, text[start:end], in_title)
+                if last is not None and last_end == start and end - last_start <= MAX_COMPOUND_CHARS:
+                    # Two nouns written together are often one term (画像 + 生成): listed as one too, for
+                    # suggestions and for kana that reads as the pair.
+                    spelling = text[last_start:end]
+                    if not _DIGIT_RE.search(spelling):
+                        _add_entry(
+                            seen, last.reading + word.reading, last.text + word.text, spelling, in_title
+                        )
+                last_end, last_start, last = end, start, word
+            else:
+                last = None
+                if _LATIN_WORD_RE.fullmatch(word.text) and not word.is_function_word:
+                    # A Latin word Sudachi has no reading for (Anthropic): listed without one, so that a
+                    # katakana query can be matched to it by how it sounds (search/synonyms.py).
+                    _add_entry(seen, "", word.text, text[start:end], in_title)
             for part in word.parts if len(word.parts) > 1 else ():
                 if part.reading:
                     _add_entry(
