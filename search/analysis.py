@@ -441,7 +441,8 @@ class JapaneseAnalyzer:
 
     def word_boundaries(self, text: str) -> list[int]:
         """Where words (C units) begin and end in ``text``, as code-point offsets: places to cut it."""
-        return sorted({o for unit in self.analyze(text).units for o in (unit.coarse.start, unit.coarse.end)})
+        terms = self.terms(text)
+        return sorted({*terms.starts, *terms.ends})
 
 
 _analyzer: JapaneseAnalyzer | None = None

@@ -334,6 +334,8 @@ def search_command(
             line.append(f"  (matched by {hit.matched_by})", style="dim")
         out.print(line)
         out.print(Text(f"     {hit.url}", style="cyan"))
+        if hit.section:
+            out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
         if hit.excerpt:
             excerpt = Text("     ")
             excerpt.append_text(_html_to_text(hit.excerpt))

@@ -42,6 +42,7 @@ from mikke.search.document import ManifestEntry
 from mikke.search.document import TextTerms
 from mikke.search.document import build_documents
 from mikke.search.document import decode_manifest_entry
+from mikke.search.document import term_span_shards
 from mikke.search.document import term_spans
 from mikke.search.errors import IndexBuildError
 from mikke.search.errors import SiteError
@@ -152,7 +153,7 @@ def analyze_post(post: Post) -> AnalyzedPost:
         headings=[TextTerms.joined(h) for h in headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
-        body_spans=term_spans(body),
+        body_spans=term_span_shards(body),
         vocabulary=tuple(post_vocabulary(texts)),
         pairs=tuple(dict.fromkeys(pair for text, terms, _ in texts for pair in post_pairs(text, terms))),
     )
@@ -278,7 +279,8 @@ def _write(
         analyzed = workers.map(analyze_post, posts)
         for done, (post, analysis) in enumerate(zip(posts, analyzed, strict=True), start=1):
             docs = build_documents(post, analysis)
-            texts.add_document(docs.text)
+            for text in docs.texts:
+                texts.add_document(text)
             writer.add_document(docs.post)
             if done == 1:
                 failpoint("first-document-added")

@@ -30,6 +30,8 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from mikke.search.analysis import tag_key
+from mikke.search.markdown_text import JEKYLL_HEADING_IDS
+from mikke.search.markdown_text import HeadingIds
 from mikke.search.markdown_text import block_keys
 from mikke.search.markdown_text import clean_inline
 from mikke.search.markdown_text import render_text
@@ -80,6 +82,9 @@ class SiteConfig:
     # A plain dict, never changed after read_site_config: a site's settings go to the worker processes
     # that parse its posts, and a read-only MappingProxyType cannot be pickled.
     variables: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # How Jekyll gives Markdown headings their ids (kramdown with GFM input, Jekyll's default); None when
+    # the site's Markdown engine or input is another one: hits then link the post, not a section.
+    heading_ids: HeadingIds | None = JEKYLL_HEADING_IDS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -95,6 +100,7 @@ class SiteConfig:
             self.future,
             list(self.exclude),
             sorted(self.variables.items()),
+            None if self.heading_ids is None else [self.heading_ids.auto, self.heading_ids.prefix],
         ]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
@@ -120,6 +126,7 @@ class Post:
     headings: tuple[str, ...]
     block_keys: tuple[str, ...] = ()  # of every block of the text as written (search/template.py)
     template_chars: int = 0  # characters of site template taken out of ``text``
+    sections: tuple[tuple[str, str, str], ...] = ()  # h2/h3 a hit can link to: (first block, id, heading)
 
 
 class PostSkipped(Exception):
@@ -516,7 +523,9 @@ def parse_post(
     page = _page_variables(
         front, title=raw_title or titleize(file_slug), when=when, permalink=permalink, slug=slug
     )
-    content = render_text(body, markdown=is_markdown, variables={**config.variables, **page})
+    content = render_text(
+        body, markdown=is_markdown, variables={**config.variables, **page}, heading_ids=config.heading_ids
+    )
     title = clean_inline(raw_title)
     if not title:
         title = content.headings[0] if content.headings else titleize(file_slug)
@@ -535,6 +544,7 @@ def parse_post(
         text=content.text,
         headings=content.headings,
         block_keys=block_keys(content.text),
+        sections=content.sections,
     )
 
 

@@ -19,8 +19,8 @@ from tantivy import Query
 
 from mikke.search import schema as f
 from mikke.search.analysis import get_analyzer
-from mikke.search.document import PostText
 from mikke.search.document import StoredPost
+from mikke.search.document import StoredText
 from mikke.search.document import display_forms
 from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
@@ -239,7 +239,7 @@ def _fetch(
     return fetched
 
 
-def _texts(store: Store, post_ids: list[str]) -> dict[str, PostText]:
+def _texts(store: Store, post_ids: list[str]) -> dict[str, StoredText]:
     """The texts of the posts ``post_ids`` (those whose hits get an excerpt)."""
     if not post_ids:
         return {}

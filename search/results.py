@@ -34,14 +34,26 @@ class IndexedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """The heading (h2 or h3) that precedes a hit's excerpt, and the link that opens the post there."""
+
+    title: str
+    url: str  # the post's url + "#" + the heading's id, as Jekyll writes it
+
+    def to_json(self) -> dict[str, object]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
 class Hit(IndexedPost):
     """One result. ``excerpt`` and ``title_html`` are escaped HTML with ``<mark>``ed matches."""
 
     title_html: str = ""
     score: float | None = None  # None when sorted by date
     excerpt: str = ""
-    # None: the post has the query's words as typed; "reading" / "romaji": it matched only through the
-    # words an expanded query word reads as (see SearchPage.expanded).
+    section: Section | None = None  # None: the excerpt is before any heading, or is the summary
+    # None: the post has the query's words as typed; "reading" / "romaji" / "synonym": it matched only
+    # through the words an expanded query word stands for (see SearchPage.expanded).
     matched_by: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -50,6 +62,7 @@ class Hit(IndexedPost):
             "title_html": self.title_html,
             "score": self.score,
             "excerpt": self.excerpt,
+            "section": self.section.to_json() if self.section else None,
             "matched_by": self.matched_by,
         }
 

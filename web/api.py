@@ -8,6 +8,7 @@ from flask import Response
 from flask import jsonify
 from flask import request
 
+from mikke.search import SearchPage
 from mikke.search import all_tags
 from mikke.search import suggest
 from mikke.web.answers import etag
@@ -30,16 +31,11 @@ def search_view() -> Response | tuple[Response, int]:
         params = parse_search_args(request.args, state.settings, strict=True)
     except BadParameter as e:
         return error_json(str(e), 400)
-    store = get_store()
-    version = store.version()
-    tag = etag(version, params)
-    known = not_modified(tag)
-    if known is not None:
-        return known
-    page = state.results.run(params, store, version)
-    body = page.to_json()
-    body["truncated"] = params.truncated
-    return validate(jsonify(body), tag)
+
+    def respond(page: SearchPage) -> Response:
+        return jsonify(page.to_json() | {"truncated": params.truncated})
+
+    return state.results.answer(params, get_store(), respond)
 
 
 @bp.get("/suggest")

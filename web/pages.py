@@ -26,9 +26,6 @@ from mikke.search import Hit
 from mikke.search import SearchPage
 from mikke.search import TagCount
 from mikke.search import tag_key
-from mikke.web.answers import etag
-from mikke.web.answers import not_modified
-from mikke.web.answers import validate
 from mikke.web.params import SearchParams
 from mikke.web.params import parse_search_args
 from mikke.web.store import get_state
@@ -281,19 +278,17 @@ def index() -> Response:
             "search.html", title=page_title(params), status=status_text(params, None), **context
         )
         return Response(page, status=503, mimetype="text/html")
-    version = store.version()
-    tag = etag(version, params)
-    known = not_modified(tag)
-    if known is not None:
-        return known
-    result = state.results.run(params, store, version)
-    page = render_template(
-        "search.html",
-        title=page_title(params),
-        status=status_text(params, result),
-        **_results_context(params, result),
-    )
-    return validate(Response(page, mimetype="text/html"), tag)
+
+    def respond(result: SearchPage) -> Response:
+        page = render_template(
+            "search.html",
+            title=page_title(params),
+            status=status_text(params, result),
+            **_results_context(params, result),
+        )
+        return Response(page, mimetype="text/html")
+
+    return state.results.answer(params, store, respond)
 
 
 @bp.get("/api/results")
@@ -304,18 +299,16 @@ def results_view() -> Response:
     ``data-mikke-results``, its links relative query strings; ``status`` and ``title`` are plain text.
     """
     params = _page_params()
-    store = get_store()
-    version = store.version()
-    tag = etag(version, params)
-    known = not_modified(tag)
-    if known is not None:
-        return known
-    result = get_state().results.run(params, store, version)
-    region = render_template("results.html", **_results_context(params, result))
-    body = {
-        "html": region,
-        "status": status_text(params, result),
-        "title": page_title(params),
-        "total": result.total,
-    }
-    return validate(jsonify(body), tag)
+
+    def respond(result: SearchPage) -> Response:
+        region = render_template("results.html", **_results_context(params, result))
+        return jsonify(
+            {
+                "html": region,
+                "status": status_text(params, result),
+                "title": page_title(params),
+                "total": result.total,
+            }
+        )
+
+    return get_state().results.answer(params, get_store(), respond)

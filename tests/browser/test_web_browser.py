@@ -7,6 +7,7 @@ import re
 from typing import Literal
 from urllib.parse import parse_qs
 from urllib.parse import quote_plus
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import pytest
@@ -377,3 +378,13 @@ def test_embed_form_without_javascript_opens_the_mikke_page(
         assert page.url.startswith(server_url + "/?q=")
     finally:
         context.close()
+
+
+def test_a_hit_links_the_section_its_excerpt_is_in(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/?q=" + "ハーブ")
+    section = page.locator(".mikke-hit-section a")
+    expect(section).to_have_text("§ 残りの植え替え")
+    href = section.get_attribute("href") or ""
+    assert unquote(href).endswith("/#残りの植え替え")
+    section.focus()  # reachable from the keyboard like every other link
+    expect(section).to_be_focused()
