@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
@@ -167,7 +168,7 @@ class Vocabulary:
 
     by_reading: dict[str, list[Entry]] = field(default_factory=dict)  # most common word first
     posts_by_reading: dict[str, int] = field(default_factory=dict)  # sum over the reading's words
-    by_loose: dict[str, list[str]] = field(default_factory=dict)  # loose key -> readings, most common first
+    loose_cache: dict[str, list[str]] | None = None  # see by_loose
     posts: int = 0  # posts in the index
     # Latin words with no kana reading (Anthropic), by the first letter of their consonant skeleton.
     names: dict[str, list[tuple[str, Entry]]] = field(default_factory=dict)
@@ -177,37 +178,56 @@ class Vocabulary:
     @classmethod
     def from_values(cls, buckets: Iterable[tuple[str, int]], posts: int) -> Vocabulary:
         """Build from ``(vocab value, posts)`` pairs, as the aggregation returns them."""
-        counts: dict[tuple[str, str], list[int]] = {}
-        spellings: dict[tuple[str, str], dict[str, int]] = {}
+        # (reading, word) -> [posts, posts with it in a title or heading, {spelling: posts}]
+        merged: dict[tuple[str, str], list[Any]] = {}
+        loads = json.loads
         for value, n in buckets:
             try:
-                reading, word, spelling, in_title = json.loads(value)
+                reading, word, spelling, in_title = loads(value)
             except (ValueError, TypeError):
                 continue  # a value of another format: no reading for it
-            key = (str(reading), str(word))
-            total = counts.setdefault(key, [0, 0])
-            total[0] += n
-            total[1] += n if in_title else 0
-            forms = spellings.setdefault(key, {})
-            forms[str(spelling)] = forms.get(str(spelling), 0) + n
+            known = merged.get((reading, word))
+            if known is None:
+                merged[(reading, word)] = [n, n if in_title else 0, {spelling: n}]
+                continue
+            known[0] += n
+            known[1] += n if in_title else 0
+            known[2][spelling] = known[2].get(spelling, 0) + n
         vocab = cls(posts=posts)
-        for (reading, word), (n, titled) in counts.items():
-            forms = spellings[(reading, word)]
-            spelling = max(forms.items(), key=lambda kv: (kv[1], kv[0] != kv[0].lower(), kv[0]))[0]
-            entry = Entry(word, spelling, min(n, posts), titled)
+        by_reading = vocab.by_reading
+        for (reading, word), (n, titled, forms) in merged.items():
+            if len(forms) == 1:
+                spelling = next(iter(forms))
+            else:  # the most common; ties to a spelling with capitals (names are written so)
+                spelling = max(forms.items(), key=lambda kv: (kv[1], kv[0] != kv[0].lower(), kv[0]))[0]
+            entry = Entry(str(word), str(spelling), min(n, posts), titled)
             if not reading:
                 if entry.posts >= NAME_MIN_POSTS:
-                    skeleton = name_skeleton(word)
+                    skeleton = name_skeleton(entry.word)
                     if len(skeleton) >= 2:
                         vocab.names.setdefault(skeleton[0], []).append((skeleton, entry))
                 continue
-            vocab.by_reading.setdefault(reading, []).append(entry)
-        for reading, entries in vocab.by_reading.items():
-            entries.sort(key=lambda e: (-e.posts, e.word))
+            entries = by_reading.get(reading)
+            if entries is None:
+                by_reading[str(reading)] = [entry]
+            else:
+                entries.append(entry)
+        for reading, entries in by_reading.items():
+            if len(entries) > 1:
+                entries.sort(key=lambda e: (-e.posts, e.word))
             vocab.posts_by_reading[reading] = min(posts, sum(e.posts for e in entries))
-        for reading in sorted(vocab.posts_by_reading, key=lambda r: -vocab.posts_by_reading[r]):
-            vocab.by_loose.setdefault(loose_key(reading), []).append(reading)
         return vocab
+
+    @property
+    def by_loose(self) -> dict[str, list[str]]:
+        """Loose key (see :func:`loose_key`) -> readings, most common first; worked out when first
+        needed (romaji), not for every index version."""
+        if self.loose_cache is None:
+            loose: dict[str, list[str]] = {}
+            for reading in sorted(self.posts_by_reading, key=lambda r: -self.posts_by_reading[r]):
+                loose.setdefault(loose_key(reading), []).append(reading)
+            self.loose_cache = loose
+        return self.loose_cache
 
     def synonyms(self, spellings: Sequence[str]) -> list[str]:
         """Other spellings of ``spellings``: the owner's groups, then pairs the posts teach, then
