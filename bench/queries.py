@@ -16,9 +16,10 @@ the relevant ones. Per kind it prints, for the query as mikke reads it by defaul
   and suggest()'s latency (the first call of a run builds the suggestion index, as a server's does once
   per index version).
 
-Then search() latency (10 hits with excerpts and tag counts), default vs as typed, alternating A/B over
-``--rounds`` rounds: for ordinary queries (the meanings themselves, typed as the posts write them) and
-for the set's queries.
+Then ``GET /api/suggest`` on a ``mikke serve`` of the index (the first request of a worker builds its
+suggestion index), and search() latency (10 hits with excerpts and tag counts), default vs as typed,
+alternating A/B over ``--rounds`` rounds: for ordinary queries (the meanings themselves, typed as the
+posts write them) and for the set's queries.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections import defaultdict
 from pathlib import Path
+
+from server import mikke_server  # bench/server.py
 
 from mikke.search import build_index
 from mikke.search import open_store
@@ -150,6 +155,20 @@ def main() -> int:
         for miss in misses:
             print("  " + miss)
 
+        prefixes = [q for k, q, _ in sets if k == "prefix"]
+        if prefixes:
+            with mikke_server(index_dir) as url:
+                ms = []
+                for _ in range(args.rounds):
+                    for prefix in prefixes:
+                        t = time.perf_counter()
+                        with urllib.request.urlopen(f"{url}/api/suggest?q={urllib.parse.quote(prefix)}") as r:
+                            r.read()
+                        ms.append((time.perf_counter() - t) * 1000)
+            print(
+                f"GET /api/suggest (mikke serve, one client): p50 {statistics.median(ms):.2f} ms, "
+                f"max {max(ms):.2f} ms"
+            )
         ordinary = list(dict.fromkeys(m.split("|")[0] for _, _, m in sets))
         queries = [q for k, q, _ in sets if k != "prefix"]
         for name, texts in (("ordinary", ordinary), ("the sets'", queries)):

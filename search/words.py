@@ -1,4 +1,5 @@
-"""Which words of a query are searched for: analysed once, bounded, the most informative kept.
+"""Which words of a query are searched for: analysed once, bounded, the most informative kept, and what
+else each is searched as (kana read as words, romaji, synonyms), below the word as typed.
 
 The work of one request is bounded whatever its text: the index is served to the public internet, where one
 pasted page or crafted query must not cost as much as hundreds of ordinary searches. What is left out is
@@ -49,6 +50,8 @@ MAX_RELAXED_WORDS = 8
 # is also searched as: bounds the extra clauses of one request.
 MAX_EXPANDED_WORDS = 8
 MAX_ALTERNATIVES = 4
+# Query words (and kana runs) examined for expansion at all, in query order: a pasted page is not.
+MAX_EXPANSION_CANDIDATES = 16
 # Synonyms looked up in the index per query word (their groups can be large).
 MAX_SYNONYMS_TRIED = 12
 # An all-ASCII word is also read as romaji when at most this many posts hold it as written: an English word
@@ -139,7 +142,7 @@ def _readable_runs(
     kana as typed (ジンコウチノウ, じんこうちのう -> 人工知能; not はいくら -> ハイクラ).
     """
     readable: dict[tuple[int, int], ReadingMatch] = {}
-    for run, word in _run_words(analysis, runs).items():
+    for run, word in _run_words(analysis, runs[:MAX_EXPANSION_CANDIDATES]).items():
         typed = text[run[0] : run[1]]
         match = read_as_words(vocab, to_katakana(typed))
         if typed[0] in _KATAKANA_CHARS and (match is None or not any(map(_is_name_entry, match.options[0]))):
@@ -295,8 +298,8 @@ def _synonyms(
 def synonym_runs(text: str, analysis: Analysis, vocab: Vocabulary) -> list[tuple[int, int]]:
     """Words typed together (between spaces) that have synonyms as a whole: 検索拡張生成 (Sudachi's
     検索 + 拡張 + 生成) is RAG. Such a run is searched as one word, with its synonyms."""
-    runs = []
-    for match in _CHUNK_RE.finditer(text):
+    runs: list[tuple[int, int]] = []
+    for match in itertools.islice(_CHUNK_RE.finditer(text), MAX_EXPANSION_CANDIDATES):
         start, end = match.span()
         units = [u for u in analysis.units if start <= u.coarse.start and u.coarse.end <= end]
         if len(units) > 1 and vocab.synonyms([match.group()]):
@@ -451,7 +454,14 @@ def analyse_query(
     words = query_words(analysis, [*runs, *phrase_runs]) if analysis else []
     expansions = (
         expand_words(
-            searcher, analyzer, parsed.text, analysis, words[:MAX_CANDIDATE_WORDS], runs, phrase_runs, vocab
+            searcher,
+            analyzer,
+            parsed.text,
+            analysis,
+            words[:MAX_EXPANSION_CANDIDATES],
+            runs,
+            phrase_runs,
+            vocab,
         )
         if analysis and vocab is not None
         else {}
