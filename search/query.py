@@ -90,8 +90,8 @@ def search(
     :param page: 1-based page number; values below 1 mean 1.
     :param per_page: hits per page (0 returns only counts).
     :param with_counts: also count tags and categories over the whole result set.
-    :param exact: search the words as typed only: no kana read as words, no romaji
-        (:attr:`SearchPage.expanded` says what was added otherwise).
+    :param exact: search the words as typed only: no kana read as words, no romaji, no synonyms, no
+        respelling (:attr:`SearchPage.expanded` says what was added otherwise).
     :param respell: suggest the query respelled by reading (:attr:`SearchPage.did_you_mean`), and show
         the suggestion's results when the query finds nothing.
     :return: a :class:`SearchPage`.

@@ -49,9 +49,9 @@ PROXIMITY_WINDOW = 1  # pair each query word with the next one only
 WEIGHT_PRESENCE = 3.0
 # Added to every post that contains all words of a short keyword query.
 ALL_WORDS_BONUS = 1000.0
-# Words a query word is also searched as (its reading, romaji) score at this share of the word as typed,
-# and a post with the query's words as typed gets EXACT_BONUS on top, so it ranks above every post that
-# matches only through those other words.
+# Words a query word is also searched as (what its kana or romaji reads as, its synonyms) score at this
+# share of the word as typed, and a post with a keyword query's words as typed gets EXACT_BONUS on top, so
+# it ranks above every post that matches only through those other words.
 WEIGHT_EXPANDED = 0.5
 EXACT_BONUS = 2 * ALL_WORDS_BONUS
 
