@@ -15,6 +15,7 @@ from mikke.search import suggest
 from mikke.search.cli import cli
 from mikke.search.posts import Post
 from mikke.search.store import Store
+from mikke.web import create_app
 
 from .conftest import PostFactory
 
@@ -78,3 +79,19 @@ def test_api_and_cli_answer_with_one_shape(client: FlaskClient, web_index: Path)
     plain = CliRunner().invoke(cli, ["suggest", "としょ", "--index", str(web_index)])
     assert "     2  図書館" in plain.output
     assert client.get("/api/suggest").get_json() == {"query": "", "suggestions": []}
+
+
+def test_suggest_answers_503_without_an_index_and_304_for_an_answer_held(
+    client: FlaskClient, tmp_path: Path
+) -> None:
+    first = client.get("/api/suggest", query_string={"q": "けん"})
+    again = client.get(
+        "/api/suggest", query_string={"q": "けん"}, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    other = client.get("/api/suggest", query_string={"q": "けんさ"})
+    assert other.headers["ETag"] != first.headers["ETag"]
+    empty = create_app({"TESTING": True, "SEARCH_INDEX": str(tmp_path / "none")}).test_client()
+    answer = empty.get("/api/suggest", query_string={"q": "けん"})
+    assert answer.status_code == 503
+    assert answer.get_json()["ok"] is False
