@@ -400,30 +400,48 @@ def _score_words(
     searcher: tantivy.Searcher,
     words: Sequence[QueryWord],
     expansions: dict[str, Expansion] | None = None,
-) -> tuple[list[QueryWord], dict[str, int]]:
+) -> tuple[list[QueryWord], dict[str, int], set[str]]:
     """Choose the words to score: the rarest first, at most MAX_QUERY_WORDS, and together in at most
     MAX_QUERY_POSTINGS_PER_POST times as many posts as the index holds. The rarest word is always kept.
-    Ties keep query order (the sort is stable). A word with ``expansions`` counts as common as the most
-    common of its forms."""
+    Ties keep query order (the sort is stable).
+
+    A word with ``expansions`` counts as common as the most common of its forms. Its other forms are
+    searched only while the budget allows them too, the rarest words' first: they are what a pasted
+    paragraph of common words would otherwise multiply.
+
+    :return: the words scored, their document frequencies, and the scored words whose expansion fits.
+    """
     candidates = words[:MAX_CANDIDATE_WORDS]
-    freq = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    exact = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    freq = dict(exact)
+    extra: dict[str, int] = {}
     for w in candidates:
         expansion = (expansions or {}).get(w.coarse)
         if expansion is not None:
-            freq[w.coarse] = max(
-                freq[w.coarse], *(_word_doc_freq(searcher, a) for a in expansion.alternatives)
-            )
+            others = [_word_doc_freq(searcher, a) for a in expansion.alternatives]
+            freq[w.coarse] = max(exact[w.coarse], *others)
+            extra[w.coarse] = sum(others)
     budget = MAX_QUERY_POSTINGS_PER_POST * max(1, searcher.num_docs)
     scored: list[QueryWord] = []
     postings = 0
     for word in sorted(candidates, key=lambda w: rarity(freq[w.coarse])):
         if len(scored) >= MAX_QUERY_WORDS:
             break
-        if scored and postings + freq[word.coarse] > budget:
+        if scored and postings + exact[word.coarse] > budget:
             continue  # a word in no body still fits
         scored.append(word)
-        postings += freq[word.coarse]
-    return scored, {w.coarse: freq[w.coarse] for w in scored}
+        postings += exact[word.coarse]
+    expanded = set()
+    for word in scored:  # the rarest first
+        cost = extra.get(word.coarse)
+        if cost is not None and (postings + cost <= budget or len(scored) == 1):
+            expanded.add(word.coarse)
+            postings += cost
+    return (
+        scored,
+        {w.coarse: freq[w.coarse] if w.coarse in expanded else exact[w.coarse] for w in scored},
+        expanded,
+    )
 
 
 def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
@@ -466,7 +484,7 @@ def analyse_query(
         if analysis and vocab is not None
         else {}
     )
-    scored, doc_freq = _score_words(searcher, words, expansions)
+    scored, doc_freq, expandable = _score_words(searcher, words, expansions)
     kept = {w.coarse for w in scored}
     ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
 
@@ -504,7 +522,7 @@ def analyse_query(
         excluded=tuple(excluded),
         ignored=tuple(ignored),
         matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
-        expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expansions},
+        expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expandable},
         text=parsed.text,
         analysis=analysis,
     )

@@ -189,3 +189,13 @@ def test_a_no_trigger_word_of_another_lexeme_is_not_reached_unless_an_abbreviati
     assert table.synonyms(["図書館"]) == ["図書室"]
     assert table.synonyms(["人工知能"]) == ["アーティフィシャルインテリジェンス", "AI"]
     assert "ライブラリー" not in sudachi_synonyms().synonyms(["図書館"])
+
+
+def test_expansions_of_common_words_give_way_to_the_postings_budget(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # Every post holds 人工知能 and AI, so the synonym doubles what a query of it reads: allowed alone,
+    # not beside more common words that already use the budget.
+    store = memory_store([make_post(f"人工知能{n}", "人工知能とAIと技術と企業と市場。") for n in range(4)])
+    assert search(store, "人工知能").expanded != ()
+    assert search(store, "人工知能 技術 企業 市場").expanded == ()
