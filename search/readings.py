@@ -27,7 +27,7 @@ from mikke.search.synonyms import name_skeleton
 from mikke.search.synonyms import owner_table
 from mikke.search.synonyms import read_pairs
 from mikke.search.synonyms import romanized
-from mikke.search.synonyms import sounds_like
+from mikke.search.synonyms import skeletons_match
 from mikke.search.synonyms import sudachi_synonyms
 
 # Entries one post contributes (its distinct nouns); a post longer than that lists its first ones.
@@ -36,6 +36,8 @@ MAX_VOCABULARY_PER_POST = 5_000
 MAX_VOCABULARY = 400_000
 # Kana typed in one run that is looked up by reading (longer runs are text, not a word or two).
 MAX_KANA_RUN = 32
+# Kana runs of one query looked at (a pasted page is not read as typed kana).
+MAX_KANA_RUNS = 16
 # The longest reading a single segment of a kana query may have.
 MAX_SEGMENT = 16
 # A homophone is searched only when it is at least this share as common as the most common word with
@@ -45,6 +47,8 @@ HOMOPHONE_SHARE = 0.1
 MAX_HOMOPHONES = 3
 # A Latin word a katakana query may sound like must be in this many posts (a frequent name, not noise).
 NAME_MIN_POSTS = 3
+# Katakana words whose sound-alike name is remembered per vocabulary (queries repeat them).
+MAX_REMEMBERED_SOUNDS = 10_000
 # A pair of names (検索拡張生成（RAG）) is learned when this many posts write it; at most MAX_PAIRS are read.
 PAIR_MIN_POSTS = 2
 MAX_PAIRS = 20_000
@@ -174,6 +178,7 @@ class Vocabulary:
     names: dict[str, list[tuple[str, Entry]]] = field(default_factory=dict)
     pairs: SynonymTable = field(default_factory=SynonymTable)  # learned from the posts (synonyms.py)
     owner: SynonymTable = field(default_factory=SynonymTable)  # the blog owner's list
+    sounds: dict[str, Entry | None] = field(default_factory=dict)  # katakana -> the name it sounds like
 
     @classmethod
     def from_values(cls, buckets: Iterable[tuple[str, int]], posts: int) -> Vocabulary:
@@ -240,15 +245,19 @@ class Vocabulary:
     def name_sounding_like(self, katakana: str) -> Entry | None:
         """The most common Latin word of the index (in at least NAME_MIN_POSTS posts) that ``katakana``
         sounds like (アンソロピック: Anthropic), when one does clearly."""
+        if katakana in self.sounds:
+            return self.sounds[katakana]
         skeleton = name_skeleton(romanized(katakana))
-        if len(skeleton) < 2:
-            return None
         found = [
             e
-            for s, e in self.names.get(skeleton[0], [])
-            if abs(len(s) - len(skeleton)) <= 2 and sounds_like(katakana, e.word)
+            for s, e in self.names.get(skeleton[:1], [])
+            if abs(len(s) - len(skeleton)) <= 2 and skeletons_match(skeleton, s)
         ]
-        return max(found, key=lambda e: e.posts) if found else None
+        best = max(found, key=lambda e: e.posts) if found else None
+        if len(self.sounds) >= MAX_REMEMBERED_SOUNDS:
+            self.sounds.clear()
+        self.sounds[katakana] = best
+        return best
 
     def words(self, reading: str) -> list[Entry]:
         """The words read ``reading`` worth searching: the most common, and homophones nearly as common."""
@@ -381,8 +390,10 @@ def kana_runs(text: str) -> list[tuple[int, int]]:
     a particle: エヌビディアの株価), and hiragana runs with nothing, a space, a Latin letter or a digit
     around them. Hiragana next to a kanji, katakana or punctuation (使われた, オランダでは) are ordinary
     writing, which Sudachi reads well."""
-    runs = []
+    runs: list[tuple[int, int]] = []
     for match in _KANA_RUN_RE.finditer(text):
+        if len(runs) >= MAX_KANA_RUNS:
+            break
         start, end = match.span()
         if end - start < 2 or end - start > MAX_KANA_RUN:
             continue

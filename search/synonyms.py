@@ -213,10 +213,15 @@ def name_skeleton(latin: str) -> str:
 def sounds_like(katakana: str, latin: str) -> bool:
     """Whether ``katakana`` reads as the Latin name ``latin`` (アンソロピック and Anthropic): their
     consonant skeletons, after the sounds katakana merges are folded, are nearly the same."""
-    a, b = name_skeleton(romanized(katakana)), name_skeleton(latin)
+    return skeletons_match(name_skeleton(romanized(katakana)), name_skeleton(latin))
+
+
+def skeletons_match(a: str, b: str) -> bool:
+    """Whether two consonant skeletons (see :func:`name_skeleton`) are nearly the same."""
     if len(a) < 2 or len(b) < 2:
         return False
-    return difflib.SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.ratio() >= NAME_SIMILARITY
 
 
 def post_pairs(text: str, terms: Terms) -> list[str]:

@@ -8,6 +8,7 @@ named in ``SearchPage.ignored``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Mapping
@@ -110,19 +111,33 @@ def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> lis
     since Sudachi cuts such a run into nonsense (じん|こうち|のう)."""
     content: Sequence[Unit] = [u for u in analysis.units if not u.coarse.is_function_word]
     units = content or analysis.units  # a query of only function words still searches for them
+    run_of: dict[int, tuple[int, int]] = {}  # the start of a unit inside a run -> the run
+    for span in runs:
+        for unit in _units_in(analysis, span):
+            run_of[unit.coarse.start] = span
     seen: set[str] = set()
     words: list[QueryWord] = []
     for u in units:
-        run = next((r for r in runs if r[0] <= u.coarse.start and u.coarse.end <= r[1]), None)
+        run = run_of.get(u.coarse.start)
         word: QueryWord | None = QueryWord(u.coarse.text, tuple(p.text for p in u.parts))
         if run is not None:
-            inside = tuple(x for x in analysis.units if run[0] <= x.coarse.start and x.coarse.end <= run[1])
-            word = as_word(Analysis(inside))
+            word = as_word(Analysis(_units_in(analysis, run)))
         if word is None or word.coarse in seen:
             continue
         seen.add(word.coarse)
         words.append(word)
     return words
+
+
+def _units_in(analysis: Analysis, run: tuple[int, int]) -> tuple[Unit, ...]:
+    """The units of ``analysis`` inside the span ``run`` (units are in text order)."""
+    units = analysis.units
+    at = bisect.bisect_left(units, run[0], key=lambda u: u.coarse.start)
+    inside = []
+    while at < len(units) and units[at].coarse.end <= run[1]:
+        inside.append(units[at])
+        at += 1
+    return tuple(inside)
 
 
 def _readable_runs(
@@ -197,8 +212,7 @@ def _run_words(analysis: Analysis, runs: Sequence[tuple[int, int]]) -> dict[tupl
     """The query word each run makes."""
     out: dict[tuple[int, int], QueryWord] = {}
     for run in runs:
-        inside = tuple(x for x in analysis.units if run[0] <= x.coarse.start and x.coarse.end <= run[1])
-        word = as_word(Analysis(inside))
+        word = as_word(Analysis(_units_in(analysis, run)))
         if word is not None:
             out[run] = word
     return out
@@ -301,8 +315,7 @@ def synonym_runs(text: str, analysis: Analysis, vocab: Vocabulary) -> list[tuple
     runs: list[tuple[int, int]] = []
     for match in itertools.islice(_CHUNK_RE.finditer(text), MAX_EXPANSION_CANDIDATES):
         start, end = match.span()
-        units = [u for u in analysis.units if start <= u.coarse.start and u.coarse.end <= end]
-        if len(units) > 1 and vocab.synonyms([match.group()]):
+        if len(_units_in(analysis, (start, end))) > 1 and vocab.synonyms([match.group()]):
             runs.append((start, end))
     return runs
 
