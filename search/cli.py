@@ -31,6 +31,8 @@ from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
 from mikke.search.query import suggest
+from mikke.search.results import Hit
+from mikke.search.ship import ship_index
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -327,19 +329,25 @@ def search_command(
         f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
     )
     for rank, hit in enumerate(result.hits, start=first + 1):
-        line = Text(f"{rank:>3}. ", style="bold")
-        line.append(hit.date[:10] + "  ", style="dim")
-        line.append_text(_html_to_text(hit.title_html, "bold yellow"))
-        if hit.matched_by:
-            line.append(f"  (matched by {hit.matched_by})", style="dim")
-        out.print(line)
-        out.print(Text(f"     {hit.url}", style="cyan"))
-        if hit.section:
-            out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
-        if hit.excerpt:
-            excerpt = Text("     ")
-            excerpt.append_text(_html_to_text(hit.excerpt))
-            out.print(excerpt)
+        _print_hit(out, rank, hit)
+
+
+def _print_hit(out: Console, rank: int, hit: Hit) -> None:
+    """One hit for a person: rank, day and title (and how it matched, when not as typed), its link (and
+    its section's), the excerpt."""
+    line = Text(f"{rank:>3}. ", style="bold")
+    line.append(hit.date[:10] + "  ", style="dim")
+    line.append_text(_html_to_text(hit.title_html, "bold yellow"))
+    if hit.matched_by:
+        line.append(f"  (matched by {hit.matched_by})", style="dim")
+    out.print(line)
+    out.print(Text(f"     {hit.url}", style="cyan"))
+    if hit.section:
+        out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
+    if hit.excerpt:
+        excerpt = Text("     ")
+        excerpt.append_text(_html_to_text(hit.excerpt))
+        out.print(excerpt)
 
 
 @cli.command("suggest")
@@ -392,6 +400,32 @@ def list_command(index_path: str | None, as_json: bool) -> None:
             click.echo(json_line(p.to_json()))
         else:
             click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+
+
+@cli.command("ship")
+@click.argument("source", type=click.Path(file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for an indexer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def ship_command(source: str, dest: str, wait: float, as_json: bool) -> None:
+    """Copy the live index of folder SOURCE to folder DEST, then switch DEST to it.
+
+    A server on DEST answers from the old or the new index, whole, throughout. Build once, ship to each
+    replica's index folder (on another machine: rsync SOURCE there, then ship on that machine).
+
+    Example:
+
+        mikke ship /srv/mikke/build /srv/mikke/index
+    """
+    with _user_errors():
+        report = ship_index(source, dest, wait=wait)
+    if as_json:
+        click.echo(json_line(report.to_json()))
+        return
+    click.echo(
+        f"{report.generation} {report.mode}: {report.files_copied} files ({report.bytes_copied:,} bytes) "
+        f"copied, {report.files_removed} removed in {report.seconds:.2f} s."
+    )
 
 
 @cli.command("serve")

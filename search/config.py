@@ -78,6 +78,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Reverse proxies in front of mikke whose X-Forwarded-For/-Proto/-Host headers it trusts (0: none).",
     ),
     Setting(
+        "metrics",
+        True,
+        "Serve request and index metrics for Prometheus at /metrics (false: no such endpoint).",
+    ),
+    Setting(
         "allowed_origins",
         (),
         "Origins (comma-separated, e.g. https://blog.example.jp) allowed to call the API from a browser "
@@ -155,6 +160,7 @@ class Settings:
     public_url: str
     allowed_hosts: tuple[str, ...]
     proxy_hops: int
+    metrics: bool
     allowed_origins: tuple[str, ...]
 
     @classmethod

@@ -415,6 +415,7 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
         "categories": list(post.categories),
         "template_share": round(post.template_chars / written, 3) if written else 0.0,
         "sections": section_starts(post.text, post.sections),
+        "image": post.image,
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
@@ -566,6 +567,7 @@ class StoredPost:
             score=score,
             excerpt=excerpt,
             section=section,
+            image=self.meta.get("image"),
         )
 
     def _section(self, at: int) -> Section | None:

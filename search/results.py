@@ -52,6 +52,7 @@ class Hit(IndexedPost):
     score: float | None = None  # None when sorted by date
     excerpt: str = ""
     section: Section | None = None  # None: the excerpt is before any heading, or is the summary
+    image: str | None = None  # the post's picture, an absolute http(s) URL
     # None: the post has the query's words as typed; "reading" / "romaji" / "synonym": it matched only
     # through the words an expanded query word stands for (see SearchPage.expanded).
     matched_by: str | None = None
@@ -63,6 +64,7 @@ class Hit(IndexedPost):
             "score": self.score,
             "excerpt": self.excerpt,
             "section": self.section.to_json() if self.section else None,
+            "image": self.image,
             "matched_by": self.matched_by,
         }
 

@@ -282,6 +282,11 @@ class Store:
             return f"memory/{self._serial}/{self._reloads}"
         return f"{self.generation}/{self._commit}"
 
+    @property
+    def committed_at(self) -> float | None:
+        """When the commit last loaded was written (seconds since the epoch); ``None`` in RAM."""
+        return None if self._commit is None else self._commit[1] / 1e9
+
     def searcher(self) -> tantivy.Searcher:
         """Return a searcher on the newest published posts index: a snapshot, valid for one request."""
         self._refresh()

@@ -14,6 +14,8 @@ from mikke.search.markdown_text import JEKYLL_HEADING_IDS
 from mikke.search.markdown_text import HeadingIds
 from mikke.search.markdown_text import gfm_heading_id
 from mikke.search.markdown_text import render_text
+from mikke.search.posts import SiteConfig
+from mikke.search.posts import post_image
 from mikke.search.site import read_site_config
 
 from .conftest import SITE_CONFIG
@@ -123,3 +125,41 @@ def test_a_hit_before_any_heading_or_without_matches_in_the_text_links_the_post(
     assert hit.section is None and hit.to_json()["section"] is None
     # No query words: the summary, no section.
     assert [h.section for h in search(store, "", tags=["料理"]).hits] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/assets/ogp.png", "https://example.jp/blog/assets/ogp.png"),
+        ("assets/ogp.png", "https://example.jp/blog/assets/ogp.png"),
+        ("https://cdn.example.com/a.png", "https://cdn.example.com/a.png"),
+        ("//cdn.example.com/a.png", "https://cdn.example.com/a.png"),
+        ("/assets/画像 1.png", "https://example.jp/blog/assets/%E7%94%BB%E5%83%8F%201.png"),
+        ({"path": "/assets/seo.png", "height": 630}, "https://example.jp/blog/assets/seo.png"),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("", None),
+        (["/a.png"], None),
+        ("/a.png\n<script>", None),
+    ],
+)
+def test_a_posts_image_becomes_an_absolute_http_url_or_nothing(value: object, expected: str | None) -> None:
+    config = SiteConfig(root=Path("/site"), url="https://example.jp", baseurl="/blog")
+    assert post_image(config, value) == expected
+
+
+def test_a_relative_image_of_a_site_without_url_is_left_out() -> None:
+    assert post_image(SiteConfig(root=Path("/site")), "/assets/a.png") is None
+
+
+def test_a_hit_carries_its_posts_image(site: Path, tmp_path: Path) -> None:
+    source = post_source("写真つきの記事", "鴨南蛮の写真を載せる。").replace(
+        "---\n\n", "image: /img/kamo.jpg\n---\n\n"
+    )
+    (site / "_posts" / "2024-06-02-photo.md").write_text(source, "utf-8")
+    build_index(site, tmp_path / "index", jobs=1)
+    (hit,) = search(open_store(tmp_path / "index"), "鴨南蛮").hits
+    assert hit.image == "https://example.jp/blog/img/kamo.jpg"
+    assert hit.to_json()["image"] == hit.image
+    (other,) = search(open_store(tmp_path / "index"), "図書館").hits
+    assert other.image is None and other.to_json()["image"] is None
