@@ -53,8 +53,10 @@ MAX_EXPANDED_WORDS = 8
 MAX_ALTERNATIVES = 4
 # Query words (and kana runs) examined for expansion at all, in query order: a pasted page is not.
 MAX_EXPANSION_CANDIDATES = 16
-# Synonyms looked up in the index per query word (their groups can be large).
+# Synonyms looked up in the index per query word (their groups can be large), and the share of the posts
+# above which a word is not expanded by synonyms at all (技術 on a tech blog).
 MAX_SYNONYMS_TRIED = 12
+SYNONYMS_MAX_SHARE = 0.5
 # An all-ASCII word is also read as romaji when at most this many posts hold it as written: an English word
 # the blog uses (deepseek, rag, sake on a blog about it) keeps its meaning.
 ROMAJI_MAX_POSTS = 1
@@ -260,6 +262,8 @@ def expand_words(
                 typed, by = word.coarse, "romaji"
                 match = read_as_words(vocab, kana) or read_as_words(vocab, kana, loose=True)
         if not by:
+            if _word_doc_freq(searcher, word) > SYNONYMS_MAX_SHARE * searcher.num_docs:
+                continue  # most posts hold it already: its synonyms would add little but cost
             synonyms = _synonyms(searcher, analyzer, word, surfaces.get(word.coarse), vocab)
             if synonyms is not None:
                 expansions[word.coarse] = synonyms
