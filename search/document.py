@@ -298,6 +298,8 @@ class AnalyzedPost:
     body: TextTerms
     title_spans: bytes
     body_spans: list[bytes]  # shards (encode_span_shards)
+    vocabulary: tuple[str, ...] = ()  # the post's nouns by reading (search/readings.py)
+    pairs: tuple[str, ...] = ()  # names the post gives twice, 検索拡張生成（RAG） (search/synonyms.py)
 
 
 def term_spans(terms: Terms) -> bytes:
@@ -417,6 +419,10 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
+    for entry in analyzed.vocabulary:
+        doc.add_text(f.FIELD_VOCAB, entry)
+    for pair in analyzed.pairs:
+        doc.add_text(f.FIELD_PAIRS, pair)
     return PostDocuments(doc, _text_documents(post.id, post.text, analyzed.body_spans))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -29,6 +29,11 @@ FIELD_DATE = "date"  # fast date: sort and ranges
 FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
 FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
+# fast raw JSON [reading, word, spelling, in_title] per distinct noun of the post: the vocabulary by reading
+# (search/readings.py), aggregated over all posts
+FIELD_VOCAB = "vocab"
+# fast raw JSON [term, other] per pair of names the post writes as 検索拡張生成（RAG）(search/synonyms.py)
+FIELD_PAIRS = "pairs"
 
 # The texts index: per post, one document with the term offsets of its clean text and one per part of
 # that text (TEXT_PART_CHARS code points each), so that cutting an excerpt reads the offsets and the one or
@@ -79,6 +84,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_BLOCKS, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
+    sb.add_text_field(FIELD_VOCAB, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_PAIRS, tokenizer_name="raw", fast=True, index_option="basic")
     return sb.build()
 
 

@@ -1,4 +1,5 @@
-"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape) and ``GET /api/tags``."""
+"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape), ``GET /api/suggest`` and
+``GET /api/tags``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import request
 
 from mikke.search import SearchPage
 from mikke.search import all_tags
+from mikke.search import suggest
 from mikke.web.answers import etag
 from mikke.web.answers import not_modified
 from mikke.web.answers import validate
@@ -34,6 +36,18 @@ def search_view() -> Response | tuple[Response, int]:
         return jsonify(page.to_json() | {"truncated": params.truncated})
 
     return state.results.answer(params, get_store(), respond)
+
+
+@bp.get("/suggest")
+def suggest_view() -> Response:
+    """Complete ``q`` (a prefix): ``{"query": q, "suggestions": [{"text", "count"}, …]}``."""
+    store = get_store()
+    q = request.args.get("q", "")[: get_state().settings.max_query_chars]
+    tag = etag(store.version(), "suggest", q)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    return validate(jsonify(suggest(store, q).to_json()), tag)
 
 
 @bp.get("/tags")

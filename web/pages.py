@@ -201,6 +201,8 @@ def status_text(params: SearchParams, result: SearchPage | None) -> str:
     if result.total and result.hits:
         first = (result.page - 1) * result.per_page + 1
         head = f"「{params.q}」の検索結果" if params.q else "絞り込み結果"
+        if result.corrected:
+            head = f"「{params.q}」は見つからず、「{result.did_you_mean}」の検索結果"
         return f"{head}: {result.total}件（{first}〜{first + len(result.hits) - 1}件目）"
     if result.total:
         return f"{result.total}件見つかりましたが、このページに結果はありません。"
@@ -252,6 +254,8 @@ def _results_context(params: SearchParams, result: SearchPage) -> dict[str, obje
         "fewer_words": _fewer_words(params) if not result.total else [],
         "pages": _pagination(params, result),
         "first_page_url": _url(params, page=1),
+        "exact_url": _url(params, exact=1, page=1),
+        "did_you_mean_url": _url(params, q=result.did_you_mean or "", page=1),
         "prev_url": _url(params, page=min(params.page - 1, result.pages)) if params.page > 1 else "",
         "next_url": _url(params, page=params.page + 1) if params.page < result.pages else "",
         "sort_links": [
