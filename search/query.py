@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from typing import Any
 
 import tantivy
 from tantivy import Occur
@@ -107,6 +109,16 @@ def search(
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page = max(1, page)
     per_page = max(0, per_page)
+    asked: dict[str, Any] = dict(
+        tags=tags,
+        categories=categories,
+        date_from=date_from,
+        date_to=date_to,
+        page=page,
+        per_page=per_page,
+        with_counts=with_counts,
+        rerank=rerank,
+    )
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
     owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
     vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher, owner)
@@ -115,42 +127,23 @@ def search(
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
     window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
-    reranked = rerank and not by_date and terms.sentence and window.offset < RERANK_HITS
-    run = _Window(False, 0, max(RERANK_HITS, window.offset + window.limit)) if reranked else window
-    result = run.run(searcher, plan)
+    result = window.run(searcher, plan, rerank=rerank and terms.sentence)
     relaxed = False
     # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
     # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
-    if not _count(result) and plan.words and _may_match(searcher, plan):
+    if not _count(result.found) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        result = run.run(searcher, plan)
+        result = window.run(searcher, plan, rerank=rerank and terms.sentence)
         relaxed = True
-    ranked = _fetch(searcher, result, by_date=by_date)
-    if reranked:
-        ranked = (
-            overlap_rerank(searcher, store.schema, ranked[:RERANK_HITS], terms.sequence)
-            + ranked[RERANK_HITS:]
-        )
-        ranked = ranked[window.offset : window.offset + window.limit]
+    ranked = result.ranked(searcher, store.schema, terms.sequence)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
-    total = _count(result)
+    total = _count(result.found)
     suggestion = None
     if respell and vocab is not None and text and sort == "relevance":
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
     if suggestion is not None and not total:
-        shown = search(
-            store,
-            suggestion,
-            tags=tags,
-            categories=categories,
-            date_from=date_from,
-            date_to=date_to,
-            page=page,
-            per_page=per_page,
-            with_counts=with_counts,
-            rerank=rerank,
-            respell=False,
-        )
+        # Nothing found as typed: the suggestion's results, saying so.
+        shown = search(store, suggestion, **asked, respell=False)
         return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
@@ -177,12 +170,38 @@ class _Window:
     offset: int
     limit: int
 
-    def run(self, searcher: tantivy.Searcher, plan: Plan) -> tantivy.SearchResult:
+    def run(self, searcher: tantivy.Searcher, plan: Plan, *, rerank: bool) -> _Found:
+        """Search; a reranked query fetches the first RERANK_HITS at least, to reorder them."""
         if self.by_date:
-            return searcher.search(
+            found = searcher.search(
                 plan.query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
             )
-        return searcher.search(plan.query, self.limit, count=True, offset=self.offset)
+            return _Found(self, found, rerank=False)
+        if rerank and self.offset < RERANK_HITS:
+            wide = max(RERANK_HITS, self.offset + self.limit)
+            return _Found(self, searcher.search(plan.query, wide, count=True), rerank=True)
+        return _Found(
+            self, searcher.search(plan.query, self.limit, count=True, offset=self.offset), rerank=False
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A window's search result, and whether its first hits are to be reranked."""
+
+    window: _Window
+    found: tantivy.SearchResult
+    rerank: bool
+
+    def ranked(
+        self, searcher: tantivy.Searcher, schema: tantivy.Schema, sequence: Sequence[str]
+    ) -> list[Ranked]:
+        """The window's stored posts, by score (the first RERANK_HITS reranked by overlap) or by date."""
+        ranked = _fetch(searcher, self.found, by_date=self.window.by_date)
+        if not self.rerank:
+            return ranked
+        ranked = overlap_rerank(searcher, schema, ranked[:RERANK_HITS], sequence) + ranked[RERANK_HITS:]
+        return ranked[self.window.offset : self.window.offset + self.window.limit]
 
 
 def _hits(
