@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mikke.web import api
     from mikke.web import assets
     from mikke.web import errors
+    from mikke.web import feeds
     from mikke.web import headers
     from mikke.web import meta
     from mikke.web import observe
@@ -86,8 +87,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(feeds.bp)
     # Compile the templates now, in each worker, rather than during some reader's first search.
-    for name in ("search.html", "results.html", "error.html", "opensearch.xml"):
+    for name in ("search.html", "results.html", "error.html", "opensearch.xml", "feed.atom.xml"):
         app.jinja_env.get_template(name)
     return app
 
