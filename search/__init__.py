@@ -21,8 +21,16 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.related import DEFAULT_LIMIT as RELATED_LIMIT
+from mikke.search.related import MAX_LIMIT as RELATED_MAX_LIMIT
+from mikke.search.related import PostNotFound
+from mikke.search.related import all_related
+from mikke.search.related import related_posts
+from mikke.search.related import write_jekyll_data
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
+from mikke.search.results import RelatedPost
+from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.results import TagCount
 from mikke.search.store import Store
@@ -32,6 +40,8 @@ from mikke.search.syntax import parse_day
 __version__ = "0.1.0"
 
 __all__ = [
+    "RELATED_LIMIT",
+    "RELATED_MAX_LIMIT",
     "SETTINGS",
     "SORTS",
     "Hit",
@@ -40,6 +50,9 @@ __all__ = [
     "IndexMissing",
     "IndexReport",
     "IndexedPost",
+    "PostNotFound",
+    "RelatedPost",
+    "RelatedPosts",
     "SearchError",
     "SearchPage",
     "Setting",
@@ -49,11 +62,14 @@ __all__ = [
     "Store",
     "TagCount",
     "__version__",
+    "all_related",
     "all_tags",
     "build_index",
     "list_posts",
     "open_store",
     "parse_day",
+    "related_posts",
     "search",
     "tag_key",
+    "write_jekyll_data",
 ]

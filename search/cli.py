@@ -30,6 +30,12 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.related import DEFAULT_LIMIT
+from mikke.search.related import MAX_LIMIT
+from mikke.search.related import all_related
+from mikke.search.related import related_posts
+from mikke.search.related import write_jekyll_data
+from mikke.search.results import RelatedPosts
 from mikke.search.ship import ship_index
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
@@ -352,6 +358,72 @@ def list_command(index_path: str | None, as_json: bool) -> None:
             click.echo(json_line(p.to_json()))
         else:
             click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+
+
+@cli.command("related")
+@click.argument("post", required=False)
+@_index_option
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Posts per list.",
+)
+@click.option("--all", "every_post", is_flag=True, help="The related posts of every post.")
+@click.option(
+    "--jekyll-data",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With --all: write them for Jekyll, e.g. SITE/_data/mikke_related.json, by post path (page.path).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {post, related: [...]} (one line per post).")
+def related_command(
+    post: str | None,
+    index_path: str | None,
+    limit: int,
+    every_post: bool,
+    jekyll_data: str | None,
+    as_json: bool,
+) -> None:
+    """List the posts most related to POST (its path, as `mikke list` shows it or on disk, or its URL).
+
+    Related posts share the post's most distinctive words; shared tags and categories count a little.
+
+    Examples:
+
+        mikke related _posts/2024-05-01-foo.md --limit 3
+        mikke related --all --jekyll-data SITE/_data/mikke_related.json
+    """
+    if every_post == (post is not None):
+        raise click.UsageError("Give either POST or --all.")
+    if jekyll_data and not every_post:
+        raise click.UsageError("--jekyll-data goes with --all.")
+    settings = _settings(index=index_path)
+    with _user_errors():
+        store = open_store(settings.index)
+        lists = (
+            all_related(store, limit=limit) if every_post else [related_posts(store, post or "", limit=limit)]
+        )
+        if jekyll_data:
+            written = write_jekyll_data(jekyll_data, lists)
+    if jekyll_data:
+        pairs = sum(len(r.related) for r in lists)
+        click.echo(f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}.")
+        return
+    for r in lists:
+        if as_json:
+            click.echo(json_line(r.to_json()))
+        else:
+            _print_related(r)
+
+
+def _print_related(r: RelatedPosts) -> None:
+    click.echo(f"{r.post.title}\n    {r.post.url}")
+    if not r.related:
+        click.echo("  (no related post)")
+    for n, p in enumerate(r.related, start=1):
+        click.echo(f"  {n}. {p.score:.2f}  {p.date[:10]}  {p.title}\n        {p.url}")
 
 
 @cli.command("ship")

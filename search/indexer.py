@@ -49,6 +49,7 @@ from mikke.search.failpoints import failpoint
 from mikke.search.markdown_text import TEXT_VERSION
 from mikke.search.posts import Post
 from mikke.search.posts import SiteConfig
+from mikke.search.related import encode_post_terms
 from mikke.search.schema import SCHEMA_VERSION
 from mikke.search.schema import build_schema
 from mikke.search.site import Collision
@@ -132,12 +133,14 @@ def analyze_post(post: Post) -> AnalyzedPost:
     sentences: dict[str, Sentence] = {}  # a sentence repeated in the post is analysed once
     title = analyzer.terms(post.title, sentences=sentences)
     body = analyzer.terms(post.text, sentences=sentences)
+    headings = [analyzer.terms(h, sentences=sentences) for h in post.headings]
     return AnalyzedPost(
         title=TextTerms.tokens(title),
-        headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
+        headings=[TextTerms.joined(terms) for terms in headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
         body_spans=term_span_shards(body),
+        related_terms=encode_post_terms(title, headings, body),
     )
 
 

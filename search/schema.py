@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -29,6 +29,7 @@ FIELD_DATE = "date"  # fast date: sort and ranges
 FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
 FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
+FIELD_URL = "url"  # raw: the post's link, its path and its unquoted path, to find a post by URL (related.py)
 
 # The texts index: per post, one document with the term offsets of its clean text and one per part of
 # that text (TEXT_PART_CHARS code points each), so that cutting an excerpt reads the offsets and the one or
@@ -39,6 +40,9 @@ TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: one part of the clean text excer
 TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs (one shard of it)
 TEXT_FIELD_SHARDS = "shards"  # stored JSON, on the offsets document: the first term of each further shard
 TEXT_FIELD_LENGTH = "length"  # stored, on the offsets document: the clean text's length in code points
+TEXT_FIELD_TERMS = (
+    "terms"  # stored JSON, on a post's terms document: its content words, weighted (related.py)
+)
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
 # (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
@@ -79,6 +83,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_BLOCKS, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
+    sb.add_text_field(FIELD_URL, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -97,4 +102,5 @@ def build_text_schema() -> tantivy.Schema:
     sb.add_bytes_field(TEXT_FIELD_SPANS, stored=True)
     sb.add_bytes_field(TEXT_FIELD_SHARDS, stored=True)
     sb.add_unsigned_field(TEXT_FIELD_LENGTH, stored=True)
+    sb.add_bytes_field(TEXT_FIELD_TERMS, stored=True)
     return sb.build()
