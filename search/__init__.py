@@ -33,6 +33,9 @@ from mikke.search.results import RelatedPost
 from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.results import TagCount
+from mikke.search.stats import SearchStats
+from mikke.search.stats import StatsReport
+from mikke.search.stats import open_stats
 from mikke.search.store import Store
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
@@ -55,10 +58,12 @@ __all__ = [
     "RelatedPosts",
     "SearchError",
     "SearchPage",
+    "SearchStats",
     "Setting",
     "SettingError",
     "Settings",
     "SiteError",
+    "StatsReport",
     "Store",
     "TagCount",
     "__version__",
@@ -66,6 +71,7 @@ __all__ = [
     "all_tags",
     "build_index",
     "list_posts",
+    "open_stats",
     "open_store",
     "parse_day",
     "related_posts",

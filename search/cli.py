@@ -37,6 +37,8 @@ from mikke.search.related import related_posts
 from mikke.search.related import write_jekyll_data
 from mikke.search.results import RelatedPosts
 from mikke.search.ship import ship_index
+from mikke.search.stats import StatsReport
+from mikke.search.stats import open_stats
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -424,6 +426,48 @@ def _print_related(r: RelatedPosts) -> None:
         click.echo("  (no related post)")
     for n, p in enumerate(r.related, start=1):
         click.echo(f"  {n}. {p.score:.2f}  {p.date[:10]}  {p.title}\n        {p.url}")
+
+
+@cli.command("stats")
+@_index_option
+@_setting_option("stats_dir", "--stats-dir", metavar="DIR")
+@click.option("--days", type=click.IntRange(1, None), help="Only the last N days (default: all kept).")
+@click.option("--limit", type=click.IntRange(1, None), default=20, show_default=True, help="Rows per list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def stats_command(
+    index_path: str | None, stats_dir: str | None, days: int | None, limit: int, as_json: bool
+) -> None:
+    """Show what readers searched for: the top queries, the queries that found nothing, the tags most
+    filtered by (from the statistics `mikke serve` keeps when MIKKE_STATS_DIR is set)."""
+    settings = _settings(index=index_path, stats_dir=stats_dir)
+    with _user_errors():
+        stats = open_stats(settings.stats_dir, days=settings.stats_days, index=settings.index)
+        if stats is None:
+            raise click.ClickException(
+                "Search statistics are off: set MIKKE_STATS_DIR (or --stats-dir) to the folder `mikke serve` "
+                "keeps them in."
+            )
+        report = stats.report(days=days, limit=limit)
+        stats.close()
+    if as_json:
+        click.echo(json_line(report.to_json()))
+    else:
+        _print_stats(report)
+
+
+def _print_stats(report: StatsReport) -> None:
+    click.echo(f"{report.searches} searches since {report.since} (last {report.days} days, UTC).")
+    sections = (
+        ("Top queries", [(q.searches, f"{printable(q.query)}  ({q.results} results)") for q in report.top]),
+        ("Queries that found nothing", [(q.empty, printable(q.query)) for q in report.no_results]),
+        ("Filters most used", [(f.searches, f"{f.kind}: {printable(f.key)}") for f in report.filters]),
+    )
+    for title, rows in sections:
+        click.echo(f"\n{title}:")
+        if not rows:
+            click.echo("  (none)")
+        for n, text in rows:
+            click.echo(f"{n:>7}  {text}")
 
 
 @cli.command("ship")

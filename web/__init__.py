@@ -64,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mikke.web import meta
     from mikke.web import observe
     from mikke.web import pages
+    from mikke.web import stats
     from mikke.web import store
 
     app = Flask(__name__, static_folder=None)  # web/assets.py serves web/static/ from memory
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     addresses.init_app(app, settings)
 
     store.init_app(app, settings)
+    stats.init_app(app, settings)
     errors.init_app(app)
     inline_styles = assets.init_app(app, inline=(INLINE_STYLESHEET,))
     headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles)
