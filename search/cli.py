@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -447,8 +448,12 @@ def stats_command(
                 "Search statistics are off: set MIKKE_STATS_DIR (or --stats-dir) to the folder `mikke serve` "
                 "keeps them in."
             )
-        report = stats.report(days=days, limit=limit)
-        stats.close()
+        try:
+            report = stats.report(days=days, limit=limit)
+        except (sqlite3.Error, OSError) as e:
+            raise click.ClickException(f"Cannot read the search statistics in {stats.path}: {e}") from None
+        finally:
+            stats.close()
     if as_json:
         click.echo(json_line(report.to_json()))
     else:

@@ -55,6 +55,11 @@ _COUNT_SEARCH = (
     "SET searches = searches + 1, empty = empty + excluded.empty, results = excluded.results"
 )
 
+_TOP_FILTERS = (
+    "SELECT kind, key, SUM(searches) AS n FROM filters WHERE day >= ? GROUP BY kind, key "
+    "ORDER BY n DESC, kind, key LIMIT ?"
+)
+
 
 def query_key(text: str) -> str:
     """What a query counts as: its content words in Sudachi's normalised form, in order, so that 読んだ and
@@ -214,6 +219,8 @@ class SearchStats:
 
     def _queries(self, since: str) -> list[QueryCount]:
         """Every query key counted since ``since``, most searched first, with its most used spelling."""
+        if not self.path.exists():
+            return []  # nothing counted yet; reading never creates the file (the server must own it)
         with self._lock:
             conn = self._connection()
             rows = conn.execute(
@@ -248,16 +255,10 @@ class SearchStats:
         days = max(1, days or self.days)
         since = _first_day(days)
         queries = self._queries(since)
+        rows: list[tuple[str, str, int]] = []
         with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT kind, key, SUM(searches) AS n FROM filters WHERE day >= ? GROUP BY kind, key "
-                    "ORDER BY n DESC, kind, key LIMIT ?",
-                    (since, limit),
-                )
-                .fetchall()
-            )
+            if self.path.exists():
+                rows = self._connection().execute(_TOP_FILTERS, (since, limit)).fetchall()
         no_results = sorted((q for q in queries if q.empty), key=lambda q: (-q.empty, q.key))
         return StatsReport(
             days=days,

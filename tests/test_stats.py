@@ -131,3 +131,11 @@ def test_processes_writing_at_once_lose_no_count(tmp_path: Path) -> None:
     report = SearchStats(path).report(limit=100)
     assert sum(q.searches for q in report.top) == workers * searches + 1
     assert sorted(f.searches for f in report.filters) == [searches] * workers
+
+
+def test_reading_statistics_never_creates_the_file(tmp_path: Path) -> None:
+    stats = stats_at(tmp_path)
+    report = stats.report()
+    assert (report.searches, report.top, report.filters) == (0, (), ())
+    assert stats.popular() == []
+    assert not stats.path.parent.exists()  # the server, not whoever reads first, creates and owns it

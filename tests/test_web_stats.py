@@ -117,3 +117,16 @@ def test_mikke_stats_prints_what_readers_searched(counting: FlaskClient, stats_d
     assert [q["query"] for q in body["no_results"]] == ["量子コンピュータ"]
     off = runner.invoke(cli, ["stats"])
     assert off.exit_code == 1 and "statistics are off" in off.output
+
+
+def test_statistics_that_cannot_be_written_never_fail_a_search(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", "utf-8")  # the statistics folder is a file: nothing can be written there
+    client = make_app(SEARCH_STATS_DIR=str(blocked)).test_client()
+    assert client.get("/?q=図書館").status_code == 200
+    assert client.post("/api/settled?q=図書館").status_code == 204
+    assert client.get("/").status_code == 200
+    assert client.get("/api/popular").get_json() == {"queries": []}
+    assert "search statistics in" in caplog.text

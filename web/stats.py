@@ -10,6 +10,7 @@ in between are never counted; nothing about the reader (address, user agent, coo
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import threading
 import time
 from urllib.parse import urlsplit
@@ -46,16 +47,19 @@ class StatsState:
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def popular(self) -> list[dict[str, object]]:
-        """The popular queries, read at most once a POPULAR_SECONDS per process."""
+        """The popular queries, read at most once a POPULAR_SECONDS per process (none if unreadable)."""
         if self.stats is None:
             return []
         with self._lock:
             read_at, queries = self._popular
             if time.monotonic() - read_at < POPULAR_SECONDS:
                 return queries
-        queries = [
-            {"query": q.query, "searches": q.searches} for q in self.stats.popular(limit=POPULAR_LIMIT)
-        ]
+        try:
+            found = self.stats.popular(limit=POPULAR_LIMIT)
+        except (sqlite3.Error, OSError) as e:
+            current_app.logger.warning("search statistics in %s not read: %s", self.stats.path, e)
+            found = []
+        queries = [{"query": q.query, "searches": q.searches} for q in found]
         with self._lock:
             self._popular = (time.monotonic(), queries)
         return queries
@@ -106,7 +110,11 @@ def _record(params: SearchParams) -> None:
     if store is None:
         return
     total = state.results.run(params, store, store.version()).total
-    stats.record(params.q, total, tags=params.tags, categories=params.categories)
+    try:
+        stats.record(params.q, total, tags=params.tags, categories=params.categories)
+    except (sqlite3.Error, OSError) as e:
+        # A reader's search never fails for the owner's statistics; the log says what is wrong.
+        current_app.logger.warning("search statistics in %s not written: %s", stats.path, e)
 
 
 def _count_page(response: Response) -> Response:
