@@ -34,6 +34,7 @@ from nginx import nginx_in_front
 from scale import distinct_queries
 from server import mikke_server
 from server import percentile
+from server import run_clients
 from server import warm_up
 from worst import DEFAULT_CORPUS
 from worst import vocabulary
@@ -83,13 +84,7 @@ def run_level(
             latencies.extend(mine)
             errors += failed
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(client, clients)
     return {
         "req/s": len(latencies) / elapsed,
         "p50 ms": percentile(latencies, 50),

@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 
@@ -148,11 +149,16 @@ def load(
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    elapsed = run_clients(client, concurrency)
+    return latencies, len(latencies) / elapsed
+
+
+def run_clients(client: Callable[[], None], count: int) -> float:
+    """Run ``count`` threads of ``client`` at once; return the seconds until the last one ends."""
+    threads = [threading.Thread(target=client) for _ in range(count)]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    return latencies, len(latencies) / elapsed
+    return time.perf_counter() - started

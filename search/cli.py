@@ -36,6 +36,7 @@ from mikke.search.related import MAX_LIMIT
 from mikke.search.related import all_related
 from mikke.search.related import related_posts
 from mikke.search.related import write_jekyll_data
+from mikke.search.results import Hit
 from mikke.search.results import RelatedPosts
 from mikke.search.ship import ship_index
 from mikke.search.stats import StatsReport
@@ -320,17 +321,22 @@ def search_command(
         f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
     )
     for rank, hit in enumerate(result.hits, start=first + 1):
-        line = Text(f"{rank:>3}. ", style="bold")
-        line.append(hit.date[:10] + "  ", style="dim")
-        line.append_text(_html_to_text(hit.title_html, "bold yellow"))
-        out.print(line)
-        out.print(Text(f"     {hit.url}", style="cyan"))
-        if hit.section:
-            out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
-        if hit.excerpt:
-            excerpt = Text("     ")
-            excerpt.append_text(_html_to_text(hit.excerpt))
-            out.print(excerpt)
+        _print_hit(out, rank, hit)
+
+
+def _print_hit(out: Console, rank: int, hit: Hit) -> None:
+    """One hit for a person: rank, day and title, its link (and its section's), the excerpt."""
+    line = Text(f"{rank:>3}. ", style="bold")
+    line.append(hit.date[:10] + "  ", style="dim")
+    line.append_text(_html_to_text(hit.title_html, "bold yellow"))
+    out.print(line)
+    out.print(Text(f"     {hit.url}", style="cyan"))
+    if hit.section:
+        out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
+    if hit.excerpt:
+        excerpt = Text("     ")
+        excerpt.append_text(_html_to_text(hit.excerpt))
+        out.print(excerpt)
 
 
 @cli.command("tags")

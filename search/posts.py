@@ -511,14 +511,7 @@ def parse_post(
     categories, tags = _labels(front, post_id)
 
     slug = _scalar(front.get("slug")) or file_slug
-    output_ext = ".html"
-    placeholders = _placeholders(when, slug, categories, output_ext)
-    template = _scalar(front.get("permalink")) or config.permalink
-    try:
-        permalink = permalink_path(template, placeholders)
-    except ValueError as e:
-        raise PostSkipped(str(e)) from None
-
+    permalink = _permalink(config, front, when, slug, categories)
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
     raw_title = _scalar(front.get("title")) or ""
     page = _page_variables(
@@ -548,6 +541,21 @@ def parse_post(
         sections=content.sections,
         image=post_image(config, front.get("image")),
     )
+
+
+def _permalink(
+    config: SiteConfig, front: Mapping[str, Any], when: datetime, slug: str, categories: Sequence[str]
+) -> str:
+    """The post's path, from its own ``permalink`` or the site's.
+
+    :raises PostSkipped: the permalink cannot be made (see :func:`permalink_path`).
+    """
+    placeholders = _placeholders(when, slug, categories, ".html")
+    template = _scalar(front.get("permalink")) or config.permalink
+    try:
+        return permalink_path(template, placeholders)
+    except ValueError as e:
+        raise PostSkipped(str(e)) from None
 
 
 # Characters a path or URL keeps as written; the rest (spaces, Japanese) is percent-encoded as UTF-8.

@@ -85,7 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     stats.init_app(app, settings)
     errors.init_app(app)
     inline_styles = assets.init_app(app, inline=(INLINE_STYLESHEET,))
-    headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles)
+    headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles, site_url=settings.site_url)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)
