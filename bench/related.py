@@ -6,7 +6,7 @@ usage: python bench/related.py [CORPUS] [--index DIR] [--repeats 5] [--seed 1] [
 Indexes CORPUS (default ../shared/corpus/allforces-sample) into a temporary folder unless --index names a
 built index of it. The time is the whole of all_related() (every post's list, from one snapshot) and the
 writing of the Jekyll data file, wall clock, best and median of --repeats runs (the machine is shared).
-The target is 5 s for the 300-post sample.
+The target is 5 s for the 300-post sample. Then one lookup per post by its URL, as /api/related makes it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from mikke.search import RelatedPosts
 from mikke.search import all_related
 from mikke.search import build_index
 from mikke.search import open_store
+from mikke.search import related_posts
 from mikke.search import tag_key
 from mikke.search import write_jekyll_data
 
@@ -77,6 +78,13 @@ def main() -> None:
             lists = all_related(store, limit=args.limit)
             write_jekyll_data(data, lists)
             times.append(time.perf_counter() - started)
+        # One post's list, as GET /api/related answers it: every post once, on a store already warm.
+        store = open_store(index)
+        one: list[float] = []
+        for r in lists:
+            started = time.perf_counter()
+            related_posts(store, r.post.url, limit=args.limit)
+            one.append((time.perf_counter() - started) * 1000)
     pairs = sum(len(r.related) for r in lists)
     print(
         f"posts: {len(lists)}, related pairs: {pairs}, posts with no related post: "
@@ -86,6 +94,9 @@ def main() -> None:
         f"all_related + Jekyll data file: best {min(times):.2f} s, median {statistics.median(times):.2f} s "
         f"over {len(times)} runs (target 5 s)"
     )
+    one.sort()
+    p50, p99 = statistics.median(one), one[int(0.99 * (len(one) - 1))]
+    print(f"one post's list (by URL): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     rng = random.Random(args.seed)
     for kinds, name in (("tc", "a tag or a category"), ("t", "a tag"), ("c", "a category")):
         related, baseline = shares(lists, kinds, rng)
