@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from pathlib import PurePath
 from urllib.parse import unquote
@@ -27,6 +29,7 @@ from tantivy import Query
 
 from mikke.search import schema as f
 from mikke.search.analysis import Terms
+from mikke.search.analysis import Word
 from mikke.search.analysis import tag_key
 from mikke.search.document import StoredPost
 from mikke.search.document import read_post_terms
@@ -77,8 +80,37 @@ class PostNotFound(SearchError):
     """No indexed post has the path or URL given."""
 
 
+# Words judged per process (see _content), like the analyzer's own memory of words.
+CONTENT_CACHE_LIMIT = 200_000
+_CONTENT: dict[int, tuple[Word, str | None, tuple[str, ...]]] = {}
+# A letter of any script: a word without one (2024, 3.5, ％) names no topic.
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
 def _has_letter(term: str) -> bool:
-    return any(ch.isalpha() for ch in term)
+    return _LETTER_RE.search(term) is not None
+
+
+def _content(word: Word) -> tuple[str | None, tuple[str, ...]]:
+    """What ``word`` contributes to a post's content words: itself (or None) and its compound parts.
+
+    Remembered per Word object: the analyzer hands out one per dictionary word (and keeps it), so each
+    is judged once per process. The entry holds the word, so its id is never reused while remembered.
+    """
+    known = _CONTENT.get(id(word))
+    if known is not None and known[0] is word:
+        return known[1], known[2]
+    whole = word.text if not word.is_function_word and _has_letter(word.text) else None
+    parts: tuple[str, ...] = ()
+    if len(word.parts) > 1:
+        # A one-character part of a compound is mostly an affix (物, 的, 性, 者): no topic.
+        parts = tuple(
+            p.text for p in word.parts if len(p.text) > 1 and not p.is_function_word and _has_letter(p.text)
+        )
+    if len(_CONTENT) >= CONTENT_CACHE_LIMIT:
+        _CONTENT.clear()
+    _CONTENT[id(word)] = (word, whole, parts)
+    return whole, parts
 
 
 def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> bytes:
@@ -91,14 +123,15 @@ def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> b
         *((h, WEIGHT_HEADING) for h in headings),
         (body, WEIGHT_BODY),
     ):
-        for word in terms.words:
-            if not word.is_function_word and _has_letter(word.text):
-                whole[word.text] += weight
-            if len(word.parts) > 1:
-                for part in word.parts:
-                    # A one-character part of a compound is mostly an affix (物, 的, 性, 者): no topic.
-                    if len(part.text) > 1 and not part.is_function_word and _has_letter(part.text):
-                        parts[part.text] += weight
+        # Counting the Word objects first (in C) leaves a pass of Python per distinct word.
+        words = terms.words
+        seen = dict(zip(map(id, words), words, strict=True))
+        for key, n in Counter(map(id, words)).items():
+            text, word_parts = _content(seen[key])
+            if text is not None:
+                whole[text] += weight * n
+            for part in word_parts:
+                parts[part] += weight * n
     stored = {
         "c": [[t, n] for t, n in _most_common(whole)],
         "f": [[t, n] for t, n in _most_common(parts)],
@@ -107,8 +140,9 @@ def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> b
 
 
 def _most_common(counts: Counter[str]) -> list[tuple[str, int]]:
-    # Ties by the word itself: the same post always stores the same words.
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:STORED_TERMS]
+    # Ties by the word itself, so the same post always stores the same words (two sorts in C: the second
+    # is stable).
+    return sorted(sorted(counts.items()), key=itemgetter(1), reverse=True)[:STORED_TERMS]
 
 
 def _decode_post_terms(blob: bytes) -> dict[str, list[tuple[str, int]]]:
