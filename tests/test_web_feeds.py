@@ -13,8 +13,10 @@ import feedparser
 import pytest
 from flask.testing import FlaskClient
 
+from mikke.search import Hit
 from mikke.search import open_store
 from mikke.search import search
+from mikke.web.feeds import entry
 
 from .test_web_api import ODD_QUERIES
 from .test_web_support import CROWDED_POSTS
@@ -60,8 +62,8 @@ def test_feed_lists_the_same_posts_as_the_search_newest_first(
     assert updated == [datetime.fromisoformat(h.date) for h in expected]
     assert updated == sorted(updated, reverse=True)
     assert feed.feed.updated == feed.entries[0].updated
-    for entry, hit in zip(feed.entries, expected, strict=True):
-        assert {t.term for t in entry.tags} == {*hit.tags, *hit.categories}
+    for item, hit in zip(feed.entries, expected, strict=True):
+        assert {t.term for t in item.tags} == {*hit.tags, *hit.categories}
 
 
 def test_feed_holds_the_newest_twenty_of_many_matches(make_app: AppFactory, crowded_index: Path) -> None:
@@ -73,11 +75,11 @@ def test_feed_holds_the_newest_twenty_of_many_matches(make_app: AppFactory, crow
 
 def test_summary_is_the_excerpt_as_plain_text(client: FlaskClient) -> None:
     feed = read_feed(client, "/feed.atom?q=エスケープ")
-    (entry,) = feed.entries
-    assert entry.summary_detail.type == "text/plain"
-    assert "<script>alert(1)</script>" in entry.summary
-    assert "エスケープ" in entry.summary
-    assert "<mark>" not in entry.summary and "&lt;" not in entry.summary
+    (item,) = feed.entries
+    assert item.summary_detail.type == "text/plain"
+    assert "<script>alert(1)</script>" in item.summary
+    assert "エスケープ" in item.summary
+    assert "<mark>" not in item.summary and "&lt;" not in item.summary
 
 
 def test_feed_describes_the_search_it_follows(client: FlaskClient) -> None:
@@ -140,3 +142,20 @@ def test_opensearch_lists_the_feed_as_a_second_url(client: FlaskClient) -> None:
     urls = {u.get("type"): u.get("template") for u in root.iter("{http://a9.com/-/spec/opensearch/1.1/}Url")}
     assert urls["application/atom+xml"] == "http://localhost/feed.atom?q={searchTerms}"
     assert urls["text/html"] == "http://localhost/?q={searchTerms}"
+
+
+def test_a_post_link_without_a_host_is_read_against_the_search_page() -> None:
+    hit = Hit(
+        id="_posts/2024-05-01-x.md",
+        url="/blog/2024/05/01/x/",
+        title="題\x00名",
+        date="2024-05-01T10:00:00+09:00",
+        tags=("猫",),
+        categories=(),
+        excerpt="&lt;b&gt; と <mark>猫</mark>\x0b",
+    )
+    e = entry(hit, "https://search.example.jp/?q=%E7%8C%AB")
+    assert e.link == e.id == "https://search.example.jp/blog/2024/05/01/x/"
+    assert e.title == "題名"  # characters XML cannot carry are dropped
+    assert e.summary == "<b> と 猫"
+    assert e.author == "search.example.jp"
