@@ -304,6 +304,7 @@ def search_command(
             sort=sort,
             page=page,
             per_page=settings.per_page,
+            rerank=settings.rerank,
         )
     if as_json:
         click.echo(json_line(result.to_json()))

@@ -22,6 +22,9 @@ from mikke.search.document import display_forms
 from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
 from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
+from mikke.search.overlap import RERANK_HITS
+from mikke.search.overlap import Ranked
+from mikke.search.overlap import rerank as overlap_rerank
 from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
@@ -56,6 +59,7 @@ def search(
     page: int = 1,
     per_page: int = 10,
     with_counts: bool = True,
+    rerank: bool = True,
 ) -> SearchPage:
     """Search the store; the one entry point behind ``mikke search`` and the web API.
 
@@ -76,6 +80,8 @@ def search(
     :param page: 1-based page number; values below 1 mean 1.
     :param per_page: hits per page (0 returns only counts).
     :param with_counts: also count tags and categories over the whole result set.
+    :param rerank: rerank the first hits of a query written as a sentence by word-for-word overlap with it
+        (search/overlap.py).
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
@@ -89,15 +95,24 @@ def search(
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
     window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
-    result = window.run(searcher, plan)
+    reranked = rerank and not by_date and terms.sentence and window.offset < RERANK_HITS
+    run = _Window(False, 0, max(RERANK_HITS, window.offset + window.limit)) if reranked else window
+    result = run.run(searcher, plan)
     relaxed = False
     # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
     # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
     if not _count(result) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        result = window.run(searcher, plan)
+        result = run.run(searcher, plan)
         relaxed = True
-    hits = _hits(store, searcher, result, plan, per_page, by_date=by_date)
+    ranked = _fetch(searcher, result, by_date=by_date)
+    if reranked:
+        ranked = (
+            overlap_rerank(searcher, store.schema, ranked[:RERANK_HITS], terms.sequence)
+            + ranked[RERANK_HITS:]
+        )
+        ranked = ranked[window.offset : window.offset + window.limit]
+    hits = _hits(store, ranked[:per_page], plan, by_date=by_date)
     total = _count(result)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
@@ -130,21 +145,13 @@ class _Window:
         return searcher.search(plan.query, self.limit, count=True, offset=self.offset)
 
 
-def _hits(
-    store: Store,
-    searcher: tantivy.Searcher,
-    result: tantivy.SearchResult,
-    plan: Plan,
-    per_page: int,
-    *,
-    by_date: bool,
-) -> tuple[Hit, ...]:
+def _hits(store: Store, ranked: list[Ranked], plan: Plan, *, by_date: bool) -> tuple[Hit, ...]:
     """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text."""
-    fetched = _fetch(searcher, result, per_page, by_date=by_date)
-    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
+    texts = _texts(store, [stored.id for _, _, stored in ranked[:EXCERPT_HITS]])
     words = plan.highlight_words
     return tuple(
-        stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored in fetched
+        stored.hit(None if by_date else score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id))
+        for score, _, stored in ranked
     )
 
 
@@ -158,23 +165,18 @@ def _count(result: tantivy.SearchResult) -> int:
     return int(result.count or 0)  # type: ignore[attr-defined]
 
 
-def _fetch(
-    searcher: tantivy.Searcher, result: tantivy.SearchResult, per_page: int, *, by_date: bool
-) -> list[tuple[float | None, StoredPost]]:
-    """The page's stored posts with their scores, in a stable order.
+def _fetch(searcher: tantivy.Searcher, result: tantivy.SearchResult, *, by_date: bool) -> list[Ranked]:
+    """The result's stored posts with their scores and addresses, in a stable order.
 
     Equal scores or dates come back in segment order, which differs between an incremental update and a
     full rebuild; the post id makes the order the same for both.
     """
-    fetched = [
-        (None if by_date else float(score), StoredPost(searcher.doc(address)))
-        for score, address in result.hits[:per_page]
-    ]
+    fetched = [(float(score), address, StoredPost(searcher.doc(address))) for score, address in result.hits]
     if by_date:
-        fetched.sort(key=lambda x: x[1].id)
-        fetched.sort(key=lambda x: x[1].date, reverse=True)
+        fetched.sort(key=lambda x: x[2].id)
+        fetched.sort(key=lambda x: x[2].date, reverse=True)
     else:
-        fetched.sort(key=lambda x: (-round(x[0] or 0.0, 4), x[1].id))
+        fetched.sort(key=lambda x: (-round(x[0], 4), x[2].id))
     return fetched
 
 

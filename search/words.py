@@ -97,6 +97,9 @@ class QueryTerms:
     excluded: tuple[Analysis, ...]
     ignored: tuple[str, ...]
     matches_nothing: bool  # text that analyses to nothing (symbols, emoji)
+    sequence: tuple[str, ...] = ()  # every token of the text outside phrases, in order (search/overlap.py)
+    # Written as a sentence (it has particles or other function words), not as keywords.
+    sentence: bool = False
 
 
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
@@ -181,4 +184,6 @@ def analyse_query(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: 
         excluded=tuple(excluded),
         ignored=tuple(ignored),
         matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
+        sequence=tuple(unit.coarse.text for unit in analysis.units) if analysis else (),
+        sentence=analysis is not None and any(unit.coarse.is_function_word for unit in analysis.units),
     )

@@ -48,6 +48,7 @@ class SearchParams:
     date_to: date | None = None
     truncated: bool = False
     notices: tuple[str, ...] = field(default=())
+    rerank: bool = True  # MIKKE_RERANK
 
     @property
     def filtered(self) -> bool:
@@ -66,6 +67,7 @@ class SearchParams:
             sort=self.sort,
             page=self.page,
             per_page=self.per_page,
+            rerank=self.rerank,
         )
 
     def url_args(self, **changes: object) -> dict[str, object]:
@@ -168,4 +170,5 @@ def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: 
         date_to=days["to"],
         truncated=truncated,
         notices=tuple(notices),
+        rerank=settings.rerank,
     )
