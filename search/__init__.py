@@ -22,11 +22,22 @@ from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
 from mikke.search.query import suggest
+from mikke.search.related import DEFAULT_LIMIT as RELATED_LIMIT
+from mikke.search.related import MAX_LIMIT as RELATED_MAX_LIMIT
+from mikke.search.related import PostNotFound
+from mikke.search.related import all_related
+from mikke.search.related import related_posts
+from mikke.search.related import write_jekyll_data
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
+from mikke.search.results import RelatedPost
+from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
+from mikke.search.stats import SearchStats
+from mikke.search.stats import StatsReport
+from mikke.search.stats import open_stats
 from mikke.search.store import Store
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
@@ -34,6 +45,8 @@ from mikke.search.syntax import parse_day
 __version__ = "0.1.0"
 
 __all__ = [
+    "RELATED_LIMIT",
+    "RELATED_MAX_LIMIT",
     "SETTINGS",
     "SORTS",
     "Hit",
@@ -42,22 +55,31 @@ __all__ = [
     "IndexMissing",
     "IndexReport",
     "IndexedPost",
+    "PostNotFound",
+    "RelatedPost",
+    "RelatedPosts",
     "SearchError",
     "SearchPage",
+    "SearchStats",
     "Setting",
     "SettingError",
     "Settings",
     "SiteError",
+    "StatsReport",
     "Store",
     "Suggestions",
     "TagCount",
     "__version__",
+    "all_related",
     "all_tags",
     "build_index",
     "list_posts",
+    "open_stats",
     "open_store",
     "parse_day",
+    "related_posts",
     "search",
     "suggest",
     "tag_key",
+    "write_jekyll_data",
 ]

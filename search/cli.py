@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +32,16 @@ from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
 from mikke.search.query import suggest
+from mikke.search.related import DEFAULT_LIMIT
+from mikke.search.related import MAX_LIMIT
+from mikke.search.related import all_related
+from mikke.search.related import related_posts
+from mikke.search.related import write_jekyll_data
 from mikke.search.results import Hit
+from mikke.search.results import RelatedPosts
 from mikke.search.ship import ship_index
+from mikke.search.stats import StatsReport
+from mikke.search.stats import open_stats
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -401,6 +410,118 @@ def list_command(index_path: str | None, as_json: bool) -> None:
             click.echo(json_line(p.to_json()))
         else:
             click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+
+
+@cli.command("related")
+@click.argument("post", required=False)
+@_index_option
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Posts per list.",
+)
+@click.option("--all", "every_post", is_flag=True, help="The related posts of every post.")
+@click.option(
+    "--jekyll-data",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With --all: write them for Jekyll, e.g. SITE/_data/mikke_related.json, by post path (page.path).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {post, related: [...]} (one line per post).")
+def related_command(
+    post: str | None,
+    index_path: str | None,
+    limit: int,
+    every_post: bool,
+    jekyll_data: str | None,
+    as_json: bool,
+) -> None:
+    """List the posts most related to POST (its path, as `mikke list` shows it or on disk, or its URL).
+
+    Related posts share the post's most distinctive words; shared tags and categories count a little.
+
+    Examples:
+
+        mikke related _posts/2024-05-01-foo.md --limit 3
+        mikke related --all --jekyll-data SITE/_data/mikke_related.json
+    """
+    if every_post == (post is not None):
+        raise click.UsageError("Give either POST or --all.")
+    if jekyll_data and not every_post:
+        raise click.UsageError("--jekyll-data goes with --all.")
+    settings = _settings(index=index_path)
+    with _user_errors():
+        store = open_store(settings.index)
+        lists = (
+            all_related(store, limit=limit) if every_post else [related_posts(store, post or "", limit=limit)]
+        )
+        if jekyll_data:
+            written = write_jekyll_data(jekyll_data, lists)
+    if jekyll_data:
+        pairs = sum(len(r.related) for r in lists)
+        click.echo(f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}.")
+        return
+    for r in lists:
+        if as_json:
+            click.echo(json_line(r.to_json()))
+        else:
+            _print_related(r)
+
+
+def _print_related(r: RelatedPosts) -> None:
+    click.echo(f"{r.post.title}\n    {r.post.url}")
+    if not r.related:
+        click.echo("  (no related post)")
+    for n, p in enumerate(r.related, start=1):
+        click.echo(f"  {n}. {p.score:.2f}  {p.date[:10]}  {p.title}\n        {p.url}")
+
+
+@cli.command("stats")
+@_index_option
+@_setting_option("stats_dir", "--stats-dir", metavar="DIR")
+@click.option("--days", type=click.IntRange(1, None), help="Only the last N days (default: all kept).")
+@click.option("--limit", type=click.IntRange(1, None), default=20, show_default=True, help="Rows per list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def stats_command(
+    index_path: str | None, stats_dir: str | None, days: int | None, limit: int, as_json: bool
+) -> None:
+    """Show what readers searched for: the top queries, the queries that found nothing, the tags most
+    filtered by (from the statistics `mikke serve` keeps when MIKKE_STATS_DIR is set)."""
+    settings = _settings(index=index_path, stats_dir=stats_dir)
+    with _user_errors():
+        stats = open_stats(settings.stats_dir, days=settings.stats_days, index=settings.index)
+        if stats is None:
+            raise click.ClickException(
+                "Search statistics are off: set MIKKE_STATS_DIR (or --stats-dir) to the folder `mikke serve` "
+                "keeps them in."
+            )
+        try:
+            report = stats.report(days=days, limit=limit)
+        except (sqlite3.Error, OSError) as e:
+            raise click.ClickException(f"Cannot read the search statistics in {stats.path}: {e}") from None
+        finally:
+            stats.close()
+    if as_json:
+        click.echo(json_line(report.to_json()))
+    else:
+        _print_stats(report)
+
+
+def _print_stats(report: StatsReport) -> None:
+    click.echo(f"{report.searches} searches since {report.since} (last {report.days} days, UTC).")
+    sections = (
+        ("Top queries", [(q.searches, f"{printable(q.query)}  ({q.results} results)") for q in report.top]),
+        ("Queries that found nothing", [(q.empty, printable(q.query)) for q in report.no_results]),
+        ("Filters most used", [(f.searches, f"{f.kind}: {printable(f.key)}") for f in report.filters]),
+    )
+    for title, rows in sections:
+        click.echo(f"\n{title}:")
+        if not rows:
+            click.echo("  (none)")
+        for n, text in rows:
+            click.echo(f"{n:>7}  {text}")
 
 
 @cli.command("ship")

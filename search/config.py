@@ -89,6 +89,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Serve request and index metrics for Prometheus at /metrics (false: no such endpoint).",
     ),
     Setting(
+        "stats_dir",
+        "",
+        "Folder for private search statistics (an SQLite file): what readers search for and do not find, "
+        "as daily counts; no address, user agent or cookie. Empty: off. Never inside the index folder.",
+    ),
+    Setting("stats_days", 90, "Days of search statistics kept; older days are dropped."),
+    Setting(
         "allowed_origins",
         (),
         "Origins (comma-separated, e.g. https://blog.example.jp) allowed to call the API from a browser "
@@ -168,6 +175,8 @@ class Settings:
     allowed_hosts: tuple[str, ...]
     proxy_hops: int
     metrics: bool
+    stats_dir: str
+    stats_days: int
     allowed_origins: tuple[str, ...]
 
     @classmethod

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 from typing import Protocol
 from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 import tantivy
 
@@ -300,6 +302,7 @@ class AnalyzedPost:
     body_spans: list[bytes]  # shards (encode_span_shards)
     vocabulary: tuple[str, ...] = ()  # the post's nouns by reading (search/readings.py)
     pairs: tuple[str, ...] = ()  # names the post gives twice, 検索拡張生成（RAG） (search/synonyms.py)
+    related_terms: bytes = b""  # the post's weighted content words (related.encode_post_terms)
 
 
 def term_spans(terms: Terms) -> bytes:
@@ -335,6 +338,7 @@ class PostDocuments:
 # the one or two parts around its window, whatever the length of the post.
 TEXT_PART_CHARS = 1024
 _SPANS_PART = "spans"
+_TERMS_PART = "terms"
 
 
 def text_part_key(post_id: str, part: int | None, *, shard: int = 0) -> str:
@@ -346,7 +350,14 @@ def text_part_key(post_id: str, part: int | None, *, shard: int = 0) -> str:
     return f"{part}:{post_id}"
 
 
-def _text_documents(post_id: str, body: str, shards: Sequence[bytes]) -> list[tantivy.Document]:
+def terms_part_key(post_id: str) -> str:
+    """The key of a post's terms document (its weighted content words, read by related.py)."""
+    return f"{_TERMS_PART}:{post_id}"
+
+
+def _text_documents(
+    post_id: str, body: str, shards: Sequence[bytes], related_terms: bytes
+) -> list[tantivy.Document]:
     offsets = tantivy.Document()
     offsets.add_text(f.TEXT_FIELD_ID, post_id)
     offsets.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, None))
@@ -366,6 +377,11 @@ def _text_documents(post_id: str, body: str, shards: Sequence[bytes]) -> list[ta
         doc.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, part))
         doc.add_bytes(f.TEXT_FIELD_BODY, body[start : start + TEXT_PART_CHARS].encode("utf-8"))
         docs.append(doc)
+    terms = tantivy.Document()
+    terms.add_text(f.TEXT_FIELD_ID, post_id)
+    terms.add_text(f.TEXT_FIELD_PART, terms_part_key(post_id))
+    terms.add_bytes(f.TEXT_FIELD_TERMS, related_terms)
+    docs.append(terms)
     return docs
 
 
@@ -423,7 +439,17 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
         doc.add_text(f.FIELD_VOCAB, entry)
     for pair in analyzed.pairs:
         doc.add_text(f.FIELD_PAIRS, pair)
-    return PostDocuments(doc, _text_documents(post.id, post.text, analyzed.body_spans))
+    for url in url_keys(post.url):
+        doc.add_text(f.FIELD_URL, url)
+    return PostDocuments(
+        doc, _text_documents(post.id, post.text, analyzed.body_spans, analyzed.related_terms)
+    )
+
+
+def url_keys(url: str) -> list[str]:
+    """What a post can be found by besides its id: its link, the link's path, and that path unquoted."""
+    path = urlsplit(url).path
+    return list(dict.fromkeys(k for k in (url, path, unquote(path)) if k))
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -441,6 +467,15 @@ def _text_document(
     query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_PART, key)
     hits = searcher.search(query, 1, count=False).hits
     return searcher.doc(hits[0][1]) if hits else None
+
+
+def read_post_terms(searcher: tantivy.Searcher, post_id: str) -> bytes | None:
+    """The weighted content words stored for ``post_id`` (None: no such post in this texts index)."""
+    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_PART, terms_part_key(post_id))
+    hits = searcher.search(query, 1, count=False).hits
+    if not hits:
+        return None
+    return bytes(searcher.doc(hits[0][1]).get_first(f.TEXT_FIELD_TERMS) or b"")
 
 
 class StoredText:

@@ -52,6 +52,7 @@ from mikke.search.posts import Post
 from mikke.search.posts import PostSkipped
 from mikke.search.posts import SiteConfig
 from mikke.search.readings import post_vocabulary
+from mikke.search.related import encode_post_terms
 from mikke.search.schema import SCHEMA_VERSION
 from mikke.search.schema import build_schema
 from mikke.search.site import Collision
@@ -156,6 +157,7 @@ def analyze_post(post: Post) -> AnalyzedPost:
         body_spans=term_span_shards(body),
         vocabulary=tuple(post_vocabulary(texts)),
         pairs=tuple(dict.fromkeys(pair for text, terms, _ in texts for pair in post_pairs(text, terms))),
+        related_terms=encode_post_terms(title, headings, body),
     )
 
 

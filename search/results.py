@@ -158,3 +158,38 @@ class Suggestions:
 
     def to_json(self) -> dict[str, object]:
         return {"query": self.query, "suggestions": [s.to_json() for s in self.suggestions]}
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPost(IndexedPost):
+    """A post related to another; ``score`` is its text match as a share of the post's match with itself,
+    plus a little for the tags and categories the two share."""
+
+    score: float = 0.0
+
+    @classmethod
+    def of(cls, post: IndexedPost, score: float) -> RelatedPost:
+        return cls(
+            id=post.id,
+            url=post.url,
+            title=post.title,
+            date=post.date,
+            tags=post.tags,
+            categories=post.categories,
+            template_share=post.template_share,
+            score=score,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {**IndexedPost.to_json(self), "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPosts:
+    """A post and the posts related to it, best first: ``mikke related --json`` and ``/api/related``."""
+
+    post: IndexedPost
+    related: tuple[RelatedPost, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"post": self.post.to_json(), "related": [p.to_json() for p in self.related]}

@@ -34,6 +34,7 @@ FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, 
 FIELD_VOCAB = "vocab"
 # fast raw JSON [term, other] per pair of names the post writes as 検索拡張生成（RAG）(search/synonyms.py)
 FIELD_PAIRS = "pairs"
+FIELD_URL = "url"  # raw: the post's link, its path and its unquoted path, to find a post by URL (related.py)
 
 # The texts index: per post, one document with the term offsets of its clean text and one per part of
 # that text (TEXT_PART_CHARS code points each), so that cutting an excerpt reads the offsets and the one or
@@ -44,6 +45,9 @@ TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: one part of the clean text excer
 TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs (one shard of it)
 TEXT_FIELD_SHARDS = "shards"  # stored JSON, on the offsets document: the first term of each further shard
 TEXT_FIELD_LENGTH = "length"  # stored, on the offsets document: the clean text's length in code points
+TEXT_FIELD_TERMS = (
+    "terms"  # stored JSON, on a post's terms document: its content words, weighted (related.py)
+)
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
 # (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
@@ -86,6 +90,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
     sb.add_text_field(FIELD_VOCAB, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_PAIRS, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_URL, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -104,4 +109,5 @@ def build_text_schema() -> tantivy.Schema:
     sb.add_bytes_field(TEXT_FIELD_SPANS, stored=True)
     sb.add_bytes_field(TEXT_FIELD_SHARDS, stored=True)
     sb.add_unsigned_field(TEXT_FIELD_LENGTH, stored=True)
+    sb.add_bytes_field(TEXT_FIELD_TERMS, stored=True)
     return sb.build()

@@ -105,7 +105,7 @@ def test_opensearch_urls_name_https_and_the_public_host(proxy: Proxy) -> None:
     assert status == 200
     xml = body.decode()
     urls = re.findall(r'template="([^"]+)"', xml) + re.findall(r"<moz:SearchForm>([^<]+)<", xml)
-    assert len(urls) == 3 and all(url.startswith(f"https://{PUBLIC_HOST}/") for url in urls), urls
+    assert len(urls) == 4 and all(url.startswith(f"https://{PUBLIC_HOST}/") for url in urls), urls
 
 
 @needs_nginx

@@ -6,8 +6,10 @@ Needs Debian's jekyll and its default theme (apt-get install jekyll jekyll-theme
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -139,3 +141,63 @@ def test_every_section_link_mikke_gives_opens_a_heading_of_the_built_page(
             missing.append((url, title))
     assert missing == [], missing
     assert len(sections) >= len(searches)
+
+
+def jekyll_build(source: Path, destination: Path) -> str:
+    assert JEKYLL is not None
+    done = subprocess.run(
+        [JEKYLL, "build", "--disable-disk-cache", "--source", str(source), "--destination", str(destination)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output
+
+
+def test_without_the_data_file_posts_show_no_related_list(built: tuple[Path, str]) -> None:
+    destination, _ = built
+    assert not any("mikke-related" in page.read_text("utf-8") for page in destination.rglob("*.html"))
+
+
+def test_every_post_shows_its_related_posts_from_the_data_file_mikke_writes(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site)
+    runner = CliRunner()
+    index = str(tmp_path / "index")
+    indexed = runner.invoke(cli, ["index", str(site), "--index", index, "--jobs", "1"])
+    assert indexed.exit_code == 0, indexed.output
+    data_file = site / "_data" / "mikke_related.json"
+    written = runner.invoke(cli, ["related", "--all", "--index", index, "--jekyll-data", str(data_file)])
+    assert written.exit_code == 0, written.output
+    data = json.loads(data_file.read_text("utf-8"))
+    destination = tmp_path / "_site"
+    output = jekyll_build(site, destination)
+    assert "warn" not in output.lower() and "error" not in output.lower(), output
+    config = read_site_config(site)
+    listed = {
+        json.loads(line)["id"]: json.loads(line)["url"]
+        for line in runner.invoke(cli, ["list", "--index", index, "--json"]).stdout.splitlines()
+    }
+    assert set(data) == set(listed)
+
+    def page_of(url: str) -> Path:
+        path = unquote(urlsplit(url).path).removeprefix(config.baseurl)
+        return destination / path.lstrip("/") / "index.html"
+
+    shown = 0
+    for post_id, related in data.items():
+        html = page_of(listed[post_id]).read_text("utf-8")
+        if not related:
+            assert "mikke-related" not in html
+            continue
+        aside = html[html.index('<aside class="mikke-related"') : html.index("</aside>")]
+        links = re.findall(r'<a href="([^"]+)">', aside)
+        assert links == [r["url"] for r in related]
+        for r in related:
+            assert page_of(r["url"]).is_file(), r["url"]
+            day = datetime.fromisoformat(r["date"])
+            assert f"{day.year}年{day.month}月{day.day}日</time>" in aside
+        shown += 1
+    assert shown >= 20

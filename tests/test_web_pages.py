@@ -251,7 +251,7 @@ def test_results_endpoint_answers_with_the_pages_own_results_status_and_title(
     answer = client.get("/api/results?" + state)
     assert answer.status_code == 200 and answer.mimetype == "application/json"
     body = answer.get_json()
-    assert set(body) == {"html", "status", "title", "total"}
+    assert set(body) == {"html", "status", "title", "total", "stats"}
     html = page.get_data(as_text=True)
     assert body["html"] == results_region(html)
     assert body["status"] == parse_page(page).texts["mikke-status"]

@@ -59,10 +59,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mikke.web import api
     from mikke.web import assets
     from mikke.web import errors
+    from mikke.web import feeds
     from mikke.web import headers
     from mikke.web import meta
     from mikke.web import observe
     from mikke.web import pages
+    from mikke.web import stats
     from mikke.web import store
 
     app = Flask(__name__, static_folder=None)  # web/assets.py serves web/static/ from memory
@@ -80,14 +82,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     addresses.init_app(app, settings)
 
     store.init_app(app, settings)
+    stats.init_app(app, settings)
     errors.init_app(app)
     inline_styles = assets.init_app(app, inline=(INLINE_STYLESHEET,))
     headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles, site_url=settings.site_url)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(feeds.bp)
     # Compile the templates now, in each worker, rather than during some reader's first search.
-    for name in ("search.html", "results.html", "error.html", "opensearch.xml"):
+    for name in ("search.html", "results.html", "error.html", "opensearch.xml", "feed.atom.xml"):
         app.jinja_env.get_template(name)
     return app
 

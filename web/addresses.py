@@ -8,6 +8,7 @@ proxies as ``MIKKE_PROXY_HOPS`` says.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -42,9 +43,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.jinja_env.globals["absolute_url_for"] = absolute_url_for
 
 
-def absolute_url_for(endpoint: str) -> str:
-    """The absolute URL of ``endpoint``: on ``MIKKE_PUBLIC_URL`` when set, else on the (trusted) request."""
+def absolute_url_for(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` (with ``values`` as url_for takes them): on ``MIKKE_PUBLIC_URL``
+    when set, else on the (trusted) request."""
     public: str = current_app.extensions[EXTENSION]
     if public:
-        return public + url_for(endpoint)
-    return url_for(endpoint, _external=True)
+        return public + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)

@@ -1,5 +1,5 @@
-"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape), ``GET /api/suggest`` and
-``GET /api/tags``."""
+"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape), ``GET /api/suggest``,
+``GET /api/tags`` and ``GET /api/related`` (the ``mikke related --json`` shape)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from flask import Response
 from flask import jsonify
 from flask import request
 
+from mikke.search import PostNotFound
 from mikke.search import SearchPage
 from mikke.search import all_tags
+from mikke.search import related_posts
 from mikke.search import suggest
 from mikke.web.answers import etag
 from mikke.web.answers import not_modified
 from mikke.web.answers import validate
 from mikke.web.errors import error_json
 from mikke.web.params import BadParameter
+from mikke.web.params import parse_limit
 from mikke.web.params import parse_search_args
 from mikke.web.store import get_state
 from mikke.web.store import get_store
@@ -60,3 +63,21 @@ def tags_view() -> Response:
         return known
     tags = all_tags(store)
     return validate(jsonify({"tags": [t.to_json() for t in tags]}), tag)
+
+
+@bp.get("/related")
+def related_view() -> Response | tuple[Response, int]:
+    """The posts related to the post at ``url`` (its URL, the URL's path, or its path under the site),
+    at most ``limit``: ``{"post": {...}, "related": [...]}``; 404 when no indexed post has it."""
+    url = request.args.get("url", "")
+    limit = parse_limit(request.args.get("limit"))
+    store = get_store()
+    tag = etag(store.version(), url, limit)
+    known = not_modified(tag)
+    if known is not None:
+        return known
+    try:
+        found = related_posts(store, url, limit=limit)
+    except PostNotFound as e:
+        return error_json(str(e), 404)
+    return validate(jsonify(found.to_json()), tag)

@@ -28,6 +28,7 @@ from mikke.search import TagCount
 from mikke.search import tag_key
 from mikke.web.params import SearchParams
 from mikke.web.params import parse_search_args
+from mikke.web.stats import stats_enabled
 from mikke.web.store import get_state
 from mikke.web.store import get_store
 
@@ -308,6 +309,7 @@ def results_view() -> Response:
                 "status": status_text(params, result),
                 "title": page_title(params),
                 "total": result.total,
+                "stats": stats_enabled(),  # search.js then reports the searches the reader settles on
             }
         )
 

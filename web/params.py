@@ -13,6 +13,8 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from mikke.search import RELATED_LIMIT
+from mikke.search import RELATED_MAX_LIMIT
 from mikke.search import SORTS
 from mikke.search import SearchPage
 from mikke.search import Settings
@@ -99,6 +101,11 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
         # Beyond any clamp; int() would also refuse strings of more than 4300 digits.
         return low if text.startswith("-") else high
     return min(max(int(text), low), high)
+
+
+def parse_limit(raw: str | None) -> int:
+    """``limit`` of ``/api/related``: a whole number clamped to what the core allows, else its default."""
+    return _int(raw, RELATED_LIMIT, 1, RELATED_MAX_LIMIT)
 
 
 def _filters(values: Iterable[str]) -> tuple[str, ...]:

@@ -7,6 +7,9 @@
   var DEBOUNCE_MS = 200;
   var SUGGEST_MS = 80;
   var listboxes = 0; // listbox ids stay unique with several search boxes on a page
+  // Results the reader has looked at this long without typing more are a settled search: the server
+  // counts it when it keeps search statistics (MIKKE_STATS_DIR); results shown in between never count.
+  var SETTLE_MS = 1500;
   // Parameters that choose results: a blog page opened with any of them draws them at once.
   var STATE_PARAMS = ["q", "tag", "category", "from", "to"];
   var script = document.currentScript;
@@ -38,6 +41,7 @@
   function init(root) {
     // search.js is always loaded from the mikke server, on its page and on a blog alike.
     var api = new URL("../api/results", script.src).href;
+    var settledApi = new URL("../api/settled", script.src).href;
     var form = root.querySelector("form");
     var input = root.querySelector("input[name=q]");
     var status = root.querySelector("[data-mikke-status]");
@@ -51,11 +55,35 @@
     var controller = null;
     var composing = false;
     var typing = false; // typing replaces the history entry it pushed first, instead of one per keystroke
+    var stats = false; // the server keeps statistics: it said so with its last results
+    var counted = ownPage ? state : null; // the last settled state reported (the server counted the page)
+    var settleTimer = 0;
+    var settleWhen = ""; // how the state being fetched settles: "now", "later" (typing) or "" (never)
+
+    function unsettle() {
+      clearTimeout(settleTimer);
+      settleTimer = 0;
+    }
+
+    /* Report the state on screen as settled, once: the reader stopped on it. */
+    function settle() {
+      unsettle();
+      var which = shown;
+      if (!stats || which === null || which === counted || (param(which, "page") || "1") !== "1") return;
+      counted = which;
+      fetch(settledApi + (which ? "?" + which : ""), {
+        method: "POST", mode: "no-cors", credentials: "omit", keepalive: true
+      }).catch(function () {});
+    }
 
     function show(answer) {
       status.textContent = answer.status;
       results.innerHTML = answer.html; // templates/results.html: links are relative query strings
       if (ownPage) document.title = answer.title;
+      stats = answer.stats === true;
+      unsettle();
+      if (settleWhen === "now") settle();
+      else if (settleWhen === "later") settleTimer = setTimeout(settle, SETTLE_MS);
     }
 
     function fail(message) {
@@ -91,12 +119,16 @@
       });
     }
 
-    function go(next, history_) {
+    function go(next, history_, settles) {
+      settleWhen = settles || "";
       var url = location.pathname + (next ? "?" + next : "");
       if (history_ === "push" && next !== canonical(location.search)) history.pushState(null, "", url);
       if (history_ === "replace") history.replaceState(null, "", url);
       state = next;
-      if (next === shown) return;
+      if (next === shown) {
+        if (settleWhen === "now") settle(); // already on screen: Enter settles it
+        return;
+      }
       shown = next;
       var id = ++seq;
       if (controller) controller.abort(); // the older answer is no longer wanted
@@ -238,7 +270,7 @@
       clearTimeout(timer);
       timer = setTimeout(function () {
         if (input.value === param(state, "q")) return;
-        go(withText(state, input.value), typing ? "replace" : "push");
+        go(withText(state, input.value), typing ? "replace" : "push", "later");
         typing = true;
       }, DEBOUNCE_MS);
     }
@@ -254,6 +286,7 @@
     });
     input.addEventListener("input", function (event) {
       askSuggestions(); // while composing too: the hiragana being composed is the prefix
+      unsettle(); // still typing: what is on screen is not what the reader wants
       if (composing || event.isComposing) return;
       typed();
     });
@@ -263,7 +296,7 @@
       closeList();
       clearTimeout(timer);
       typing = false;
-      go(withText(state, input.value), "push");
+      go(withText(state, input.value), "push", "now");
     });
     root.addEventListener("click", function (event) {
       var link = event.target.closest ? event.target.closest("a[data-mikke-nav]") : null;
@@ -276,7 +309,7 @@
       var next = canonical(new URL(link.href).search);
       var paging = param(next, "page") !== param(state, "page");
       input.value = param(next, "q");
-      go(next, "push");
+      go(next, "push", "now");
       if (paging) status.scrollIntoView({ block: "nearest" });
     });
     window.addEventListener("popstate", function () {
@@ -286,11 +319,15 @@
       input.value = param(next, "q");
       go(next, "none");
     });
-    // The embed is not server-rendered: draw the state its page was opened with.
+    // Leaving the page while results wait to settle: they were what the reader looked at last.
+    window.addEventListener("pagehide", function () {
+      if (settleTimer) settle();
+    });
+    // The embed is not server-rendered: draw the state its page was opened with (a settled search).
     var chosen = STATE_PARAMS.some(function (name) { return param(state, name); });
     if (!ownPage && chosen) {
       input.value = param(state, "q");
-      go(state, "none");
+      go(state, "none", "now");
     }
   }
 
