@@ -131,6 +131,34 @@ def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> lis
     return words
 
 
+_LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*\Z")
+_ALNUM_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*\Z")
+
+
+def name_runs(text: str, analysis: Analysis) -> list[tuple[int, int]]:
+    """Spans of model and product names written as letters and a number (HBM4, GPT-5, o3, SB53,
+    GPT-4.5), which Sudachi cuts apart (hbm|4): each is searched as one word, its parts standing together,
+    so that a post about HBM4 ranks above one that says HBM often and 4 somewhere."""
+    runs: list[tuple[int, int]] = []
+    units = analysis.units
+    k = 0
+    while k < len(units):
+        start, end = units[k].coarse.start, units[k].coarse.end
+        j = k
+        if _LATIN_RE.match(text[start:end]):
+            while j + 1 < len(units):
+                nxt = units[j + 1].coarse
+                gap = text[units[j].coarse.end : nxt.start]
+                if gap not in ("", "-", ".") or not _ALNUM_RE.match(text[nxt.start : nxt.end]):
+                    break
+                j += 1
+            surfaces = [text[u.coarse.start : u.coarse.end] for u in units[k : j + 1]]
+            if j > k and any(s.isdigit() for s in surfaces):
+                runs.append((start, units[j].coarse.end))
+        k = j + 1
+    return runs
+
+
 def _units_in(analysis: Analysis, run: tuple[int, int]) -> tuple[Unit, ...]:
     """The units of ``analysis`` inside the span ``run`` (units are in text order)."""
     units = analysis.units
@@ -489,7 +517,8 @@ def analyse_query(
         if analysis and vocab is not None
         else []
     )
-    words = query_words(analysis, [*runs, *phrase_runs]) if analysis else []
+    names = name_runs(parsed.text, analysis) if analysis else []
+    words = query_words(analysis, [*runs, *phrase_runs, *names]) if analysis else []
     expansions = (
         expand_words(
             searcher,

@@ -12,6 +12,7 @@ from mikke.search import search
 from mikke.search.overlap import Pair
 from mikke.search.overlap import features
 from mikke.search.posts import Post
+from mikke.search.words import name_runs
 
 
 def test_features_add_the_idf_of_matched_pairs_and_of_the_longest_run_of_them() -> None:
@@ -57,3 +58,37 @@ def test_keywords_keep_the_bm25_order(siblings: Store) -> None:
     for query in ("通貨 管理", "管理"):
         plain = search(siblings, query, rerank=False)
         assert [h.id for h in search(siblings, query).hits] == [h.id for h in plain.hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("HBM4", ["HBM4"]),
+        ("GPT-5 の性能", ["GPT-5"]),
+        ("GPT-4.5 API", ["GPT-4.5"]),
+        ("o3 と o4-mini", ["o3", "o4-mini"]),
+        ("SB53 法案", ["SB53"]),
+        ("AI 2024", []),  # a space apart: two words
+        ("生成AI", []),
+        ("第2次", []),
+    ],
+)
+def test_names_of_letters_and_a_number_are_one_word(
+    query: str,
+    names: list[str],
+    analyzer,  # type: ignore[no-untyped-def]
+) -> None:
+    assert [query[a:b] for a, b in name_runs(query, analyzer.analyze(query))] == names
+
+
+def test_a_name_ranks_posts_that_write_it_whole_first(
+    make_post: Callable[..., Post], memory_store: Callable[[Iterable[Post]], Store]
+) -> None:
+    store = memory_store(
+        [
+            make_post("HBMの市場", "HBMの需要が伸びる。HBMの価格とHBMの供給。4社が参入した。HBMは高い。"),
+            make_post("新しいメモリ", "SK hynixがHBM4の量産を始めた。"),
+        ]
+    )
+    hits = search(store, "HBM4").hits
+    assert hits[0].title == "新しいメモリ" and len(hits) == 1
