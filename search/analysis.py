@@ -20,7 +20,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -49,7 +49,7 @@ FUNCTION_WORD_POS: tuple[tuple[str] | tuple[str, str], ...] = (
 class Term(NamedTuple):
     """One term of a text, with where it came from.
 
-    :param text: the search term: Sudachi's normalized form, lower-cased.
+    :param text: the search term: Sudachi's normalized form, lower-cased, a space in it a no-break space.
     :param start: code-point offset of the surface in the analysed text.
     :param end: code-point end offset (exclusive), so ``text[start:end]`` is the surface.
     :param position: token position within its granularity stream (phrases need consecutive positions).
@@ -153,12 +153,13 @@ class Terms:
 
 
 class Sentence(NamedTuple):
-    """One analysed sentence, its offsets relative to its own start: what :meth:`JapaneseAnalyzer.terms`
-    repeats when the same sentence comes again."""
+    """One analysed sentence, as first found at ``offset``: what :meth:`JapaneseAnalyzer.terms` repeats
+    when the same sentence comes again (its offsets then move by the distance between the two)."""
 
     words: list[Word]
     starts: list[int]
     ends: list[int]
+    offset: int
 
 
 def _repeat(
@@ -171,11 +172,12 @@ def _repeat(
 ) -> None:
     """Append ``sentence``, found again at ``offset``, to a text's columns, as analysing it would."""
     words.extend(sentence.words)
+    shift = offset - sentence.offset
     for word, begin, end in zip(sentence.words, sentence.starts, sentence.ends, strict=True):
-        start = offset + begin
+        start = begin + shift
         starts.append(start)
-        ends.append(offset + end)
-        occurrences.setdefault(word.text, []).extend((start, offset + end))
+        ends.append(end + shift)
+        occurrences.setdefault(word.text, []).extend((start, end + shift))
         if len(word.parts) > 1:
             for part in word.parts:
                 occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
@@ -260,6 +262,15 @@ _OOV_WORD_ID = 0xF000_0000
 # arbitrary input (random numbers, say) from growing the memory without end.
 WORD_CACHE_LIMIT = 200_000
 _DROPPED = Word("", False, ())  # a cached answer: the morpheme is not a term
+# A term never holds ASCII whitespace, the characters tantivy's whitespace tokenizer cuts at (T21): a space
+# inside a normalized form ("machine learning") becomes a no-break space, which Sudachi's input normalisation
+# (NFKC) never leaves in a text, so no two terms become one. Queries go through the same analysis.
+_TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", "\u00a0"))
+
+
+def _term(normalized_form: str) -> str:
+    """The search term of a normalized form: lower-cased, with no ASCII whitespace."""
+    return normalized_form.lower().translate(_TERM_SPACES)
 
 
 class JapaneseAnalyzer:
@@ -293,7 +304,7 @@ class JapaneseAnalyzer:
 
     def _word(self, m: Morpheme) -> Word:
         """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
-        norm = m.normalized_form().lower()
+        norm = _term(m.normalized_form())
         if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
             return _DROPPED
         return Word(norm, self._is_function_word(m), (norm,), (), len(m.split(SplitMode.A)) > 1)
@@ -305,7 +316,7 @@ class JapaneseAnalyzer:
         parts: list[Part] = []
         reusable = True
         for p in m.split(SplitMode.A):
-            pnorm = p.normalized_form().lower()
+            pnorm = _term(p.normalized_form())
             if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
                 continue
             if p.end() <= p.begin():
@@ -401,9 +412,7 @@ class JapaneseAnalyzer:
                         else:
                             at += (start + part.start, start + part.end)
             if sentences is not None:
-                sentences[chunk] = Sentence(
-                    words[first:], [x - offset for x in starts[first:]], [x - offset for x in ends[first:]]
-                )
+                sentences[chunk] = Sentence(words[first:], starts[first:], ends[first:], offset)
         return Terms(words, starts, ends, occurrences)
 
     def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:

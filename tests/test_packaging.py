@@ -18,7 +18,9 @@ def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_distribution_installs_only_the_mikke_package() -> None:
-    provided = {name for name, dists in importlib.metadata.packages_distributions().items() if "mikke" in dists}
+    provided = {
+        name for name, dists in importlib.metadata.packages_distributions().items() if "mikke" in dists
+    }
     assert provided == {"mikke"}
 
 
