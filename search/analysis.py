@@ -103,6 +103,7 @@ class Word(NamedTuple):
     :param fine: the A terms, in order (``(text,)`` when the word is its own single part).
     :param parts: the A parts with their offsets; empty when the word is its own single part.
     :param splits: the dictionary splits this word in SplitMode.A (its parts depend on the surface).
+    :param many_parts: it has more than one A part, each a term of its own.
     """
 
     text: str
@@ -110,6 +111,7 @@ class Word(NamedTuple):
     fine: tuple[str, ...]
     parts: tuple[Part, ...] = ()
     splits: bool = False
+    many_parts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +155,15 @@ class Terms:
 
 
 class Sentence(NamedTuple):
-    """One analysed sentence, as first found at ``offset``: what :meth:`JapaneseAnalyzer.terms` repeats
-    when the same sentence comes again (its offsets then move by the distance between the two)."""
+    """One analysed sentence, as first found at ``offset``: entries ``first`` to ``last`` of the columns of
+    the text it is in (which only grow), not a copy. :meth:`JapaneseAnalyzer.terms` repeats it when the same
+    sentence comes again, its offsets moved by the distance between the two."""
 
     words: list[Word]
     starts: list[int]
     ends: list[int]
+    first: int
+    last: int
     offset: int
 
 
@@ -171,14 +176,16 @@ def _repeat(
     occurrences: dict[str, list[int]],
 ) -> None:
     """Append ``sentence``, found again at ``offset``, to a text's columns, as analysing it would."""
-    words.extend(sentence.words)
     shift = offset - sentence.offset
-    for word, begin, end in zip(sentence.words, sentence.starts, sentence.ends, strict=True):
+    first, last = sentence.first, sentence.last
+    found = sentence.words[first:last]
+    words.extend(found)
+    for word, begin, end in zip(found, sentence.starts[first:last], sentence.ends[first:last], strict=True):
         start = begin + shift
         starts.append(start)
         ends.append(end + shift)
         occurrences.setdefault(word.text, []).extend((start, end + shift))
-        if len(word.parts) > 1:
+        if word.many_parts:
             for part in word.parts:
                 occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
 
@@ -325,7 +332,8 @@ class JapaneseAnalyzer:
             parts.append(Part(pnorm, p_begin - begin, p_end - begin, self._is_function_word(p)))
         if not parts:  # every part was punctuation: the word stands for itself
             return word._replace(splits=False), reusable
-        return word._replace(fine=tuple(p.text for p in parts), parts=tuple(parts), splits=False), reusable
+        fine = tuple(p.text for p in parts)
+        return word._replace(fine=fine, parts=tuple(parts), splits=False, many_parts=len(parts) > 1), reusable
 
     def terms(
         self,
@@ -356,6 +364,7 @@ class JapaneseAnalyzer:
         occurrences: dict[str, list[int]] = {}
         add_word, add_start, add_end = words.append, starts.append, ends.append
         seen_at = occurrences.get
+        oov, dropped = _OOV_WORD_ID, _DROPPED  # locals: read once per morpheme
         for offset, chunk in iter_chunks(_sanitize(text), max_chunk_bytes):
             if sentences is not None:
                 known = sentences.get(chunk)
@@ -368,18 +377,19 @@ class JapaneseAnalyzer:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input, which its surface alone does not
                 # fix: after a character that expands (㎼ -> μW), "Ｂ" can stand for "WB".
-                key: int | tuple[int, str] = (
-                    word_id if word_id < _OOV_WORD_ID else (word_id, m.normalized_form())
-                )
-                word = words_seen.get(key)
+                word = words_seen.get(word_id) if word_id < oov else None
                 if word is None:
-                    word = self._word(m)
-                    if len(words_seen) >= WORD_CACHE_LIMIT:
-                        words_seen.clear()
-                    words_seen[key] = word
-                if word is _DROPPED:
+                    key: int | tuple[int, str] = word_id if word_id < oov else (word_id, m.normalized_form())
+                    word = words_seen.get(key)
+                    if word is None:
+                        word = self._word(m)
+                        if len(words_seen) >= WORD_CACHE_LIMIT:
+                            words_seen.clear()
+                        words_seen[key] = word
+                if word is dropped:
                     continue
-                begin, end = m.begin(), m.end()
+                begin = m.begin()
+                end = m.end()
                 if end <= begin:
                     begin, end = _surface_span(begin, end, len(chunk))
                 elif word.splits and end - begin > 1:  # a single character cannot split
@@ -399,12 +409,13 @@ class JapaneseAnalyzer:
                 add_end(end)
                 # Where each term occurs, gathered here rather than in a second pass over the units, and
                 # written out rather than called (as _repeat does): a call per unit costs a tenth of the loop.
-                at = seen_at(word.text)
+                term = word.text
+                at = seen_at(term)
                 if at is None:
-                    occurrences[word.text] = [start, end]
+                    occurrences[term] = [start, end]
                 else:
                     at += (start, end)
-                if len(word.parts) > 1:
+                if word.many_parts:
                     for part in word.parts:
                         at = seen_at(part.text)
                         if at is None:
@@ -412,7 +423,7 @@ class JapaneseAnalyzer:
                         else:
                             at += (start + part.start, start + part.end)
             if sentences is not None:
-                sentences[chunk] = Sentence(words[first:], starts[first:], ends[first:], offset)
+                sentences[chunk] = Sentence(words, starts, ends, first, len(words), offset)
         return Terms(words, starts, ends, occurrences)
 
     def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
 import struct
 import sys
@@ -116,27 +117,26 @@ def _little_endian(values: array[int]) -> array[int]:
     return values
 
 
-def encode_spans(spans: Iterable[tuple[str, Iterable[int]]]) -> bytes:
+def encode_spans(spans: Iterable[tuple[str, list[int]]]) -> bytes:
     """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points."""
     # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
     keyed = sorted((_escape_term(term), term, offsets) for term, offsets in spans)
-    lines = bytearray(b"\n")
-    directory: list[tuple[str, int]] = []
-    firsts = array(_OFFSET)  # where each term's offsets start, and where the last one's end
-    offsets = array(_OFFSET)
-    for n, (key, term, occurrences) in enumerate(keyed):
-        if n % SPAN_BLOCK_LINES == 0:
-            directory.append((term, len(lines) - 1))
-        lines += key + b"\n"
-        firsts.append(len(offsets))
-        offsets.extend(occurrences)
-    firsts.append(len(offsets))
+    keys = [key for key, _, _ in keyed]
+    lists = [offsets for _, _, offsets in keyed]
+    line_starts = list(itertools.accumulate((len(key) + 1 for key in keys), initial=0))
+    directory = [(keyed[n][1], line_starts[n]) for n in range(0, len(keyed), SPAN_BLOCK_LINES)]
     header = json.dumps(directory, ensure_ascii=False).encode("utf-8")
+    lines = b"\n" + b"".join(key + b"\n" for key in keys)
+    # Where each term's offsets start, and where the last one's end.
+    firsts = array(_OFFSET, list(itertools.accumulate(map(len, lists), initial=0)))
+    offsets = array(_OFFSET)
+    offsets.fromlist(list(itertools.chain.from_iterable(lists)))
+    sizes = (len(header), len(lines), len(keyed))
     return b"".join(
         (
-            f"{len(header):0{_HEADER_DIGITS}x}{len(lines):0{_HEADER_DIGITS}x}{len(keyed):0{_HEADER_DIGITS}x}".encode(),
+            "".join(f"{size:0{_HEADER_DIGITS}x}" for size in sizes).encode(),
             header,
-            bytes(lines),
+            lines,
             _little_endian(firsts).tobytes(),
             _little_endian(offsets).tobytes(),
         )
