@@ -119,19 +119,35 @@ def _little_endian(values: array[int]) -> array[int]:
 
 def encode_spans(spans: Iterable[tuple[str, list[int]]]) -> bytes:
     """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points."""
-    # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
-    keyed = sorted((_escape_term(term), term, offsets) for term, offsets in spans)
-    keys = [key for key, _, _ in keyed]
-    lists = [offsets for _, _, offsets in keyed]
-    line_starts = list(itertools.accumulate((len(key) + 1 for key in keys), initial=0))
-    directory = [(keyed[n][1], line_starts[n]) for n in range(0, len(keyed), SPAN_BLOCK_LINES)]
+    table = dict(spans)
+    terms = sorted(table)
+    joined = "\n".join(terms)
+    if "\\" in joined or "\t" in joined or joined.count("\n") != len(terms) - 1:
+        # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
+        keys = sorted((_escape_term(term), term) for term in terms)
+        terms = [term for _, term in keys]
+        blocks = [
+            b"\n".join(key for key, _ in keys[n : n + SPAN_BLOCK_LINES])
+            for n in range(0, len(keys), SPAN_BLOCK_LINES)
+        ]
+    else:  # no term to escape (the usual case): UTF-8 sorts as code points do, one encoding per block
+        blocks = [
+            "\n".join(terms[n : n + SPAN_BLOCK_LINES]).encode("utf-8")
+            for n in range(0, len(terms), SPAN_BLOCK_LINES)
+        ]
+    # Where each block's first line starts (at the line break before it).
+    block_starts = (
+        itertools.accumulate((len(block) + 1 for block in blocks[:-1]), initial=0) if blocks else ()
+    )
+    directory = [(terms[n * SPAN_BLOCK_LINES], start) for n, start in enumerate(block_starts)]
     header = json.dumps(directory, ensure_ascii=False).encode("utf-8")
-    lines = b"\n" + b"".join(key + b"\n" for key in keys)
+    lines = b"\n" + b"\n".join(blocks) + b"\n" if blocks else b"\n"
+    lists = [table[term] for term in terms]
     # Where each term's offsets start, and where the last one's end.
     firsts = array(_OFFSET, list(itertools.accumulate(map(len, lists), initial=0)))
     offsets = array(_OFFSET)
     offsets.fromlist(list(itertools.chain.from_iterable(lists)))
-    sizes = (len(header), len(lines), len(keyed))
+    sizes = (len(header), len(lines), len(terms))
     return b"".join(
         (
             "".join(f"{size:0{_HEADER_DIGITS}x}" for size in sizes).encode(),
