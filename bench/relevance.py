@@ -11,6 +11,8 @@ is written, and only if `qrels.txt` exists, is it scored with the collection's m
 from __future__ import annotations
 
 import argparse
+import math
+import random
 import re
 import statistics
 import subprocess
@@ -29,6 +31,30 @@ _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 def docid(post_id: str) -> str:
     """The collection's document id: the filename stem after the date."""
     return _DATE_PREFIX.sub("", Path(post_id).stem)
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    judged: dict[str, dict[str, int]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            qid, _, doc, grade = line.split()
+            judged.setdefault(qid, {})[doc] = int(grade)
+    return judged
+
+
+def ndcg10(ranked: list[str], judged: dict[str, int]) -> float:
+    """nDCG@10 with exponential gain, as the collection's metrics script computes it."""
+    dcg = sum((2 ** judged.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
+    ideal = sorted(judged.values(), reverse=True)[:10]
+    best = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def paired_bootstrap(diffs: list[float], seed: int = 7, rounds: int = 2000) -> tuple[float, float]:
+    """The 95 % interval of the mean of per-query differences, resampling queries."""
+    rng = random.Random(seed)
+    means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(rounds))
+    return means[int(0.025 * rounds)], means[int(0.975 * rounds)]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,44 +91,58 @@ def main() -> int:
         search(store, "ウォームアップ")  # first call pays for the dictionary load, as a server's warm-up does
 
         run_path = args.run or Path(tmp) / "run.txt"
+        base_path = run_path.with_name(run_path.stem + "-bm25" + run_path.suffix)
         zero = 0
-        with open(run_path, "w", encoding="utf-8") as out:
-            for qid, text in queries:
-                page = search(store, text, per_page=100, with_counts=False)
-                if not page.total:
-                    zero += 1
-                for rank, hit in enumerate(page.hits, start=1):
-                    out.write(f"{qid} Q0 {docid(hit.id)} {rank} {hit.score:.6f} mikke\n")
+        rankings: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
+        for rerank, path in ((True, run_path), (False, base_path)):
+            with open(path, "w", encoding="utf-8") as out:
+                for qid, text in queries:
+                    page = search(store, text, per_page=100, with_counts=False, rerank=rerank)
+                    zero += rerank and not page.total
+                    rankings[rerank][qid] = [docid(hit.id) for hit in page.hits]
+                    for rank, hit in enumerate(page.hits, start=1):
+                        out.write(f"{qid} Q0 {docid(hit.id)} {rank} {hit.score:.6f} mikke\n")
 
-        # Latency as a user sees it: 10 hits with excerpts and tag counts.
-        latencies = []
+        # Latency as a user sees it: 10 hits with excerpts and tag counts, reranked and not.
+        latencies: dict[bool, list[float]] = {True: [], False: []}
         for _, text in queries:
-            t = time.perf_counter()
-            search(store, text, per_page=10)
-            latencies.append((time.perf_counter() - t) * 1000)
+            for rerank in (True, False):
+                t = time.perf_counter()
+                search(store, text, per_page=10, rerank=rerank)
+                latencies[rerank].append((time.perf_counter() - t) * 1000)
 
         print(f"collection      {collection}")
         print(f"posts indexed   {report.posts} (skipped {len(report.skipped)})")
         print(f"index seconds   {index_seconds:.2f}")
         print(f"queries         {len(queries)}")
         print(f"zero-result     {zero}")
-        print(f"query ms p50    {percentile(latencies, 0.5):.2f}")
-        print(f"query ms p99    {percentile(latencies, 0.99):.2f}")
-        print(f"query ms mean   {statistics.fmean(latencies):.2f}")
-        print(f"run             {run_path}")
+        for rerank, name in ((True, "query ms"), (False, "BM25 only ms")):
+            print(
+                f"{name:<15} p50 {percentile(latencies[rerank], 0.5):.2f}  p99 "
+                f"{percentile(latencies[rerank], 0.99):.2f}  mean {statistics.fmean(latencies[rerank]):.2f}"
+            )
+        print(f"run             {run_path} (BM25 only: {base_path})")
         qrels = collection / "qrels.txt"
         if qrels.exists():
             metrics = args.metrics or collection.parent / "metrics.py"
             if not metrics.exists():
                 print(f"no metrics script at {metrics}; pass --metrics", file=sys.stderr)
                 return 2
-            scored = subprocess.run(
-                [sys.executable, str(metrics), str(qrels), str(run_path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            print(scored.stdout.strip())
+            for name, path in (("reranked ", run_path), ("BM25 only", base_path)):
+                scored = subprocess.run(
+                    [sys.executable, str(metrics), str(qrels), str(path)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                print(name, scored.stdout.strip())
+            judged = read_qrels(qrels)
+            diffs = [
+                ndcg10(rankings[True][q], judged.get(q, {})) - ndcg10(rankings[False][q], judged.get(q, {}))
+                for q, _ in queries
+            ]
+            low, high = paired_bootstrap(diffs)
+            print(f"nDCG@10 reranked - BM25: {statistics.fmean(diffs):+.4f}, 95% [{low:+.4f}, {high:+.4f}]")
     return 0
 
 

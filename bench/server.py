@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 
@@ -40,19 +41,23 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def mikke_server(
+def mikke_process(
     index: str | os.PathLike[str],
     *,
     workers: int = 1,
     port: int = 0,
     env: Mapping[str, str] | None = None,
-) -> Iterator[str]:
-    """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+    access_log: str | os.PathLike[str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``python -m mikke serve`` for ``index``; yield its URL and process once ``/healthz`` answers 200.
+
+    The process is gunicorn's master: signal it to reload (SIGHUP) or stop (SIGTERM).
 
     :param index: the index folder (it must exist: /healthz only answers 200 with an index loaded).
     :param workers: gunicorn worker processes.
     :param port: the port to listen on; 0 picks a free one.
     :param env: ``MIKKE_*`` variables (threads, limits, allowed origins) added to this process's environment.
+    :param access_log: a file for the server's access log (its standard output); dropped by default.
     :raise RuntimeError: the server exited or did not answer within a minute; the message holds its log.
     """
     port = port or free_port()
@@ -60,11 +65,12 @@ def mikke_server(
     url = f"http://127.0.0.1:{port}"
     # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full pipe would
     # block gunicorn mid-write.
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, contextlib.ExitStack() as files:
+        out = files.enter_context(open(access_log, "ab")) if access_log else subprocess.DEVNULL
         proc = subprocess.Popen(
             [*cmd, "--workers", str(workers)],
             env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL,
+            stdout=out,
             stderr=log,
         )
         try:
@@ -77,7 +83,7 @@ def mikke_server(
                         f"mikke serve did not start for --index {index} (exit code {proc.poll()}):\n{tail}"
                     )
                 time.sleep(POLL_SECONDS)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
@@ -85,6 +91,23 @@ def mikke_server(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextlib.contextmanager
+def mikke_server(
+    index: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    port: int = 0,
+    env: Mapping[str, str] | None = None,
+    access_log: str | os.PathLike[str] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m mikke serve`` for ``index`` and yield its URL once ``/healthz`` answers 200.
+
+    The arguments are those of :func:`mikke_process`.
+    """
+    with mikke_process(index, workers=workers, port=port, env=env, access_log=access_log) as (url, _):
+        yield url
 
 
 def warm_up(url: str, workers: int, threads: int) -> None:
@@ -126,11 +149,16 @@ def load(
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    elapsed = run_clients(client, concurrency)
+    return latencies, len(latencies) / elapsed
+
+
+def run_clients(client: Callable[[], None], count: int) -> float:
+    """Run ``count`` threads of ``client`` at once; return the seconds until the last one ends."""
+    threads = [threading.Thread(target=client) for _ in range(count)]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    return latencies, len(latencies) / elapsed
+    return time.perf_counter() - started

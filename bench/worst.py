@@ -132,7 +132,7 @@ def vocabulary(store: Store, corpus: Path) -> Vocabulary:
     ]
     top = searcher.search(tantivy.Query.all_query(), 1).hits[0][1]
     text = read_text(store.text_searcher(), str(searcher.doc(top).get_first(f.FIELD_ID)))
-    line = max(text.body.splitlines(), key=len) if text else ""
+    line = max(text.read().splitlines(), key=len) if text else ""
     return Vocabulary([seen[t] for t in ranked], rare, tags, line, day, absent)
 
 

@@ -21,9 +21,11 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.query import suggest
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
 from mikke.search.results import SearchPage
+from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
 from mikke.search.store import Store
 from mikke.search.store import open_store
@@ -47,6 +49,7 @@ __all__ = [
     "Settings",
     "SiteError",
     "Store",
+    "Suggestions",
     "TagCount",
     "__version__",
     "all_tags",
@@ -55,5 +58,6 @@ __all__ = [
     "open_store",
     "parse_day",
     "search",
+    "suggest",
     "tag_key",
 ]

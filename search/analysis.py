@@ -54,6 +54,7 @@ class Term(NamedTuple):
     :param end: code-point end offset (exclusive), so ``text[start:end]`` is the surface.
     :param position: token position within its granularity stream (phrases need consecutive positions).
     :param is_function_word: a grammatical word (particle, light verb, pronoun, ...), see FUNCTION_WORD_POS.
+    :param reading: a noun's reading in katakana (see :attr:`Word.reading`), else empty.
     """
 
     text: str
@@ -61,6 +62,7 @@ class Term(NamedTuple):
     end: int
     position: int
     is_function_word: bool = False
+    reading: str = ""
 
 
 class Unit(NamedTuple):
@@ -92,6 +94,7 @@ class Part(NamedTuple):
     start: int
     end: int
     is_function_word: bool
+    reading: str = ""  # see Word.reading
 
 
 class Word(NamedTuple):
@@ -103,6 +106,8 @@ class Word(NamedTuple):
     :param fine: the A terms, in order (``(text,)`` when the word is its own single part).
     :param parts: the A parts with their offsets; empty when the word is its own single part.
     :param splits: the dictionary splits this word in SplitMode.A (its parts depend on the surface).
+    :param reading: the reading of a noun in katakana (search/readings.py); empty for other words and for
+        words Sudachi knows no kana reading of (an unknown Latin word reads as itself).
     :param many_parts: it has more than one A part, each a term of its own.
     """
 
@@ -111,6 +116,7 @@ class Word(NamedTuple):
     fine: tuple[str, ...]
     parts: tuple[Part, ...] = ()
     splits: bool = False
+    reading: str = ""
     many_parts: bool = False
 
 
@@ -141,14 +147,14 @@ class Terms:
         units: list[Unit] = []
         a_pos = 0
         for c_pos, (word, start, end) in enumerate(zip(self.words, self.starts, self.ends, strict=True)):
-            coarse = Term(word.text, start, end, c_pos, word.is_function_word)
+            coarse = Term(word.text, start, end, c_pos, word.is_function_word, word.reading)
             if word.parts:
                 parts = tuple(
-                    Term(p.text, start + p.start, start + p.end, a_pos + k, p.is_function_word)
+                    Term(p.text, start + p.start, start + p.end, a_pos + k, p.is_function_word, p.reading)
                     for k, p in enumerate(word.parts)
                 )
             else:
-                parts = (Term(word.text, start, end, a_pos, word.is_function_word),)
+                parts = (Term(word.text, start, end, a_pos, word.is_function_word, word.reading),)
             a_pos += len(parts)
             units.append(Unit(coarse, parts))
         return Analysis(tuple(units))
@@ -188,6 +194,23 @@ def _repeat(
         if word.many_parts:
             for part in word.parts:
                 occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
+
+
+# A reading worth keeping: katakana only (with the long-vowel mark), which an unknown Latin or number word's
+# reading (its own surface) is not.
+_KATAKANA_READING_RE = re.compile("[\u30a1-\u30fa\u30fc]+")
+
+
+def noun_reading(pos: str, reading: str) -> str:
+    """A morpheme's reading as readers type it, folded to katakana; empty unless the word is a noun with a
+    kana reading (verbs and adjectives inflect, particles are grammar: neither is typed alone in kana)."""
+    if pos != "名詞":
+        return ""
+    reading = reading.translate(_HIRAGANA_TO_KATAKANA)
+    return reading if _KATAKANA_READING_RE.fullmatch(reading) else ""
+
+
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 
 
 def tag_key(tag: str) -> str:
@@ -272,7 +295,8 @@ _DROPPED = Word("", False, ())  # a cached answer: the morpheme is not a term
 # A term never holds ASCII whitespace, the characters tantivy's whitespace tokenizer cuts at (T21): a space
 # inside a normalized form ("machine learning") becomes a no-break space, which Sudachi's input normalisation
 # (NFKC) never leaves in a text, so no two terms become one. Queries go through the same analysis.
-_TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", "\u00a0"))
+TERM_SPACE = "\u00a0"
+_TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", TERM_SPACE))
 
 
 def _term(normalized_form: str) -> str:
@@ -312,9 +336,11 @@ class JapaneseAnalyzer:
     def _word(self, m: Morpheme) -> Word:
         """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
         norm = _term(m.normalized_form())
-        if m.part_of_speech()[0] in _DROPPED_POS and not _has_word_chars(norm):
+        pos = m.part_of_speech()[0]
+        if pos in _DROPPED_POS and not _has_word_chars(norm):
             return _DROPPED
-        return Word(norm, self._is_function_word(m), (norm,), (), len(m.split(SplitMode.A)) > 1)
+        reading = noun_reading(pos, m.reading_form())
+        return Word(norm, self._is_function_word(m), (norm,), (), len(m.split(SplitMode.A)) > 1, reading)
 
     def _split_word(self, word: Word, m: Morpheme, length: int) -> tuple[Word, bool]:
         """``word`` with the A parts of ``m``; the flag says whether the result may be reused for another
@@ -329,7 +355,8 @@ class JapaneseAnalyzer:
             if p.end() <= p.begin():
                 reusable = False
             p_begin, p_end = _surface_span(p.begin(), p.end(), length)
-            parts.append(Part(pnorm, p_begin - begin, p_end - begin, self._is_function_word(p)))
+            reading = noun_reading(p.part_of_speech()[0], p.reading_form())
+            parts.append(Part(pnorm, p_begin - begin, p_end - begin, self._is_function_word(p), reading))
         if not parts:  # every part was punctuation: the word stands for itself
             return word._replace(splits=False), reusable
         fine = tuple(p.text for p in parts)
@@ -435,7 +462,8 @@ class JapaneseAnalyzer:
 
     def word_boundaries(self, text: str) -> list[int]:
         """Where words (C units) begin and end in ``text``, as code-point offsets: places to cut it."""
-        return sorted({o for unit in self.analyze(text).units for o in (unit.coarse.start, unit.coarse.end)})
+        terms = self.terms(text)
+        return sorted({*terms.starts, *terms.ends})
 
 
 _analyzer: JapaneseAnalyzer | None = None

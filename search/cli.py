@@ -30,6 +30,9 @@ from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
 from mikke.search.query import search
+from mikke.search.query import suggest
+from mikke.search.results import Hit
+from mikke.search.ship import ship_index
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.template import TemplateRule
@@ -258,6 +261,9 @@ def _parse_day(value: str | None, name: str) -> date | None:
 @click.option(
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of --limit hits."
 )
+@click.option(
+    "--exact", is_flag=True, help="Only the words as typed: kana and romaji are not also read as other words."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the web API's shape).")
 def search_command(
     query: tuple[str, ...],
@@ -269,6 +275,7 @@ def search_command(
     sort: str,
     per_page: int | None,
     page: int,
+    exact: bool,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY.
@@ -293,6 +300,8 @@ def search_command(
             sort=sort,
             page=page,
             per_page=settings.per_page,
+            rerank=settings.rerank,
+            exact=exact,
         )
     if as_json:
         click.echo(json_line(result.to_json()))
@@ -301,6 +310,17 @@ def search_command(
     out = Console(highlight=False, soft_wrap=True)
     if result.ignored:
         out.print(Text("Too many words; left out: " + " ".join(result.ignored), style="dim"))
+    for e in result.expanded:
+        out.print(
+            Text(
+                f"Also searched {e.word} as {', '.join(e.with_)} (by {e.by}); --exact turns this off.",
+                style="dim",
+            )
+        )
+    if result.corrected:
+        out.print(f"No posts match {result.query}; showing the results of {result.did_you_mean}.")
+    elif result.did_you_mean:
+        out.print(f"Did you mean: {result.did_you_mean}")
     if not result.total:
         out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
         return
@@ -310,15 +330,47 @@ def search_command(
         f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
     )
     for rank, hit in enumerate(result.hits, start=first + 1):
-        line = Text(f"{rank:>3}. ", style="bold")
-        line.append(hit.date[:10] + "  ", style="dim")
-        line.append_text(_html_to_text(hit.title_html, "bold yellow"))
-        out.print(line)
-        out.print(Text(f"     {hit.url}", style="cyan"))
-        if hit.excerpt:
-            excerpt = Text("     ")
-            excerpt.append_text(_html_to_text(hit.excerpt))
-            out.print(excerpt)
+        _print_hit(out, rank, hit)
+
+
+def _print_hit(out: Console, rank: int, hit: Hit) -> None:
+    """One hit for a person: rank, day and title (and how it matched, when not as typed), its link (and
+    its section's), the excerpt."""
+    line = Text(f"{rank:>3}. ", style="bold")
+    line.append(hit.date[:10] + "  ", style="dim")
+    line.append_text(_html_to_text(hit.title_html, "bold yellow"))
+    if hit.matched_by:
+        line.append(f"  (matched by {hit.matched_by})", style="dim")
+    out.print(line)
+    out.print(Text(f"     {hit.url}", style="cyan"))
+    if hit.section:
+        out.print(Text(f"     § {printable(hit.section.title)}  {hit.section.url}", style="cyan"))
+    if hit.excerpt:
+        excerpt = Text("     ")
+        excerpt.append_text(_html_to_text(hit.excerpt))
+        out.print(excerpt)
+
+
+@cli.command("suggest")
+@click.argument("prefix")
+@_index_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"query", "suggestions": [{text, count}, …]}, as /api/suggest.',
+)
+def suggest_command(prefix: str, index_path: str | None, as_json: bool) -> None:
+    """Complete PREFIX: up to 10 words of titles, headings, tags and frequent nouns that start with it,
+    by spelling or by reading (じんこう finds 人工知能), with how many posts hold each."""
+    settings = _settings(index=index_path)
+    with _user_errors():
+        result = suggest(open_store(settings.index), prefix)
+    if as_json:
+        click.echo(json_line(result.to_json()))
+        return
+    for s in result.suggestions:
+        click.echo(f"{s.count:>6}  {s.text}")
 
 
 @cli.command("tags")
@@ -349,6 +401,32 @@ def list_command(index_path: str | None, as_json: bool) -> None:
             click.echo(json_line(p.to_json()))
         else:
             click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+
+
+@cli.command("ship")
+@click.argument("source", type=click.Path(file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for an indexer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def ship_command(source: str, dest: str, wait: float, as_json: bool) -> None:
+    """Copy the live index of folder SOURCE to folder DEST, then switch DEST to it.
+
+    A server on DEST answers from the old or the new index, whole, throughout. Build once, ship to each
+    replica's index folder (on another machine: rsync SOURCE there, then ship on that machine).
+
+    Example:
+
+        mikke ship /srv/mikke/build /srv/mikke/index
+    """
+    with _user_errors():
+        report = ship_index(source, dest, wait=wait)
+    if as_json:
+        click.echo(json_line(report.to_json()))
+        return
+    click.echo(
+        f"{report.generation} {report.mode}: {report.files_copied} files ({report.bytes_copied:,} bytes) "
+        f"copied, {report.files_removed} removed in {report.seconds:.2f} s."
+    )
 
 
 @cli.command("serve")

@@ -58,6 +58,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Worker processes of `mikke serve` (each loads the dictionary once)."),
     Setting("threads", 4, "Threads per `mikke serve` worker."),
     Setting("per_page", 10, "Results per page when the request does not say."),
+    Setting(
+        "rerank",
+        True,
+        "Rerank the first hits of a query written as a sentence by word-for-word overlap with it "
+        "(search/overlap.py; false: BM25 order).",
+    ),
     Setting("max_per_page", 100, "Largest `per_page` the web API accepts (larger values are clamped)."),
     Setting("max_query_chars", 1000, "Queries longer than this many characters are cut (and say so)."),
     Setting(
@@ -76,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
         "proxy_hops",
         0,
         "Reverse proxies in front of mikke whose X-Forwarded-For/-Proto/-Host headers it trusts (0: none).",
+    ),
+    Setting(
+        "metrics",
+        True,
+        "Serve request and index metrics for Prometheus at /metrics (false: no such endpoint).",
     ),
     Setting(
         "allowed_origins",
@@ -150,11 +161,13 @@ class Settings:
     workers: int
     threads: int
     per_page: int
+    rerank: bool
     max_per_page: int
     max_query_chars: int
     public_url: str
     allowed_hosts: tuple[str, ...]
     proxy_hops: int
+    metrics: bool
     allowed_origins: tuple[str, ...]
 
     @classmethod

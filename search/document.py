@@ -14,6 +14,7 @@ import json
 import struct
 import sys
 from array import array
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import Protocol
+from urllib.parse import quote
 
 import tantivy
 
@@ -31,9 +34,12 @@ from mikke.search.analysis import tag_key
 from mikke.search.excerpt import Span
 from mikke.search.excerpt import build_excerpt
 from mikke.search.excerpt import highlight
+from mikke.search.excerpt import plan_excerpt
+from mikke.search.excerpt import render_excerpt
 from mikke.search.posts import Post
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
+from mikke.search.results import Section
 from mikke.search.results import TagCount
 from mikke.search.words import QueryWord
 
@@ -117,20 +123,32 @@ def _little_endian(values: array[int]) -> array[int]:
     return values
 
 
-def encode_spans(spans: Iterable[tuple[str, list[int]]]) -> bytes:
+def _needs_escapes(joined: str, count: int) -> bool:
+    """Whether one of ``count`` terms joined by line breaks holds a character :func:`_escape_term` escapes."""
+    return "\\" in joined or "\t" in joined or joined.count("\n") != count - 1
+
+
+def _lookup_order(terms: Iterable[str]) -> list[str]:
+    """``terms`` in the order lookups bisect in: by the escaped term (not the whole line). Without a term to
+    escape (the usual case) that is the order of the text itself: UTF-8 sorts as code points do."""
+    ordered = sorted(terms)
+    if _needs_escapes("\n".join(ordered), len(ordered)):
+        ordered.sort(key=_escape_term)
+    return ordered
+
+
+def encode_spans(spans: Iterable[tuple[str, Sequence[int]]]) -> bytes:
     """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points."""
     table = dict(spans)
-    terms = sorted(table)
-    joined = "\n".join(terms)
-    if "\\" in joined or "\t" in joined or joined.count("\n") != len(terms) - 1:
-        # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
-        keys = sorted((_escape_term(term), term) for term in terms)
-        terms = [term for _, term in keys]
-        blocks = [
-            b"\n".join(key for key, _ in keys[n : n + SPAN_BLOCK_LINES])
-            for n in range(0, len(keys), SPAN_BLOCK_LINES)
-        ]
-    else:  # no term to escape (the usual case): UTF-8 sorts as code points do, one encoding per block
+    return _encode_ordered(_lookup_order(table), table)
+
+
+def _encode_ordered(terms: list[str], table: Mapping[str, Sequence[int]]) -> bytes:
+    """:func:`encode_spans` of ``terms`` (already in lookup order) with their offsets in ``table``."""
+    if _needs_escapes("\n".join(terms), len(terms)):
+        keys = [_escape_term(term) for term in terms]
+        blocks = [b"\n".join(keys[n : n + SPAN_BLOCK_LINES]) for n in range(0, len(keys), SPAN_BLOCK_LINES)]
+    else:  # one encoding per block of lines rather than per term
         blocks = [
             "\n".join(terms[n : n + SPAN_BLOCK_LINES]).encode("utf-8")
             for n in range(0, len(terms), SPAN_BLOCK_LINES)
@@ -162,13 +180,14 @@ def encode_spans(spans: Iterable[tuple[str, list[int]]]) -> bytes:
 class SpanIndex:
     """The spans of one text, ready for lookups: the directory is read once, lines only when asked for."""
 
-    __slots__ = ("_blob", "_firsts", "_lines_end", "_offsets", "_starts", "_terms")
+    __slots__ = ("_blob", "_first", "_firsts", "_lines_end", "_offsets", "_starts", "_terms")
 
     def __init__(self, blob: bytes) -> None:
         self._blob = blob
         self._terms: list[bytes] = []
         self._starts: list[int] = []
         self._lines_end = self._firsts = self._offsets = 0
+        self._first = ""
         sizes = 3 * _HEADER_DIGITS
         if len(blob) > sizes:
             header, lines, terms = (
@@ -176,9 +195,15 @@ class SpanIndex:
             )
             self._lines_end = self._firsts = sizes + header + lines
             self._offsets = self._firsts + (terms + 1) * _OFFSET_BYTES
-            for term, start in json.loads(blob[sizes : sizes + header]):
+            directory = json.loads(blob[sizes : sizes + header])
+            self._first = directory[0][0] if directory else ""
+            for term, start in directory:
                 self._terms.append(_escape_term(term))
                 self._starts.append(sizes + header + start)
+
+    def first_term(self) -> str:
+        """The first term of the blob in lookup order (``""``: it holds none)."""
+        return self._first
 
     def offsets(self, term: str) -> list[int]:
         """The ``[start, end, start, end, ...]`` offsets stored for ``term`` (none: ``[]``)."""
@@ -200,6 +225,63 @@ class SpanIndex:
 def span_offsets(blob: bytes, term: str) -> list[int]:
     """Return the offsets stored for ``term`` in ``blob`` (one lookup; see :class:`SpanIndex`)."""
     return SpanIndex(blob).offsets(term)
+
+
+# Occurrences of one term kept for highlighting, the first in the text: a word repeated thousands of times
+# through a huge post costs its hits and its stored offsets no more than this (its excerpt then comes from
+# where the word first gathers).
+MAX_EXCERPT_OCCURRENCES = 200
+# A long text's offsets are stored in shards of about this many bytes, each a span blob of consecutive
+# terms: a lookup reads the shard that holds its term, so its cost does not grow with the post's length.
+SPAN_SHARD_BYTES = 8192
+
+
+def encode_span_shards(spans: Iterable[tuple[str, Sequence[int]]]) -> list[bytes]:
+    """Encode where each term occurs (at most MAX_EXCERPT_OCCURRENCES times) as span blobs of consecutive
+    terms in lookup order, each about SPAN_SHARD_BYTES; the first shard of an empty text is empty."""
+    limit = 2 * MAX_EXCERPT_OCCURRENCES
+    table = {term: offsets[:limit] for term, offsets in spans}
+    shards: list[bytes] = []
+    shard: list[str] = []
+    size = 0
+    for term in _lookup_order(table):
+        shard.append(term)
+        size += len(term) + 1 + _OFFSET_BYTES * len(table[term])
+        if size >= SPAN_SHARD_BYTES:
+            shards.append(_encode_ordered(shard, table))
+            shard, size = [], 0
+    if shard or not shards:
+        shards.append(_encode_ordered(shard, table))
+    return shards
+
+
+def shard_first_terms(shards: Sequence[bytes]) -> list[str]:
+    """The first term of each shard after the first: where a lookup moves to the next shard."""
+    return [SpanIndex(shard).first_term() for shard in shards[1:]]
+
+
+class SpanLookup(Protocol):
+    def offsets(self, term: str) -> list[int]: ...
+
+
+class ShardedSpans:
+    """Lookups in a text's offset shards: the first is at hand, each other one is loaded (``load(n)``)
+    the first time a term falls in it."""
+
+    __slots__ = ("_firsts", "_load", "_shards")
+
+    def __init__(self, first: bytes, firsts: Sequence[str], load: Callable[[int], bytes]) -> None:
+        self._shards = {0: SpanIndex(first)}
+        self._firsts = [_escape_term(term) for term in firsts]
+        self._load = load
+
+    def offsets(self, term: str) -> list[int]:
+        """The ``[start, end, ...]`` offsets of ``term`` (none: ``[]``), from the one shard that holds it."""
+        n = bisect.bisect_right(self._firsts, _escape_term(term))
+        shard = self._shards.get(n)
+        if shard is None:
+            shard = self._shards[n] = SpanIndex(self._load(n))
+        return shard.offsets(term)
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -269,12 +351,19 @@ class AnalyzedPost:
     headings: list[TextTerms]
     body: TextTerms
     title_spans: bytes
-    body_spans: bytes
+    body_spans: list[bytes]  # shards (encode_span_shards)
+    vocabulary: tuple[str, ...] = ()  # the post's nouns by reading (search/readings.py)
+    pairs: tuple[str, ...] = ()  # names the post gives twice, 検索拡張生成（RAG） (search/synonyms.py)
 
 
 def term_spans(terms: Terms) -> bytes:
-    """Encode where each term of ``terms`` occurs (code points), for highlighting at search time."""
+    """Encode where each term of a short text occurs (code points), for highlighting at search time."""
     return encode_spans(terms.occurrences.items())
+
+
+def term_span_shards(terms: Terms) -> list[bytes]:
+    """Encode where each term of a text occurs, in shards (see :func:`encode_span_shards`)."""
+    return encode_span_shards(terms.occurrences.items())
 
 
 def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: str, terms: TextTerms) -> None:
@@ -288,10 +377,63 @@ def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: s
 
 @dataclass(frozen=True, slots=True)
 class PostDocuments:
-    """A post's document in each index of a generation."""
+    """A post's documents in each index of a generation."""
 
     post: tantivy.Document  # the posts index
-    text: tantivy.Document  # the texts index
+    texts: list[tantivy.Document]  # the texts index: term offsets, then the text part by part
+
+
+# The clean text is stored in parts of this many code points, each a document of its own: an excerpt reads
+# the one or two parts around its window, whatever the length of the post.
+TEXT_PART_CHARS = 1024
+_SPANS_PART = "spans"
+
+
+def text_part_key(post_id: str, part: int | None, *, shard: int = 0) -> str:
+    """The key of a post's offsets document (``part`` None; with ``shard``, a further shard of its offsets)
+    or of one part of its text: the part comes first and ends at the first ":", so any post id follows
+    unchanged."""
+    if part is None:
+        return f"{_SPANS_PART}{shard or ''}:{post_id}"
+    return f"{part}:{post_id}"
+
+
+def _text_documents(post_id: str, body: str, shards: Sequence[bytes]) -> list[tantivy.Document]:
+    offsets = tantivy.Document()
+    offsets.add_text(f.TEXT_FIELD_ID, post_id)
+    offsets.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, None))
+    offsets.add_bytes(f.TEXT_FIELD_SPANS, shards[0])
+    offsets.add_bytes(f.TEXT_FIELD_SHARDS, json.dumps(shard_first_terms(shards), ensure_ascii=False).encode())
+    offsets.add_unsigned(f.TEXT_FIELD_LENGTH, len(body))
+    docs = [offsets]
+    for n, shard in enumerate(shards[1:], start=1):
+        doc = tantivy.Document()
+        doc.add_text(f.TEXT_FIELD_ID, post_id)
+        doc.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, None, shard=n))
+        doc.add_bytes(f.TEXT_FIELD_SPANS, shard)
+        docs.append(doc)
+    for part, start in enumerate(range(0, len(body), TEXT_PART_CHARS)):
+        doc = tantivy.Document()
+        doc.add_text(f.TEXT_FIELD_ID, post_id)
+        doc.add_text(f.TEXT_FIELD_PART, text_part_key(post_id, part))
+        doc.add_bytes(f.TEXT_FIELD_BODY, body[start : start + TEXT_PART_CHARS].encode("utf-8"))
+        docs.append(doc)
+    return docs
+
+
+def section_starts(text: str, sections: Sequence[tuple[str, str, str]]) -> list[tuple[int, str, str]]:
+    """Where each section of ``sections`` ((first block, id, heading), in order) starts in ``text`` (one
+    block a line, each once), as ``(offset, id, heading)``; one whose first block the text no longer holds
+    (site template) is left out."""
+    by_block = {block: (section_id, title) for block, section_id, title in sections}
+    starts: list[tuple[int, str, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        found = by_block.get(line)
+        if found is not None:
+            starts.append((offset, *found))
+        offset += len(line) + 1
+    return starts
 
 
 def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
@@ -324,25 +466,19 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
         "tags": list(post.tags),
         "categories": list(post.categories),
         "template_share": round(post.template_chars / written, 3) if written else 0.0,
+        "sections": section_starts(post.text, post.sections),
+        "image": post.image,
     }
     doc.add_bytes(f.FIELD_META, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     doc.add_bytes(f.FIELD_TITLE_SPANS, analyzed.title_spans)
-    text = tantivy.Document()
-    text.add_text(f.TEXT_FIELD_ID, post.id)
-    text.add_bytes(f.TEXT_FIELD_BODY, post.text.encode("utf-8"))
-    text.add_bytes(f.TEXT_FIELD_SPANS, analyzed.body_spans)
-    return PostDocuments(doc, text)
+    for entry in analyzed.vocabulary:
+        doc.add_text(f.FIELD_VOCAB, entry)
+    for pair in analyzed.pairs:
+        doc.add_text(f.FIELD_PAIRS, pair)
+    return PostDocuments(doc, _text_documents(post.id, post.text, analyzed.body_spans))
 
 
 # ------------------------------------------------------------------------------------------------ reading
-
-
-@dataclass(frozen=True, slots=True)
-class PostText:
-    """A post's clean text and where each of its terms occurs."""
-
-    body: str
-    spans: bytes
 
 
 @functools.cache
@@ -350,15 +486,65 @@ def _text_schema() -> tantivy.Schema:
     return f.build_text_schema()
 
 
-def read_text(searcher: tantivy.Searcher, post_id: str) -> PostText | None:
-    """Look up the text of post ``post_id`` in a texts-index searcher (``None``: not there)."""
-    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_ID, post_id)
+def _text_document(
+    searcher: tantivy.Searcher, post_id: str, part: int | None, *, shard: int = 0
+) -> tantivy.Document | None:
+    key = text_part_key(post_id, part, shard=shard)
+    query = tantivy.Query.term_query(_text_schema(), f.TEXT_FIELD_PART, key)
     hits = searcher.search(query, 1, count=False).hits
-    if not hits:
-        return None
-    doc = searcher.doc(hits[0][1])
-    body = doc.get_first(f.TEXT_FIELD_BODY) or b""
-    return PostText(bytes(body).decode("utf-8"), bytes(doc.get_first(f.TEXT_FIELD_SPANS) or b""))
+    return searcher.doc(hits[0][1]) if hits else None
+
+
+class StoredText:
+    """A post's stored clean text: its length and the first shard of its term offsets, read at once; the
+    other shards and the parts of the text, read only when a lookup or an excerpt needs them."""
+
+    __slots__ = ("_firsts", "_searcher", "_shards", "length", "post_id")
+
+    def __init__(self, searcher: tantivy.Searcher, post_id: str, offsets: tantivy.Document) -> None:
+        self._searcher = searcher
+        self.post_id = post_id
+        self.length = int(offsets.get_first(f.TEXT_FIELD_LENGTH) or 0)
+        self._shards = {0: SpanIndex(bytes(offsets.get_first(f.TEXT_FIELD_SPANS) or b""))}
+        firsts = json.loads(bytes(offsets.get_first(f.TEXT_FIELD_SHARDS) or b"[]"))
+        self._firsts = [_escape_term(term) for term in firsts]
+
+    def offsets(self, term: str) -> list[int]:
+        """The ``[start, end, ...]`` offsets of ``term`` in the text, from the one shard that holds it."""
+        n = bisect.bisect_right(self._firsts, _escape_term(term))
+        shard = self._shards.get(n)
+        if shard is None:
+            doc = _text_document(self._searcher, self.post_id, None, shard=n)
+            shard = self._shards[n] = SpanIndex(
+                bytes(doc.get_first(f.TEXT_FIELD_SPANS) or b"") if doc else b""
+            )
+        return shard.offsets(term)
+
+    def piece(self, start: int, end: int) -> str:
+        """The code points ``start..end`` (clamped to the text), reading only the parts that hold them."""
+        start, end = max(0, min(start, self.length)), max(0, min(end, self.length))
+        first = start // TEXT_PART_CHARS
+        texts = []
+        for part in range(first, (max(end, start + 1) - 1) // TEXT_PART_CHARS + 1):
+            doc = _text_document(self._searcher, self.post_id, part)
+            texts.append(bytes(doc.get_first(f.TEXT_FIELD_BODY) or b"").decode("utf-8") if doc else "")
+        base = first * TEXT_PART_CHARS
+        return "".join(texts)[start - base : end - base]
+
+    def read(self) -> str:
+        """The whole text."""
+        return self.piece(0, self.length)
+
+
+def read_text(searcher: tantivy.Searcher, post_id: str) -> StoredText | None:
+    """Look up the stored text of post ``post_id`` in a texts-index searcher (``None``: not there)."""
+    offsets = _text_document(searcher, post_id, None)
+    return None if offsets is None else StoredText(searcher, post_id, offsets)
+
+
+# Characters a URL fragment keeps as they are (RFC 3986); the rest, Japanese included, is percent-encoded
+# as UTF-8, which every browser decodes to the heading's id.
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?-._~"
 
 
 class StoredPost:
@@ -396,7 +582,7 @@ class StoredPost:
         )
 
     def hit(
-        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, text: PostText | None
+        self, score: float | None, words: Sequence[QueryWord], excerpt_chars: int, text: StoredText | None
     ) -> Hit:
         """The post as a hit, its excerpt cut from ``text`` around the matches of ``words``.
 
@@ -407,12 +593,17 @@ class StoredPost:
         title_spans: list[Span] = []
         body_spans: list[Span] = []
         if words and text is not None:
-            title_spans = match_spans(self._doc.get_first(f.FIELD_TITLE_SPANS) or b"", words)
-            body_spans = match_spans(text.spans, words)
+            title_spans = match_spans(SpanIndex(self._doc.get_first(f.FIELD_TITLE_SPANS) or b""), words)
+            body_spans = match_spans(text, words)
         summary = self.meta.get("excerpt") or ""
         words_at = get_analyzer().word_boundaries
+        section = None
         if text is not None and (body_spans or not summary):
-            excerpt = build_excerpt(text.body, body_spans, excerpt_chars, words_at)
+            plan = plan_excerpt(body_spans, excerpt_chars, text.length)
+            start, end = plan.needed
+            excerpt = render_excerpt(text.piece(start, end), plan, words_at, offset=start)
+            if body_spans:
+                section = self._section(plan.cluster[0])
         else:
             excerpt = build_excerpt(summary, [], excerpt_chars, words_at)
         listed = self.listed()
@@ -427,23 +618,37 @@ class StoredPost:
             title_html=highlight(title, title_spans),
             score=score,
             excerpt=excerpt,
+            section=section,
+            image=self.meta.get("image"),
         )
 
+    def _section(self, at: int) -> Section | None:
+        """The last heading starting at or before offset ``at`` of the text, as a link."""
+        starts = self.meta.get("sections") or []
+        k = bisect.bisect_right([start for start, _, _ in starts], at) - 1
+        if k < 0:
+            return None
+        _, section_id, title = starts[k]
+        return Section(title, f"{self.meta['url']}#{quote(section_id, safe=_FRAGMENT_SAFE)}")
 
-def match_spans(blob: bytes, words: Sequence[QueryWord]) -> list[Span]:
+
+def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:
     """Find where each query word occurs, from the stored term offsets of one text."""
-    index = SpanIndex(blob)
+    offsets = index.offsets
+
+    def marked(found: list[int], key: str) -> Iterable[Span]:
+        return (Span(start, end, key) for start, end in zip(found[::2], found[1::2], strict=True))
+
     spans: list[Span] = []
     for word in words:
-        offsets = index.offsets(word.coarse)
-        spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+        key = word.coarse
+        spans.extend(marked(offsets(key), key))
         if len(word.parts) == 1:
-            if word.parts[0] != word.coarse:
-                offsets = index.offsets(word.parts[0])
-                spans.extend(Span(offsets[k], offsets[k + 1], word.coarse) for k in range(0, len(offsets), 2))
+            if word.parts[0] != key:
+                spans.extend(marked(offsets(word.parts[0]), key))
             continue
         # Parts count only where they stand together, as the phrase query matched them.
-        part_offsets = [index.offsets(p) for p in word.parts]
+        part_offsets = [offsets(p) for p in word.parts]
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]

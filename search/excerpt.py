@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_EXCERPT_CHARS = 120
 # How far past the window an edge may move to land on a sentence or line boundary.
@@ -21,9 +22,9 @@ _ELLIPSIS = "…"
 BLOCK_BREAK = " ／ "
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A matched surface ``text[start:end]`` (code points) and which query word it matched."""
+class Span(NamedTuple):
+    """A matched surface ``text[start:end]`` (code points) and which query word it matched (a tuple: a
+    long post's hits make thousands)."""
 
     start: int
     end: int
@@ -149,6 +150,70 @@ def highlight(text: str, spans: Sequence[Span]) -> str:
     return _render(text, 0, len(text), merge_spans(spans))
 
 
+@dataclass(frozen=True, slots=True)
+class ExcerptPlan:
+    """Where an excerpt goes, found from the matches alone: the text is read only for its ``needed``
+    range (edges move at most _BOUNDARY_SLACK to a boundary, reading a few characters around them)."""
+
+    max_chars: int
+    merged: list[Span]  # the matches, sorted and merged
+    cluster: tuple[int, int]  # where the densest cluster of matches starts and ends
+    window: tuple[int, int]  # the window before its edges move to boundaries
+    needed: tuple[int, int]  # the code points of the text the excerpt reads
+
+
+# Past a window's edge, how much text moving it to a boundary reads (slack, the word-boundary window and
+# the character before a cut): a piece this much wider than the window always holds what is read.
+_EDGE_READ = _BOUNDARY_SLACK + _WORD_WINDOW + 8
+
+
+def plan_excerpt(spans: Sequence[Span], max_chars: int, length: int) -> ExcerptPlan:
+    """Choose the window of about ``max_chars`` of a text of ``length`` code points around ``spans``."""
+    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= length])
+    if not merged:
+        window = (0, min(length, max_chars))
+        cluster = (max_chars // 2, max_chars // 2)
+    else:
+        i, j = _best_cluster(merged, max_chars)
+        c_start, c_end = merged[i].start, merged[j].end
+        spare = max(0, max_chars - (c_end - c_start))
+        start = max(0, c_start - spare // 3)  # more context after the first match than before it
+        end = min(length, max(c_end, start + max_chars))
+        window = (max(0, min(start, end - max_chars)), end)
+        cluster = (c_start, c_end)
+    needed = (max(0, window[0] - _EDGE_READ), min(length, window[1] + _EDGE_READ))
+    return ExcerptPlan(max_chars, merged, cluster, window, needed)
+
+
+def render_excerpt(
+    piece: str, plan: ExcerptPlan, words: WordBoundaries | None = None, *, offset: int = 0
+) -> str:
+    """The excerpt ``plan`` chose, cut from ``piece``: the text's code points from ``offset`` on, at least
+    ``plan.needed`` of them (the whole text, or only that range).
+
+    Its edges move to nearby sentence or line boundaries, else to word boundaries (``words``: where words
+    begin and end in a short text), so no word is cut. Text is HTML-escaped, each match is wrapped in
+    ``<mark>``, and "…" marks cut ends.
+    """
+    if not piece:
+        return ""
+    # In the piece's own offsets: the piece reaches at least _EDGE_READ past the window on each side (or
+    # the text's own ends), so every rule below reads the same characters as on the whole text.
+    text = piece
+    window = (plan.window[0] - offset, plan.window[1] - offset)
+    c_start, c_end = plan.cluster[0] - offset, plan.cluster[1] - offset
+    if not plan.merged:
+        end = _snap_end(text, window[1], c_end, words)
+        return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
+    start = _snap_start(text, window[0], c_start, words)
+    end = _snap_end(text, window[1], c_end, words)
+    merged = [Span(m.start - offset, m.end - offset, m.key) for m in plan.merged if m.end > offset]
+    body = _render(text, start, end, merged)
+    prefix = _ELLIPSIS if not _is_break(text, start) else ""
+    suffix = _ELLIPSIS if _cut_after(text, end) else ""
+    return prefix + body.strip() + suffix
+
+
 def build_excerpt(
     text: str,
     spans: Sequence[Span],
@@ -159,7 +224,8 @@ def build_excerpt(
 
     The window is the one covering the most distinct query words (then the most matches), widened evenly
     to ``max_chars``, with its edges moved to nearby sentence or line boundaries. Text is HTML-escaped
-    and each match is wrapped in ``<mark>``; "…" marks cut ends.
+    and each match is wrapped in ``<mark>``; "…" marks cut ends. (:func:`plan_excerpt` then
+    :func:`render_excerpt`, for a text held whole.)
 
     :param text: the post's clean text.
     :param spans: matches as code-point spans into ``text`` (any order, may overlap).
@@ -168,26 +234,9 @@ def build_excerpt(
         line boundary lands on a word boundary, so no word is cut.
     :return: an HTML fragment safe to insert into a page.
     """
-    if not text:
-        return ""
-    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= len(text)])
-    if not merged:
-        end = _snap_end(text, min(len(text), max_chars), max_chars // 2, words)
-        return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
-    i, j = _best_cluster(merged, max_chars)
-    c_start, c_end = merged[i].start, merged[j].end
-    spare = max(0, max_chars - (c_end - c_start))
-    start = max(0, c_start - spare // 3)  # more context after the first match than before it
-    end = min(len(text), max(c_end, start + max_chars))
-    start = max(0, min(start, end - max_chars))
-    start = _snap_start(text, start, c_start, words)
-    end = _snap_end(text, end, c_end, words)
-    body = _render(text, start, end, merged)
-    prefix = _ELLIPSIS if not _is_break(text, start) else ""
-    suffix = _ELLIPSIS if _cut_after(text, end) else ""
-    return prefix + body.strip() + suffix
+    return render_excerpt(text, plan_excerpt(spans, max_chars, len(text)), words)
 
 
 def _cut_after(text: str, end: int) -> bool:
     """Whether text goes on after ``end`` within the same sentence (an ellipsis says so)."""
-    return end < len(text) and text[end] != "\n" and text[end - 1] not in _SENTENCE_ENDS
+    return end < len(text) and text[end] != "\n" and (end == 0 or text[end - 1] not in _SENTENCE_ENDS)

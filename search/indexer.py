@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import itertools
+import json
 import multiprocessing
 import os
 import shutil
@@ -41,20 +42,25 @@ from mikke.search.document import ManifestEntry
 from mikke.search.document import TextTerms
 from mikke.search.document import build_documents
 from mikke.search.document import decode_manifest_entry
+from mikke.search.document import term_span_shards
 from mikke.search.document import term_spans
 from mikke.search.errors import IndexBuildError
 from mikke.search.errors import SiteError
 from mikke.search.failpoints import failpoint
 from mikke.search.markdown_text import TEXT_VERSION
 from mikke.search.posts import Post
+from mikke.search.posts import PostSkipped
 from mikke.search.posts import SiteConfig
+from mikke.search.readings import post_vocabulary
 from mikke.search.schema import SCHEMA_VERSION
 from mikke.search.schema import build_schema
 from mikke.search.site import Collision
 from mikke.search.site import SiteScan
 from mikke.search.site import Skipped
 from mikke.search.site import read_site_config
+from mikke.search.site import read_site_file
 from mikke.search.site import scan_site
+from mikke.search.store import SYNONYMS_FILE
 from mikke.search.store import BuildInfo
 from mikke.search.store import IndexPair
 from mikke.search.store import Store
@@ -64,7 +70,11 @@ from mikke.search.store import open_generation_for_update
 from mikke.search.store import publish_generation
 from mikke.search.store import remove_stale_generations
 from mikke.search.store import share_generation
+from mikke.search.store import write_generation_file
 from mikke.search.store import writer_lock
+from mikke.search.synonyms import OWNER_FILE
+from mikke.search.synonyms import parse_owner_synonyms
+from mikke.search.synonyms import post_pairs
 from mikke.search.template import TemplateRule
 from mikke.search.template import count_blocks
 from mikke.search.template import fingerprint
@@ -103,6 +113,7 @@ class IndexReport:
     full_reason: str = ""
     template_blocks: int = 0  # distinct text blocks found to be site template (search/template.py)
     template_chars: int = 0  # characters of template taken out of the posts this run indexed
+    synonym_groups: int = 0  # groups in the site's _data/mikke_synonyms.yml (search/synonyms.py)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
@@ -113,6 +124,7 @@ class IndexReport:
             "posts": self.posts,
             "template_blocks": self.template_blocks,
             "template_chars": self.template_chars,
+            "synonym_groups": self.synonym_groups,
             "added": len(self.added),
             "updated": len(self.updated),
             "removed": len(self.removed),
@@ -131,12 +143,19 @@ def analyze_post(post: Post) -> AnalyzedPost:
     sentences: dict[str, Sentence] = {}  # a sentence repeated in the post is analysed once
     title = analyzer.terms(post.title, sentences=sentences)
     body = analyzer.terms(post.text, sentences=sentences)
+    headings = [analyzer.terms(h, sentences=sentences) for h in post.headings]
+    # Each text with its terms, and whether it is the title or a heading, for the vocabulary and pairs.
+    texts = [(post.title, title, True)]
+    texts += [(text, terms, True) for text, terms in zip(post.headings, headings, strict=True)]
+    texts.append((post.text, body, False))
     return AnalyzedPost(
         title=TextTerms.tokens(title),
-        headings=[TextTerms.joined(analyzer.terms(h, sentences=sentences)) for h in post.headings],
+        headings=[TextTerms.joined(h) for h in headings],
         body=TextTerms.joined(body),
         title_spans=term_spans(title),
-        body_spans=term_spans(body),
+        body_spans=term_span_shards(body),
+        vocabulary=tuple(post_vocabulary(texts)),
+        pairs=tuple(dict.fromkeys(pair for text, terms, _ in texts for pair in post_pairs(text, terms))),
     )
 
 
@@ -260,7 +279,8 @@ def _write(
         analyzed = workers.map(analyze_post, posts)
         for done, (post, analysis) in enumerate(zip(posts, analyzed, strict=True), start=1):
             docs = build_documents(post, analysis)
-            texts.add_document(docs.text)
+            for text in docs.texts:
+                texts.add_document(text)
             writer.add_document(docs.post)
             if done == 1:
                 failpoint("first-document-added")
@@ -349,6 +369,23 @@ class _Build:
     template: TemplateRule
     jobs: int
     progress: ProgressCallback | None
+
+    def owner_synonyms(self, root: Path, generation: str) -> tuple[int, list[Skipped]]:
+        """Store the site owner's synonym groups with generation ``generation`` (none without the file),
+        so that the server reads them with the index: ``(groups, the file if it was skipped)``."""
+        groups: list[list[str]] = []
+        skipped: list[Skipped] = []
+        site = Path(self.config.root)
+        if (site / OWNER_FILE).exists() or (site / OWNER_FILE).is_symlink():
+            try:
+                raw = read_site_file(site.resolve(), OWNER_FILE, follow_symlinks=self.follow_symlinks)
+                groups = parse_owner_synonyms(raw)
+            except PostSkipped as e:
+                skipped.append(Skipped(OWNER_FILE, e.reason))
+            except ValueError as e:
+                skipped.append(Skipped(OWNER_FILE, str(e)))
+        write_generation_file(root, generation, SYNONYMS_FILE, json.dumps(groups, ensure_ascii=False))
+        return len(groups), skipped
 
     def scan(self, known: dict[str, ManifestEntry], workers: Workers) -> SiteScan:
         return scan_site(
@@ -441,6 +478,7 @@ def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
         name, indexes = create_generation(root, info)
         try:
             _write(indexes, posts, (), workers=workers, progress=build.progress)
+            synonym_groups, synonyms_skipped = build.owner_synonyms(root, name)
             share_generation(root, name)
         except BaseException as e:
             shutil.rmtree(root / name, ignore_errors=True)
@@ -455,10 +493,11 @@ def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
         files=scan.files,
         posts=len(posts),
         added=[p.id for p in posts],
-        skipped=scan.skipped,
+        skipped=[*scan.skipped, *synonyms_skipped],
         collisions=scan.collisions,
         template_blocks=len(template),
         template_chars=sum(p.template_chars for p in posts),
+        synonym_groups=synonym_groups,
     )
 
 
@@ -493,7 +532,9 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
                 raise IndexBuildError(
                     f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
                 ) from e
-            share_generation(root, generation)
+        # The owner's list may change alone: it is stored again on every run.
+        synonym_groups, synonyms_skipped = build.owner_synonyms(root, generation)
+        share_generation(root, generation)
     return IndexReport(
         mode="incremental",
         files=scan.files,
@@ -502,10 +543,11 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
         updated=updated,
         removed=removed,
         unchanged=len(unchanged),
-        skipped=scan.skipped,
+        skipped=[*scan.skipped, *synonyms_skipped],
         collisions=scan.collisions,
         template_blocks=info.template_blocks,
         template_chars=template_chars,
+        synonym_groups=synonym_groups,
     )
 
 

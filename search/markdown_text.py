@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
 # renders), so that existing indexes are rebuilt with the new text.
@@ -59,8 +62,13 @@ _EXTENSION_ENDS = {name: re.compile(r"\{:/(?:" + name + r")?\}") for name in ("c
 _BLOCK_IAL_RE = re.compile(r"\A((?:[ \t]*>)*)[ \t]*\{:(?![:/])(" + _ATTRS + r")\}[ \t]*\Z")
 # A span IAL right after an inline element: a link, image, emphasis, code span or HTML element.
 _SPAN_IAL_RE = re.compile(r"(?<=[)\]*_~>\x02])\{:(?![:/])" + _ATTRS + r"\}")
-_HEADER_ID_RE = re.compile(r"[ \t]+\{#[A-Za-z][\w:-]*\}[ \t]*\Z")
+_HEADER_ID_RE = re.compile(r"[ \t]+\{#([A-Za-z][\w:-]*)\}[ \t]*\Z")
+# Around a kramdown header id ({#id}) carried through Markdown rendering; control characters, which the
+# clean text never holds.
+_ID_START, _ID_END = "\x03", "\x04"
+_ID_MARK_RE = re.compile(r"\s*\x03([^\x03\x04]*)\x04\s*\Z")
 _ATX_RE = re.compile(r"\A[ \t]{0,3}#{1,6}(?:[ \t]|\Z)")
+_ATX_CLOSE_RE = re.compile(r"[ \t]+#+[ \t]*\Z")
 _SETEXT_RE = re.compile(r"\A[ \t]{0,3}(?:=+|-+)[ \t]*\Z")
 _LIST_ITEM_RE = re.compile(r"\A[ \t]{0,3}(?:[*+-]|\d+[.)])[ \t]")
 # An HTML block whose content kramdown parses as Markdown blocks (markdown="1" or "block"); group 1 is
@@ -121,12 +129,83 @@ _DROP_TAGS = frozenset(
     {"script", "style", "template", "noscript", "iframe", "svg", "object", "head", "title"}
 )
 _HEADING_TAGS = frozenset({"h1", "h2", "h3"})
+_SECTION_TAGS = frozenset({"h2", "h3"})  # the headings a hit links to
+_TYPOGRAPHIC_DASH_RE = re.compile(r"-{2,3}")
+# Ruby's \p{Word}: letters, marks, decimal digits, connector punctuation.
+_WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Pc"})
 
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     # Jekyll's kramdown renders GFM-style tables and passes raw HTML through; so does this.
     return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingIds:
+    """How Jekyll's kramdown (GFM input, its default) gives headings their ids: ``auto`` (kramdown's
+    ``auto_ids``, on by default) and ``prefix`` (``auto_id_prefix``). A ``{#id}`` of the post's own wins."""
+
+    auto: bool = True
+    prefix: str = ""
+
+
+JEKYLL_HEADING_IDS = HeadingIds()  # Jekyll's defaults: ids derived from the text, no prefix
+
+
+def gfm_heading_id(text: str) -> str:
+    """The id kramdown's GFM parser derives from a heading's text (before numbering repeats): lower case,
+    every character but letters, marks, decimal digits, connector punctuation, "-", space and tab dropped,
+    spaces and tabs made "-" (Ruby's ``/[^\\p{Word}\\- \\t]/``). Japanese stays as it is."""
+    # kramdown makes "--" and "---" typographic dashes, which are then dropped; "-" alone stays.
+    text = _TYPOGRAPHIC_DASH_RE.sub("", text.lower())
+    kept = (
+        ch
+        for ch in text
+        if ch in "- \t" or unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) in ("Nd", "Pc")
+    )
+    return "".join(kept).replace(" ", "-").replace("\t", "-")
+
+
+def _inline_text(token: Token) -> str:
+    """A heading's text as kramdown reads it for its id: text and code, not images or markup."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts).strip()
+
+
+def _set_heading_ids(tokens: list[Token], ids: HeadingIds | None) -> None:
+    """Give each Markdown heading the id Jekyll's kramdown gives it; take out the ``{#id}`` markers."""
+    used: dict[str, int] = {}
+    for heading, inline in itertools.pairwise(tokens):
+        if heading.type != "heading_open" or inline.type != "inline":
+            continue
+        explicit = None
+        last = inline.children[-1] if inline.children else None
+        if last is not None and last.type == "text" and (m := _ID_MARK_RE.search(last.content)):
+            explicit = m.group(1)
+            last.content = last.content[: m.start()]
+        if ids is None:
+            continue
+        if explicit is not None:
+            heading.attrSet("id", explicit)
+        elif ids.auto:
+            base = gfm_heading_id(_inline_text(inline))
+            n = used[base] = used.get(base, -1) + 1
+            heading.attrSet("id", ids.prefix + base + (f"-{n}" if n else ""))
+
+
+def render_markdown(body: str, ids: HeadingIds | None = None) -> str:
+    """Render kramdown-flavoured Markdown (see :func:`strip_kramdown`) to HTML, headings with the ids
+    Jekyll gives them (``ids`` None: none)."""
+    md = _markdown()
+    tokens = md.parse(strip_kramdown(body))
+    _set_heading_ids(tokens, ids)
+    return str(md.renderer.render(tokens, md.options, {}))
 
 
 def strip_liquid(text: str, variables: Mapping[str, str] | None = None) -> str:
@@ -230,8 +309,14 @@ def _strip_attribute_lists(text: str) -> str:
             continue
         line = _SPAN_IAL_RE.sub("", line)
         underlined = i + 1 < len(lines) and line.strip() and _SETEXT_RE.match(lines[i + 1])
-        if _ATX_RE.match(line) or underlined:
-            line = _HEADER_ID_RE.sub("", line)
+        header_id = _HEADER_ID_RE.search(line) if _ATX_RE.match(line) or underlined else None
+        if header_id is not None:
+            # The id stays as a marker at the end of the heading's text, for _set_heading_ids to take;
+            # closing hashes before it ("## 見出し ## {#id}") close the heading, as they would at the end.
+            before = line[: header_id.start()]
+            if _ATX_RE.match(line):
+                before = _ATX_CLOSE_RE.sub("", before)
+            line = f"{before} {_ID_START}{header_id.group(1)}{_ID_END}"
         out.append(line)
     return "\n".join(out)
 
@@ -282,9 +367,11 @@ class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[str, str]] = []  # (kind, text): kind is "h" for h1-h3, else "p"
+        self.sections: dict[int, str] = {}  # block number -> id, for the h2 and h3 headings with one
         self._parts: list[str] = []
         self._drop_depth = 0
         self._heading_depth = 0
+        self._heading_id = ""
         self._pre_depth = 0
 
     def _flush(self) -> None:
@@ -293,6 +380,8 @@ class _TextExtractor(HTMLParser):
         for line in text.split("\n") if self._pre_depth else [text]:
             clean = _normalise_space(line)
             if clean:
+                if self._heading_depth and self._heading_id:
+                    self.sections[len(self.blocks)] = self._heading_id
                 self.blocks.append(("h" if self._heading_depth else "p", clean))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -302,6 +391,7 @@ class _TextExtractor(HTMLParser):
             self._flush()
             if tag in _HEADING_TAGS:
                 self._heading_depth += 1
+                self._heading_id = (dict(attrs).get("id") or "") if tag in _SECTION_TAGS else ""
             if tag == "pre":
                 self._pre_depth += 1
         elif tag == "br":
@@ -336,10 +426,14 @@ def _normalise_space(text: str) -> str:
 
 def html_blocks(html: str) -> list[tuple[str, str]]:
     """Return the visible text blocks of ``html`` as ``(kind, text)``; kind "h" marks h1-h3."""
+    return _extract(html).blocks
+
+
+def _extract(html: str) -> _TextExtractor:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    return parser.blocks
+    return parser
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,38 +443,61 @@ class PostText:
     text: str  # blocks joined with "\n"
     headings: tuple[str, ...]
     first_paragraph: str
+    # The h2 and h3 headings a link can open, as (the block the section starts at, id, heading text): the
+    # heading itself, or the block after it where a repeated heading was dropped from the text.
+    sections: tuple[tuple[str, str, str], ...] = ()
 
 
-def render_text(body: str, *, markdown: bool = True, variables: Mapping[str, str] | None = None) -> PostText:
+def render_text(
+    body: str,
+    *,
+    markdown: bool = True,
+    variables: Mapping[str, str] | None = None,
+    heading_ids: HeadingIds | None = None,
+) -> PostText:
     """Render a post body (Markdown or HTML) to clean text blocks, each repeated block kept once.
 
     Generated posts often repeat whole sections; indexing them once keeps ranking and excerpts honest.
     Each heading is a block of its own, so no excerpt runs a heading into the sentence after it.
 
     :param variables: the ``site.*`` and ``page.*`` values Liquid outputs render (see :func:`strip_liquid`).
+    :param heading_ids: how Jekyll gives Markdown headings their ids (None: it gives none); an HTML
+        heading keeps its own ``id``.
     """
     body = _END_MARKER_RE.sub("", strip_liquid(body, variables))
     body = _INLINE_END_RE.sub(" ", body)
-    html = _markdown().render(strip_kramdown(body)) if markdown else body
-    rendered = html_blocks(html)
+    extracted = _extract(render_markdown(body, heading_ids) if markdown else body)
+    rendered = extracted.blocks
     # A list of the post's own headings is its table of contents: navigation, not content. Its items are
     # dropped (the headings themselves stay, where they stand).
     heading_keys = {"".join(text.split()) for kind, text in rendered if kind == "h"}
     seen: set[str] = set()
     blocks: list[str] = []
     headings: list[str] = []
+    sections: list[tuple[str, str, str]] = []
+    pending: tuple[str, str] | None = (
+        None  # a repeated heading, dropped: its section starts at the next block
+    )
     first_paragraph = ""
-    for kind, text in rendered:
+    for n, (kind, text) in enumerate(rendered):
         key = "".join(text.split())
+        section_id = extracted.sections.get(n)
         if key in seen or (kind != "h" and key in heading_keys):
+            if section_id is not None:
+                pending = (section_id, text)
             continue
         seen.add(key)
         blocks.append(text)
+        if section_id is not None:
+            sections.append((text, section_id, text))
+        elif pending is not None and kind != "h":
+            sections.append((text, *pending))
+        pending = None
         if kind == "h":
             headings.append(text)
         elif not first_paragraph:
             first_paragraph = text
-    return PostText("\n".join(blocks), tuple(headings), first_paragraph)
+    return PostText("\n".join(blocks), tuple(headings), first_paragraph, tuple(sections))
 
 
 def clean_inline(text: str) -> str:

@@ -30,6 +30,8 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from mikke.search.analysis import tag_key
+from mikke.search.markdown_text import JEKYLL_HEADING_IDS
+from mikke.search.markdown_text import HeadingIds
 from mikke.search.markdown_text import block_keys
 from mikke.search.markdown_text import clean_inline
 from mikke.search.markdown_text import render_text
@@ -80,6 +82,9 @@ class SiteConfig:
     # A plain dict, never changed after read_site_config: a site's settings go to the worker processes
     # that parse its posts, and a read-only MappingProxyType cannot be pickled.
     variables: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # How Jekyll gives Markdown headings their ids (kramdown with GFM input, Jekyll's default); None when
+    # the site's Markdown engine or input is another one: hits then link the post, not a section.
+    heading_ids: HeadingIds | None = JEKYLL_HEADING_IDS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -95,6 +100,7 @@ class SiteConfig:
             self.future,
             list(self.exclude),
             sorted(self.variables.items()),
+            None if self.heading_ids is None else [self.heading_ids.auto, self.heading_ids.prefix],
         ]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
@@ -120,6 +126,8 @@ class Post:
     headings: tuple[str, ...]
     block_keys: tuple[str, ...] = ()  # of every block of the text as written (search/template.py)
     template_chars: int = 0  # characters of site template taken out of ``text``
+    sections: tuple[tuple[str, str, str], ...] = ()  # h2/h3 a hit can link to: (first block, id, heading)
+    image: str | None = None  # the post's picture (front matter ``image``) as an absolute http(s) URL
 
 
 class PostSkipped(Exception):
@@ -503,20 +511,15 @@ def parse_post(
     categories, tags = _labels(front, post_id)
 
     slug = _scalar(front.get("slug")) or file_slug
-    output_ext = ".html"
-    placeholders = _placeholders(when, slug, categories, output_ext)
-    template = _scalar(front.get("permalink")) or config.permalink
-    try:
-        permalink = permalink_path(template, placeholders)
-    except ValueError as e:
-        raise PostSkipped(str(e)) from None
-
+    permalink = _permalink(config, front, when, slug, categories)
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
     raw_title = _scalar(front.get("title")) or ""
     page = _page_variables(
         front, title=raw_title or titleize(file_slug), when=when, permalink=permalink, slug=slug
     )
-    content = render_text(body, markdown=is_markdown, variables={**config.variables, **page})
+    content = render_text(
+        body, markdown=is_markdown, variables={**config.variables, **page}, heading_ids=config.heading_ids
+    )
     title = clean_inline(raw_title)
     if not title:
         title = content.headings[0] if content.headings else titleize(file_slug)
@@ -535,7 +538,48 @@ def parse_post(
         text=content.text,
         headings=content.headings,
         block_keys=block_keys(content.text),
+        sections=content.sections,
+        image=post_image(config, front.get("image")),
     )
+
+
+def _permalink(
+    config: SiteConfig, front: Mapping[str, Any], when: datetime, slug: str, categories: Sequence[str]
+) -> str:
+    """The post's path, from its own ``permalink`` or the site's.
+
+    :raises PostSkipped: the permalink cannot be made (see :func:`permalink_path`).
+    """
+    placeholders = _placeholders(when, slug, categories, ".html")
+    template = _scalar(front.get("permalink")) or config.permalink
+    try:
+        return permalink_path(template, placeholders)
+    except ValueError as e:
+        raise PostSkipped(str(e)) from None
+
+
+# Characters a path or URL keeps as written; the rest (spaces, Japanese) is percent-encoded as UTF-8.
+_IMAGE_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
+
+
+def post_image(config: SiteConfig, value: Any) -> str | None:
+    """The absolute URL of a post's ``image`` (a string, or jekyll-seo-tag's mapping with ``path``), as
+    Jekyll's ``absolute_url`` makes it: a path is under the site's ``url`` and ``baseurl``. Only http(s)
+    URLs; None for anything else, and for a path when the site has no ``url``."""
+    if isinstance(value, dict):
+        value = value.get("path")
+    image = _scalar(value)
+    if image is None or not image.strip() or any(ord(ch) < 32 or ch == "\x7f" for ch in image.strip()):
+        return None
+    image = urllib.parse.quote(image.strip(), safe=_IMAGE_URL_SAFE)
+    if image.startswith("//"):
+        image = "https:" + image
+    parts = urllib.parse.urlsplit(image)
+    if parts.scheme or parts.netloc:
+        return image if parts.scheme in ("http", "https") and parts.netloc else None
+    if not config.url:
+        return None
+    return config.link("/" + image.lstrip("/"))
 
 
 def _check_published(front: dict[str, Any], *, include_hidden: bool) -> None:

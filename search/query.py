@@ -6,30 +6,45 @@ searched), ranking.py (the tantivy query), document.py (reading hits back), resu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
 import tantivy
+from tantivy import Occur
 from tantivy import Query
 
 from mikke.search import schema as f
 from mikke.search.analysis import get_analyzer
-from mikke.search.document import PostText
 from mikke.search.document import StoredPost
+from mikke.search.document import StoredText
 from mikke.search.document import display_forms
 from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
 from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
+from mikke.search.overlap import RERANK_HITS
+from mikke.search.overlap import Ranked
+from mikke.search.overlap import rerank as overlap_rerank
 from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
+from mikke.search.readings import vocabulary
+from mikke.search.respell import did_you_mean
+from mikke.search.results import Expanded
 from mikke.search.results import Hit
 from mikke.search.results import IndexedPost
 from mikke.search.results import SearchPage
+from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
+from mikke.search.store import SYNONYMS_FILE
 from mikke.search.store import Store
+from mikke.search.suggest import MAX_SUGGESTIONS
+from mikke.search.suggest import make_suggestions
+from mikke.search.suggest import suggestion_index
+from mikke.search.words import Expansion
 from mikke.search.words import analyse_query
 
 SORTS = ("relevance", "date")
@@ -56,6 +71,9 @@ def search(
     page: int = 1,
     per_page: int = 10,
     with_counts: bool = True,
+    rerank: bool = True,
+    exact: bool = False,
+    respell: bool = True,
 ) -> SearchPage:
     """Search the store; the one entry point behind ``mikke search`` and the web API.
 
@@ -76,6 +94,12 @@ def search(
     :param page: 1-based page number; values below 1 mean 1.
     :param per_page: hits per page (0 returns only counts).
     :param with_counts: also count tags and categories over the whole result set.
+    :param rerank: rerank the first hits of a query written as a sentence by word-for-word overlap with it
+        (search/overlap.py).
+    :param exact: search the words as typed only: no kana read as words, no romaji, no synonyms, no
+        respelling (:attr:`SearchPage.expanded` says what was added otherwise).
+    :param respell: suggest the query respelled by reading (:attr:`SearchPage.did_you_mean`), and show
+        the suggestion's results when the query finds nothing.
     :return: a :class:`SearchPage`.
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
@@ -84,21 +108,50 @@ def search(
     page = max(1, page)
     per_page = max(0, per_page)
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
-    terms = analyse_query(searcher, get_analyzer(), text)
+    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
+    vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher, owner)
+    terms = analyse_query(searcher, get_analyzer(), text, vocab)
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
     window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
-    result = window.run(searcher, plan)
+    reranked = rerank and not by_date and terms.sentence and window.offset < RERANK_HITS
+    run = _Window(False, 0, max(RERANK_HITS, window.offset + window.limit)) if reranked else window
+    result = run.run(searcher, plan)
     relaxed = False
     # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
     # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
     if not _count(result) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        result = window.run(searcher, plan)
+        result = run.run(searcher, plan)
         relaxed = True
-    hits = _hits(store, searcher, result, plan, per_page, by_date=by_date)
+    ranked = _fetch(searcher, result, by_date=by_date)
+    if reranked:
+        ranked = (
+            overlap_rerank(searcher, store.schema, ranked[:RERANK_HITS], terms.sequence)
+            + ranked[RERANK_HITS:]
+        )
+        ranked = ranked[window.offset : window.offset + window.limit]
+    hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
     total = _count(result)
+    suggestion = None
+    if respell and vocab is not None and text and sort == "relevance":
+        suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
+    if suggestion is not None and not total:
+        shown = search(
+            store,
+            suggestion,
+            tags=tags,
+            categories=categories,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            per_page=per_page,
+            with_counts=with_counts,
+            rerank=rerank,
+            respell=False,
+        )
+        return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,
@@ -111,6 +164,8 @@ def search(
         categories=category_counts,
         relaxed=relaxed and total > 0,
         ignored=terms.ignored,
+        expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
+        did_you_mean=suggestion,
     )
 
 
@@ -133,19 +188,40 @@ class _Window:
 def _hits(
     store: Store,
     searcher: tantivy.Searcher,
-    result: tantivy.SearchResult,
+    ranked: list[Ranked],
     plan: Plan,
-    per_page: int,
     *,
     by_date: bool,
+    expansions: Mapping[str, Expansion],
 ) -> tuple[Hit, ...]:
-    """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text."""
-    fetched = _fetch(searcher, result, per_page, by_date=by_date)
-    texts = _texts(store, [stored.id for _, stored in fetched[:EXCERPT_HITS]])
+    """The page's hits; the first EXCERPT_HITS with an excerpt cut from their text. A hit without an
+    expanded word as typed says what it matched by."""
+    texts = _texts(store, [stored.id for _, _, stored in ranked[:EXCERPT_HITS]])
     words = plan.highlight_words
-    return tuple(
-        stored.hit(score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id)) for score, stored in fetched
-    )
+    hits = [
+        stored.hit(None if by_date else score, words, DEFAULT_EXCERPT_CHARS, texts.get(stored.id))
+        for score, _, stored in ranked
+    ]
+    if plan.exact_query is not None and hits:
+        exact = _matching(store, searcher, plan.exact_query, [h.id for h in hits])
+        kinds = {e.by for e in expansions.values()}
+        label = kinds.pop() if len(kinds) == 1 else "reading"
+        hits = [
+            h if _key(address) in exact else dataclasses.replace(h, matched_by=label)
+            for h, (_, address, _) in zip(hits, ranked, strict=True)
+        ]
+    return tuple(hits)
+
+
+def _key(address: tantivy.DocAddress) -> tuple[int, int]:
+    return (address.segment_ord, address.doc)
+
+
+def _matching(store: Store, searcher: tantivy.Searcher, query: Query, ids: list[str]) -> set[tuple[int, int]]:
+    """The addresses of the posts ``ids`` that ``query`` matches (one search limited to them)."""
+    among = Query.boolean_query([(Occur.Should, Query.term_query(store.schema, f.FIELD_ID, i)) for i in ids])
+    found = searcher.search(Query.boolean_query([(Occur.Must, query), (Occur.Must, among)]), len(ids))
+    return {_key(address) for _, address in found.hits}
 
 
 def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:
@@ -158,27 +234,22 @@ def _count(result: tantivy.SearchResult) -> int:
     return int(result.count or 0)  # type: ignore[attr-defined]
 
 
-def _fetch(
-    searcher: tantivy.Searcher, result: tantivy.SearchResult, per_page: int, *, by_date: bool
-) -> list[tuple[float | None, StoredPost]]:
-    """The page's stored posts with their scores, in a stable order.
+def _fetch(searcher: tantivy.Searcher, result: tantivy.SearchResult, *, by_date: bool) -> list[Ranked]:
+    """The result's stored posts with their scores and addresses, in a stable order.
 
     Equal scores or dates come back in segment order, which differs between an incremental update and a
     full rebuild; the post id makes the order the same for both.
     """
-    fetched = [
-        (None if by_date else float(score), StoredPost(searcher.doc(address)))
-        for score, address in result.hits[:per_page]
-    ]
+    fetched = [(float(score), address, StoredPost(searcher.doc(address))) for score, address in result.hits]
     if by_date:
-        fetched.sort(key=lambda x: x[1].id)
-        fetched.sort(key=lambda x: x[1].date, reverse=True)
+        fetched.sort(key=lambda x: x[2].id)
+        fetched.sort(key=lambda x: x[2].date, reverse=True)
     else:
-        fetched.sort(key=lambda x: (-round(x[0] or 0.0, 4), x[1].id))
+        fetched.sort(key=lambda x: (-round(x[0], 4), x[2].id))
     return fetched
 
 
-def _texts(store: Store, post_ids: list[str]) -> dict[str, PostText]:
+def _texts(store: Store, post_ids: list[str]) -> dict[str, StoredText]:
     """The texts of the posts ``post_ids`` (those whose hits get an excerpt)."""
     if not post_ids:
         return {}
@@ -233,6 +304,16 @@ def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, 
     forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
     _forms[id(store)] = (version, forms)
     return forms
+
+
+def suggest(store: Store, prefix: str, *, limit: int = MAX_SUGGESTIONS) -> Suggestions:
+    """Complete ``prefix``: up to ``limit`` words of titles, headings, tags and frequent body nouns
+    that start with it, by spelling or by reading (じんこう -> 人工知能), with how many posts hold each."""
+    searcher = store.searcher()
+    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
+    vocab = vocabulary(id(store), store.loaded_version, searcher, owner)
+    index = suggestion_index(id(store), vocab, lambda: all_tags(store))
+    return make_suggestions(prefix, index, max(0, min(limit, MAX_SUGGESTIONS)))
 
 
 def all_tags(store: Store) -> tuple[TagCount, ...]:

@@ -49,6 +49,11 @@ PROXIMITY_WINDOW = 1  # pair each query word with the next one only
 WEIGHT_PRESENCE = 3.0
 # Added to every post that contains all words of a short keyword query.
 ALL_WORDS_BONUS = 1000.0
+# Words a query word is also searched as (what its kana or romaji reads as, its synonyms) score at this
+# share of the word as typed, and a post with a keyword query's words as typed gets EXACT_BONUS on top, so
+# it ranks above every post that matches only through those other words.
+WEIGHT_EXPANDED = 0.5
+EXACT_BONUS = 2 * ALL_WORDS_BONUS
 
 # The query words (the rarest) that excerpts and titles highlight; a long phrase by its opening parts.
 # Each one is one more scan of a hit's stored term offsets.
@@ -145,6 +150,9 @@ class Plan:
     highlight_words: tuple[QueryWord, ...]
     has_text: bool
     words: tuple[str, ...]
+    # Posts with an expanded word as typed (None: nothing was expanded): the rest matched only through
+    # the words it was expanded to.
+    exact_query: Query | None = None
 
 
 def _idf(n_docs: int, doc_freq: int) -> float:
@@ -220,8 +228,16 @@ def plan_query(
     # The scored words in query order, so the query (and its scores) do not depend on their rarity.
     order = {w.coarse: i for i, w in enumerate(terms.words)}
     words = sorted(terms.scored, key=lambda w: order[w.coarse])
-    word_queries = _word_queries(builder, terms, words, relaxed=relaxed)
+    exact_queries = _word_queries(builder, terms, words, relaxed=relaxed)
+    word_queries = _expanded(builder, terms, words, exact_queries)
     should = _scoring(builder, searcher, terms, words, word_queries)
+    exact_query = None
+    if word_queries is not exact_queries:
+        expanded = [q for w, q in zip(words, exact_queries, strict=True) if w.coarse in terms.expansions]
+        exact_query = Query.boolean_query([(Occur.Should, q) for q in expanded])
+        if len(terms.words) <= KEYWORD_QUERY_MAX_WORDS:
+            exact_all = Query.boolean_query([(Occur.Must, q) for q in exact_queries])
+            should.append(Query.const_score_query(exact_all, EXACT_BONUS))
     must = [q for q in (builder.phrase(a) for a in terms.phrases) if q is not None]
     # An excluded word or compound is excluded where its parts stand together.
     must_not = [q for q in (builder.phrase(a) for a in terms.excluded) if q is not None]
@@ -243,7 +259,27 @@ def plan_query(
         _highlight_words(terms, words),
         bool(words or terms.phrases),
         tuple(w.coarse for w in words),
+        exact_query,
     )
+
+
+def _expanded(
+    builder: QueryBuilder, terms: QueryTerms, words: Sequence[QueryWord], queries: list[Query]
+) -> list[Query]:
+    """``queries`` (one per word) with each expanded word also matching its alternatives, at
+    WEIGHT_EXPANDED; ``queries`` itself when no word is expanded."""
+    if not any(w.coarse in terms.expansions for w in words):
+        return queries
+    out = []
+    for word, query in zip(words, queries, strict=True):
+        expansion = terms.expansions.get(word.coarse)
+        if expansion is None:
+            out.append(query)
+            continue
+        others = [(Occur.Should, builder.word(a)) for a in expansion.alternatives]
+        widened = Query.boost_query(Query.boolean_query(others), WEIGHT_EXPANDED)
+        out.append(Query.boolean_query([(Occur.Should, query), (Occur.Should, widened)]))
+    return out
 
 
 def _word_queries(
@@ -296,6 +332,12 @@ def _highlight_words(terms: QueryTerms, words: Sequence[QueryWord]) -> tuple[Que
     (every part is one more lookup per hit)."""
     chosen = sorted(words, key=lambda w: rarity(terms.doc_freq[w.coarse]))[:EXCERPT_WORDS]
     chosen.extend({x.coarse: x for w in chosen for x in terms.fused[w.coarse]}.values())
+    chosen.extend(
+        a
+        for w in list(chosen)
+        if w.coarse in terms.expansions
+        for a in terms.expansions[w.coarse].alternatives
+    )
     for analysis in terms.phrases:
         parts = tuple(t.text for t in analysis.fine[:EXCERPT_PHRASE_PARTS])
         chosen.append(QueryWord(analysis.units[0].coarse.text, parts))

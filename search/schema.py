@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "10"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -29,11 +29,21 @@ FIELD_DATE = "date"  # fast date: sort and ranges
 FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
 FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: where each term occurs (document.encode_spans)
+# fast raw JSON [reading, word, spelling, in_title] per distinct noun of the post: the vocabulary by reading
+# (search/readings.py), aggregated over all posts
+FIELD_VOCAB = "vocab"
+# fast raw JSON [term, other] per pair of names the post writes as 検索拡張生成（RAG）(search/synonyms.py)
+FIELD_PAIRS = "pairs"
 
-# The texts index: one document per post, found by its id.
-TEXT_FIELD_ID = "id"  # raw and fast: lookup by post id, and the list of ids for clean-up
-TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: the clean text excerpts are cut from
-TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs
+# The texts index: per post, one document with the term offsets of its clean text and one per part of
+# that text (TEXT_PART_CHARS code points each), so that cutting an excerpt reads the offsets and the one or
+# two parts around the window, not the whole post (search/document.py).
+TEXT_FIELD_ID = "id"  # raw and fast, on every document of a post: delete by post id, the list of ids
+TEXT_FIELD_PART = "part"  # raw: which document of which post (search/document.py, text_part_key)
+TEXT_FIELD_BODY = "body"  # stored UTF-8 bytes: one part of the clean text excerpts are cut from
+TEXT_FIELD_SPANS = "body_spans"  # stored bytes: where each term of the body occurs (one shard of it)
+TEXT_FIELD_SHARDS = "shards"  # stored JSON, on the offsets document: the first term of each further shard
+TEXT_FIELD_LENGTH = "length"  # stored, on the offsets document: the clean text's length in code points
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
 # (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
@@ -74,6 +84,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_BLOCKS, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_bytes_field(FIELD_META, stored=True)
     sb.add_bytes_field(FIELD_TITLE_SPANS, stored=True)
+    sb.add_text_field(FIELD_VOCAB, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(FIELD_PAIRS, tokenizer_name="raw", fast=True, index_option="basic")
     return sb.build()
 
 
@@ -81,6 +93,9 @@ def build_text_schema() -> tantivy.Schema:
     """Build the schema of the texts index; the same function creates and reopens it."""
     sb = tantivy.SchemaBuilder()
     sb.add_text_field(TEXT_FIELD_ID, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_text_field(TEXT_FIELD_PART, tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field(TEXT_FIELD_BODY, stored=True)
     sb.add_bytes_field(TEXT_FIELD_SPANS, stored=True)
+    sb.add_bytes_field(TEXT_FIELD_SHARDS, stored=True)
+    sb.add_unsigned_field(TEXT_FIELD_LENGTH, stored=True)
     return sb.build()

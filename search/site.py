@@ -31,6 +31,7 @@ import yaml
 from mikke.search.document import ManifestEntry
 from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
+from mikke.search.markdown_text import HeadingIds
 from mikke.search.posts import HTML_EXTENSIONS
 from mikke.search.posts import MARKDOWN_EXTENSIONS
 from mikke.search.posts import MAX_POST_BYTES
@@ -158,7 +159,21 @@ def read_site_config(
         future=data.get("future") is True,
         exclude=tuple(str(e) for e in exclude),
         variables=variables,
+        heading_ids=_heading_ids(data),
     )
+
+
+def _heading_ids(data: Mapping[str, Any]) -> HeadingIds | None:
+    """How Jekyll gives the site's Markdown headings ids: kramdown with GFM input (Jekyll's defaults)
+    derives them from the text unless ``kramdown: auto_ids`` is false or empty; another engine or input
+    is not followed (None: hits link posts, not sections)."""
+    options = data.get("kramdown")
+    kramdown: Mapping[str, Any] = options if isinstance(options, dict) else {}
+    engine = str(data.get("markdown") or "kramdown").lower()
+    if engine != "kramdown" or str(kramdown.get("input") or "GFM").lower() != "gfm":
+        return None
+    auto = kramdown.get("auto_ids", True) not in (False, None)
+    return HeadingIds(auto=auto, prefix=str(kramdown.get("auto_id_prefix") or ""))
 
 
 def _site_url(value: str) -> str:

@@ -104,6 +104,15 @@ def _write_json_atomically(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
+# Beside the indexes in a generation: the blog owner's synonym groups, rewritten by every index run.
+SYNONYMS_FILE = "site-synonyms.json"
+
+
+def write_generation_file(root: Path, name: str, filename: str, text: str) -> None:
+    """Replace the file ``filename`` of generation ``name`` atomically, with the mode of mikke's files."""
+    _write_json_atomically(root / name / filename, text)
+
+
 def _make_folders(path: Path) -> None:
     """Create ``path`` and its missing parents with :data:`FOLDER_MODE` (minus the umask)."""
     missing: list[Path] = []
@@ -272,6 +281,11 @@ class Store:
         if self.root is None:
             return f"memory/{self._serial}/{self._reloads}"
         return f"{self.generation}/{self._commit}"
+
+    @property
+    def committed_at(self) -> float | None:
+        """When the commit last loaded was written (seconds since the epoch); ``None`` in RAM."""
+        return None if self._commit is None else self._commit[1] / 1e9
 
     def searcher(self) -> tantivy.Searcher:
         """Return a searcher on the newest published posts index: a snapshot, valid for one request."""

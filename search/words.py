@@ -1,4 +1,5 @@
-"""Which words of a query are searched for: analysed once, bounded, the most informative kept.
+"""Which words of a query are searched for: analysed once, bounded, the most informative kept, and what
+else each is searched as (kana read as words, romaji, synonyms), below the word as typed.
 
 The work of one request is bounded whatever its text: the index is served to the public internet, where one
 pasted page or crafted query must not cost as much as hundreds of ordinary searches. What is left out is
@@ -7,9 +8,13 @@ named in ``SearchPage.ignored``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import re
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 
 import tantivy
 
@@ -17,6 +22,15 @@ from mikke.search import schema as f
 from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Unit
+from mikke.search.readings import Entry
+from mikke.search.readings import ReadingMatch
+from mikke.search.readings import Vocabulary
+from mikke.search.readings import combinations
+from mikke.search.readings import kana_runs
+from mikke.search.readings import read_as_words
+from mikke.search.readings import spelled
+from mikke.search.readings import to_katakana
+from mikke.search.romaji import romaji_to_katakana
 from mikke.search.syntax import parse_user_query
 
 # Distinct content words scored, the rarest first. Natural-language questions have up to ~30.
@@ -33,6 +47,19 @@ MAX_CANDIDATE_PHRASES = 4 * MAX_QUERY_PHRASES
 MAX_EXCLUDED_WORDS = 8
 # The zero-hit retry widens this many of the rarest words to forms sharing their kanji stem.
 MAX_RELAXED_WORDS = 8
+# Query words also searched by what they read as (kana typed as words, romaji), and the words each one
+# is also searched as: bounds the extra clauses of one request.
+MAX_EXPANDED_WORDS = 8
+MAX_ALTERNATIVES = 4
+# Query words (and kana runs) examined for expansion at all, in query order: a pasted page is not.
+MAX_EXPANSION_CANDIDATES = 16
+# Synonyms looked up in the index per query word (their groups can be large), and the share of the posts
+# above which a word is not expanded by synonyms at all (技術 on a tech blog).
+MAX_SYNONYMS_TRIED = 12
+SYNONYMS_MAX_SHARE = 0.5
+# An all-ASCII word is also read as romaji when at most this many posts hold it as written: an English word
+# the blog uses (deepseek, rag, sake on a blog about it) keeps its meaning.
+ROMAJI_MAX_POSTS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +70,287 @@ class QueryWord:
     parts: tuple[str, ...]
 
 
-def query_words(analysis: Analysis) -> list[QueryWord]:
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """Other words a query word is also searched as, below the word as typed, and why."""
+
+    typed: str  # the query's text the word came from
+    by: str  # "reading" (kana typed as words) or "romaji"
+    alternatives: tuple[QueryWord, ...]
+    spellings: tuple[str, ...]  # how each alternative is written, for the reader
+
+
+def as_word(analysis: Analysis) -> QueryWord | None:
+    """``analysis`` as one query word: a single unit as itself, several as a compound (their joined
+    terms, matched by their parts standing together)."""
+    units = analysis.units
+    if not units:
+        return None
+    if len(units) == 1:
+        return QueryWord(units[0].coarse.text, tuple(p.text for p in units[0].parts))
+    return QueryWord("".join(u.coarse.text for u in units), tuple(p.text for u in units for p in u.parts))
+
+
+# Words the index's words and synonyms analyse into, per process: the same few thousand come up again.
+_WORDS_FOR: dict[str, QueryWord | None] = {}
+MAX_REMEMBERED_WORDS = 50_000
+
+
+def word_for(analyzer: JapaneseAnalyzer, spelling: str) -> QueryWord | None:
+    """``spelling`` analysed as one query word (see :func:`as_word`), remembered."""
+    if spelling in _WORDS_FOR:
+        return _WORDS_FOR[spelling]
+    word = as_word(analyzer.analyze(spelling))
+    if len(_WORDS_FOR) >= MAX_REMEMBERED_WORDS:
+        _WORDS_FOR.clear()
+    _WORDS_FOR[spelling] = word
+    return word
+
+
+def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> list[QueryWord]:
     """Every distinct content word of ``analysis`` in order of first occurrence (function words only when
-    the query has nothing else)."""
+    the query has nothing else); the units inside each of ``runs`` (kana typed as words) make one word,
+    since Sudachi cuts such a run into nonsense (じん|こうち|のう)."""
     content: Sequence[Unit] = [u for u in analysis.units if not u.coarse.is_function_word]
     units = content or analysis.units  # a query of only function words still searches for them
+    run_of: dict[int, tuple[int, int]] = {}  # the start of a unit inside a run -> the run
+    for span in runs:
+        for unit in _units_in(analysis, span):
+            run_of[unit.coarse.start] = span
     seen: set[str] = set()
     words: list[QueryWord] = []
     for u in units:
-        if u.coarse.text in seen:
+        run = run_of.get(u.coarse.start)
+        word: QueryWord | None = QueryWord(u.coarse.text, tuple(p.text for p in u.parts))
+        if run is not None:
+            word = as_word(Analysis(_units_in(analysis, run)))
+        if word is None or word.coarse in seen:
             continue
-        seen.add(u.coarse.text)
-        words.append(QueryWord(u.coarse.text, tuple(p.text for p in u.parts)))
+        seen.add(word.coarse)
+        words.append(word)
     return words
+
+
+def _units_in(analysis: Analysis, run: tuple[int, int]) -> tuple[Unit, ...]:
+    """The units of ``analysis`` inside the span ``run`` (units are in text order)."""
+    units = analysis.units
+    at = bisect.bisect_left(units, run[0], key=lambda u: u.coarse.start)
+    inside = []
+    while at < len(units) and units[at].coarse.end <= run[1]:
+        inside.append(units[at])
+        at += 1
+    return tuple(inside)
+
+
+def _readable_runs(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    runs: Sequence[tuple[int, int]],
+    vocab: Vocabulary,
+) -> dict[tuple[int, int], ReadingMatch]:
+    """The kana runs that read as other words of the index than Sudachi makes of them, with what they
+    read as: only those are searched as one word; the rest keep Sudachi's words.
+
+    A katakana word the posts use reads only as one word of the index spelled in Latin letters or
+    katakana (エヌビディア -> NVIDIA), never as kanji homophones (タイ is not 体); katakana no post
+    uses, and hiragana, read as the words they spell when those are more common in the index than the
+    kana as typed (ジンコウチノウ, じんこうちのう -> 人工知能; not はいくら -> ハイクラ).
+    """
+    readable: dict[tuple[int, int], ReadingMatch] = {}
+    for run, word in _run_words(analysis, runs[:MAX_EXPANSION_CANDIDATES]).items():
+        typed = text[run[0] : run[1]]
+        match = read_as_words(vocab, to_katakana(typed))
+        if typed[0] in _KATAKANA_CHARS and (match is None or not any(map(_is_name_entry, match.options[0]))):
+            # No word of the index is read so: a Latin name Sudachi cannot read may sound like it.
+            name = vocab.name_sounding_like(typed)
+            if name is not None:
+                match = ReadingMatch((typed,), ((name,),))
+        if match is None:
+            continue
+        typed_posts = _word_doc_freq(searcher, word)
+        if typed[0] in _KATAKANA_CHARS:
+            if len(match.pieces) != 1:
+                continue  # katakana is one word: フルネーム is not 府 + ルネーム
+            if typed_posts:
+                names = tuple(e for e in match.options[0] if _is_name(e.spelling))
+                if not names:
+                    continue
+                match = ReadingMatch(match.pieces, (names,))
+        if max(e.posts for e in match.options[0]) <= typed_posts and typed[0] not in _KATAKANA_CHARS:
+            continue
+        alternative = word_for(analyzer, spelled(combinations(match, 1)[0]))
+        if alternative is not None and alternative.coarse != word.coarse:
+            readable[run] = match
+    return readable
+
+
+_KATAKANA_CHARS = frozenset(chr(c) for c in range(0x30A1, 0x30FB))
+# How a name is spelled when a katakana word is its reading: Latin letters, digits and katakana.
+_NAME_SPELLING_RE = re.compile("[A-Za-z0-9\u30a1-\u30fa\u30fc .&'・+-]+")
+_LETTER_RE = re.compile("[A-Za-z]")
+
+
+def _is_name_entry(entry: Entry) -> bool:
+    return _is_name(entry.spelling)
+
+
+def _is_name(spelling: str) -> bool:
+    """Whether ``spelling`` can be the Latin (or other katakana) name a katakana word reads as: at least
+    three characters with a letter, so units and numbers (トン: t, メートル: m, サン: 3) are not."""
+    return (
+        len(spelling) >= 3
+        and bool(_LETTER_RE.search(spelling))
+        and bool(_NAME_SPELLING_RE.fullmatch(spelling))
+    )
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _run_words(analysis: Analysis, runs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], QueryWord]:
+    """The query word each run makes."""
+    out: dict[tuple[int, int], QueryWord] = {}
+    for run in runs:
+        word = as_word(Analysis(_units_in(analysis, run)))
+        if word is not None:
+            out[run] = word
+    return out
+
+
+def expand_words(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    words: Sequence[QueryWord],
+    run_matches: Mapping[tuple[int, int], ReadingMatch],
+    phrase_runs: Sequence[tuple[int, int]],
+    vocab: Vocabulary,
+) -> dict[str, Expansion]:
+    """What each query word also reads as: a kana run as the index's words with that reading
+    (じんこうちのう -> 人工知能), in an all-ASCII query a word few posts hold as written as romaji
+    (handoutai -> 半導体), and any other noun its synonyms (人工知能 -> AI; ``phrase_runs``: words
+    typed together that name one thing, 検索拡張生成 -> RAG). The words as typed always stay searched
+    too."""
+    expansions: dict[str, Expansion] = {}
+    by_run = {word.coarse: run for run, word in _run_words(analysis, list(run_matches)).items()}
+    # How each word is written in the query, for synonyms: nouns only (a reading, or Latin letters).
+    surfaces: dict[str, str] = {
+        w.coarse: text[r[0] : r[1]] for r, w in _run_words(analysis, list(phrase_runs)).items()
+    }
+    for u in analysis.units:
+        if u.coarse.reading or (u.coarse.text.isascii() and u.coarse.text.isalnum()):
+            surfaces.setdefault(u.coarse.text, text[u.coarse.start : u.coarse.end])
+    ascii_query = text.isascii()
+    romaji: list[tuple[QueryWord, str]] = []
+    for word in words:
+        if len(expansions) >= MAX_EXPANDED_WORDS:
+            break
+        run = by_run.get(word.coarse)
+        match: ReadingMatch | None = None
+        typed, by = "", ""
+        if run is not None:
+            typed, by, match = text[run[0] : run[1]], "reading", run_matches[run]
+        elif ascii_query and word.coarse.isascii() and word.coarse.isalpha():
+            kana = romaji_to_katakana(word.coarse)
+            # One kana (to, ni, wa) is a particle or a letter, not a word typed in romaji.
+            if kana is not None and len(kana) > 1 and _word_doc_freq(searcher, word) <= ROMAJI_MAX_POSTS:
+                romaji.append((word, kana))
+                typed, by = word.coarse, "romaji"
+                match = read_as_words(vocab, kana) or read_as_words(vocab, kana, loose=True)
+        if not by:
+            if _word_doc_freq(searcher, word) > SYNONYMS_MAX_SHARE * searcher.num_docs:
+                continue  # most posts hold it already: its synonyms would add little but cost
+            synonyms = _synonyms(searcher, analyzer, word, surfaces.get(word.coarse), vocab)
+            if synonyms is not None:
+                expansions[word.coarse] = synonyms
+            continue
+        if match is None:
+            continue
+        alternatives: dict[str, tuple[QueryWord, str]] = {}
+        for combo in combinations(match, MAX_ALTERNATIVES):
+            shown = spelled(combo)
+            alternative = word_for(analyzer, shown)
+            if alternative is not None and alternative.coarse != word.coarse:
+                alternatives.setdefault(alternative.coarse, (alternative, shown))
+        if alternatives:
+            expansions[word.coarse] = Expansion(
+                typed,
+                by,
+                tuple(a for a, _ in alternatives.values()),
+                tuple(shown for _, shown in alternatives.values()),
+            )
+    if len(romaji) > 1:
+        _read_romaji_together(analyzer, romaji, vocab, expansions)
+    return expansions
+
+
+def _synonyms(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    word: QueryWord,
+    surface: str | None,
+    vocab: Vocabulary,
+) -> Expansion | None:
+    """``word`` (a noun written ``surface``) also searched as its synonyms the posts use, the most
+    common first (at most MAX_ALTERNATIVES)."""
+    if surface is None:
+        return None
+    found: dict[str, tuple[QueryWord, str, int]] = {}
+    for spelling in vocab.synonyms([word.coarse, surface])[:MAX_SYNONYMS_TRIED]:
+        alternative = word_for(analyzer, spelling)
+        if alternative is None or alternative.coarse == word.coarse or alternative.coarse in found:
+            continue
+        posts = _word_doc_freq(searcher, alternative)
+        if posts:
+            found[alternative.coarse] = (alternative, spelling, posts)
+    if not found:
+        return None
+    best = sorted(found.values(), key=lambda x: -x[2])[:MAX_ALTERNATIVES]
+    return Expansion(surface, "synonym", tuple(a for a, _, _ in best), tuple(s for _, s, _ in best))
+
+
+def synonym_runs(text: str, analysis: Analysis, vocab: Vocabulary) -> list[tuple[int, int]]:
+    """Words typed together (between spaces) that have synonyms as a whole: 検索拡張生成 (Sudachi's
+    検索 + 拡張 + 生成) is RAG. Such a run is searched as one word, with its synonyms."""
+    runs: list[tuple[int, int]] = []
+    for match in itertools.islice(_CHUNK_RE.finditer(text), MAX_EXPANSION_CANDIDATES):
+        start, end = match.span()
+        if len(_units_in(analysis, (start, end))) > 1 and vocab.synonyms([match.group()]):
+            runs.append((start, end))
+    return runs
+
+
+_CHUNK_RE = re.compile(r"\S{2,40}")
+
+
+def _read_romaji_together(
+    analyzer: JapaneseAnalyzer,
+    romaji: Sequence[tuple[QueryWord, str]],
+    vocab: Vocabulary,
+    expansions: dict[str, Expansion],
+) -> None:
+    """Romaji words typed apart may spell one word together (jinkou chinou -> 人工知能): the first of
+    them is also searched as that word, and the posts holding it then match every one of them."""
+    joined = "".join(kana for _, kana in romaji)
+    match = read_as_words(vocab, joined) or read_as_words(vocab, joined, loose=True)
+    if match is None or len(match.pieces) >= len(romaji):
+        return
+    shown = spelled(combinations(match, 1)[0])
+    together = word_for(analyzer, shown)
+    first = romaji[0][0]
+    if together is None:
+        return
+    known = expansions.get(first.coarse)
+    if known is None:
+        expansions[first.coarse] = Expansion(first.coarse, "romaji", (together,), (shown,))
+    elif together not in known.alternatives:
+        expansions[first.coarse] = Expansion(
+            known.typed, known.by, (together, *known.alternatives), (shown, *known.spellings)
+        )
 
 
 def fused_neighbours(
@@ -97,6 +392,14 @@ class QueryTerms:
     excluded: tuple[Analysis, ...]
     ignored: tuple[str, ...]
     matches_nothing: bool  # text that analyses to nothing (symbols, emoji)
+    sequence: tuple[str, ...] = ()  # every token of the text outside phrases, in order (search/overlap.py)
+    # Written as a sentence (it has particles or other function words), not as keywords.
+    sentence: bool = False
+    # scored word -> what else it is searched as (by reading, romaji); empty when expansion is off
+    expansions: dict[str, Expansion] = field(default_factory=dict)
+    # The free text (without phrases and exclusions) and its analysis, for did-you-mean (search/respell.py).
+    text: str = ""
+    analysis: Analysis | None = None
 
 
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
@@ -114,24 +417,51 @@ def rarity(doc_freq: int) -> tuple[bool, int]:
 
 
 def _score_words(
-    searcher: tantivy.Searcher, words: Sequence[QueryWord]
-) -> tuple[list[QueryWord], dict[str, int]]:
+    searcher: tantivy.Searcher,
+    words: Sequence[QueryWord],
+    expansions: dict[str, Expansion] | None = None,
+) -> tuple[list[QueryWord], dict[str, int], set[str]]:
     """Choose the words to score: the rarest first, at most MAX_QUERY_WORDS, and together in at most
     MAX_QUERY_POSTINGS_PER_POST times as many posts as the index holds. The rarest word is always kept.
-    Ties keep query order (the sort is stable)."""
+    Ties keep query order (the sort is stable).
+
+    A word with ``expansions`` counts as common as the most common of its forms. Its other forms are
+    searched only while the budget allows them too, the rarest words' first: they are what a pasted
+    paragraph of common words would otherwise multiply.
+
+    :return: the words scored, their document frequencies, and the scored words whose expansion fits.
+    """
     candidates = words[:MAX_CANDIDATE_WORDS]
-    freq = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    exact = {w.coarse: _word_doc_freq(searcher, w) for w in candidates}
+    freq = dict(exact)
+    extra: dict[str, int] = {}
+    for w in candidates:
+        expansion = (expansions or {}).get(w.coarse)
+        if expansion is not None:
+            others = [_word_doc_freq(searcher, a) for a in expansion.alternatives]
+            freq[w.coarse] = max(exact[w.coarse], *others)
+            extra[w.coarse] = sum(others)
     budget = MAX_QUERY_POSTINGS_PER_POST * max(1, searcher.num_docs)
     scored: list[QueryWord] = []
     postings = 0
     for word in sorted(candidates, key=lambda w: rarity(freq[w.coarse])):
         if len(scored) >= MAX_QUERY_WORDS:
             break
-        if scored and postings + freq[word.coarse] > budget:
+        if scored and postings + exact[word.coarse] > budget:
             continue  # a word in no body still fits
         scored.append(word)
-        postings += freq[word.coarse]
-    return scored, {w.coarse: freq[w.coarse] for w in scored}
+        postings += exact[word.coarse]
+    expanded = set()
+    for word in scored:  # the rarest first
+        cost = extra.get(word.coarse)
+        if cost is not None and (postings + cost <= budget or len(scored) == 1):
+            expanded.add(word.coarse)
+            postings += cost
+    return (
+        scored,
+        {w.coarse: freq[w.coarse] if w.coarse in expanded else exact[w.coarse] for w in scored},
+        expanded,
+    )
 
 
 def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
@@ -139,11 +469,42 @@ def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
     return min(searcher.doc_freq(f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
 
 
-def analyse_query(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: str) -> QueryTerms:
+def analyse_query(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    vocab: Vocabulary | None = None,
+) -> QueryTerms:
+    """Analyse and bound the user's ``text``; given the index's ``vocab``, words typed in kana or romaji
+    are also searched as the words they read as (without it, nothing is expanded)."""
     parsed = parse_user_query(text)
     analysis = analyzer.analyze(parsed.text) if parsed.text else None
-    words = query_words(analysis) if analysis else []
-    scored, doc_freq = _score_words(searcher, words)
+    runs = (
+        _readable_runs(searcher, analyzer, parsed.text, analysis, kana_runs(parsed.text), vocab)
+        if analysis and vocab is not None
+        else {}
+    )
+    phrase_runs = (
+        [r for r in synonym_runs(parsed.text, analysis, vocab) if not any(_overlap(r, k) for k in runs)]
+        if analysis and vocab is not None
+        else []
+    )
+    words = query_words(analysis, [*runs, *phrase_runs]) if analysis else []
+    expansions = (
+        expand_words(
+            searcher,
+            analyzer,
+            parsed.text,
+            analysis,
+            words[:MAX_EXPANSION_CANDIDATES],
+            runs,
+            phrase_runs,
+            vocab,
+        )
+        if analysis and vocab is not None
+        else {}
+    )
+    scored, doc_freq, expandable = _score_words(searcher, words, expansions)
     kept = {w.coarse for w in scored}
     ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
 
@@ -181,4 +542,9 @@ def analyse_query(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: 
         excluded=tuple(excluded),
         ignored=tuple(ignored),
         matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
+        sequence=tuple(unit.coarse.text for unit in analysis.units) if analysis else (),
+        sentence=analysis is not None and any(unit.coarse.is_function_word for unit in analysis.units),
+        expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expandable},
+        text=parsed.text,
+        analysis=analysis,
     )

@@ -102,18 +102,9 @@ def living_processes_in_group(group: int) -> list[int]:
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
 def test_killed_run_leaves_no_worker_process_behind(site: Path, tmp_path: Path) -> None:
     add_posts(site, 60, "夕焼け")  # enough posts for worker processes
+    index = tmp_path / "index"
     run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mikke",
-            "index",
-            str(site),
-            "--index",
-            str(tmp_path / "index"),
-            "--jobs",
-            "2",
-        ],
+        [sys.executable, "-m", "mikke", "index", str(site), "--index", str(index), "--jobs", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, ENV_VAR: "first-document-added"},

@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
+from mikke.search import build_index
+from mikke.search import open_store
+from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.site import read_site_config
 
@@ -100,3 +103,39 @@ def test_the_search_page_embeds_the_search(built: tuple[Path, str]) -> None:
     assert 'class="mikke" data-mikke="" data-mikke-scheme="auto"' in html  # as kramdown writes it
     assert '<script src="http://127.0.0.1:8000/static/search.js"' in html
     assert '<link rel="stylesheet" href="http://127.0.0.1:8000/static/style.css"' in html
+
+
+def test_every_section_link_mikke_gives_opens_a_heading_of_the_built_page(
+    built: tuple[Path, str], tmp_path: Path
+) -> None:
+    destination, _ = built
+    index = tmp_path / "index"
+    build_index(EXAMPLE, index, jobs=1)
+    store = open_store(index)
+    config = read_site_config(EXAMPLE)
+    searches = [
+        "生成AIの課題",
+        "最初のまとめ",
+        "二つ目のまとめ",
+        "コンパイラ言語",
+        "全角スペース",
+        "ポン酢",
+        "強調",
+    ]
+    sections = {}
+    for query in [*searches, "見出し", "記事"]:
+        for hit in search(store, query, per_page=50).hits:
+            if hit.section is not None:
+                sections[hit.section.url] = hit.section.title
+    linked = {url.split("#")[1] for url in sections}
+    assert {"custom-anchor", "まとめ-1"} <= {unquote(i) for i in linked}, sections
+    missing = []
+    for url, title in sections.items():
+        page_url, fragment = url.split("#", 1)
+        path = unquote(urlsplit(page_url).path).removeprefix(config.baseurl)
+        page = destination / path.lstrip("/") / "index.html"
+        html = page.read_text("utf-8")
+        if f' id="{unquote(fragment)}"' not in html:
+            missing.append((url, title))
+    assert missing == [], missing
+    assert len(sections) >= len(searches)

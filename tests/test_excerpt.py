@@ -12,6 +12,8 @@ from mikke.search.excerpt import Span
 from mikke.search.excerpt import build_excerpt
 from mikke.search.excerpt import highlight
 from mikke.search.excerpt import merge_spans
+from mikke.search.excerpt import plan_excerpt
+from mikke.search.excerpt import render_excerpt
 
 
 def spans_of(text: str, *words: str) -> list[Span]:
@@ -118,3 +120,28 @@ def test_with_the_analyser_no_word_is_cut(analyzer) -> None:  # type: ignore[no-
     start = text.find(plain)
     bounds = set(analyzer.word_boundaries(text))
     assert start in bounds and start + len(plain) in bounds
+
+
+# Text with sentence ends, line breaks and word-like runs, so that every edge rule gets exercised.
+_EXCERPT_TEXT = st.text(alphabet=st.sampled_from("あいう漢字カナab。！\n &<"), max_size=900)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _EXCERPT_TEXT,
+    st.lists(st.tuples(st.integers(0, 900), st.integers(0, 12), st.sampled_from("xyz")), max_size=12),
+    st.integers(1, 200),
+    st.booleans(),
+)
+def test_an_excerpt_cut_from_only_the_piece_it_needs_equals_one_cut_from_the_whole_text(
+    text: str, raw_spans: list[tuple[int, int, str]], max_chars: int, with_words: bool
+) -> None:
+    spans = [Span(s, s + n, key) for s, n, key in raw_spans]
+
+    def boundaries(piece: str) -> list[int]:  # every position after a kana or kanji run
+        return [k for k in range(len(piece) + 1) if k == len(piece) or piece[k] in "漢a"]
+
+    words = boundaries if with_words else None
+    plan = plan_excerpt(spans, max_chars, len(text))
+    lo, hi = plan.needed
+    assert render_excerpt(text[lo:hi], plan, words, offset=lo) == build_excerpt(text, spans, max_chars, words)

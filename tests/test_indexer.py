@@ -266,6 +266,16 @@ def test_store_picks_up_a_swapped_generation(site: Path, tmp_path: Path) -> None
     assert search(store, "自転車").total == 1
 
 
+def serving(site: Path, tmp_path: Path) -> tuple[Path, Store, str]:
+    """Index ``site`` and open a store on it, as a server does; return the index, the store and its
+    generation."""
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    good = read_current(index)
+    assert good
+    return index, open_store(index), good
+
+
 def errors_while_serving(
     store: Store, query: str, total: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> list[str]:
@@ -280,11 +290,7 @@ def errors_while_serving(
 def test_store_keeps_serving_when_a_published_generation_cannot_be_opened(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    index = tmp_path / "index"
-    build_index(site, index, jobs=1)
-    store = open_store(index)
-    good = read_current(index)
-    assert good
+    index, store, good = serving(site, tmp_path)
     broken = index / "gen-9999999999999999999-1"
     broken.mkdir()
     (broken / "mikke.json").write_text((index / good / "mikke.json").read_text("utf-8"), "utf-8")
@@ -524,10 +530,7 @@ def test_open_store_refuses_a_world_writable_index_naming_the_path_and_the_fix(
 def test_serving_store_keeps_its_generation_when_a_world_writable_one_is_published(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    index = tmp_path / "index"
-    build_index(site, index, jobs=1)
-    store = open_store(index)
-    good = read_current(index)
+    index, store, good = serving(site, tmp_path)
     (site / "_posts" / "2024-05-05-bike.md").write_text(post_source("自転車", "自転車に乗る。"), "utf-8")
     build_index(site, index, full=True, jobs=1)
     planted = index / str(read_current(index))

@@ -21,23 +21,35 @@ from hypothesis import strategies as st
 from mikke.search import IndexBuildError
 from mikke.search import all_tags
 from mikke.search import build_index
+from mikke.search import document
 from mikke.search import list_posts
 from mikke.search import open_store
 from mikke.search import schema as f
 from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.cli import printable
+from mikke.search.document import MAX_EXCERPT_OCCURRENCES
+from mikke.search.document import SPAN_SHARD_BYTES
+from mikke.search.document import TEXT_PART_CHARS
 from mikke.search.document import ManifestEntry
+from mikke.search.document import ShardedSpans
+from mikke.search.document import SpanIndex
 from mikke.search.document import decode_label
 from mikke.search.document import decode_manifest_entry
 from mikke.search.document import encode_label
 from mikke.search.document import encode_manifest_entry
+from mikke.search.document import encode_span_shards
 from mikke.search.document import encode_spans
+from mikke.search.document import match_spans
+from mikke.search.document import read_text
+from mikke.search.document import shard_first_terms
 from mikke.search.document import span_offsets
+from mikke.search.excerpt import Span
 from mikke.search.indexer import site_build_info
 from mikke.search.site import read_site_config
 from mikke.search.store import create_generation
 from mikke.search.store import publish_generation
+from mikke.search.words import QueryWord
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source
@@ -179,3 +191,85 @@ def test_any_names_and_front_matter_index_incrementally_as_a_full_rebuild_does(
         assert all(s.reason for s in full.skipped)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_long_text_is_read_back_whole_across_its_parts_with_any_code_point(
+    site: Path, tmp_path: Path
+) -> None:
+    paragraphs = [f"段落{n}の本文には絵文字🍣と記号<&>が入る。" for n in range(400)]  # several parts
+    (site / "_posts" / "2024-06-01-long.md").write_text(
+        post_source("長い記事", "\n\n".join(paragraphs)), "utf-8"
+    )
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    stored = read_text(store.text_searcher(), "_posts/2024-06-01-long.md")
+    assert stored is not None and stored.length > 3 * TEXT_PART_CHARS
+    assert stored.read() == "\n".join(paragraphs)
+    start = TEXT_PART_CHARS - 5  # a piece across a part boundary
+    assert stored.piece(start, start + 10) == "\n".join(paragraphs)[start : start + 10]
+
+
+def test_an_excerpt_of_a_long_post_reads_only_the_parts_around_its_window(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filler = "\n\n".join(
+        f"関係のない段落{n}がここに続いている。" for n in range(3000)
+    )  # about 60,000 characters
+    body = filler + "\n\n最後の段落で珍しい単語の鴨南蛮が出てくる。"
+    (site / "_posts" / "2024-06-01-long.md").write_text(post_source("長い記事", body), "utf-8")
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    store = open_store(index)
+    parts_read: list[int | None] = []
+    real = document._text_document
+
+    def counting(
+        searcher: tantivy.Searcher, post_id: str, part: int | None, *, shard: int = 0
+    ) -> tantivy.Document | None:
+        parts_read.append(part)
+        return real(searcher, post_id, part, shard=shard)
+
+    monkeypatch.setattr(document, "_text_document", counting)
+    (hit,) = search(store, "鴨南蛮").hits
+    assert "<mark>鴨南蛮</mark>" in hit.excerpt
+    parts = [p for p in parts_read if p is not None]
+    # The offsets: the first shard, and the shard of each term looked up (鴨南蛮 and its parts 鴨, 南蛮).
+    assert parts_read.count(None) <= 4 and 1 <= len(parts) <= 2
+    assert min(parts) * TEXT_PART_CHARS > len(body) // 2  # near the end, where the word is
+
+
+def test_stored_offsets_keep_at_most_a_bounded_number_of_occurrences_of_a_term() -> None:
+    many = [x for k in range(3 * MAX_EXCERPT_OCCURRENCES) for x in (10 * k, 10 * k + 2)]
+    (shard,) = encode_span_shards([("ai", many), ("b", [5, 6])])
+    assert span_offsets(shard, "ai") == many[: 2 * MAX_EXCERPT_OCCURRENCES]  # the first in the text
+    spans = match_spans(SpanIndex(shard), [QueryWord("ai", ("ai",))])
+    assert len(spans) == MAX_EXCERPT_OCCURRENCES and spans[0] == Span(0, 2, "ai")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=12), st.lists(st.integers(0, 10**6), min_size=2, max_size=60)
+    )
+)
+def test_offsets_split_into_shards_are_found_in_the_shard_that_holds_them(
+    spans: dict[str, list[int]],
+) -> None:
+    spans = {term: offsets[: len(offsets) // 2 * 2] for term, offsets in spans.items()}
+    shards = encode_span_shards(spans.items())
+    assert all(len(shard) < 3 * SPAN_SHARD_BYTES for shard in shards)
+    loaded: list[int] = []
+
+    def load(n: int) -> bytes:
+        loaded.append(n)
+        return shards[n]
+
+    lookup = ShardedSpans(shards[0], shard_first_terms(shards), load)
+    for term, offsets in spans.items():
+        assert lookup.offsets(term) == offsets[: 2 * MAX_EXCERPT_OCCURRENCES]
+    assert (
+        lookup.offsets("\t\n\\ not stored")
+        == spans.get("\t\n\\ not stored", [])[: 2 * MAX_EXCERPT_OCCURRENCES]
+    )
+    assert len(loaded) == len(set(loaded)) == len(shards) - 1 or len(spans) < len(shards)

@@ -50,3 +50,20 @@ def test_forwarded_headers_count_only_from_trusted_proxies(make_app: AppFactory)
 def test_a_public_url_that_is_not_an_http_address_is_refused_at_start(make_app: AppFactory, url: str) -> None:
     with pytest.raises(SettingError, match="MIKKE_PUBLIC_URL"):
         make_app(SEARCH_PUBLIC_URL=url)
+
+
+def test_pictures_may_come_from_https_hosts_and_from_a_site_tried_locally_over_http(
+    make_app: AppFactory,
+) -> None:
+    def image_sources(**config: str) -> list[str]:
+        policy = make_app(**config).test_client().get("/").headers["Content-Security-Policy"]
+        (img,) = [d.split()[1:] for d in policy.split(";") if d.split()[:1] == ["img-src"]]
+        return img
+
+    assert image_sources() == ["'self'", "data:", "https:"]
+    assert image_sources(SEARCH_SITE_URL="http://127.0.0.1:4000/") == [
+        "'self'",
+        "data:",
+        "https:",
+        "http://127.0.0.1:4000",
+    ]

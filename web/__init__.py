@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from mikke.web import errors
     from mikke.web import headers
     from mikke.web import meta
+    from mikke.web import observe
     from mikke.web import pages
     from mikke.web import store
 
@@ -75,12 +76,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+    observe.init_app(app, metrics=settings.metrics)  # first: ProxyFix (addresses) must wrap it
     addresses.init_app(app, settings)
 
     store.init_app(app, settings)
     errors.init_app(app)
     inline_styles = assets.init_app(app, inline=(INLINE_STYLESHEET,))
-    headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles)
+    headers.init_app(app, settings.allowed_origins, inline_styles=inline_styles, site_url=settings.site_url)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meta.bp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from collections.abc import Hashable
 
 from flask import Response
@@ -49,6 +50,18 @@ class ResultCache:
             while len(self._pages) > self._entries:
                 self._pages.popitem(last=False)
         return page
+
+    def answer(
+        self, params: SearchParams, store: Store, respond: Callable[[SearchPage], Response]
+    ) -> Response:
+        """The answer to a search request: ``304`` when the client holds this index version's answer,
+        else ``respond(page)`` for the (cached) page, marked with its validator."""
+        version = store.version()  # once: the ETag and the cached page name the same version
+        tag = etag(version, params)
+        known = not_modified(tag)
+        if known is not None:
+            return known
+        return validate(respond(self.run(params, store, version)), tag)
 
 
 def etag(version: str, *request_parts: object) -> str:

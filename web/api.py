@@ -1,4 +1,5 @@
-"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape) and ``GET /api/tags``."""
+"""Blueprint ``api``: ``GET /api/search`` (the ``mikke search --json`` shape), ``GET /api/suggest`` and
+``GET /api/tags``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from flask import Response
 from flask import jsonify
 from flask import request
 
+from mikke.search import SearchPage
 from mikke.search import all_tags
+from mikke.search import suggest
 from mikke.web.answers import etag
 from mikke.web.answers import not_modified
 from mikke.web.answers import validate
@@ -28,16 +31,23 @@ def search_view() -> Response | tuple[Response, int]:
         params = parse_search_args(request.args, state.settings, strict=True)
     except BadParameter as e:
         return error_json(str(e), 400)
+
+    def respond(page: SearchPage) -> Response:
+        return jsonify(page.to_json() | {"truncated": params.truncated})
+
+    return state.results.answer(params, get_store(), respond)
+
+
+@bp.get("/suggest")
+def suggest_view() -> Response:
+    """Complete ``q`` (a prefix): ``{"query": q, "suggestions": [{"text", "count"}, …]}``."""
     store = get_store()
-    version = store.version()
-    tag = etag(version, params)
+    q = request.args.get("q", "")[: get_state().settings.max_query_chars]
+    tag = etag(store.version(), "suggest", q)
     known = not_modified(tag)
     if known is not None:
         return known
-    page = state.results.run(params, store, version)
-    body = page.to_json()
-    body["truncated"] = params.truncated
-    return validate(jsonify(body), tag)
+    return validate(jsonify(suggest(store, q).to_json()), tag)
 
 
 @bp.get("/tags")

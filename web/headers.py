@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 from flask import Flask
 from flask import Response
 from flask import request
 
 # No 'unsafe-inline' anywhere: the only inline text allowed is our stylesheet, by its hash, so injected
-# markup can neither run script nor restyle the page.
+# markup can neither run script nor restyle the page. Images may come from any https host: posts' pictures
+# live on the blog or its CDN.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'{inline_styles}; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'{inline_styles}; "
+    "img-src 'self' data: https:{images}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 CORS_MAX_AGE = "86400"
+_HTTP_ORIGIN_RE = re.compile(r"\Ahttp://[A-Za-z0-9.\-]+(?::\d{1,5})?\Z")
 GZIP_MIN_BYTES = 1024
 _COMPRESSIBLE = frozenset({"text/html", "application/json", "application/opensearchdescription+xml"})
 
@@ -37,15 +41,23 @@ def _gzip(response: Response) -> None:
     response.vary.add("Accept-Encoding")
 
 
-def init_app(app: Flask, allowed_origins: tuple[str, ...], inline_styles: tuple[str, ...] = ()) -> None:
+def init_app(
+    app: Flask, allowed_origins: tuple[str, ...], inline_styles: tuple[str, ...] = (), site_url: str = ""
+) -> None:
     """Install the header hooks on ``app``.
 
     :param app: the Flask app being built.
     :param allowed_origins: origins whose browsers may call ``/api/*`` (CORS); others get no CORS headers.
     :param inline_styles: CSP hash sources (``'sha256-…'``) of the stylesheets pages inline.
+    :param site_url: where the blog is served (``MIKKE_SITE_URL``); an http one (a site tried locally) may
+        show its posts' pictures too.
     """
     origins = frozenset(o.rstrip("/") for o in allowed_origins)
-    policy = CONTENT_SECURITY_POLICY.format(inline_styles="".join(" " + s for s in inline_styles))
+    local = _HTTP_ORIGIN_RE.match(site_url.rstrip("/"))
+    images = f" {local.group(0)}" if local else ""
+    policy = CONTENT_SECURITY_POLICY.format(
+        inline_styles="".join(" " + s for s in inline_styles), images=images
+    )
 
     @app.after_request
     def add_headers(response: Response) -> Response:

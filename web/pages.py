@@ -26,9 +26,6 @@ from mikke.search import Hit
 from mikke.search import SearchPage
 from mikke.search import TagCount
 from mikke.search import tag_key
-from mikke.web.answers import etag
-from mikke.web.answers import not_modified
-from mikke.web.answers import validate
 from mikke.web.params import SearchParams
 from mikke.web.params import parse_search_args
 from mikke.web.store import get_state
@@ -204,6 +201,8 @@ def status_text(params: SearchParams, result: SearchPage | None) -> str:
     if result.total and result.hits:
         first = (result.page - 1) * result.per_page + 1
         head = f"「{params.q}」の検索結果" if params.q else "絞り込み結果"
+        if result.corrected:
+            head = f"「{params.q}」は見つからず、「{result.did_you_mean}」の検索結果"
         return f"{head}: {result.total}件（{first}〜{first + len(result.hits) - 1}件目）"
     if result.total:
         return f"{result.total}件見つかりましたが、このページに結果はありません。"
@@ -255,6 +254,8 @@ def _results_context(params: SearchParams, result: SearchPage) -> dict[str, obje
         "fewer_words": _fewer_words(params) if not result.total else [],
         "pages": _pagination(params, result),
         "first_page_url": _url(params, page=1),
+        "exact_url": _url(params, exact=1, page=1),
+        "did_you_mean_url": _url(params, q=result.did_you_mean or "", page=1),
         "prev_url": _url(params, page=min(params.page - 1, result.pages)) if params.page > 1 else "",
         "next_url": _url(params, page=params.page + 1) if params.page < result.pages else "",
         "sort_links": [
@@ -277,19 +278,17 @@ def index() -> Response:
             "search.html", title=page_title(params), status=status_text(params, None), **context
         )
         return Response(page, status=503, mimetype="text/html")
-    version = store.version()
-    tag = etag(version, params)
-    known = not_modified(tag)
-    if known is not None:
-        return known
-    result = state.results.run(params, store, version)
-    page = render_template(
-        "search.html",
-        title=page_title(params),
-        status=status_text(params, result),
-        **_results_context(params, result),
-    )
-    return validate(Response(page, mimetype="text/html"), tag)
+
+    def respond(result: SearchPage) -> Response:
+        page = render_template(
+            "search.html",
+            title=page_title(params),
+            status=status_text(params, result),
+            **_results_context(params, result),
+        )
+        return Response(page, mimetype="text/html")
+
+    return state.results.answer(params, store, respond)
 
 
 @bp.get("/api/results")
@@ -300,18 +299,16 @@ def results_view() -> Response:
     ``data-mikke-results``, its links relative query strings; ``status`` and ``title`` are plain text.
     """
     params = _page_params()
-    store = get_store()
-    version = store.version()
-    tag = etag(version, params)
-    known = not_modified(tag)
-    if known is not None:
-        return known
-    result = get_state().results.run(params, store, version)
-    region = render_template("results.html", **_results_context(params, result))
-    body = {
-        "html": region,
-        "status": status_text(params, result),
-        "title": page_title(params),
-        "total": result.total,
-    }
-    return validate(jsonify(body), tag)
+
+    def respond(result: SearchPage) -> Response:
+        region = render_template("results.html", **_results_context(params, result))
+        return jsonify(
+            {
+                "html": region,
+                "status": status_text(params, result),
+                "title": page_title(params),
+                "total": result.total,
+            }
+        )
+
+    return get_state().results.answer(params, get_store(), respond)

@@ -46,6 +46,8 @@ class SearchParams:
     date_to: date | None = None
     truncated: bool = False
     notices: tuple[str, ...] = field(default=())
+    rerank: bool = True  # MIKKE_RERANK
+    exact: bool = False  # the words as typed only: nothing read as kana words or romaji
 
     @property
     def filtered(self) -> bool:
@@ -64,6 +66,8 @@ class SearchParams:
             sort=self.sort,
             page=self.page,
             per_page=self.per_page,
+            rerank=self.rerank,
+            exact=self.exact,
         )
 
     def url_args(self, **changes: object) -> dict[str, object]:
@@ -79,6 +83,7 @@ class SearchParams:
             "to": self.date_to.isoformat() if self.date_to else "",
             "sort": self.sort,
             "page": self.page,
+            "exact": 1 if self.exact else "",
         }
         values.update(changes)
         defaults = {"sort": "relevance", "page": 1}
@@ -115,7 +120,7 @@ def _day(raw: str | None, name: str) -> date | None:
 
 
 def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: bool) -> SearchParams:
-    """Read ``q``, ``tag``, ``category``, ``sort``, ``page``, ``per_page``, ``from`` and ``to``.
+    """Read ``q``, ``tag``, ``category``, ``sort``, ``page``, ``per_page``, ``from``, ``to`` and ``exact``.
 
     ``q`` is cut to ``settings.max_query_chars``; ``page`` and ``per_page`` are clamped; repeated
     single-valued parameters use their first value; unknown parameters are ignored.
@@ -161,4 +166,6 @@ def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: 
         date_to=days["to"],
         truncated=truncated,
         notices=tuple(notices),
+        rerank=settings.rerank,
+        exact=args.get("exact", "").strip().lower() in ("1", "true", "yes", "on"),
     )

@@ -1,10 +1,18 @@
 """``mikke serve``: the app under gunicorn, one app (dictionary, index reader) per worker process.
 
-Never Flask's development server.
+Never Flask's development server. SIGHUP replaces the workers and SIGTERM stops after the requests in
+flight (gunicorn's own signals); the access log goes to standard output, gunicorn's log to standard error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -15,6 +23,10 @@ from mikke.web import create_app
 
 if TYPE_CHECKING:
     from gunicorn._types import _WSGIAppType
+
+# prometheus_client's multiprocess folder. It picks its mode when first imported, so the master never
+# imports it (web/observe.py is imported by each worker, after this is set).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -35,6 +47,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # limit would refuse them first, with a bare error page. Bound the size at your reverse proxy.
         "limit_request_line": 0,
         "proc_name": "mikke",
+        # The app writes its own access line (web/observe.py): gunicorn's would hold the query string.
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",
@@ -56,6 +69,15 @@ class MikkeServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> _WSGIAppType:
+        from mikke.web.observe import ACCESS_LOGGER
+
+        access = logging.getLogger(ACCESS_LOGGER)
+        if not access.handlers:
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            access.addHandler(handler)
+            access.setLevel(logging.INFO)
+            access.propagate = False
         # A Flask app is a WSGI callable; the stubs' environ type is stricter than Flask's own signature.
         app: _WSGIAppType = create_app({"SEARCH_SETTINGS": self.settings})  # type: ignore[assignment]
         return app
@@ -66,4 +88,27 @@ def run_server(settings: Settings) -> None:
 
     :param settings: the effective settings (index, host, port, workers, threads, limits, origins).
     """
-    MikkeServer(settings).run()
+    with _metrics_folder(settings.metrics):
+        MikkeServer(settings).run()
+
+
+@contextlib.contextmanager
+def _metrics_folder(enabled: bool) -> Iterator[None]:
+    """Give the workers a fresh folder to count requests in together (prometheus_client multiprocess).
+
+    Set before any worker is forked: prometheus_client picks its mode when it is first imported.
+    """
+    if not enabled:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="mikke-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    master = os.getpid()
+    try:
+        yield
+    finally:
+        # Workers are forked inside this block and leave through it too (gunicorn ends them with
+        # SystemExit): only the master, once it stops, removes the folder its workers count in.
+        if os.getpid() == master:
+            os.environ.pop(MULTIPROCESS_ENV, None)
+            shutil.rmtree(folder, ignore_errors=True)

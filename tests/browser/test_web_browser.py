@@ -7,6 +7,7 @@ import re
 from typing import Literal
 from urllib.parse import parse_qs
 from urllib.parse import quote_plus
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import pytest
@@ -377,3 +378,23 @@ def test_embed_form_without_javascript_opens_the_mikke_page(
         assert page.url.startswith(server_url + "/?q=")
     finally:
         context.close()
+
+
+def test_a_hit_links_the_section_its_excerpt_is_in(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/?q=" + "ハーブ")
+    section = page.locator(".mikke-hit-section a")
+    expect(section).to_have_text("§ 残りの植え替え")
+    href = section.get_attribute("href") or ""
+    assert unquote(href).endswith("/#残りの植え替え")
+    section.focus()  # reachable from the keyboard like every other link
+    expect(section).to_be_focused()
+
+
+def test_a_hits_picture_is_small_lazy_and_of_a_fixed_size(page: Page, server_url: str) -> None:
+    page.goto(server_url + "/?q=" + "カレー")
+    thumb = page.locator(".mikke-hit img.mikke-thumb").first
+    expect(thumb).to_have_attribute("src", "https://blog.example.jp/blog/assets/curry.jpg")
+    expect(thumb).to_have_attribute("alt", "")  # the title beside it says what the post is
+    expect(thumb).to_have_attribute("loading", "lazy")
+    box = thumb.bounding_box()
+    assert box is not None and (box["width"], box["height"]) == (96, 64)  # whether or not it has loaded

@@ -5,6 +5,8 @@
   "use strict";
 
   var DEBOUNCE_MS = 200;
+  var SUGGEST_MS = 80;
+  var listboxes = 0; // listbox ids stay unique with several search boxes on a page
   // Parameters that choose results: a blog page opened with any of them draws them at once.
   var STATE_PARAMS = ["q", "tag", "category", "from", "to"];
   var script = document.currentScript;
@@ -28,7 +30,7 @@
     var next = new URLSearchParams();
     if (text) next.append("q", text);
     new URLSearchParams(query).forEach(function (value, name) {
-      if (name !== "q" && name !== "page") next.append(name, value);
+      if (name !== "q" && name !== "page" && name !== "exact") next.append(name, value); // new words: read them again
     });
     return next.toString();
   }
@@ -122,6 +124,116 @@
       });
     }
 
+    // Suggestions: an ARIA combobox on the search box. What is typed so far, the hiragana of an open IME
+    // conversion included, is the prefix; keys belong to the IME while it composes, so the Enter that
+    // commits a conversion never picks a suggestion.
+    var suggestApi = new URL("../api/suggest", script.src).href;
+    var listbox = document.createElement("ul");
+    var options = [];
+    var active = -1;
+    var suggestTimer = 0;
+    var suggestSeq = 0;
+    var asked = null;
+    listbox.id = "mikke-suggest-" + (++listboxes);
+    listbox.className = "mikke-suggest";
+    listbox.setAttribute("role", "listbox");
+    listbox.setAttribute("aria-label", "候補");
+    listbox.hidden = true;
+    input.parentNode.insertBefore(listbox, input.nextSibling);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", listbox.id);
+    input.setAttribute("aria-expanded", "false");
+
+    function mark(index) {
+      active = index;
+      options.forEach(function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index < 0) input.removeAttribute("aria-activedescendant");
+      else input.setAttribute("aria-activedescendant", options[index].id);
+    }
+
+    function closeList() {
+      clearTimeout(suggestTimer);
+      suggestSeq++; // an answer still on its way is not shown
+      asked = null;
+      listbox.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      mark(-1);
+    }
+
+    function showList(items) {
+      listbox.textContent = "";
+      options = items.map(function (item, i) {
+        var option = document.createElement("li");
+        option.id = listbox.id + "-" + i;
+        option.setAttribute("role", "option");
+        option.className = "mikke-option";
+        option.textContent = item.text;
+        var count = document.createElement("span");
+        count.className = "mikke-count";
+        count.textContent = item.count + "件";
+        option.appendChild(count);
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); }); // keep focus
+        option.addEventListener("click", function () { choose(item.text); });
+        listbox.appendChild(option);
+        return option;
+      });
+      listbox.hidden = !options.length;
+      input.setAttribute("aria-expanded", options.length ? "true" : "false");
+      mark(-1);
+    }
+
+    function askSuggestions() {
+      clearTimeout(suggestTimer);
+      suggestTimer = setTimeout(function () {
+        var prefix = input.value.trim();
+        if (!prefix) return closeList();
+        if (prefix === asked) return;
+        asked = prefix;
+        var id = ++suggestSeq;
+        fetch(suggestApi + "?q=" + encodeURIComponent(prefix), {
+          credentials: "omit",
+          headers: { Accept: "application/json" }
+        }).then(function (response) {
+          return response.ok ? response.json() : null;
+        }).then(function (body) {
+          if (id !== suggestSeq || document.activeElement !== input) return;
+          showList(body && body.suggestions ? body.suggestions : []);
+        }, function () { /* no suggestions: searching still works */ });
+      }, SUGGEST_MS);
+    }
+
+    function choose(text) {
+      closeList();
+      input.value = text;
+      clearTimeout(timer);
+      typing = false;
+      go(withText(state, text), "push");
+    }
+
+    input.addEventListener("keydown", function (event) {
+      if (event.isComposing || event.keyCode === 229 || composing) return; // the IME's key
+      var open = !listbox.hidden && options.length > 0;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!open) return;
+        event.preventDefault();
+        var next = active + (event.key === "ArrowDown" ? 1 : -1);
+        // Past either end the box itself is active again (-1), as the ARIA pattern's examples do.
+        if (next >= options.length) next = -1;
+        else if (next < -1) next = options.length - 1;
+        mark(next);
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault();
+        choose(options[active].firstChild.textContent);
+      } else if (event.key === "Escape" && !listbox.hidden) {
+        event.preventDefault();
+        closeList();
+      }
+    });
+    input.addEventListener("blur", closeList);
+
     function typed() {
       clearTimeout(timer);
       timer = setTimeout(function () {
@@ -138,14 +250,17 @@
     input.addEventListener("compositionend", function () {
       composing = false;
       typed();
+      askSuggestions();
     });
     input.addEventListener("input", function (event) {
+      askSuggestions(); // while composing too: the hiragana being composed is the prefix
       if (composing || event.isComposing) return;
       typed();
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (composing) return;
+      closeList();
       clearTimeout(timer);
       typing = false;
       go(withText(state, input.value), "push");
