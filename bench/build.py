@@ -17,7 +17,8 @@ all see the same load on a shared machine:
 
 Prints each round, then the medians: seconds, posts/s, characters/s (of the text mikke analyses), peak RSS
 of all of a run's processes together, and the ratios mikke / floor and mikke / Pagefind, each computed
-within a round.
+within a round, in wall-clock time and in CPU seconds of all of a run's processes (the CPU ratios move
+less when other work shares the machine).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 import os
 import pickle
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,6 +68,7 @@ for sentence in sentences:
 class Run:
     seconds: float
     peak_rss: int  # bytes, all processes of the run together
+    cpu: float  # CPU seconds (user + system) of all processes of the run together
 
 
 def group_rss(group: int) -> int:
@@ -89,6 +92,7 @@ def timed(commands: list[list[str]]) -> Run:
     :return: the time from the first start to the last exit, and the peak of their summed memory.
     """
     peak = 0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     procs = [
         subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -106,12 +110,15 @@ def timed(commands: list[list[str]]) -> Run:
     poller.start()
     errors = [p.communicate()[1] for p in procs]
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # A process's children count once it has waited for them: mikke's workers are in mikke's figure.
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     done.set()
     poller.join()
     for proc, err in zip(procs, errors, strict=True):
         if proc.returncode != 0:
             raise SystemExit(f"{proc.args} failed ({proc.returncode}):\n{err.decode(errors='replace')}")
-    return Run(seconds, peak)
+    return Run(seconds, peak, cpu)
 
 
 def body_as_written(path: Path) -> str:
@@ -207,13 +214,16 @@ def main() -> int:
         print(f"jobs {jobs}; pagefind {'yes' if binary else 'not installed (or --no-pagefind)'}")
         print(
             f"{'round':>5} {'pagefind s':>10} {'mikke s':>8} {'floor A s':>9} {'floor B s':>9} "
-            f"{'/A':>5} {'/B':>5} {'/pf':>5} {'mikke RSS':>9} {'pf RSS':>7}"
+            f"{'/A':>5} {'/B':>5} {'/pf':>5} {'mikke RSS':>9} {'pf RSS':>7}   CPU s: {'mikke':>6} "
+            f"{'/A':>5} {'/B':>5} {'/pf':>5}"
         )
 
         mikke_runs: list[Run] = []
         pagefind_runs: list[Run] = []
         ratios: dict[str, list[float]] = {"A": [], "B": [], "pagefind": []}
         floors: dict[str, list[float]] = {"A": [], "B": []}
+        # The same ratios in CPU seconds: less moved by other work on a shared machine than wall time.
+        cpu_ratios: dict[str, list[float]] = {"A": [], "B": [], "pagefind": []}
         for round_no in range(1, args.rounds + 1):
             pf = None
             if binary:
@@ -240,19 +250,26 @@ def main() -> int:
             )
             shutil.rmtree(index)
             mikke_runs.append(mikke)
-            a = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_a]).seconds
-            b = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_b]).seconds
+            floor_a_run = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_a])
+            floor_b_run = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_b])
+            a, b = floor_a_run.seconds, floor_b_run.seconds
+            cpu_ratios["A"].append(mikke.cpu / floor_a_run.cpu)
+            cpu_ratios["B"].append(mikke.cpu / floor_b_run.cpu)
             floors["A"].append(a)
             floors["B"].append(b)
             ratios["A"].append(mikke.seconds / a)
             ratios["B"].append(mikke.seconds / b)
             if pf:
                 ratios["pagefind"].append(mikke.seconds / pf.seconds)
+                cpu_ratios["pagefind"].append(mikke.cpu / pf.cpu)
             print(
                 f"{round_no:5} {pf.seconds if pf else float('nan'):10.2f} {mikke.seconds:8.2f} {a:9.2f} "
                 f"{b:9.2f} {mikke.seconds / a:5.2f} {mikke.seconds / b:5.2f} "
                 f"{mikke.seconds / pf.seconds if pf else float('nan'):5.2f} "
                 f"{mikke.peak_rss / 2**20:7.0f} M {pf.peak_rss / 2**20 if pf else float('nan'):5.0f} M"
+                f"          {mikke.cpu:6.1f} {mikke.cpu / floor_a_run.cpu:5.2f} "
+                f"{mikke.cpu / floor_b_run.cpu:5.2f} "
+                f"{mikke.cpu / pf.cpu if pf else float('nan'):5.2f}"
             )
 
         seconds = statistics.median(r.seconds for r in mikke_runs)
@@ -270,12 +287,14 @@ def main() -> int:
             print(
                 f"  {label:66} {statistics.median(floors[name]):6.2f} s"
                 f"   mikke / floor {name}  {statistics.median(ratios[name]):.2f}"
+                f"  (CPU {statistics.median(cpu_ratios[name]):.2f})"
             )
         if pagefind_runs:
             print(
                 f"  pagefind_extended  {statistics.median(r.seconds for r in pagefind_runs):.2f} s, "
                 f"peak RSS {max(r.peak_rss for r in pagefind_runs) / 2**20:.0f} MB"
                 f"   mikke / Pagefind  {statistics.median(ratios['pagefind']):.2f}"
+                f"  (CPU {statistics.median(cpu_ratios['pagefind']):.2f})"
             )
         print(
             json.dumps(
@@ -286,6 +305,11 @@ def main() -> int:
                     "ratio_floor_b": round(statistics.median(ratios["B"]), 3),
                     "ratio_pagefind": round(statistics.median(ratios["pagefind"]), 3)
                     if ratios["pagefind"]
+                    else None,
+                    "cpu_ratio_floor_a": round(statistics.median(cpu_ratios["A"]), 3),
+                    "cpu_ratio_floor_b": round(statistics.median(cpu_ratios["B"]), 3),
+                    "cpu_ratio_pagefind": round(statistics.median(cpu_ratios["pagefind"]), 3)
+                    if cpu_ratios["pagefind"]
                     else None,
                 }
             )

@@ -108,7 +108,8 @@ def main() -> int:
             token = f"mikkenew{time.time_ns()}"  # never the number of the edit's token
             for i, line in enumerate(listed[:10]):
                 source = site / json.loads(line)["id"]
-                text = source.read_text("utf-8") + f"\n\n新しい記事 {token}。\n"
+                # A paragraph of its own in each (a line in ten posts would be site template, not indexed).
+                text = source.read_text("utf-8") + f"\n\n新しい記事 {i} 本目 {token}。\n"
                 # Yesterday, so a site without `future: true` publishes them too.
                 day = date.today() - timedelta(days=1)
                 (site / "_posts" / f"{day:%Y-%m-%d}-bench-new-{i}.md").write_text(text, "utf-8")

@@ -20,7 +20,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "4"
+ANALYZER_VERSION = "5"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -49,7 +49,7 @@ FUNCTION_WORD_POS: tuple[tuple[str] | tuple[str, str], ...] = (
 class Term(NamedTuple):
     """One term of a text, with where it came from.
 
-    :param text: the search term: Sudachi's normalized form, lower-cased.
+    :param text: the search term: Sudachi's normalized form, lower-cased, a space in it a no-break space.
     :param start: code-point offset of the surface in the analysed text.
     :param end: code-point end offset (exclusive), so ``text[start:end]`` is the surface.
     :param position: token position within its granularity stream (phrases need consecutive positions).
@@ -108,6 +108,7 @@ class Word(NamedTuple):
     :param splits: the dictionary splits this word in SplitMode.A (its parts depend on the surface).
     :param reading: the reading of a noun in katakana (search/readings.py); empty for other words and for
         words Sudachi knows no kana reading of (an unknown Latin word reads as itself).
+    :param many_parts: it has more than one A part, each a term of its own.
     """
 
     text: str
@@ -116,6 +117,7 @@ class Word(NamedTuple):
     parts: tuple[Part, ...] = ()
     splits: bool = False
     reading: str = ""
+    many_parts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +161,16 @@ class Terms:
 
 
 class Sentence(NamedTuple):
-    """One analysed sentence, its offsets relative to its own start: what :meth:`JapaneseAnalyzer.terms`
-    repeats when the same sentence comes again."""
+    """One analysed sentence, as first found at ``offset``: entries ``first`` to ``last`` of the columns of
+    the text it is in (which only grow), not a copy. :meth:`JapaneseAnalyzer.terms` repeats it when the same
+    sentence comes again, its offsets moved by the distance between the two."""
 
     words: list[Word]
     starts: list[int]
     ends: list[int]
+    first: int
+    last: int
+    offset: int
 
 
 def _repeat(
@@ -176,13 +182,16 @@ def _repeat(
     occurrences: dict[str, list[int]],
 ) -> None:
     """Append ``sentence``, found again at ``offset``, to a text's columns, as analysing it would."""
-    words.extend(sentence.words)
-    for word, begin, end in zip(sentence.words, sentence.starts, sentence.ends, strict=True):
-        start = offset + begin
+    shift = offset - sentence.offset
+    first, last = sentence.first, sentence.last
+    found = sentence.words[first:last]
+    words.extend(found)
+    for word, begin, end in zip(found, sentence.starts[first:last], sentence.ends[first:last], strict=True):
+        start = begin + shift
         starts.append(start)
-        ends.append(offset + end)
-        occurrences.setdefault(word.text, []).extend((start, offset + end))
-        if len(word.parts) > 1:
+        ends.append(end + shift)
+        occurrences.setdefault(word.text, []).extend((start, end + shift))
+        if word.many_parts:
             for part in word.parts:
                 occurrences.setdefault(part.text, []).extend((start + part.start, start + part.end))
 
@@ -283,6 +292,16 @@ _OOV_WORD_ID = 0xF000_0000
 # arbitrary input (random numbers, say) from growing the memory without end.
 WORD_CACHE_LIMIT = 200_000
 _DROPPED = Word("", False, ())  # a cached answer: the morpheme is not a term
+# A term never holds ASCII whitespace, the characters tantivy's whitespace tokenizer cuts at (T21): a space
+# inside a normalized form ("machine learning") becomes a no-break space, which Sudachi's input normalisation
+# (NFKC) never leaves in a text, so no two terms become one. Queries go through the same analysis.
+TERM_SPACE = "\u00a0"
+_TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", TERM_SPACE))
+
+
+def _term(normalized_form: str) -> str:
+    """The search term of a normalized form: lower-cased, with no ASCII whitespace."""
+    return normalized_form.lower().translate(_TERM_SPACES)
 
 
 class JapaneseAnalyzer:
@@ -316,7 +335,7 @@ class JapaneseAnalyzer:
 
     def _word(self, m: Morpheme) -> Word:
         """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
-        norm = m.normalized_form().lower()
+        norm = _term(m.normalized_form())
         pos = m.part_of_speech()[0]
         if pos in _DROPPED_POS and not _has_word_chars(norm):
             return _DROPPED
@@ -330,7 +349,7 @@ class JapaneseAnalyzer:
         parts: list[Part] = []
         reusable = True
         for p in m.split(SplitMode.A):
-            pnorm = p.normalized_form().lower()
+            pnorm = _term(p.normalized_form())
             if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
                 continue
             if p.end() <= p.begin():
@@ -340,7 +359,8 @@ class JapaneseAnalyzer:
             parts.append(Part(pnorm, p_begin - begin, p_end - begin, self._is_function_word(p), reading))
         if not parts:  # every part was punctuation: the word stands for itself
             return word._replace(splits=False), reusable
-        return word._replace(fine=tuple(p.text for p in parts), parts=tuple(parts), splits=False), reusable
+        fine = tuple(p.text for p in parts)
+        return word._replace(fine=fine, parts=tuple(parts), splits=False, many_parts=len(parts) > 1), reusable
 
     def terms(
         self,
@@ -371,6 +391,7 @@ class JapaneseAnalyzer:
         occurrences: dict[str, list[int]] = {}
         add_word, add_start, add_end = words.append, starts.append, ends.append
         seen_at = occurrences.get
+        oov, dropped = _OOV_WORD_ID, _DROPPED  # locals: read once per morpheme
         for offset, chunk in iter_chunks(_sanitize(text), max_chunk_bytes):
             if sentences is not None:
                 known = sentences.get(chunk)
@@ -383,18 +404,19 @@ class JapaneseAnalyzer:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input, which its surface alone does not
                 # fix: after a character that expands (㎼ -> μW), "Ｂ" can stand for "WB".
-                key: int | tuple[int, str] = (
-                    word_id if word_id < _OOV_WORD_ID else (word_id, m.normalized_form())
-                )
-                word = words_seen.get(key)
+                word = words_seen.get(word_id) if word_id < oov else None
                 if word is None:
-                    word = self._word(m)
-                    if len(words_seen) >= WORD_CACHE_LIMIT:
-                        words_seen.clear()
-                    words_seen[key] = word
-                if word is _DROPPED:
+                    key: int | tuple[int, str] = word_id if word_id < oov else (word_id, m.normalized_form())
+                    word = words_seen.get(key)
+                    if word is None:
+                        word = self._word(m)
+                        if len(words_seen) >= WORD_CACHE_LIMIT:
+                            words_seen.clear()
+                        words_seen[key] = word
+                if word is dropped:
                     continue
-                begin, end = m.begin(), m.end()
+                begin = m.begin()
+                end = m.end()
                 if end <= begin:
                     begin, end = _surface_span(begin, end, len(chunk))
                 elif word.splits and end - begin > 1:  # a single character cannot split
@@ -414,12 +436,13 @@ class JapaneseAnalyzer:
                 add_end(end)
                 # Where each term occurs, gathered here rather than in a second pass over the units, and
                 # written out rather than called (as _repeat does): a call per unit costs a tenth of the loop.
-                at = seen_at(word.text)
+                term = word.text
+                at = seen_at(term)
                 if at is None:
-                    occurrences[word.text] = [start, end]
+                    occurrences[term] = [start, end]
                 else:
                     at += (start, end)
-                if len(word.parts) > 1:
+                if word.many_parts:
                     for part in word.parts:
                         at = seen_at(part.text)
                         if at is None:
@@ -427,9 +450,7 @@ class JapaneseAnalyzer:
                         else:
                             at += (start + part.start, start + part.end)
             if sentences is not None:
-                sentences[chunk] = Sentence(
-                    words[first:], [x - offset for x in starts[first:]], [x - offset for x in ends[first:]]
-                )
+                sentences[chunk] = Sentence(words, starts, ends, first, len(words), offset)
         return Terms(words, starts, ends, occurrences)
 
     def analyze(self, text: str, *, max_chunk_bytes: int = MAX_CHUNK_BYTES) -> Analysis:

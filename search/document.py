@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
+import struct
+import sys
+from array import array
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -96,13 +100,17 @@ def decode_label(value: str) -> tuple[str, str]:
     return data[0], data[1]
 
 
-# Term spans: one line "term\tstart,end,start,end..." per term, sorted by term, after a small directory of
-# every SPAN_BLOCK_LINES-th term and where its block starts. A lookup reads the directory, then searches
-# one block: its cost does not grow with the length of the post. "\t", "\n" and "\" inside a term are
+# Term spans: the terms one per line, sorted, after a small directory of every SPAN_BLOCK_LINES-th term and
+# where its block starts; then, in binary, where each term's offsets start, and the offsets themselves
+# (little-endian uint32 code points, start, end, start, end, ...). A lookup reads the directory, then searches
+# one block of lines: its cost does not grow with the length of the post. Offsets are binary because
+# writing millions of numbers as text was a tenth of a full build. "\t", "\n" and "\" inside a term are
 # escaped so the line structure holds for any term; a lookup escapes its term the same way.
 SPAN_BLOCK_LINES = 32
 _SPAN_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n"}
-_HEADER_DIGITS = 8  # the directory's length, in hex, at the start of a blob
+_HEADER_DIGITS = 8  # each size (directory and lines in bytes, terms), in hex, at the start of a blob
+_OFFSET_BYTES = 4  # enough for any post: files are at most 8 MB
+_OFFSET = next(code for code in "IL" if array(code).itemsize == _OFFSET_BYTES)  # its array typecode
 
 
 def _escape_term(term: str) -> bytes:
@@ -111,39 +119,89 @@ def _escape_term(term: str) -> bytes:
     return term.encode("utf-8")
 
 
-def encode_spans(spans: Iterable[tuple[str, Iterable[int]]]) -> bytes:
+def _little_endian(values: array[int]) -> array[int]:
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _needs_escapes(joined: str, count: int) -> bool:
+    """Whether one of ``count`` terms joined by line breaks holds a character :func:`_escape_term` escapes."""
+    return "\\" in joined or "\t" in joined or joined.count("\n") != count - 1
+
+
+def _lookup_order(terms: Iterable[str]) -> list[str]:
+    """``terms`` in the order lookups bisect in: by the escaped term (not the whole line). Without a term to
+    escape (the usual case) that is the order of the text itself: UTF-8 sorts as code points do."""
+    ordered = sorted(terms)
+    if _needs_escapes("\n".join(ordered), len(ordered)):
+        ordered.sort(key=_escape_term)
+    return ordered
+
+
+def encode_spans(spans: Iterable[tuple[str, Sequence[int]]]) -> bytes:
     """Encode where each term occurs: ``(term, [start, end, start, end, ...])`` pairs in code points."""
-    # Sorted by the escaped term itself (not the whole line): the order lookups bisect in.
-    keyed = sorted((_escape_term(term), term, offsets) for term, offsets in spans)
-    body = bytearray(b"\n")
-    directory: list[tuple[str, int]] = []
-    for n, (key, term, offsets) in enumerate(keyed):
-        if n % SPAN_BLOCK_LINES == 0:
-            directory.append((term, len(body) - 1))
-        body += key + b"\t" + ",".join(map(str, offsets)).encode() + b"\n"
+    table = dict(spans)
+    return _encode_ordered(_lookup_order(table), table)
+
+
+def _encode_ordered(terms: list[str], table: Mapping[str, Sequence[int]]) -> bytes:
+    """:func:`encode_spans` of ``terms`` (already in lookup order) with their offsets in ``table``."""
+    if _needs_escapes("\n".join(terms), len(terms)):
+        keys = [_escape_term(term) for term in terms]
+        blocks = [b"\n".join(keys[n : n + SPAN_BLOCK_LINES]) for n in range(0, len(keys), SPAN_BLOCK_LINES)]
+    else:  # one encoding per block of lines rather than per term
+        blocks = [
+            "\n".join(terms[n : n + SPAN_BLOCK_LINES]).encode("utf-8")
+            for n in range(0, len(terms), SPAN_BLOCK_LINES)
+        ]
+    # Where each block's first line starts (at the line break before it).
+    block_starts = (
+        itertools.accumulate((len(block) + 1 for block in blocks[:-1]), initial=0) if blocks else ()
+    )
+    directory = [(terms[n * SPAN_BLOCK_LINES], start) for n, start in enumerate(block_starts)]
     header = json.dumps(directory, ensure_ascii=False).encode("utf-8")
-    return f"{len(header):0{_HEADER_DIGITS}x}".encode() + header + bytes(body)
+    lines = b"\n" + b"\n".join(blocks) + b"\n" if blocks else b"\n"
+    lists = [table[term] for term in terms]
+    # Where each term's offsets start, and where the last one's end.
+    firsts = array(_OFFSET, list(itertools.accumulate(map(len, lists), initial=0)))
+    offsets = array(_OFFSET)
+    offsets.fromlist(list(itertools.chain.from_iterable(lists)))
+    sizes = (len(header), len(lines), len(terms))
+    return b"".join(
+        (
+            "".join(f"{size:0{_HEADER_DIGITS}x}" for size in sizes).encode(),
+            header,
+            lines,
+            _little_endian(firsts).tobytes(),
+            _little_endian(offsets).tobytes(),
+        )
+    )
 
 
 class SpanIndex:
     """The spans of one text, ready for lookups: the directory is read once, lines only when asked for."""
 
-    __slots__ = ("_blob", "_body", "_first", "_starts", "_terms")
+    __slots__ = ("_blob", "_first", "_firsts", "_lines_end", "_offsets", "_starts", "_terms")
 
     def __init__(self, blob: bytes) -> None:
         self._blob = blob
         self._terms: list[bytes] = []
         self._starts: list[int] = []
-        self._body = 0
+        self._lines_end = self._firsts = self._offsets = 0
         self._first = ""
-        if len(blob) > _HEADER_DIGITS:
-            size = int(blob[:_HEADER_DIGITS], 16)
-            self._body = _HEADER_DIGITS + size
-            directory = json.loads(blob[_HEADER_DIGITS : self._body])
+        sizes = 3 * _HEADER_DIGITS
+        if len(blob) > sizes:
+            header, lines, terms = (
+                int(blob[k : k + _HEADER_DIGITS], 16) for k in range(0, sizes, _HEADER_DIGITS)
+            )
+            self._lines_end = self._firsts = sizes + header + lines
+            self._offsets = self._firsts + (terms + 1) * _OFFSET_BYTES
+            directory = json.loads(blob[sizes : sizes + header])
             self._first = directory[0][0] if directory else ""
             for term, start in directory:
                 self._terms.append(_escape_term(term))
-                self._starts.append(self._body + start)
+                self._starts.append(sizes + header + start)
 
     def first_term(self) -> str:
         """The first term of the blob in lookup order (``""``: it holds none)."""
@@ -155,13 +213,15 @@ class SpanIndex:
         block = bisect.bisect_right(self._terms, key) - 1
         if block < 0:
             return []
-        end = self._starts[block + 1] + 1 if block + 1 < len(self._starts) else len(self._blob)
-        needle = b"\n" + key + b"\t"
-        at = self._blob.find(needle, self._starts[block], end)
+        begin = self._starts[block]
+        end = self._starts[block + 1] + 1 if block + 1 < len(self._starts) else self._lines_end
+        at = self._blob.find(b"\n" + key + b"\n", begin, end)
         if at < 0:
             return []
-        first = at + len(needle)
-        return list(map(int, self._blob[first : self._blob.find(b"\n", first)].split(b",")))
+        n = block * SPAN_BLOCK_LINES + self._blob.count(b"\n", begin, at)  # the term's line number
+        first, last = struct.unpack_from("<2I", self._blob, self._firsts + n * _OFFSET_BYTES)
+        span = self._blob[self._offsets + first * _OFFSET_BYTES : self._offsets + last * _OFFSET_BYTES]
+        return _little_endian(array(_OFFSET, span)).tolist()
 
 
 def span_offsets(blob: bytes, term: str) -> list[int]:
@@ -182,18 +242,18 @@ def encode_span_shards(spans: Iterable[tuple[str, Sequence[int]]]) -> list[bytes
     """Encode where each term occurs (at most MAX_EXCERPT_OCCURRENCES times) as span blobs of consecutive
     terms in lookup order, each about SPAN_SHARD_BYTES; the first shard of an empty text is empty."""
     limit = 2 * MAX_EXCERPT_OCCURRENCES
-    keyed = sorted((_escape_term(term), term, offsets[:limit]) for term, offsets in spans)
+    table = {term: offsets[:limit] for term, offsets in spans}
     shards: list[bytes] = []
-    shard: list[tuple[str, Sequence[int]]] = []
+    shard: list[str] = []
     size = 0
-    for key, term, offsets in keyed:
-        shard.append((term, offsets))
-        size += len(key) + 6 * len(offsets)
+    for term in _lookup_order(table):
+        shard.append(term)
+        size += len(term) + 1 + _OFFSET_BYTES * len(table[term])
         if size >= SPAN_SHARD_BYTES:
-            shards.append(encode_spans(shard))
+            shards.append(_encode_ordered(shard, table))
             shard, size = [], 0
     if shard or not shards:
-        shards.append(encode_spans(shard))
+        shards.append(_encode_ordered(shard, table))
     return shards
 
 
@@ -239,31 +299,26 @@ def term_tuples(terms: Terms, *, fine: bool) -> TermTuples:
     return [(t.text, t.position, t.start, t.end) for t in stream]
 
 
-@dataclass(frozen=True, slots=True)
-class TermLines:
-    """Terms one per line, some holding a space: the writer pre-tokenizes them line by line in Rust."""
-
-    lines: str
-
-
-def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermLines | TermTuples:
+def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermTuples:
     """``texts`` one per line, which the whitespace tokenizer splits back into the same terms at the same
-    positions (docs/DESIGN.md, T21); as :class:`TermLines` if a term holds a space, tab, form feed or
-    carriage return, where it would cut; as pre-tokenized tuples if a term were empty or held a line
-    break, which Sudachi's output never does, but then the index would still be right."""
+    positions (docs/DESIGN.md, T21); as pre-tokenized tuples if a term were empty or held ASCII whitespace,
+    which the analysis never gives (it writes a space inside a term as a no-break space), but then the
+    index would still be right."""
     sep = f.TERM_SEPARATOR
     joined = sep.join(texts)
     # A term holding the separator would make more lines than terms; an empty one, an empty line (the
-    # tokenizers skip it, and every later term would move up one position).
+    # tokenizer skips it, and every later term would move up one position).
     if (
         joined.count(sep) != len(texts) - 1
         or sep * 2 in joined
         or joined[:1] in ("", sep)
         or joined[-1:] == sep
+        or " " in joined
+        or "\t" in joined
+        or "\r" in joined
+        or "\x0c" in joined
     ):
         return term_tuples(terms, fine=fine)
-    if " " in joined or "\t" in joined or "\r" in joined or "\x0c" in joined:
-        return TermLines(joined)
     return joined
 
 
@@ -271,13 +326,12 @@ def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermLines | 
 class TextTerms:
     """One text value's terms at both granularities, in the form tantivy takes them fastest.
 
-    A ``str`` is the terms one per line, for a field on the whitespace tokenizer; :class:`TermLines`, the
-    same for a text with a term holding a space; a list of tuples is pre-tokenized in Python (the stored
-    title, and any text with a term no line tokenizer would give back).
+    A ``str`` is the terms one per line, for a field on the whitespace tokenizer; a list of tuples is
+    pre-tokenized in Python (the stored title, and any text with a term the tokenizer would not give back).
     """
 
-    coarse: str | TermLines | TermTuples
-    fine: str | TermLines | TermTuples
+    coarse: str | TermTuples
+    fine: str | TermTuples
 
     @classmethod
     def joined(cls, terms: Terms) -> TextTerms:
@@ -319,8 +373,6 @@ def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: s
     for field_name, value in ((coarse_field, terms.coarse), (fine_field, terms.fine)):
         if isinstance(value, str):
             doc.add_text(field_name, value)
-        elif isinstance(value, TermLines):
-            doc.add_pre_tokenized_text(field_name, f.terms_by_line().pre_tokenize(value.lines))
         else:
             tokens = [tantivy.Token(term, position, start, end) for term, position, start, end in value]
             doc.add_pre_tokenized_text(field_name, tantivy.PreTokenizedString(text, tokens))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -28,7 +28,7 @@ FIELD_CATEGORY_LABEL = "category_label"
 FIELD_DATE = "date"  # fast date: sort and ranges
 FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
 FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
-FIELD_TITLE_SPANS = "title_spans"  # stored bytes: "term\tstart,end,..." lines, for highlighting
+FIELD_TITLE_SPANS = "title_spans"  # stored bytes: where each term occurs (document.encode_spans)
 # fast raw JSON [reading, word, spelling, in_title] per distinct noun of the post: the vocabulary by reading
 # (search/readings.py), aggregated over all posts
 FIELD_VOCAB = "vocab"
@@ -51,8 +51,8 @@ TEXT_FIELD_TERMS = (
 
 # Headings and bodies are indexed from their analysed terms, one per line: a term never holds a line break
 # (Sudachi ends every chunk at one and drops it). tantivy's built-in whitespace tokenizer, which needs no
-# registration (T10), splits them back; a text with a term holding a space ("machine learning", kaomoji)
-# is pre-tokenized from the same lines by terms_by_line() instead (docs/DESIGN.md, T21).
+# registration (T10), splits them back; a term never holds ASCII whitespace (the analysis writes the space of
+# "machine learning" as a no-break space), so every term comes back whole (docs/DESIGN.md, T21).
 TERMS_TOKENIZER = "whitespace"
 TERM_SEPARATOR = "\n"
 
@@ -92,12 +92,6 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_PAIRS, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_URL, tokenizer_name="raw", index_option="basic")
     return sb.build()
-
-
-def terms_by_line() -> tantivy.TextAnalyzer:
-    """Each line is one term, at the next position: for a text TERMS_TOKENIZER would cut inside a term.
-    Used through ``pre_tokenize`` (tokens made in Rust), never registered on an index."""
-    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(f"[^{TERM_SEPARATOR}]+")).build()
 
 
 def build_text_schema() -> tantivy.Schema:

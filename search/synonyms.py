@@ -25,6 +25,7 @@ from typing import Any
 import jaconv
 import yaml
 
+from mikke.search.analysis import TERM_SPACE
 from mikke.search.analysis import Terms
 
 # Sudachi's columns: group, 体言/用言 (1: noun), expansion flag (0: expand, 1: never a trigger itself,
@@ -265,7 +266,8 @@ def _term_for_acronym(text: str, terms: Terms, bracket: int, letters: int) -> st
     start = bracket
     while at >= 0:
         word = terms.words[at]
-        if terms.ends[at] != start or not (word.reading or word.text.isascii()) or word.is_function_word:
+        latin = word.text.replace(TERM_SPACE, " ").isascii()  # a term writes its spaces as TERM_SPACE (T21)
+        if terms.ends[at] != start or not (word.reading or latin) or word.is_function_word:
             break
         parts += max(1, len(word.parts))
         start = terms.starts[at]

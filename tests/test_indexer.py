@@ -20,7 +20,7 @@ from mikke.search import open_store
 from mikke.search import search
 from mikke.search.analysis import Terms
 from mikke.search.analysis import Word
-from mikke.search.document import TermLines
+from mikke.search.analysis import get_analyzer
 from mikke.search.document import TextTerms
 from mikke.search.errors import IndexMissing
 from mikke.search.errors import SiteError
@@ -233,7 +233,18 @@ def test_a_term_no_tokenizer_would_give_back_is_indexed_pre_tokenized() -> None:
     assert TextTerms.joined(line_break).coarse == [("a\nb", 0, 0, 3)]
     assert TextTerms.joined(empty).fine == [("x", 0, 0, 1), ("", 1, 1, 2)]
     spaced = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
-    assert TextTerms.joined(spaced) == TextTerms(TermLines("machine learning"), "machine\nlearning")
+    assert TextTerms.joined(spaced) == TextTerms([("machine learning", 0, 0, 16)], "machine\nlearning")
+
+
+def test_a_word_written_with_a_space_is_one_term_on_one_line() -> None:
+    # T21: the whitespace tokenizer cuts at ASCII whitespace, so the analysis never leaves any in a term.
+    terms = get_analyzer().terms("Machine Learning と \\( ^o^ )/ の話")
+    texts = [*terms.coarse_texts(), *terms.fine_texts()]
+    assert "machine\u00a0learning" in texts
+    assert not [t for t in texts if any(ch in t for ch in " \t\n\r\x0c")]
+    joined = TextTerms.joined(terms)
+    assert isinstance(joined.coarse, str) and isinstance(joined.fine, str)
+    assert joined.coarse.split("\n") == terms.coarse_texts()
 
 
 def test_workers_give_results_in_order_and_stop_when_the_consumer_does() -> None:
