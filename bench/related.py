@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from server import built_index
 from worst import DEFAULT_CORPUS
 
 from mikke.search import RelatedPosts
 from mikke.search import all_related
-from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search import related_posts
 from mikke.search import tag_key
@@ -65,10 +65,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        index = args.index
-        if index is None:
-            index = Path(tmp) / "index"
-            build_index(args.corpus, index, full=True)
+        index = built_index(args.corpus, args.index, Path(tmp))
         data = Path(tmp) / "site" / "_data" / "mikke_related.json"
         times = []
         lists: list[RelatedPosts] = []

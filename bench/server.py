@@ -19,6 +19,9 @@ import urllib.request
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from pathlib import Path
+
+from mikke.search import build_index
 
 START_SECONDS = 60.0
 STOP_SECONDS = 30.0
@@ -162,3 +165,11 @@ def run_clients(client: Callable[[], None], count: int) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - started
+
+
+def built_index(corpus: Path, index: Path | None, scratch: Path) -> Path:
+    """``index`` when the caller names one, else a full build of ``corpus`` under ``scratch``."""
+    if index is not None:
+        return index
+    build_index(corpus, scratch / "index", full=True)
+    return scratch / "index"

@@ -24,12 +24,12 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from server import built_index
 from server import mikke_server
 from server import percentile
 from server import warm_up
 from worst import DEFAULT_CORPUS
 
-from mikke.search import build_index
 from mikke.search import list_posts
 from mikke.search import open_store
 
@@ -113,10 +113,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        index = args.index
-        if index is None:
-            index = Path(tmp) / "index"
-            build_index(args.corpus, index, full=True)
+        index = built_index(args.corpus, args.index, Path(tmp))
         words, tags = queries_of(index)
         stats_dir = Path(tmp) / "stats"
         env_on = {"MIKKE_STATS_DIR": str(stats_dir), "MIKKE_THREADS": "4"}
