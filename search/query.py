@@ -47,6 +47,7 @@ from mikke.search.suggest import MAX_SUGGESTIONS
 from mikke.search.suggest import make_suggestions
 from mikke.search.suggest import suggestion_index
 from mikke.search.words import Expansion
+from mikke.search.words import QueryTerms
 from mikke.search.words import analyse_query
 
 SORTS = ("relevance", "date")
@@ -79,46 +80,25 @@ def search(
 ) -> SearchPage:
     """Search the store; the one entry point behind ``mikke search`` and the web API.
 
-    Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, everything else is analysed
-    as words. Short keyword queries rank posts containing every word first; longer, question-like
-    queries rank by overall match. An empty query lists posts newest first. The work is bounded whatever
-    the text (see search/words.py): words, phrases and exclusions left out are listed in
-    :attr:`SearchPage.ignored`, and hits past the first EXCERPT_HITS carry the post's stored summary
-    rather than an excerpt cut around their matches.
+    Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, the rest is analysed as words
+    (kana, romaji and synonyms also searched as the words they stand for, unless ``exact``). Keyword queries
+    rank posts with every word first; a query written as a sentence has its first hits reranked by
+    word-for-word overlap (``rerank``, search/overlap.py). An empty query lists posts newest first. The
+    work is bounded whatever the text (search/words.py): what was left out is in
+    :attr:`SearchPage.ignored`, and hits past EXCERPT_HITS carry the post's summary, not an excerpt.
 
-    :param store: an opened :class:`~search.store.Store`.
-    :param text: the user's query.
-    :param tags: tag filters (display form or key); a post must carry every one.
-    :param categories: category filters, likewise.
-    :param date_from: first day (or instant) to include, in the site timezone when naive.
-    :param date_to: last day (inclusive) or instant (exclusive).
-    :param sort: ``"relevance"`` or ``"date"`` (newest first).
-    :param page: 1-based page number; values below 1 mean 1.
-    :param per_page: hits per page (0 returns only counts).
-    :param with_counts: also count tags and categories over the whole result set.
-    :param rerank: rerank the first hits of a query written as a sentence by word-for-word overlap with it
-        (search/overlap.py).
-    :param exact: search the words as typed only: no kana read as words, no romaji, no synonyms, no
-        respelling (:attr:`SearchPage.expanded` says what was added otherwise).
-    :param respell: suggest the query respelled by reading (:attr:`SearchPage.did_you_mean`), and show
-        the suggestion's results when the query finds nothing.
-    :return: a :class:`SearchPage`.
+    ``tags``/``categories`` filter (every one must match); ``date_from``/``date_to`` bound the post's date
+    (days in the site timezone, ``date_to`` inclusive; an aware datetime is exact, ``date_to`` exclusive);
+    ``sort`` is ``"relevance"`` or ``"date"``; ``page`` is 1-based; ``per_page`` 0 returns only counts;
+    ``with_counts`` counts tags and categories over the whole result set; ``respell`` suggests the query
+    respelled by reading (:attr:`SearchPage.did_you_mean`) and, when nothing is found, shows its results.
+
     :raises ValueError: ``sort`` is not one of :data:`SORTS`.
     """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page = max(1, page)
     per_page = max(0, per_page)
-    asked: dict[str, Any] = dict(
-        tags=tags,
-        categories=categories,
-        date_from=date_from,
-        date_to=date_to,
-        page=page,
-        per_page=per_page,
-        with_counts=with_counts,
-        rerank=rerank,
-    )
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
     owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
     vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher, owner)
@@ -127,14 +107,7 @@ def search(
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
     window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
-    result = window.run(searcher, plan, rerank=rerank and terms.sentence)
-    relaxed = False
-    # Nothing has these exact words: accept other forms sharing their kanji stem before giving up, unless
-    # the phrases, filters and exclusions alone already match nothing and the retry cannot help.
-    if not _count(result.found) and plan.words and _may_match(searcher, plan):
-        plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        result = window.run(searcher, plan, rerank=rerank and terms.sentence)
-        relaxed = True
+    plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
     ranked = result.ranked(searcher, store.schema, terms.sequence)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
     total = _count(result.found)
@@ -143,7 +116,9 @@ def search(
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
     if suggestion is not None and not total:
         # Nothing found as typed: the suggestion's results, saying so.
-        shown = search(store, suggestion, **asked, respell=False)
+        asked: dict[str, Any] = {"tags": tags, "categories": categories, "date_from": date_from}
+        asked |= {"date_to": date_to, "page": page, "per_page": per_page, "with_counts": with_counts}
+        shown = search(store, suggestion, **asked, rerank=rerank, respell=False)
         return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
@@ -160,6 +135,26 @@ def search(
         expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
         did_you_mean=suggestion,
     )
+
+
+def _retrieve(
+    store: Store,
+    searcher: tantivy.Searcher,
+    terms: QueryTerms,
+    filters: list[Query],
+    plan: Plan,
+    window: _Window,
+    *,
+    rerank: bool,
+) -> tuple[Plan, _Found, bool]:
+    """Run ``plan`` for the page ``window``; the plan that found the hits, what it found, and whether it is
+    the relaxed retry: when nothing has these exact words, other forms sharing their kanji stem are tried
+    before giving up, unless the phrases, filters and exclusions alone already match nothing."""
+    result = window.run(searcher, plan, rerank=rerank and terms.sentence)
+    if not _count(result.found) and plan.words and _may_match(searcher, plan):
+        plan = plan_query(store, searcher, terms, filters, relaxed=True)
+        return plan, window.run(searcher, plan, rerank=rerank and terms.sentence), True
+    return plan, result, False
 
 
 @dataclass(frozen=True, slots=True)
