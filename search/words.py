@@ -132,13 +132,14 @@ def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> lis
 
 
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*\Z")
+_VERSION_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]+)?\Z")
 _ALNUM_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*\Z")
 
 
 def name_runs(text: str, analysis: Analysis) -> list[tuple[int, int]]:
-    """Spans of model and product names written as letters and a number (HBM4, GPT-5, o3, SB53,
-    GPT-4.5), which Sudachi cuts apart (hbm|4): each is searched as one word, its parts standing together,
-    so that a post about HBM4 ranks above one that says HBM often and 4 somewhere."""
+    """Spans of model and product names written as letters and a number (HBM4, GPT-5, o3, SB53, GPT-4.5,
+    Claude 4), which Sudachi cuts apart (hbm|4): each is searched as one word, its parts standing
+    together, so that a post about HBM4 ranks above one that says HBM often and 4 somewhere."""
     runs: list[tuple[int, int]] = []
     units = analysis.units
     k = 0
@@ -149,11 +150,20 @@ def name_runs(text: str, analysis: Analysis) -> list[tuple[int, int]]:
             while j + 1 < len(units):
                 nxt = units[j + 1].coarse
                 gap = text[units[j].coarse.end : nxt.start]
-                if gap not in ("", "-", ".") or not _ALNUM_RE.match(text[nxt.start : nxt.end]):
+                surface = text[nxt.start : nxt.end]
+                # A space only before a version number (Claude 4, Llama 3.1), never a year (AI 2024).
+                after = text[nxt.end : nxt.end + 1]
+                version = (
+                    gap == " "
+                    and bool(_VERSION_RE.match(surface))
+                    and bool(_LATIN_RE.match(text[start:end]))
+                    and (not after or after.isascii() or not after.isalnum())  # not 1つ, 3月
+                )
+                if (gap not in ("", "-", ".") and not version) or not _ALNUM_RE.match(surface):
                     break
                 j += 1
             surfaces = [text[u.coarse.start : u.coarse.end] for u in units[k : j + 1]]
-            if j > k and any(s.isdigit() for s in surfaces):
+            if j > k and any(ch.isdigit() for s in surfaces for ch in s):
                 runs.append((start, units[j].coarse.end))
         k = j + 1
     return runs

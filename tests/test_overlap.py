@@ -68,7 +68,10 @@ def test_keywords_keep_the_bm25_order(siblings: Store) -> None:
         ("GPT-4.5 API", ["GPT-4.5"]),
         ("o3 と o4-mini", ["o3", "o4-mini"]),
         ("SB53 法案", ["SB53"]),
-        ("AI 2024", []),  # a space apart: two words
+        ("Claude 4 と Llama 3.1", ["Claude 4", "Llama 3.1"]),  # a version number after a space
+        ("AI 2024", []),  # a year is no version
+        ("AI 技術 4", []),
+        ("AI 1つ", []),  # a counter, not a version
         ("生成AI", []),
         ("第2次", []),
     ],
