@@ -306,24 +306,33 @@ def expand_words(
             if synonyms is not None:
                 expansions[word.coarse] = synonyms
             continue
-        if match is None:
-            continue
-        alternatives: dict[str, tuple[QueryWord, str]] = {}
-        for combo in combinations(match, MAX_ALTERNATIVES):
-            shown = spelled(combo)
-            alternative = word_for(analyzer, shown)
-            if alternative is not None and alternative.coarse != word.coarse:
-                alternatives.setdefault(alternative.coarse, (alternative, shown))
-        if alternatives:
-            expansions[word.coarse] = Expansion(
-                typed,
-                by,
-                tuple(a for a, _ in alternatives.values()),
-                tuple(shown for _, shown in alternatives.values()),
-            )
+        expansion = _read_as(analyzer, word, match, typed, by) if match is not None else None
+        if expansion is not None:
+            expansions[word.coarse] = expansion
     if len(romaji) > 1:
         _read_romaji_together(analyzer, romaji, vocab, expansions)
     return expansions
+
+
+def _read_as(
+    analyzer: JapaneseAnalyzer, word: QueryWord, match: ReadingMatch, typed: str, by: str
+) -> Expansion | None:
+    """``word`` also searched as the index's words its reading ``match`` spells (at most
+    MAX_ALTERNATIVES spellings); None when it spells only itself."""
+    alternatives: dict[str, tuple[QueryWord, str]] = {}
+    for combo in combinations(match, MAX_ALTERNATIVES):
+        shown = spelled(combo)
+        alternative = word_for(analyzer, shown)
+        if alternative is not None and alternative.coarse != word.coarse:
+            alternatives.setdefault(alternative.coarse, (alternative, shown))
+    if not alternatives:
+        return None
+    return Expansion(
+        typed,
+        by,
+        tuple(a for a, _ in alternatives.values()),
+        tuple(shown for _, shown in alternatives.values()),
+    )
 
 
 def _synonyms(
@@ -507,6 +516,41 @@ def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
     return min(searcher.doc_freq(f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
 
 
+def _chosen_phrases(
+    searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, typed: Sequence[str], ignored: dict[str, None]
+) -> tuple[Analysis, ...]:
+    """The phrases searched for, at most MAX_QUERY_PHRASES; the others are added to ``ignored``.
+
+    Every phrase must match, so the rarest ones narrow the results most and drive the intersection.
+    """
+    distinct = list(dict.fromkeys(typed))
+    candidates = [
+        (p, a) for p, a in ((p, analyzer.analyze(p)) for p in distinct[:MAX_CANDIDATE_PHRASES]) if a.units
+    ]
+    if len(candidates) > MAX_QUERY_PHRASES:
+        freq = {p: _phrase_doc_freq(searcher, a) for p, a in candidates}
+        chosen = set(sorted(freq, key=lambda p: freq[p])[:MAX_QUERY_PHRASES])  # stable: ties keep order
+    else:
+        chosen = {p for p, _ in candidates}
+    # A phrase of only symbols is not searched for either way; it is not reported.
+    searchable = {p for p, _ in candidates} | set(distinct[MAX_CANDIDATE_PHRASES:])
+    ignored.update((f'"{p}"', None) for p in distinct if p in searchable and p not in chosen)
+    return tuple(a for p, a in candidates if p in chosen)
+
+
+def _exclusions(analyzer: JapaneseAnalyzer, typed: Sequence[str], ignored: dict[str, None]) -> list[Analysis]:
+    """The first MAX_EXCLUDED_WORDS excluded words, analysed; the others are added to ``ignored``."""
+    excluded: list[Analysis] = []
+    for word in dict.fromkeys(typed):
+        if len(excluded) >= MAX_EXCLUDED_WORDS:
+            ignored[f"-{word}"] = None
+            continue
+        analysis = analyzer.analyze(word)
+        if analysis.units:
+            excluded.append(analysis)
+    return excluded
+
+
 def analyse_query(
     searcher: tantivy.Searcher,
     analyzer: JapaneseAnalyzer,
@@ -547,29 +591,8 @@ def analyse_query(
     kept = {w.coarse for w in scored}
     ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
 
-    # Every phrase must match, so the rarest ones narrow the results most and drive the intersection.
-    distinct = list(dict.fromkeys(parsed.phrases))
-    candidates = [
-        (p, a) for p, a in ((p, analyzer.analyze(p)) for p in distinct[:MAX_CANDIDATE_PHRASES]) if a.units
-    ]
-    if len(candidates) > MAX_QUERY_PHRASES:
-        freq = {p: _phrase_doc_freq(searcher, a) for p, a in candidates}
-        chosen = set(sorted(freq, key=lambda p: freq[p])[:MAX_QUERY_PHRASES])  # stable: ties keep order
-    else:
-        chosen = {p for p, _ in candidates}
-    phrases = tuple(a for p, a in candidates if p in chosen)
-    # A phrase of only symbols is not searched for either way; it is not reported.
-    searchable = {p for p, _ in candidates} | set(distinct[MAX_CANDIDATE_PHRASES:])
-    ignored.update((f'"{p}"', None) for p in distinct if p in searchable and p not in chosen)
-
-    excluded: list[Analysis] = []
-    for word in dict.fromkeys(parsed.excluded):
-        if len(excluded) >= MAX_EXCLUDED_WORDS:
-            ignored[f"-{word}"] = None
-            continue
-        excluded_analysis = analyzer.analyze(word)
-        if excluded_analysis.units:
-            excluded.append(excluded_analysis)
+    phrases = _chosen_phrases(searcher, analyzer, parsed.phrases, ignored)
+    excluded = _exclusions(analyzer, parsed.excluded, ignored)
 
     fused = fused_neighbours(analysis, scored, searcher) if analysis and len(scored) > 1 else {}
     return QueryTerms(
