@@ -85,6 +85,11 @@ def encode_label(key: str, label: str) -> str:
     return json.dumps([key, label], ensure_ascii=False)
 
 
+# Labels decoded and remembered: every search reads up to two hundred of each kind back, the same ones.
+LABEL_CACHE_SIZE = 65_536
+
+
+@functools.lru_cache(maxsize=LABEL_CACHE_SIZE)
 def decode_label(value: str) -> tuple[str, str]:
     """Read back ``(key, label)`` from :func:`encode_label`.
 
