@@ -8,7 +8,8 @@ indexed, build seconds, index size on disk; in-process search() p50/p99 over a f
 queries (10 hits with excerpts and tag counts, as the API asks); then, against a running `mikke serve`
 (2 workers): /api/search p50/p99 one request at a time and requests/s with 4 concurrent clients, both
 over distinct queries so that the per-worker cache of answers does not help, and the largest worker RSS
-after them (with its anonymous part: the rest is the shared, mapped dictionary and index). --keep DIR
+after them, split into what the worker has to itself (private) and the pages of the Sudachi dictionary and
+the index files it maps (page cache the workers share), with its proportional share (PSS). --keep DIR
 keeps the sites and indexes for the next run (a 24,000-post build takes a while).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 import tempfile
 import time
@@ -46,14 +48,16 @@ def index_bytes(index: Path) -> int:
     return sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
 
 
-def server_memory_mb(index: Path) -> tuple[float, float]:
-    """The largest resident set of the processes serving ``index``, and the largest private part of one.
+def server_memory_mb(index: Path) -> dict[str, float]:
+    """The memory of the busiest process serving ``index`` (the one with the largest resident set), in MB.
 
-    A worker's resident set also counts the pages of the files it maps (the Sudachi dictionary, the
-    index), which every worker shares with the others and the kernel can drop; its anonymous part is
-    the memory the worker has to itself.
+    A worker's resident set (``rss``) also counts the pages of the files it maps, which the kernel keeps
+    in its page cache and can drop at any time, and which every worker shares: the Sudachi dictionary
+    (``dict``) and the index files (``index``). ``private`` is what the worker has to itself (its
+    anonymous memory: Python objects, caches); ``pss`` divides each shared page among the processes that
+    map it, so the workers' ``pss`` add up to what serving takes from the machine.
     """
-    rss = anon = 0
+    best: dict[str, float] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -61,15 +65,46 @@ def server_memory_mb(index: Path) -> tuple[float, float]:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             if b"serve" not in cmdline or str(index).encode() not in cmdline:
                 continue
-            status = (proc / "status").read_text()
+            rollup = _fields((proc / "smaps_rollup").read_text())
+            by_file = _file_rss((proc / "smaps").read_text(), index)
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                rss = max(rss, int(line.split()[1]))
-            elif line.startswith("RssAnon:"):
-                anon = max(anon, int(line.split()[1]))
-    return rss / 1024, anon / 1024
+        if rollup.get("Rss", 0) > best.get("rss", 0) * 1024:
+            best = {
+                "rss": rollup.get("Rss", 0) / 1024,
+                "private": rollup.get("Anonymous", 0) / 1024,
+                "pss": rollup.get("Pss", 0) / 1024,
+                "dict": by_file["dict"] / 1024,
+                "index": by_file["index"] / 1024,
+            }
+    return best
+
+
+def _fields(text: str) -> dict[str, int]:
+    """The ``Name: N kB`` lines of a /proc smaps file, in kB."""
+    fields = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        parts = value.split()
+        if len(parts) == 2 and parts[1] == "kB":
+            fields[name] = int(parts[0])
+    return fields
+
+
+_MAPPING_RE = re.compile(r"^[0-9a-f]+-[0-9a-f]+ ")  # a mapping's first line in /proc/PID/smaps
+
+
+def _file_rss(smaps: str, index: Path) -> dict[str, int]:
+    """Resident kB of the mapped Sudachi dictionary and of the mapped index files."""
+    found = {"dict": 0, "index": 0}
+    kind = None
+    for line in smaps.splitlines():
+        if _MAPPING_RE.match(line):
+            path = line.split()[5] if len(line.split()) > 5 else ""
+            kind = "dict" if path.endswith(".dic") else "index" if path.startswith(str(index)) else None
+        elif kind and line.startswith("Rss:"):
+            found[kind] += int(line.split()[1])
+    return found
 
 
 def distinct_queries(words: list[str], count: int) -> list[str]:
@@ -108,7 +143,7 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
         warm_up(url, WORKERS, THREADS)
         one, _ = load(url, distinct[:queries], queries, 1)
         many, rate = load(url, distinct[queries:], CONCURRENCY * 250, CONCURRENCY)
-        rss, anon = server_memory_mb(index)
+        memory = server_memory_mb(index)
     return {
         "posts": report.posts,
         "build s": build_seconds if report.mode == "full" else float("nan"),
@@ -119,8 +154,11 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
         "api p99": percentile(one, 99),
         "api p99 x4": percentile(many, 99),
         "req/s x4": rate,
-        "rss MB": rss,
-        "anon MB": anon,
+        "rss MB": memory.get("rss", math.nan),
+        "private MB": memory.get("private", math.nan),
+        "pss MB": memory.get("pss", math.nan),
+        "dict MB": memory.get("dict", math.nan),
+        "index MB map": memory.get("index", math.nan),
     }
 
 
