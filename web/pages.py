@@ -7,10 +7,12 @@ putting the region rendered here (templates/results.html) in place: results have
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote_plus
 from urllib.parse import urlencode
 
 from flask import Blueprint
@@ -104,7 +106,13 @@ def _url(params: SearchParams, **changes: object) -> str:
     Relative, so that it leads to whichever page shows the results: mikke's own page, or the blog page
     that embeds the search (where search.js puts the same region). ``?`` alone is the empty state.
     """
-    return "?" + urlencode(params.url_args(**changes), doseq=True)
+    return "?" + urlencode(params.url_args(**changes), doseq=True, quote_via=_quote)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote(value: str, safe: str = "", encoding: str | None = None, errors: str | None = None) -> str:
+    """quote_plus, remembered: a results page links a hundred states that share the query and the tags."""
+    return quote_plus(value, safe, encoding, errors)
 
 
 def _label(value: str, counts: tuple[TagCount, ...]) -> str:
