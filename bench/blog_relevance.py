@@ -7,8 +7,9 @@ existing index of it. Every query of bench/blog_queries.tsv goes through `search
 off and is scored against bench/blog_qrels.txt (graded 0-3 by reading the posts; never used to fit).
 Prints per-query nDCG@10, means, P@10 (grade >= 2), the paired bootstrap 95 % interval of the difference,
 and how many of each ranking's top 10 are unjudged: when that grows, the pool needs judging again.
-`--pool` prints instead, per query, the unjudged posts of the pool the judgments were made on (the top 10
-of both rankings, of `exact` and of a character-bigram BM25 baseline), sorted by id so their rank is unseen.
+`--detail` adds each query's top 10 with its grades. `--pool` prints instead, per query, the unjudged posts
+of the pool the judgments were made on (the top 10 of both rankings, of `exact` and of a character-bigram
+BM25 baseline), sorted by id so their rank is unseen.
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ def main() -> int:
     parser.add_argument("site", type=Path, nargs="?", default=DEFAULT_SITE)
     parser.add_argument("--index", type=Path, help="An index of SITE to use (default: build a fresh one).")
     parser.add_argument("--pool", action="store_true", help="Print the unjudged pooled posts per query.")
+    parser.add_argument(
+        "--detail",
+        action="store_true",
+        help="Also print each query's top 10 (rerank on) with grades, and its posts graded 2+ left out.",
+    )
     args = parser.parse_args()
     queries = read_queries(QUERIES)
     judged = read_qrels(QRELS) if QRELS.exists() else {}
@@ -122,12 +128,12 @@ def main() -> int:
         store = open_store(index_dir)
         rankings: dict[str, dict[str, list[str]]] = {"rerank": {}, "no rerank": {}, "exact": {}}
         for qid, _, text in queries:
-            for name, options in (
-                ("rerank", {"rerank": True}),
-                ("no rerank", {"rerank": False}),
-                ("exact", {"exact": True}),
+            for name, rerank, exact in (
+                ("rerank", True, False),
+                ("no rerank", False, False),
+                ("exact", True, True),
             ):
-                page = search(store, text, per_page=10, with_counts=False, **options)
+                page = search(store, text, per_page=10, with_counts=False, rerank=rerank, exact=exact)
                 rankings[name][qid] = [blog_docid(hit.id) for hit in page.hits]
         # The baseline sees the posts mikke indexed (not the ones it skips as hidden), as text.
         posts = {blog_docid(p.id): _post_text(args.site / p.id) for p in list_posts(store)}
@@ -161,8 +167,16 @@ def main() -> int:
     for name, ranking in rankings.items():
         mean = statistics.fmean(ndcg10(ranking[q], judged.get(q, {})) for q, _, _ in queries)
         p10 = statistics.fmean(precision10(ranking[q], judged.get(q, {})) for q, _, _ in queries)
-        unjudged = sum(d not in judged.get(q, {}) for q, _, _ in queries for d in ranking[q])
-        print(f"{name:<12} nDCG@10 {mean:.4f}  P@10 {p10:.3f}  unjudged in top 10: {unjudged}")
+        missing = sum(d not in judged.get(q, {}) for q, _, _ in queries for d in ranking[q])
+        print(f"{name:<12} nDCG@10 {mean:.4f}  P@10 {p10:.3f}  unjudged in top 10: {missing}")
+    if args.detail:
+        for qid, _, text in queries:
+            j = judged.get(qid, {})
+            top = " ".join(f"{j.get(d, '?')}:{d}" for d in on[qid])
+            left_out = sorted((d for d, g in j.items() if g >= 2 and d not in on[qid]), key=lambda d: -j[d])
+            print(f"\n{qid} {text}\n  top 10: {top}")
+            if left_out:
+                print("  graded 2+ not in top 10: " + " ".join(f"{j[d]}:{d}" for d in left_out))
     low, high = paired_bootstrap(diffs)
     print(f"nDCG@10 rerank - no rerank: {statistics.fmean(diffs):+.4f}, 95% [{low:+.4f}, {high:+.4f}]")
     return 0
