@@ -36,7 +36,7 @@ def docid(post_id: str) -> str:
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     judged: dict[str, dict[str, int]] = {}
     for line in path.read_text("utf-8").splitlines():
-        if line.strip():
+        if line.strip() and not line.startswith("#"):  # a judged set may open with its guideline
             qid, _, doc, grade = line.split()
             judged.setdefault(qid, {})[doc] = int(grade)
     return judged
