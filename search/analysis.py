@@ -20,7 +20,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "5"
+ANALYZER_VERSION = "6"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -323,7 +323,7 @@ class JapaneseAnalyzer:
         self._is_function_word = self._dictionary.pos_matcher(list(FUNCTION_WORD_POS))
         self.version = analyzer_version()
         # Shared by threads: a lookup or store is atomic, and a race only computes an entry twice.
-        self._words: dict[int | tuple[int, str], Word] = {}
+        self._words: dict[int | tuple[int, str, str], Word] = {}
         self._split_words: dict[tuple[int, str], Word] = {}
 
     def _tokenizer(self) -> Tokenizer:
@@ -403,10 +403,14 @@ class JapaneseAnalyzer:
             for m in tok.tokenize(chunk):
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input, which its surface alone does not
-                # fix: after a character that expands (㎼ -> μW), "Ｂ" can stand for "WB".
+                # fix (after a character that expands, ㎼ -> μW, "Ｂ" can stand for "WB"), read as written:
+                # 十二 and 12 both normalize to "12" but read ジュウニ and イチニ. Keyed by id alone, the
+                # first one seen would decide every later one's reading.
                 word = words_seen.get(word_id) if word_id < oov else None
                 if word is None:
-                    key: int | tuple[int, str] = word_id if word_id < oov else (word_id, m.normalized_form())
+                    key: int | tuple[int, str, str] = (
+                        word_id if word_id < oov else (word_id, m.normalized_form(), m.reading_form())
+                    )
                     word = words_seen.get(key)
                     if word is None:
                         word = self._word(m)

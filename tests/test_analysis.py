@@ -208,3 +208,16 @@ def test_a_sentence_repeated_in_a_post_is_analysed_once_with_the_same_terms(
     again = analyzer.terms(text, sentences=sentences)  # every sentence is known now
     assert once == again == analyzer.terms(text)
     assert set(sentences) == {chunk for _, chunk in iter_chunks(text)}
+
+
+def test_an_unknown_word_reads_as_written_whatever_was_analysed_before() -> None:
+    # 十二 and 12 are the same out-of-vocabulary number to Sudachi (normalized "12"), read differently.
+    def reading(analyzer: JapaneseAnalyzer, text: str) -> str:
+        terms = analyzer.terms(text)
+        return next(w.reading for w in terms.words if w.text == "12")
+
+    fresh = JapaneseAnalyzer(get_analyzer()._dictionary)
+    alone = reading(fresh, "記事12の本文")
+    after = JapaneseAnalyzer(get_analyzer()._dictionary)
+    assert reading(after, "十二月のはじめ") == "ジュウニ"
+    assert reading(after, "記事12の本文") == alone == "イチニ"
