@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -19,7 +20,7 @@ from markdown_it.token import Token
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
 # renders), so that existing indexes are rebuilt with the new text.
-TEXT_VERSION = 2
+TEXT_VERSION = 3
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
@@ -128,6 +129,10 @@ _BLOCK_TAGS = frozenset(
 _DROP_TAGS = frozenset(
     {"script", "style", "template", "noscript", "iframe", "svg", "object", "head", "title"}
 )
+_LIST_TAGS = frozenset({"ul", "ol"})
+# A list of links only is navigation (related posts, further reading) from this many items: one link alone
+# in a list is more often the point of the sentence it stands for.
+MIN_LINK_LIST_ITEMS = 2
 _HEADING_TAGS = frozenset({"h1", "h2", "h3"})
 _SECTION_TAGS = frozenset({"h2", "h3"})  # the headings a hit links to
 _TYPOGRAPHIC_DASH_RE = re.compile(r"-{2,3}")
@@ -361,18 +366,41 @@ def _open_markdown_html(text: str) -> str:
     return "".join(out)
 
 
+@dataclass(slots=True)
+class _ListItem:
+    """An open ``<li>``: where its blocks start, and whether its text lies inside links, outside, or both."""
+
+    first_block: int
+    in_link: bool = False
+    outside: bool = False
+
+
+@dataclass(slots=True)
+class _List:
+    """An open ``<ul>``/``<ol>``: its items' blocks, and whether every item so far is one link's text."""
+
+    blocks: list[int] = field(default_factory=list)
+    items: int = 0
+    links_only: bool = True
+
+
 class _TextExtractor(HTMLParser):
-    """Collect the visible text of HTML as blocks, noting which blocks are h1-h3 headings."""
+    """Collect the visible text of HTML as blocks, noting which blocks are h1-h3 headings and which are
+    items of a list of links only."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[str, str]] = []  # (kind, text): kind is "h" for h1-h3, else "p"
+        # (kind, text): kind is "h" for h1-h3, "nav" for an item of a list of links only, else "p"
+        self.blocks: list[tuple[str, str]] = []
         self.sections: dict[int, str] = {}  # block number -> id, for the h2 and h3 headings with one
         self._parts: list[str] = []
         self._drop_depth = 0
         self._heading_depth = 0
         self._heading_id = ""
         self._pre_depth = 0
+        self._link_depth = 0
+        self._lists: list[_List] = []
+        self._items: list[_ListItem] = []
 
     def _flush(self) -> None:
         text = "".join(self._parts)
@@ -387,8 +415,14 @@ class _TextExtractor(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROP_TAGS:
             self._drop_depth += 1
+        elif tag == "a":
+            self._link_depth += 1
         elif tag in _BLOCK_TAGS:
             self._flush()
+            if tag in _LIST_TAGS:
+                self._lists.append(_List())
+            elif tag == "li":
+                self._items.append(_ListItem(len(self.blocks)))
             if tag in _HEADING_TAGS:
                 self._heading_depth += 1
                 self._heading_id = (dict(attrs).get("id") or "") if tag in _SECTION_TAGS else ""
@@ -400,12 +434,19 @@ class _TextExtractor(HTMLParser):
             alt = dict(attrs).get("alt")
             if alt and not self._drop_depth:
                 self._parts.append(f" {alt} ")
+                self._note_text(alt)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP_TAGS:
             self._drop_depth = max(0, self._drop_depth - 1)
+        elif tag == "a":
+            self._link_depth = max(0, self._link_depth - 1)
         elif tag in _BLOCK_TAGS:
             self._flush()
+            if tag == "li" and self._items:
+                self._end_item(self._items.pop())
+            elif tag in _LIST_TAGS and self._lists:
+                self._end_list(self._lists.pop())
             if tag in _HEADING_TAGS:
                 self._heading_depth = max(0, self._heading_depth - 1)
             if tag == "pre":
@@ -414,6 +455,31 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._drop_depth:
             self._parts.append(data)
+            self._note_text(data)
+
+    def _note_text(self, text: str) -> None:
+        if not self._items or not text.strip():
+            return
+        for item in self._items:  # an item's text is also the text of the items around it
+            if self._link_depth:
+                item.in_link = True
+            else:
+                item.outside = True
+
+    def _end_item(self, item: _ListItem) -> None:
+        if not self._lists:
+            return
+        listed = self._lists[-1]
+        listed.items += 1
+        listed.blocks.extend(range(item.first_block, len(self.blocks)))
+        listed.links_only = listed.links_only and item.in_link and not item.outside
+
+    def _end_list(self, listed: _List) -> None:
+        """A list of two or more items that are each one link's text (related posts, further reading) is
+        navigation: its items are marked "nav", which the post's text leaves out."""
+        if listed.links_only and listed.items >= MIN_LINK_LIST_ITEMS:
+            for n in listed.blocks:
+                self.blocks[n] = ("nav", self.blocks[n][1])
 
     def close(self) -> None:
         super().close()
@@ -468,8 +534,9 @@ def render_text(
     body = _INLINE_END_RE.sub(" ", body)
     extracted = _extract(render_markdown(body, heading_ids) if markdown else body)
     rendered = extracted.blocks
-    # A list of the post's own headings is its table of contents: navigation, not content. Its items are
-    # dropped (the headings themselves stay, where they stand).
+    # A list of the post's own headings is its table of contents, and a list of links only (related posts,
+    # further reading) points elsewhere: navigation, not content. Their items are dropped (the headings
+    # themselves stay, where they stand).
     heading_keys = {"".join(text.split()) for kind, text in rendered if kind == "h"}
     seen: set[str] = set()
     blocks: list[str] = []
@@ -482,7 +549,7 @@ def render_text(
     for n, (kind, text) in enumerate(rendered):
         key = "".join(text.split())
         section_id = extracted.sections.get(n)
-        if key in seen or (kind != "h" and key in heading_keys):
+        if kind == "nav" or key in seen or (kind != "h" and key in heading_keys):
             if section_id is not None:
                 pending = (section_id, text)
             continue

@@ -189,3 +189,35 @@ def test_liquid_renders_before_markdown_as_in_jekyll() -> None:
 
 def test_raw_blocks_keep_their_liquid_as_text() -> None:
     assert strip_liquid("{% raw %}{{ site.title }}{% endraw %}", SITE) == "{{ site.title }}"
+
+
+def test_a_list_of_links_only_is_navigation_and_leaves_the_text() -> None:
+    body = "本文です。\n\n## 関連記事\n\n- [医療AIの次の波](/2025/09/12/a/)\n- [建設現場のVLM](/2025/10/01/b/)\n"
+    text = render_text(body)
+    assert text.text.split("\n") == ["本文です。", "関連記事"]
+    assert text.headings == ("関連記事",)
+
+
+def test_the_same_list_written_in_html_is_navigation_too() -> None:
+    body = '<p>本文です。</p><ul><li><a href="/a/">一つ目の記事</a></li><li> <a href="/b/">二つ目</a> </li></ul>'
+    assert render_text(body, markdown=False).text.split("\n") == ["本文です。"]
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        # An item that says something besides its link is content, and so is the rest of its list.
+        ("- [LangChain](https://x/) は便利\n- [別の記事](/b/)\n", ["LangChain は便利", "別の記事"]),
+        # One link alone in a list is the point of its sentence.
+        ("- [ただ一つのリンク](/a/)\n", ["ただ一つのリンク"]),
+        # A list of plain items is content.
+        ("- 一つ目\n- 二つ目\n", ["一つ目", "二つ目"]),
+    ],
+)
+def test_lists_with_text_beside_their_links_stay(body: str, kept: list[str]) -> None:
+    assert render_text(body).text.split("\n") == kept
+
+
+def test_a_list_of_links_inside_an_item_with_text_leaves_only_the_links() -> None:
+    body = "- 参考にした記事\n  - [一つ目](/a/)\n  - [二つ目](/b/)\n- まとめ\n"
+    assert render_text(body).text.split("\n") == ["参考にした記事", "まとめ"]
