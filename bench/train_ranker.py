@@ -55,9 +55,16 @@ LINEAR_SLACK = 0.002
 # Coordinate ascent: the steps tried on each weight, the passes over all weights.
 STEPS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 PASSES = 3
-# A rule, not fitted: a "what is X" question ranks posts that define X ("X とは" in a title or heading)
-# higher by this much. jsquad's paragraphs have no headings to learn it from.
-DEFINES_WEIGHT = 0.3
+# Weights held at a value rather than fitted, per kind of query (--fix changes them):
+# - defines: a rule. A "what is X" question ranks posts that define X ("X とは" in a title or heading)
+#   higher; jsquad's paragraphs have no headings to learn it from (it scores the same with 0.3 and 1).
+# - prominence_min for keywords: the least prominent word of a keyword query, so that a post about every
+#   word beats one about a single word that mentions the others once. Coordinate ascent stops at a small
+#   weight; held at 4, keyword queries score better in cross-validation (1, 2, 3 and 4 were tried).
+FIXED: dict[str, dict[str, float]] = {
+    "sentence": {"defines": 1.0},
+    "keywords": {"defines": 1.0, "prominence_min": 4.0},
+}
 LGBM_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "metric": "ndcg",
@@ -83,10 +90,12 @@ class Group:
 
     def __init__(
         self,
+        kind: str,
         rows: list[tuple[str, list[str], list[float], list[list[float]]]],
         qrels: dict[str, dict[str, int]],
     ) -> None:
         width = len(FEATURES)
+        self.kind = kind
         self.qids = [q for q, _, _, _ in rows]
         n = len(rows)
         self.x = np.zeros((n, RERANK_HITS, width))
@@ -124,11 +133,12 @@ def bm25(group: Group, rows: np.ndarray) -> np.ndarray:
     return group.x[rows, :, FEATURES.index("score")]
 
 
-def fit_linear(group: Group, rows: np.ndarray) -> np.ndarray:
+def fit_linear(group: Group, rows: np.ndarray, fixed: dict[str, float]) -> np.ndarray:
     """Weights by coordinate ascent on mean nDCG@10, from BM25 order (the score's weight stays 1)."""
     w = np.zeros(len(FEATURES))
     w[FEATURES.index("score")] = 1.0
-    w[FEATURES.index("defines")] = DEFINES_WEIGHT
+    for name, value in fixed.items():
+        w[FEATURES.index(name)] = value
     x = group.x[rows]
 
     def value(weights: np.ndarray) -> float:
@@ -138,7 +148,7 @@ def fit_linear(group: Group, rows: np.ndarray) -> np.ndarray:
     for _ in range(PASSES):
         improved = False
         for j, name in enumerate(FEATURES):
-            if name in ("score", "defines"):
+            if name == "score" or name in fixed:
                 continue
             for step in (*STEPS, *(-s for s in STEPS)):
                 trial = w.copy()
@@ -182,7 +192,7 @@ def dump_trees(booster: Any) -> dict[str, Any]:
 def predictor(name: str, group: Group, rows: np.ndarray, seed: int) -> Callable[[np.ndarray], np.ndarray]:
     """Fit model ``name`` on queries ``rows`` of ``group``; what it predicts for other queries."""
     if name == "linear":
-        w = fit_linear(group, rows)
+        w = fit_linear(group, rows, FIXED[group.kind])
         return lambda test: group.x[test] @ w
     booster = fit_lgbm(group, rows, seed)
     return lambda test: lgbm_predict(booster, group, test)
@@ -240,8 +250,15 @@ def main() -> int:
         "--cache", type=Path, help="Keep the collected features in this file (reused if there)."
     )
     parser.add_argument("--no-lgbm", action="store_true", help="Fit the linear model only.")
+    parser.add_argument(
+        "--fix", action="append", default=[], metavar="KIND:NAME=VALUE", help="Hold a weight at a value."
+    )
     parser.add_argument("--write", action="store_true", help=f"Write the fitted model to {MODEL_FILE}.")
     args = parser.parse_args()
+    for fixed in args.fix:
+        kind, _, setting = fixed.partition(":")
+        name, _, value = setting.partition("=")
+        FIXED[kind][name] = float(value)
     qrels = read_qrels(args.collection / "qrels.txt")
     if args.cache and args.cache.exists():
         collected = pickle.loads(args.cache.read_bytes())
@@ -262,7 +279,7 @@ def main() -> int:
     # Held-out metrics of every query (as written and as keywords), per ranking.
     held_out: dict[str, dict[str, np.ndarray]] = {"BM25": {}}
     for kind, sentence in (("sentence", True), ("keywords", False)):
-        group = Group([(q, d, s, x) for q, is_s, d, s, x in collected if is_s == sentence], qrels)
+        group = Group(kind, [(q, d, s, x) for q, is_s, d, s, x in collected if is_s == sentence], qrels)
         if not group.qids:
             model[kind] = None
             continue
@@ -296,7 +313,7 @@ def main() -> int:
             model[kind] = None
             continue
         if chosen == "linear":
-            w = fit_linear(group, every)
+            w = fit_linear(group, every, FIXED[kind])
             weights = {n: round(float(v), 6) for n, v in zip(FEATURES, w, strict=True) if v}
             model[kind] = {"kind": "linear", "weights": weights}
         else:

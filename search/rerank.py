@@ -82,12 +82,13 @@ def _idf(n_docs: int, doc_freq: int) -> float:
 _DEFINED_IN = (f.FIELD_TITLE, f.FIELD_HEADINGS, f.FIELD_BODY)
 # Function words that ask what something is: X とは (何), X って何.
 _WHAT_IS = (("と", "は"), ("って", "何"), ("って", "なに"))
+_WHAT = ("何", "なに")
 
 
 def defined_term(terms: QueryTerms) -> tuple[str, ...]:
     """The tokens of a "what is" question's term with the と and は a definition writes after it
     (AIエージェントとは何か, AIエージェントって何 -> ai, エージェント, と, は): the content tokens right
-    before とは or って何, when the question ends there or asks 何; else nothing."""
+    before とは or って何, when the question ends there or only asks 何 (何ですか); else nothing."""
     analysis = terms.analysis
     if analysis is None:
         return ()
@@ -96,8 +97,11 @@ def defined_term(terms: QueryTerms) -> tuple[str, ...]:
         pair = (units[k].text, units[k + 1].text)
         if pair not in _WHAT_IS:
             continue
-        rest = {u.text for u in units[k + 2 :]}
-        if pair[0] == "と" and rest and not rest & {"何", "なに"}:
+        rest = units[k + 2 :]
+        # Only asking words may follow (何, か, です): 梅雨とは何季の一種か asks something else.
+        if not all(u.is_function_word for u in rest) or (
+            pair[0] == "と" and rest and rest[0].text not in _WHAT
+        ):
             continue
         start = k
         while start > 0 and not units[start - 1].is_function_word:
@@ -181,44 +185,38 @@ def candidate_features(
     token_idf = {t: _idf(n_docs, searcher.doc_freq(f.FIELD_BODY, t)) for t in shape.tokens}
     all_idf = sum(token_idf.values()) or 1.0
 
-    # Word-for-word overlap: which adjacent token pairs (phrases) and which tokens each candidate holds.
+    # Word-for-word overlap: which adjacent token pairs (phrases) each candidate holds.
     pairs = query_pairs(shape.tokens, token_idf, MAX_PAIRS) if shape.sentence else []
     pair_bits = among.bits(
         [Query.phrase_query(schema, f.FIELD_BODY, [(0, p.first), (1, p.second)]) for p in pairs]
     )
-    distinct = list(token_idf) if pairs else []
-    token_bits = among.bits([Query.term_query(schema, f.FIELD_BODY, t) for t in distinct])
 
-    # Each word's own score (all fields, as search() scores it), its title and headings.
+    # Each word's own score (all fields, as search() scores it).
     builder = QueryBuilder(schema)
     word_scores = [among.scores(builder.word(w)) for w in shape.words]
     n = len(shape.words)
-    field_bits = among.bits(
-        [_in_field(schema, f.FIELD_TITLE, f.FIELD_TITLE_FINE, w) for w in shape.words]
-        + [_in_field(schema, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, w) for w in shape.words]
-    )
-    # Neighbouring query words within a window, in either order.
     word_pairs = query_pairs(
         [w.coarse for w in shape.words],
         dict(zip([w.coarse for w in shape.words], shape.word_idf, strict=True)),
         MAX_PAIRS,
     )
-    windows = []
+    # What is read as bits, all in as few searches as the bits allow: each word in the title, each in a
+    # heading; neighbouring words within each window, in either order (tantivy's sloppy phrases keep their
+    # order); for a "what is X" question, "X とは" in the title, a heading, the body, as a definition says it.
+    flags: list[Query | None] = [_in_field(schema, f.FIELD_TITLE, f.FIELD_TITLE_FINE, w) for w in shape.words]
+    flags += [_in_field(schema, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, w) for w in shape.words]
     for slop in WINDOW_SLOPS:
-        # tantivy's sloppy phrases keep their order: both orders are looked for, as bits 2i and 2i + 1.
-        queries: list[Query | None] = [
+        flags += [
             Query.phrase_query(schema, f.FIELD_BODY, [(0, first), (1, second)], slop=slop)
             for x in word_pairs
             for first, second in ((x.first, x.second), (x.second, x.first))
         ]
-        windows.append(among.bits(queries))
-    # A "what is X" question: where the post writes "X とは", as a definition does.
     definition: list[str | tuple[int, str]] = [(i, t) for i, t in enumerate(shape.defined)]
-    defines_bits = (
-        among.bits([Query.phrase_query(schema, field, definition) for field in _DEFINED_IN])
-        if len(definition) > 2
-        else {}
-    )
+    defines_at = len(flags)
+    if len(definition) > 2:
+        flags += [Query.phrase_query(schema, field, definition) for field in _DEFINED_IN]
+    flag_bits = among.bits(flags)
+    window_at = [2 * n + 2 * len(word_pairs) * j for j in range(len(WINDOW_SLOPS))]
 
     # The best score (within the best bonus tier) that the others are measured against.
     tiers = [math.floor(score / ALL_WORDS_BONUS) for score, _, _ in hits]
@@ -230,24 +228,22 @@ def candidate_features(
     rows = []
     for k, key in enumerate(keys):
         held_pairs = pair_bits.get(key, 0)
-        held_tokens = token_bits.get(key, 0)
-        single = max((token_idf[t] for i, t in enumerate(distinct) if held_tokens >> i & 1), default=0.0)
-        chain, pair_idf = overlap([bool(held_pairs >> i & 1) for i in range(len(pairs))], pairs, single)
         own = [word_scores[i].get(key, 0.0) for i in range(n)]
         present = sum(1 << i for i in range(n) if own[i] > 0)
-        fields = field_bits.get(key, 0)
-        title_mask, heading_mask = fields & ((1 << n) - 1), fields >> n
+        # The rarest query word it holds: the chain's floor, and the windows'.
+        single = max((idf for i, idf in enumerate(shape.word_idf) if present >> i & 1), default=0.0)
+        chain, pair_idf = overlap([bool(held_pairs >> i & 1) for i in range(len(pairs))], pairs, single)
+        held = flag_bits.get(key, 0)
+        title_mask, heading_mask = held & ((1 << n) - 1), held >> n & ((1 << n) - 1)
         untitled = [idf if not title_mask >> i & 1 else 0.0 for i, idf in enumerate(shape.word_idf)]
         prominence = [
             min(1.0, own[i] / (idf * ceiling)) if idf else 0.0 for i, idf in enumerate(shape.word_idf)
         ]
         window_features = []
-        for held in windows:
-            mask = held.get(key, 0)
-            matched = [bool(mask >> (2 * i) & 3) for i in range(len(word_pairs))]
-            best_word = max((idf for i, idf in enumerate(shape.word_idf) if present >> i & 1), default=0.0)
-            window_features.append(overlap(matched, word_pairs, best_word)[0] / word_total)
-        defined_in = defines_bits.get(key, 0)
+        for at in window_at:
+            matched = [bool(held >> (at + 2 * i) & 3) for i in range(len(word_pairs))]
+            window_features.append(overlap(matched, word_pairs, single)[0] / word_total)
+        defined_in = held >> defines_at & 7
         defines = 1.0 if defined_in & 3 else 0.5 if defined_in else 0.0
         rows.append(
             [
