@@ -82,8 +82,8 @@ def search(
 
     Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, the rest is analysed as words
     (kana, romaji and synonyms also searched as the words they stand for, unless ``exact``). Keyword queries
-    rank posts with every word first; a query written as a sentence has its first hits reranked by
-    word-for-word overlap (``rerank``, search/overlap.py). An empty query lists posts newest first. The
+    rank posts with every word first; the first hits are reranked by a learned model (``rerank``,
+    search/rerank.py). An empty query lists posts newest first. The
     work is bounded whatever the text (search/words.py): what was left out is in
     :attr:`SearchPage.ignored`, and hits past EXCERPT_HITS carry the post's summary, not an excerpt.
 
