@@ -37,15 +37,16 @@ from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search.analysis import get_analyzer
 from mikke.search.query import _fetch
-from mikke.search.ranking import ALL_WORDS_BONUS
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
 from mikke.search.readings import vocabulary
 from mikke.search.rerank import FEATURES
+from mikke.search.rerank import KEYWORD_MIN_WORDS
 from mikke.search.rerank import MODEL_FILE
 from mikke.search.rerank import RERANK_HITS
 from mikke.search.rerank import candidate_features
 from mikke.search.rerank import query_shape
+from mikke.search.rerank import tier
 from mikke.search.words import analyse_query
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "jsquad-valid"
@@ -60,7 +61,7 @@ PASSES = 3
 #   higher; jsquad's paragraphs have no headings to learn it from (it scores the same with 0.3 and 1).
 # - prominence_min for keywords: the least prominent word of a keyword query, so that a post about every
 #   word beats one about a single word that mentions the others once. Coordinate ascent stops at a small
-#   weight; held at 4, keyword queries score better in cross-validation (1, 2, 3 and 4 were tried).
+#   weight; held at 4, keyword queries score best in cross-validation (0, 1, 2, 4 and 6 were tried).
 FIXED: dict[str, dict[str, float]] = {
     "sentence": {"defines": 1.0},
     "keywords": {"defines": 1.0, "prominence_min": 4.0},
@@ -110,14 +111,15 @@ class Group:
                 self.x[i, k] = row
                 self.gain[i, k] = 2 ** judged.get(d, 0) - 1
                 self.valid[i, k] = True
-                self.tier[i, k] = s // ALL_WORDS_BONUS
+                self.tier[i, k] = tier(s)
             ideal = sorted(judged.values(), reverse=True)[:10]
             self.ideal[i] = sum((2**g - 1) / np.log2(j + 2) for j, g in enumerate(ideal))
             self.relevant[i] = sum(1 for g in judged.values() if g > 0)
 
-    def metrics(self, predicted: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Per query of ``rows``: nDCG@10, MRR@10, Recall@10 of the order by tier, then ``predicted``."""
-        key = np.where(self.valid[rows], self.tier[rows] * 1e6 + predicted, -1e12)
+    def metrics(self, predicted: np.ndarray, rows: np.ndarray, *, tiers: bool = True) -> np.ndarray:
+        """Per query of ``rows``: nDCG@10, MRR@10, Recall@10 of the order by ``predicted``, within each
+        tier (rerank.tier) unless ``tiers`` is false."""
+        key = np.where(self.valid[rows], self.tier[rows] * 1e6 * tiers + predicted, -1e15)
         order = np.argsort(-key, axis=1, kind="stable")[:, :10]
         gain = np.take_along_axis(self.gain[rows], order, axis=1)
         discount = 1 / np.log2(np.arange(2, 12))
@@ -130,7 +132,8 @@ class Group:
 
 
 def bm25(group: Group, rows: np.ndarray) -> np.ndarray:
-    return group.x[rows, :, FEATURES.index("score")]
+    """Per query of ``rows``, the metrics of BM25's own order (the order the candidates are stored in)."""
+    return group.metrics(np.tile(-np.arange(RERANK_HITS, dtype=float), (len(rows), 1)), rows, tiers=False)
 
 
 def fit_linear(group: Group, rows: np.ndarray, fixed: dict[str, float]) -> np.ndarray:
@@ -206,9 +209,9 @@ def keyword_form(terms: Any) -> str:
 
 def collect(
     collection: Path, index: Path
-) -> list[tuple[str, bool, list[str], list[float], list[list[float]]]]:
+) -> list[tuple[str, bool, list[str], list[float], list[list[float]], int]]:
     """Each query's first RERANK_HITS hits in BM25 order (as search() ranks them) with their features, as
-    written and as keywords."""
+    written and as keywords (id, sentence or not, doc ids, scores, features, number of words)."""
     build_index(collection, index, full=True)
     store = open_store(index)
     analyzer = get_analyzer()
@@ -228,7 +231,8 @@ def collect(
             plan = plan_query(store, searcher, t, filter_queries(store, (), (), None, None))
             hits = _fetch(searcher, searcher.search(plan.query, RERANK_HITS), by_date=False)
             feats = candidate_features(searcher, store.schema, hits, query_shape(searcher, t))
-            rows.append((name, t.sentence, [docid(s.id) for _, _, s in hits], [s for s, _, _ in hits], feats))
+            docs = [docid(s.id) for _, _, s in hits]
+            rows.append((name, t.sentence, docs, [s for s, _, _ in hits], feats, len(t.words)))
     return rows
 
 
@@ -279,7 +283,9 @@ def main() -> int:
     # Held-out metrics of every query (as written and as keywords), per ranking.
     held_out: dict[str, dict[str, np.ndarray]] = {"BM25": {}}
     for kind, sentence in (("sentence", True), ("keywords", False)):
-        group = Group(kind, [(q, d, s, x) for q, is_s, d, s, x in collected if is_s == sentence], qrels)
+        # The queries this kind's scorer is used for (rerank.Model.for_query); the others keep BM25's order.
+        used = [r for r in collected if r[1] == sentence and (sentence or r[5] >= KEYWORD_MIN_WORDS)]
+        group = Group(kind, [(q, d, s, x) for q, _, d, s, x, _ in used], qrels)
         if not group.qids:
             model[kind] = None
             continue
@@ -290,7 +296,7 @@ def main() -> int:
         held = {name: np.zeros((len(every), 3)) for name in fitters}
         for k in range(args.folds):
             train, test = every[folds != k], every[folds == k]
-            base[test] = group.metrics(bm25(group, test), test)
+            base[test] = bm25(group, test)
             for name in fitters:
                 held[name][test] = group.metrics(predictor(name, group, train, args.seed)(test), test)
         print(f"{kind} kind: {len(every)} queries, {args.folds} folds by article (seed {args.seed})")
@@ -319,12 +325,27 @@ def main() -> int:
         else:
             model[kind] = dump_trees(fit_lgbm(group, every, args.seed))
         print(f"  {kind}: ships {chosen}" + (f" {model[kind]['weights']}" if chosen == "linear" else ""))
+    # Keyword queries too short for the keyword scorer keep BM25's order under every ranking.
+    left = [r for r in collected if not r[1] and r[5] < KEYWORD_MIN_WORDS]
+    if left:
+        group = Group("keywords", [(q, d, s, x) for q, _, d, s, x, _ in left], qrels)
+        every = np.arange(len(group.qids))
+        base = bm25(group, every)
+        for ranking in held_out.values():
+            ranking.update(zip(group.qids, base, strict=True))
     for form, keyword in (("queries as written", False), ("queries as keywords", True)):
         qids = [q for q in held_out["BM25"] if q.endswith("#keywords") == keyword]
         print(f"{form}: {len(qids)}, cross-validated, each kind by its own model")
         base = np.array([held_out["BM25"][q] for q in qids])
         for name in held_out:
             print(summary(f"  {name}", base, np.array([held_out[name][q] for q in qids]), args.seed))
+    # Short keyword queries must not get worse: the shipped ranking by number of words.
+    words = {r[0]: r[5] for r in collected}
+    for n in sorted({words[q] for q in words if q.endswith("#keywords")}):
+        qids = [q for q in held_out["BM25"] if q.endswith("#keywords") and words[q] == n]
+        base = np.array([held_out["BM25"][q] for q in qids])
+        shipped = np.array([held_out["shipped"][q] for q in qids])
+        print(summary(f"  {n} keyword(s), {len(qids)}", base, shipped, args.seed))
     if args.write:
         MODEL_FILE.write_text(json.dumps(model) + "\n", "utf-8")
         print(f"wrote {MODEL_FILE}")

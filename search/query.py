@@ -150,7 +150,7 @@ def _retrieve(
     """Run ``plan`` for the page ``window``; the plan that found the hits, what it found, and whether it is
     the relaxed retry: when nothing has these exact words, other forms sharing their kanji stem are tried
     before giving up, unless the phrases, filters and exclusions alone already match nothing."""
-    rerank = rerank and shipped_model().for_query(terms.sentence) is not None
+    rerank = rerank and shipped_model().for_query(terms) is not None
     result = window.run(searcher, plan, rerank=rerank)
     if not _count(result.found) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)

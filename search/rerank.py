@@ -30,6 +30,9 @@ from mikke.search.words import QueryWord
 
 # Hits of a query that are reranked (the first page or two; later ones keep their order).
 RERANK_HITS = 20
+# Keyword queries of fewer words keep the BM25 order: in cross-validation on jsquad's questions turned
+# into keywords the model did not improve one- and two-word queries (bench/train_ranker.py prints it).
+KEYWORD_MIN_WORDS = 3
 # Adjacent pairs of query tokens looked for, the first in the query.
 MAX_PAIRS = 32
 # Query words whose presence, prominence and title are looked at: the rarest (one search each).
@@ -219,8 +222,7 @@ def candidate_features(
     window_at = [2 * n + 2 * len(word_pairs) * j for j in range(len(WINDOW_SLOPS))]
 
     # The best score (within the best bonus tier) that the others are measured against.
-    tiers = [math.floor(score / ALL_WORDS_BONUS) for score, _, _ in hits]
-    bases = [score - tier * ALL_WORDS_BONUS for (score, _, _), tier in zip(hits, tiers, strict=True)]
+    bases = [score - tier(score) * ALL_WORDS_BONUS for score, _, _ in hits]
     top = max(bases) or 1.0
     word_total = sum(shape.word_idf) or 1.0
     # A word's score over its IDF is at most (k1 + 1) in each field query (C and A terms, three fields).
@@ -291,14 +293,17 @@ class Linear:
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """The shipped model: one scorer for queries written as sentences, one for keywords (None: they keep
-    the BM25 order)."""
+    """The shipped model: one scorer for queries written as sentences, one for keywords of at least
+    KEYWORD_MIN_WORDS words (None: they keep the BM25 order)."""
 
     sentence: Linear | Trees | None
     keywords: Linear | Trees | None
 
-    def for_query(self, sentence: bool) -> Linear | Trees | None:
-        return self.sentence if sentence else self.keywords
+    def for_query(self, terms: QueryTerms) -> Linear | Trees | None:
+        """The scorer for ``terms``; None for one or two keywords, which keep the BM25 order."""
+        if terms.sentence:
+            return self.sentence
+        return self.keywords if len(terms.words) >= KEYWORD_MIN_WORDS else None
 
 
 def _scorer(data: object, names: Sequence[str]) -> Linear | Trees | None:
@@ -333,10 +338,15 @@ def shipped_model() -> Model:
     return parse_model(json.loads(MODEL_FILE.read_text("utf-8")))
 
 
+def tier(score: float) -> int:
+    """The group a candidate is reordered within, higher first: its keyword bonus, so that a short
+    keyword query's posts with every word (and with every word as typed) stay above the others."""
+    return math.floor(score / ALL_WORDS_BONUS)
+
+
 def reorder(hits: Sequence[Ranked], predicted: Sequence[float]) -> list[Ranked]:
-    """``hits`` by keyword bonus tier (a keyword query's posts with every word stay first), then by the
-    model's prediction; ties by post id."""
-    keyed = [(math.floor(hit[0] / ALL_WORDS_BONUS), p, hit) for hit, p in zip(hits, predicted, strict=True)]
+    """``hits`` by :func:`tier`, then by the model's prediction; ties by post id."""
+    keyed = [(tier(hit[0]), p, hit) for hit, p in zip(hits, predicted, strict=True)]
     keyed.sort(key=lambda x: (-x[0], -round(x[1], 6), x[2][2].id))
     return [hit for _, _, hit in keyed]
 
@@ -350,7 +360,7 @@ def rerank(
 ) -> list[Ranked]:
     """``hits`` (BM25 order) reordered by the model; as they are when it has no scorer for this kind of
     query."""
-    scorer = (model or shipped_model()).for_query(terms.sentence)
+    scorer = (model or shipped_model()).for_query(terms)
     if len(hits) < 2 or scorer is None:
         return hits
     rows = candidate_features(searcher, schema, hits, query_shape(searcher, terms))

@@ -155,3 +155,13 @@ def test_models_are_read_as_weights_or_as_trees() -> None:
 def test_the_shipped_model_reranks_both_kinds_of_query() -> None:
     model = shipped_model()
     assert isinstance(model.sentence, Linear) and isinstance(model.keywords, Linear)
+
+
+def test_one_or_two_keywords_keep_the_bm25_order(blog: Store) -> None:
+    # Two words: the keyword scorer is not used (rerank.KEYWORD_MIN_WORDS), whatever the features say.
+    searcher = blog.searcher()
+    for query in ("電力消費", "電力 データセンター"):
+        terms = analyse_query(searcher, get_analyzer(), query)
+        assert len(terms.words) < 3 and shipped_model().for_query(terms) is None
+        plain = search(blog, query, rerank=False)
+        assert [h.id for h in search(blog, query).hits] == [h.id for h in plain.hits]
