@@ -61,8 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "rerank",
         True,
-        "Rerank the first hits of a query written as a sentence by word-for-word overlap with it "
-        "(search/overlap.py; false: BM25 order).",
+        "Rerank the first hits of a query with the learned model of search/ranker.json "
+        "(search/rerank.py; false: BM25 order).",
     ),
     Setting("max_per_page", 100, "Largest `per_page` the web API accepts (larger values are clamped)."),
     Setting("max_query_chars", 1000, "Queries longer than this many characters are cut (and say so)."),

@@ -11,7 +11,6 @@ import os
 import threading
 from collections.abc import Iterable
 from collections.abc import Mapping
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -30,13 +29,14 @@ from mikke.search.document import display_forms
 from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
 from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
-from mikke.search.overlap import RERANK_HITS
-from mikke.search.overlap import Ranked
-from mikke.search.overlap import rerank as overlap_rerank
 from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
 from mikke.search.readings import vocabulary
+from mikke.search.rerank import RERANK_HITS
+from mikke.search.rerank import Ranked
+from mikke.search.rerank import rerank as model_rerank
+from mikke.search.rerank import shipped_model
 from mikke.search.respell import did_you_mean
 from mikke.search.results import Expanded
 from mikke.search.results import Hit
@@ -90,8 +90,8 @@ def search(
 
     Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, the rest is analysed as words
     (kana, romaji and synonyms also searched as the words they stand for, unless ``exact``). Keyword queries
-    rank posts with every word first; a query written as a sentence has its first hits reranked by
-    word-for-word overlap (``rerank``, search/overlap.py). An empty query lists posts newest first. The
+    rank posts with every word first; the first hits are reranked by a learned model (``rerank``,
+    search/rerank.py). An empty query lists posts newest first. The
     work is bounded whatever the text (search/words.py): what was left out is in
     :attr:`SearchPage.ignored`, and hits past EXCERPT_HITS carry the post's summary, not an excerpt.
 
@@ -118,7 +118,7 @@ def search(
     plan, result, relaxed, labels = _retrieve_counting(
         store, searcher, terms, filters, plan, window, rerank=rerank, with_counts=with_counts
     )
-    ranked = result.ranked(searcher, store.schema, terms.sequence)
+    ranked = result.ranked(searcher, store.schema, terms)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
     total = _count(result.found)
     suggestion = None
@@ -214,10 +214,11 @@ def _retrieve(
     """Run ``plan`` for the page ``window``; the plan that found the hits, what it found, and whether it is
     the relaxed retry: when nothing has these exact words, other forms sharing their kanji stem are tried
     before giving up, unless the phrases, filters and exclusions alone already match nothing."""
-    result = window.run(searcher, plan, rerank=rerank and terms.sentence)
+    rerank = rerank and shipped_model().for_query(terms) is not None
+    result = window.run(searcher, plan, rerank=rerank)
     if not _count(result.found) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        return plan, window.run(searcher, plan, rerank=rerank and terms.sentence), True
+        return plan, window.run(searcher, plan, rerank=rerank), True
     return plan, result, False
 
 
@@ -252,14 +253,13 @@ class _Found:
     found: tantivy.SearchResult
     rerank: bool
 
-    def ranked(
-        self, searcher: tantivy.Searcher, schema: tantivy.Schema, sequence: Sequence[str]
-    ) -> list[Ranked]:
-        """The window's stored posts, by score (the first RERANK_HITS reranked by overlap) or by date."""
+    def ranked(self, searcher: tantivy.Searcher, schema: tantivy.Schema, terms: QueryTerms) -> list[Ranked]:
+        """The window's stored posts, by score (the first RERANK_HITS reranked, search/rerank.py) or by
+        date."""
         ranked = _fetch(searcher, self.found, by_date=self.window.by_date)
         if not self.rerank:
             return ranked
-        ranked = overlap_rerank(searcher, schema, ranked[:RERANK_HITS], sequence) + ranked[RERANK_HITS:]
+        ranked = model_rerank(searcher, schema, ranked[:RERANK_HITS], terms) + ranked[RERANK_HITS:]
         return ranked[self.window.offset : self.window.offset + self.window.limit]
 
 

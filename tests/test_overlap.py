@@ -54,12 +54,6 @@ def test_a_sentence_query_ranks_the_post_holding_its_words_in_order_first(siblin
     assert {h.id for h in plain.hits} == {h.id for h in reranked.hits}  # the same posts, reordered
 
 
-def test_keywords_keep_the_bm25_order(siblings: Store) -> None:
-    for query in ("通貨 管理", "管理"):
-        plain = search(siblings, query, rerank=False)
-        assert [h.id for h in search(siblings, query).hits] == [h.id for h in plain.hits]
-
-
 @pytest.mark.parametrize(
     ("query", "names"),
     [
