@@ -7,11 +7,8 @@ searched), ranking.py (the tantivy query), document.py (reading hits back), resu
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 from collections.abc import Iterable
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -63,11 +60,6 @@ ALL_LABELS_LIMIT = 65_000
 # hits of a big page carry the post's stored summary instead, as a reader rarely looks past the first
 # screens of results.
 EXCERPT_HITS = 20
-# Threads per process that aggregate a request's tag counts while the request searches.
-SEARCH_THREADS = 8
-# Matching posts from which the aggregation runs beside the search: it costs about 70 ns a post, and
-# handing it to another thread about 0.1 ms, which a small result set would not win back.
-OVERLAP_MIN_MATCHES = 2_000
 
 
 def search(
@@ -115,9 +107,7 @@ def search(
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
     window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
-    plan, result, relaxed, labels = _retrieve_counting(
-        store, searcher, terms, filters, plan, window, rerank=rerank, with_counts=with_counts
-    )
+    plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
     ranked = result.ranked(searcher, store.schema, terms)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
     total = _count(result.found)
@@ -130,8 +120,7 @@ def search(
         asked |= {"date_to": date_to, "page": page, "per_page": per_page, "with_counts": with_counts}
         shown = search(store, suggestion, **asked, rerank=rerank, respell=False)
         return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
-    counts = _counts(store, searcher, labels) if labels is not None and total else ((), ())
-    tag_counts, category_counts = counts
+    tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,
         total=total,
@@ -146,59 +135,6 @@ def search(
         expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
         did_you_mean=suggestion,
     )
-
-
-def _retrieve_counting(
-    store: Store,
-    searcher: tantivy.Searcher,
-    terms: QueryTerms,
-    filters: list[Query],
-    plan: Plan,
-    window: _Window,
-    *,
-    rerank: bool,
-    with_counts: bool,
-) -> tuple[Plan, _Found, bool, dict[str, Any] | None]:
-    """:func:`_retrieve`, and with ``with_counts`` the tag and category aggregation of the plan that found
-    the hits, worked out at the same time.
-
-    Both scan every post the query matches, which is what grows with the size of the blog. tantivy's search
-    lets go of the interpreter while it runs and its aggregation does not, so the aggregation runs on a pool
-    thread, taking the interpreter as this one enters the search: a request waits for the longer of the two
-    instead of their sum.
-    """
-    if not with_counts:
-        return (*_retrieve(store, searcher, terms, filters, plan, window, rerank=rerank), None)
-    # At most this many posts match (the words' posting lists; no words: any post may).
-    matches = sum(terms.doc_freq.values()) if terms.doc_freq else searcher.num_docs
-    if matches < OVERLAP_MIN_MATCHES:
-        found_plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
-        return found_plan, result, relaxed, _aggregate_labels(searcher, found_plan.match_query)
-    counting = _pool().submit(_aggregate_labels, searcher, plan.match_query)
-    try:
-        found_plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
-    finally:
-        labels = counting.result()
-    if found_plan is not plan:  # the relaxed retry found the hits: count what it matched
-        labels = _aggregate_labels(searcher, found_plan.match_query)
-    return found_plan, result, relaxed, labels
-
-
-_pools: dict[int, ThreadPoolExecutor] = {}  # pid -> pool: a forked server worker starts its own
-_pools_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    """This process's threads for the aggregations that run beside a search (one per request served at
-    once is enough: a request hands over one aggregation at a time)."""
-    pid = os.getpid()
-    pool = _pools.get(pid)
-    if pool is None:
-        with _pools_lock:
-            pool = _pools.get(pid)
-            if pool is None:
-                pool = _pools[pid] = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="mikke-search")
-    return pool
 
 
 def _retrieve(
@@ -345,21 +281,19 @@ def _texts(store: Store, post_ids: list[str]) -> dict[str, StoredText]:
     return texts
 
 
-def _aggregate_labels(searcher: tantivy.Searcher, match_query: Query) -> dict[str, Any]:
-    """The tags and categories of every post ``match_query`` matches (at most TAG_COUNT_LIMIT of each)."""
-    return searcher.aggregate(
-        match_query,
+def _counts(
+    store: Store, searcher: tantivy.Searcher, plan: Plan, total: int
+) -> tuple[tuple[TagCount, ...], tuple[TagCount, ...]]:
+    """Tag and category counts over the whole result set (at most TAG_COUNT_LIMIT of each)."""
+    # When every post matches, counting over all of them skips evaluating the query a second time.
+    counted = Query.all_query() if total >= searcher.num_docs else plan.match_query
+    agg = searcher.aggregate(
+        counted,
         {
             "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": TAG_COUNT_LIMIT}},
             "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
         },
     )
-
-
-def _counts(
-    store: Store, searcher: tantivy.Searcher, agg: dict[str, Any]
-) -> tuple[tuple[TagCount, ...], tuple[TagCount, ...]]:
-    """Tag and category counts over the whole result set, from its aggregation, spelled for display."""
     tag_forms, category_forms = _display_forms(store, searcher)
     return read_label_counts(agg, "tags", tag_forms), read_label_counts(agg, "categories", category_forms)
 

@@ -187,10 +187,7 @@ def test_words_absent_everywhere_fall_back_to_related_forms(make_post: PostFacto
     assert page.relaxed
 
 
-def test_relaxed_retry_counts_the_tags_of_what_it_found_when_counting_beside_the_search(
-    make_post: PostFactory, memory_store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(query, "OVERLAP_MIN_MATCHES", 0)
+def test_relaxed_retry_counts_the_tags_of_what_it_found(make_post: PostFactory, memory_store) -> None:
     store = memory_store([make_post("城下町", "殿様は城から逃れた。", slug="castle", tags=["歴史"])])
     page = search(store, "どこに逃げた？")
     assert page.relaxed and slugs(page) == ["castle"]
@@ -374,12 +371,7 @@ def test_extra_excluded_words_are_left_out_in_query_order(
         ("", ("python",)),
     ],
 )
-@pytest.mark.parametrize("overlap_from", [query.OVERLAP_MIN_MATCHES, 0])
-def test_tag_counts_match_the_tags_of_every_hit(
-    blog: Store, text: str, tags: tuple[str, ...], overlap_from: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # overlap_from=0: the counts are aggregated on a pool thread while the search runs, as on a big blog.
-    monkeypatch.setattr(query, "OVERLAP_MIN_MATCHES", overlap_from)
+def test_tag_counts_match_the_tags_of_every_hit(blog: Store, text: str, tags: tuple[str, ...]) -> None:
     page = search(blog, text, tags=tags, per_page=100)
     assert page.total == len(page.hits) > 0
     expected = Counter(t.lower() for h in page.hits for t in h.tags)
