@@ -134,19 +134,30 @@ def query_words(analysis: Analysis, runs: Sequence[tuple[int, int]] = ()) -> lis
 _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*\Z")
 _VERSION_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]+)?\Z")
 _ALNUM_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*\Z")
+_KATAKANA_WORD_RE = re.compile("[\u30a1-\u30fa][\u30a1-\u30fa\u30fc]+\\Z")
+# What makes a number after a word a count (2つ, 3倍, 4社), not the word's level or version.
+_COUNTERS = frozenset("つ個人件回台年月日時分秒倍割位社点本枚歳円億万千兆%％")
 
 
 def name_runs(text: str, analysis: Analysis) -> list[tuple[int, int]]:
     """Spans of model and product names written as letters and a number (HBM4, GPT-5, o3, SB53, GPT-4.5,
-    Claude 4), which Sudachi cuts apart (hbm|4): each is searched as one word, its parts standing
-    together, so that a post about HBM4 ranks above one that says HBM often and 4 somewhere."""
+    Claude 4), or as a katakana word and a number (レベル4, フェーズ3), which Sudachi cuts apart (hbm|4):
+    each is searched as one word, its parts standing together, so that a post about HBM4 ranks above one
+    that says HBM often and 4 somewhere."""
     runs: list[tuple[int, int]] = []
     units = analysis.units
     k = 0
     while k < len(units):
         start, end = units[k].coarse.start, units[k].coarse.end
         j = k
-        if _LATIN_RE.match(text[start:end]):
+        if _KATAKANA_WORD_RE.match(text[start:end]) and k + 1 < len(units):
+            nxt = units[k + 1].coarse
+            after = text[nxt.end : nxt.end + 1]
+            # Written right after the word, and not a count of something (アプリ2つ, ポイント3倍).
+            if nxt.start == end and _VERSION_RE.match(text[nxt.start : nxt.end]) and after not in _COUNTERS:
+                runs.append((start, nxt.end))
+                j = k + 1
+        elif _LATIN_RE.match(text[start:end]):
             while j + 1 < len(units):
                 nxt = units[j + 1].coarse
                 gap = text[units[j].coarse.end : nxt.start]

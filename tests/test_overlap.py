@@ -68,6 +68,11 @@ def test_a_sentence_query_ranks_the_post_holding_its_words_in_order_first(siblin
         ("AI 1つ", []),  # a counter, not a version
         ("生成AI", []),
         ("第2次", []),
+        ("自動運転 レベル4", ["レベル4"]),  # a katakana word and a number written together
+        ("フェーズ3試験", ["フェーズ3"]),
+        ("アプリ2つ", []),  # counts
+        ("ポイント3倍", []),
+        ("レベル 4", []),
     ],
 )
 def test_names_of_letters_and_a_number_are_one_word(
