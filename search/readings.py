@@ -112,6 +112,7 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
     :return: values for the ``vocab`` fast field, JSON ``[reading, word, spelling, in_title]``.
     """
     seen: dict[tuple[str, str], list[object]] = {}
+    latin_name = _latin_name
     for text, terms, in_title in texts:
         last_end, last_start, last = -1, -1, None
         for word, start, end in zip(terms.words, terms.starts, terms.ends, strict=True):
@@ -128,18 +129,41 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
                 last_end, last_start, last = end, start, word
             else:
                 last = None
-                if _LATIN_WORD_RE.fullmatch(word.text) and not word.is_function_word:
+                if not word.is_function_word and latin_name(word.text):
                     # A Latin word Sudachi has no reading for (Anthropic): listed without one, so that a
                     # katakana query can be matched to it by how it sounds (search/synonyms.py).
                     _add_entry(seen, "", word.text, text[start:end], in_title)
-            for part in word.parts if len(word.parts) > 1 else ():
-                if part.reading:
-                    _add_entry(
-                        seen, part.reading, part.text, text[start + part.start : start + part.end], in_title
-                    )
+            if word.many_parts:  # its A parts are terms of their own
+                for part in word.parts:
+                    if part.reading:
+                        _add_entry(
+                            seen,
+                            part.reading,
+                            part.text,
+                            text[start + part.start : start + part.end],
+                            in_title,
+                        )
             if len(seen) >= MAX_VOCABULARY_PER_POST:
                 break
-    return [json.dumps(entry, ensure_ascii=False) for entry in seen.values()]
+    encode = _ENTRY_JSON.encode
+    return [encode(entry) for entry in seen.values()]
+
+
+# json.dumps(entry, ensure_ascii=False) builds an encoder per call, which cost more than the loop above.
+_ENTRY_JSON = json.JSONEncoder(ensure_ascii=False)
+# Whether a term is a Latin word, per process: most terms recur in every post (bounded like the analyzer's
+# memory of words).
+_LATIN_NAMES: dict[str, bool] = {}
+LATIN_NAMES_LIMIT = 200_000
+
+
+def _latin_name(term: str) -> bool:
+    known = _LATIN_NAMES.get(term)
+    if known is None:
+        if len(_LATIN_NAMES) >= LATIN_NAMES_LIMIT:
+            _LATIN_NAMES.clear()
+        known = _LATIN_NAMES[term] = _LATIN_WORD_RE.fullmatch(term) is not None
+    return known
 
 
 def _add_entry(

@@ -118,16 +118,24 @@ def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> b
     counts, as stored at index time: ``{"c": [[word, n], …], "f": [[part, n], …]}``, most frequent first."""
     whole: Counter[str] = Counter()
     parts: Counter[str] = Counter()
+    remembered = _CONTENT.get
     for terms, weight in (
         (title, WEIGHT_TITLE),
         *((h, WEIGHT_HEADING) for h in headings),
         (body, WEIGHT_BODY),
     ):
-        # Counting the Word objects first (in C) leaves a pass of Python per distinct word.
+        # Counting the Word objects first (in C) leaves a pass of Python per distinct word; the words
+        # themselves are looked up only for the few not judged yet in this process.
         words = terms.words
-        seen = dict(zip(map(id, words), words, strict=True))
+        by_id: dict[int, Word] | None = None
         for key, n in Counter(map(id, words)).items():
-            text, word_parts = _content(seen[key])
+            known = remembered(key)  # an entry holds its word, so a remembered id is that word (_content)
+            if known is not None:
+                _, text, word_parts = known
+            else:
+                if by_id is None:
+                    by_id = dict(zip(map(id, words), words, strict=True))
+                text, word_parts = _content(by_id[key])
             if text is not None:
                 whole[text] += weight * n
             for part in word_parts:
