@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
     :param texts: ``(text, terms, is_title_or_heading)`` for each text of the post.
     :return: values for the ``vocab`` fast field, JSON ``[reading, word, spelling, in_title]``.
     """
-    seen: dict[tuple[str, str], list[object]] = {}
+    seen: dict[tuple[str, str], list[Any]] = {}
     latin_name = _latin_name
     for text, terms, in_title in texts:
         last_end, last_start, last = -1, -1, None
@@ -145,12 +146,16 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
                         )
             if len(seen) >= MAX_VOCABULARY_PER_POST:
                 break
-    encode = _ENTRY_JSON.encode
-    return [encode(entry) for entry in seen.values()]
+    return [entry_json(*entry) for entry in seen.values()]
 
 
-# json.dumps(entry, ensure_ascii=False) builds an encoder per call, which cost more than the loop above.
-_ENTRY_JSON = json.JSONEncoder(ensure_ascii=False)
+def entry_json(reading: str, word: str, spelling: str, in_title: int) -> str:
+    """``json.dumps([reading, word, spelling, in_title], ensure_ascii=False)``, written out: the generic
+    encoder, called per entry, cost more than the loop that finds the entries."""
+    return f"[{_json_string(reading)}, {_json_string(word)}, {_json_string(spelling)}, {in_title}]"
+
+
+_json_string = encode_basestring  # what json.dumps(..., ensure_ascii=False) writes a string with
 # Whether a term is a Latin word, per process: most terms recur in every post (bounded like the analyzer's
 # memory of words).
 _LATIN_NAMES: dict[str, bool] = {}
@@ -167,7 +172,7 @@ def _latin_name(term: str) -> bool:
 
 
 def _add_entry(
-    seen: dict[tuple[str, str], list[object]], reading: str, word: str, surface: str, title: bool
+    seen: dict[tuple[str, str], list[Any]], reading: str, word: str, surface: str, title: bool
 ) -> None:
     entry = seen.get((reading, word))
     if entry is None:
