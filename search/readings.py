@@ -115,18 +115,28 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
     seen: dict[tuple[str, str], list[Any]] = {}
     latin_name = _latin_name
     for text, terms, in_title in texts:
+        title = int(in_title)
         last_end, last_start, last = -1, -1, None
         for word, start, end in zip(terms.words, terms.starts, terms.ends, strict=True):
-            if word.reading:
-                _add_entry(seen, word.reading, word.text, text[start:end], in_title)
+            # Each entry written out (rather than called) with its spelling cut only when it is new: most
+            # nouns of a post are already listed, and a call and a slice per noun were half of this loop.
+            reading = word.reading
+            if reading:
+                key = (reading, word.text)
+                entry = seen.get(key)
+                if entry is None:
+                    seen[key] = [reading, word.text, text[start:end], title]
+                elif title:
+                    entry[3] = 1
                 if last is not None and last_end == start and end - last_start <= MAX_COMPOUND_CHARS:
                     # Two nouns written together are often one term (画像 + 生成): listed as one too, for
                     # suggestions and for kana that reads as the pair.
-                    spelling = text[last_start:end]
-                    if not _DIGIT_RE.search(spelling):
-                        _add_entry(
-                            seen, last.reading + word.reading, last.text + word.text, spelling, in_title
-                        )
+                    key = (last.reading + reading, last.text + word.text)
+                    entry = seen.get(key)
+                    if entry is None or (title and not entry[3]):
+                        spelling = text[last_start:end]
+                        if not _DIGIT_RE.search(spelling):
+                            _add_entry(seen, key[0], key[1], spelling, in_title)
                 last_end, last_start, last = end, start, word
             else:
                 last = None
@@ -137,13 +147,17 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
             if word.many_parts:  # its A parts are terms of their own
                 for part in word.parts:
                     if part.reading:
-                        _add_entry(
-                            seen,
-                            part.reading,
-                            part.text,
-                            text[start + part.start : start + part.end],
-                            in_title,
-                        )
+                        key = (part.reading, part.text)
+                        entry = seen.get(key)
+                        if entry is None:
+                            seen[key] = [
+                                part.reading,
+                                part.text,
+                                text[start + part.start : start + part.end],
+                                title,
+                            ]
+                        elif title:
+                            entry[3] = 1
             if len(seen) >= MAX_VOCABULARY_PER_POST:
                 break
     return [entry_json(*entry) for entry in seen.values()]

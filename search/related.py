@@ -119,14 +119,15 @@ def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> b
     whole: Counter[str] = Counter()
     parts: Counter[str] = Counter()
     remembered = _CONTENT.get
-    for terms, weight in (
-        (title, WEIGHT_TITLE),
-        *((h, WEIGHT_HEADING) for h in headings),
-        (body, WEIGHT_BODY),
+    # The headings counted together: their weight is one integer, so the sums are the same.
+    heading_words = [word for h in headings for word in h.words]
+    for words, weight in (
+        (title.words, WEIGHT_TITLE),
+        (heading_words, WEIGHT_HEADING),
+        (body.words, WEIGHT_BODY),
     ):
         # Counting the Word objects first (in C) leaves a pass of Python per distinct word; the words
         # themselves are looked up only for the few not judged yet in this process.
-        words = terms.words
         by_id: dict[int, Word] | None = None
         for key, n in Counter(map(id, words)).items():
             known = remembered(key)  # an entry holds its word, so a remembered id is that word (_content)
