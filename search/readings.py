@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -111,39 +112,81 @@ def post_vocabulary(texts: Iterable[tuple[str, Terms, bool]]) -> list[str]:
     :param texts: ``(text, terms, is_title_or_heading)`` for each text of the post.
     :return: values for the ``vocab`` fast field, JSON ``[reading, word, spelling, in_title]``.
     """
-    seen: dict[tuple[str, str], list[object]] = {}
+    seen: dict[tuple[str, str], list[Any]] = {}
+    latin_name = _latin_name
     for text, terms, in_title in texts:
+        title = int(in_title)
         last_end, last_start, last = -1, -1, None
         for word, start, end in zip(terms.words, terms.starts, terms.ends, strict=True):
-            if word.reading:
-                _add_entry(seen, word.reading, word.text, text[start:end], in_title)
+            # Each entry written out (rather than called) with its spelling cut only when it is new: most
+            # nouns of a post are already listed, and a call and a slice per noun were half of this loop.
+            reading = word.reading
+            if reading:
+                key = (reading, word.text)
+                entry = seen.get(key)
+                if entry is None:
+                    seen[key] = [reading, word.text, text[start:end], title]
+                elif title:
+                    entry[3] = 1
                 if last is not None and last_end == start and end - last_start <= MAX_COMPOUND_CHARS:
                     # Two nouns written together are often one term (画像 + 生成): listed as one too, for
                     # suggestions and for kana that reads as the pair.
-                    spelling = text[last_start:end]
-                    if not _DIGIT_RE.search(spelling):
-                        _add_entry(
-                            seen, last.reading + word.reading, last.text + word.text, spelling, in_title
-                        )
+                    key = (last.reading + reading, last.text + word.text)
+                    entry = seen.get(key)
+                    if entry is None or (title and not entry[3]):
+                        spelling = text[last_start:end]
+                        if not _DIGIT_RE.search(spelling):
+                            _add_entry(seen, key[0], key[1], spelling, in_title)
                 last_end, last_start, last = end, start, word
             else:
                 last = None
-                if _LATIN_WORD_RE.fullmatch(word.text) and not word.is_function_word:
+                if not word.is_function_word and latin_name(word.text):
                     # A Latin word Sudachi has no reading for (Anthropic): listed without one, so that a
                     # katakana query can be matched to it by how it sounds (search/synonyms.py).
                     _add_entry(seen, "", word.text, text[start:end], in_title)
-            for part in word.parts if len(word.parts) > 1 else ():
-                if part.reading:
-                    _add_entry(
-                        seen, part.reading, part.text, text[start + part.start : start + part.end], in_title
-                    )
+            if word.many_parts:  # its A parts are terms of their own
+                for part in word.parts:
+                    if part.reading:
+                        key = (part.reading, part.text)
+                        entry = seen.get(key)
+                        if entry is None:
+                            seen[key] = [
+                                part.reading,
+                                part.text,
+                                text[start + part.start : start + part.end],
+                                title,
+                            ]
+                        elif title:
+                            entry[3] = 1
             if len(seen) >= MAX_VOCABULARY_PER_POST:
                 break
-    return [json.dumps(entry, ensure_ascii=False) for entry in seen.values()]
+    return [entry_json(*entry) for entry in seen.values()]
+
+
+def entry_json(reading: str, word: str, spelling: str, in_title: int) -> str:
+    """``json.dumps([reading, word, spelling, in_title], ensure_ascii=False)``, written out: the generic
+    encoder, called per entry, cost more than the loop that finds the entries."""
+    return f"[{_json_string(reading)}, {_json_string(word)}, {_json_string(spelling)}, {in_title}]"
+
+
+_json_string = encode_basestring  # what json.dumps(..., ensure_ascii=False) writes a string with
+# Whether a term is a Latin word, per process: most terms recur in every post (bounded like the analyzer's
+# memory of words).
+_LATIN_NAMES: dict[str, bool] = {}
+LATIN_NAMES_LIMIT = 200_000
+
+
+def _latin_name(term: str) -> bool:
+    known = _LATIN_NAMES.get(term)
+    if known is None:
+        if len(_LATIN_NAMES) >= LATIN_NAMES_LIMIT:
+            _LATIN_NAMES.clear()
+        known = _LATIN_NAMES[term] = _LATIN_WORD_RE.fullmatch(term) is not None
+    return known
 
 
 def _add_entry(
-    seen: dict[tuple[str, str], list[object]], reading: str, word: str, surface: str, title: bool
+    seen: dict[tuple[str, str], list[Any]], reading: str, word: str, surface: str, title: bool
 ) -> None:
     entry = seen.get((reading, word))
     if entry is None:

@@ -118,16 +118,25 @@ def encode_post_terms(title: Terms, headings: Sequence[Terms], body: Terms) -> b
     counts, as stored at index time: ``{"c": [[word, n], …], "f": [[part, n], …]}``, most frequent first."""
     whole: Counter[str] = Counter()
     parts: Counter[str] = Counter()
-    for terms, weight in (
-        (title, WEIGHT_TITLE),
-        *((h, WEIGHT_HEADING) for h in headings),
-        (body, WEIGHT_BODY),
+    remembered = _CONTENT.get
+    # The headings counted together: their weight is one integer, so the sums are the same.
+    heading_words = [word for h in headings for word in h.words]
+    for words, weight in (
+        (title.words, WEIGHT_TITLE),
+        (heading_words, WEIGHT_HEADING),
+        (body.words, WEIGHT_BODY),
     ):
-        # Counting the Word objects first (in C) leaves a pass of Python per distinct word.
-        words = terms.words
-        seen = dict(zip(map(id, words), words, strict=True))
+        # Counting the Word objects first (in C) leaves a pass of Python per distinct word; the words
+        # themselves are looked up only for the few not judged yet in this process.
+        by_id: dict[int, Word] | None = None
         for key, n in Counter(map(id, words)).items():
-            text, word_parts = _content(seen[key])
+            known = remembered(key)  # an entry holds its word, so a remembered id is that word (_content)
+            if known is not None:
+                _, text, word_parts = known
+            else:
+                if by_id is None:
+                    by_id = dict(zip(map(id, words), words, strict=True))
+                text, word_parts = _content(by_id[key])
             if text is not None:
                 whole[text] += weight * n
             for part in word_parts:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mikke.search.analysis import tag_key
 from mikke.search.errors import SettingError
@@ -17,6 +18,8 @@ from mikke.search.posts import MAX_VARIABLE_CHARS
 from mikke.search.posts import MAX_VARIABLE_DEPTH
 from mikke.search.posts import MAX_VARIABLES
 from mikke.search.posts import PostSkipped
+from mikke.search.posts import _FastLoader
+from mikke.search.posts import _GuardedLoader
 from mikke.search.posts import parse_date
 from mikke.search.posts import slugify
 from mikke.search.site import Site
@@ -593,3 +596,34 @@ def test_site_settings_with_liquid_values_pickle_for_the_worker_processes(tmp_pa
     config = read_site_config(root)
     assert pickle.loads(pickle.dumps(config)) == config
     assert config.variables["site.author.name"] == "花子"
+
+
+FRONT_MATTERS = [
+    "title: 日本語のタイトル\ndate: 2024-01-02 03:04:05 +0900\npublished: false\n",
+    "title: \"false\"\npublished: 'no'\nsitemap: off\ntags: [a, 'b', \"c\", 2024, ~, null]\n",
+    "categories:\n  - AI\n  - 機械学習\nimage: /img/x.png\n",
+    "excerpt: |\n  一行目\n  二行目\nsummary: >\n  a\n  b\n",
+    'nested:\n  a: {b: [1, 2, {c: d}]}\n  e: "\\u3042\\t"\nempty:\nlist: []\n',
+    "title: a & b\nanchor: &x only-an-anchor\nkey with spaces: value, with comma\n",
+]
+
+
+@pytest.mark.parametrize("front", FRONT_MATTERS)
+def test_front_matter_reads_the_same_through_libyaml_and_pure_python(front: str) -> None:
+    def shape(value: object) -> object:  # the value with each scalar's type: plain or quoted matters
+        if isinstance(value, dict):
+            return {shape(k): shape(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        return (type(value).__name__, value)
+
+    fast, guarded = yaml.load(front, Loader=_FastLoader), yaml.load(front, Loader=_GuardedLoader)
+    assert shape(fast) == shape(guarded)
+
+
+def test_invalid_front_matter_gets_the_same_reason_whichever_parser_reads_it(tmp_path: Path) -> None:
+    files = {"_posts/2024-01-01-bad.md": "---\ntitle: [unclosed\n---\n本文\n".encode()}
+    reason = skipped(load_site(make_site(tmp_path, files)))["_posts/2024-01-01-bad.md"]
+    with pytest.raises(yaml.YAMLError) as raised:
+        yaml.load("title: [unclosed\n", Loader=yaml.BaseLoader)
+    assert " ".join(str(raised.value).split()) in reason

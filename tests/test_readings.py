@@ -7,6 +7,8 @@ from collections.abc import Callable
 from collections.abc import Iterable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mikke.search import search
 from mikke.search.analysis import JapaneseAnalyzer
@@ -14,6 +16,7 @@ from mikke.search.indexer import analyze_post
 from mikke.search.indexer import index_posts
 from mikke.search.posts import Post
 from mikke.search.readings import Vocabulary
+from mikke.search.readings import entry_json
 from mikke.search.readings import kana_runs
 from mikke.search.readings import loose_key
 from mikke.search.readings import to_katakana
@@ -262,3 +265,11 @@ def test_the_same_reading_in_more_posts_but_not_far_more_is_not_suggested(ml_blo
 
 def test_a_one_kana_romaji_word_is_not_read(blog: Store) -> None:
     assert search(blog, "to").expanded == ()
+
+
+@given(st.text(), st.text(), st.text(), st.sampled_from([0, 1]))
+def test_a_vocabulary_entry_is_written_as_json_dumps_writes_it(
+    reading: str, word: str, spelling: str, in_title: int
+) -> None:
+    entry = [reading, word, spelling, in_title]
+    assert entry_json(*entry) == json.dumps(entry, ensure_ascii=False)
