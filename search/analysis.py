@@ -402,15 +402,12 @@ class JapaneseAnalyzer:
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
             for m in tok.tokenize(chunk):
                 word_id = m.word_id()
-                # An out-of-vocabulary morpheme is its normalized input, which its surface alone does not
-                # fix (after a character that expands, ㎼ -> μW, "Ｂ" can stand for "WB"), read as written:
-                # 十二 and 12 both normalize to "12" but read ジュウニ and イチニ. Keyed by id alone, the
-                # first one seen would decide every later one's reading.
+                # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
+                # "WB") read as written (十二 and 12 are both "12", read ジュウニ and イチニ): T22.
                 word = words_seen.get(word_id) if word_id < oov else None
                 if word is None:
-                    key: int | tuple[int, str, str] = (
-                        word_id if word_id < oov else (word_id, m.normalized_form(), m.reading_form())
-                    )
+                    oov_key = (word_id, m.normalized_form(), m.reading_form())
+                    key: int | tuple[int, str, str] = word_id if word_id < oov else oov_key
                     word = words_seen.get(key)
                     if word is None:
                         word = self._word(m)

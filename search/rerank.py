@@ -21,6 +21,7 @@ from tantivy import Query
 
 from mikke.search import schema as f
 from mikke.search.document import StoredPost
+from mikke.search.overlap import Pair
 from mikke.search.overlap import features as overlap
 from mikke.search.overlap import query_pairs
 from mikke.search.ranking import ALL_WORDS_BONUS
@@ -183,29 +184,46 @@ def candidate_features(
     if not hits:
         return []
     among = _Among(searcher, schema, hits)
-    keys = [_key(address) for _, address, _ in hits]
     n_docs = max(1, searcher.num_docs)
     token_idf = {t: _idf(n_docs, searcher.doc_freq(f.FIELD_BODY, t)) for t in shape.tokens}
-    all_idf = sum(token_idf.values()) or 1.0
 
     # Word-for-word overlap: which adjacent token pairs (phrases) each candidate holds.
     pairs = query_pairs(shape.tokens, token_idf, MAX_PAIRS) if shape.sentence else []
     pair_bits = among.bits(
         [Query.phrase_query(schema, f.FIELD_BODY, [(0, p.first), (1, p.second)]) for p in pairs]
     )
-
     # Each word's own score (all fields, as search() scores it).
     builder = QueryBuilder(schema)
     word_scores = [among.scores(builder.word(w)) for w in shape.words]
-    n = len(shape.words)
     word_pairs = query_pairs(
         [w.coarse for w in shape.words],
         dict(zip([w.coarse for w in shape.words], shape.word_idf, strict=True)),
         MAX_PAIRS,
     )
-    # What is read as bits, all in as few searches as the bits allow: each word in the title, each in a
-    # heading; neighbouring words within each window, in either order (tantivy's sloppy phrases keep their
-    # order); for a "what is X" question, "X とは" in the title, a heading, the body, as a definition says it.
+    flags, defines_at = _flag_queries(schema, shape, word_pairs)
+    evidence = _Evidence(
+        shape,
+        pairs,
+        word_pairs,
+        pair_bits,
+        among.bits(flags),
+        word_scores,
+        defines_at,
+        sum(token_idf.values()) or 1.0,
+    )
+    # The best score (within the best bonus tier) that the others are measured against.
+    bases = [score - tier(score) * ALL_WORDS_BONUS for score, _, _ in hits]
+    top = max(bases) or 1.0
+    return [evidence.row(k, _key(address), bases[k] / top) for k, (_, address, _) in enumerate(hits)]
+
+
+def _flag_queries(
+    schema: tantivy.Schema, shape: QueryShape, word_pairs: Sequence[Pair]
+) -> tuple[list[Query | None], int]:
+    """What is read as bits, all in as few searches as the bits allow: each word in the title, each in a
+    heading; neighbouring words within each window, in either order (tantivy's sloppy phrases keep their
+    order); for a "what is X" question, "X とは" in the title, a heading, the body, as a definition says it.
+    Also where the definition's bits start."""
     flags: list[Query | None] = [_in_field(schema, f.FIELD_TITLE, f.FIELD_TITLE_FINE, w) for w in shape.words]
     flags += [_in_field(schema, f.FIELD_HEADINGS, f.FIELD_HEADINGS_FINE, w) for w in shape.words]
     for slop in WINDOW_SLOPS:
@@ -218,53 +236,63 @@ def candidate_features(
     defines_at = len(flags)
     if len(definition) > 2:
         flags += [Query.phrase_query(schema, field, definition) for field in _DEFINED_IN]
-    flag_bits = among.bits(flags)
-    window_at = [2 * n + 2 * len(word_pairs) * j for j in range(len(WINDOW_SLOPS))]
+    return flags, defines_at
 
-    # The best score (within the best bonus tier) that the others are measured against.
-    bases = [score - tier(score) * ALL_WORDS_BONUS for score, _, _ in hits]
-    top = max(bases) or 1.0
-    word_total = sum(shape.word_idf) or 1.0
-    # A word's score over its IDF is at most (k1 + 1) in each field query (C and A terms, three fields).
-    ceiling = (_K1 + 1) * 4.3 * 1.7
-    rows = []
-    for k, key in enumerate(keys):
-        held_pairs = pair_bits.get(key, 0)
-        own = [word_scores[i].get(key, 0.0) for i in range(n)]
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What the candidates of one query were found to hold, from which each one's features are read."""
+
+    shape: QueryShape
+    pairs: list[Pair]  # adjacent query tokens (sentences only)
+    word_pairs: list[Pair]  # adjacent query words
+    pair_bits: dict[_Key, int]  # bit i: holds pairs[i] as a phrase
+    flag_bits: dict[_Key, int]  # bits of _flag_queries
+    word_scores: list[dict[_Key, float]]  # each word's own score
+    defines_at: int
+    all_idf: float  # of every query token
+
+    def row(self, rank: int, key: _Key, relative: float) -> list[float]:
+        """The FEATURES of the candidate ``key`` at BM25 ``rank`` with ``relative`` score."""
+        shape, n = self.shape, len(self.shape.words)
+        word_total = sum(shape.word_idf) or 1.0
+        # A word's score over its IDF is at most (k1 + 1) in each field query (C and A terms, three fields).
+        ceiling = (_K1 + 1) * 4.3 * 1.7
+        held_pairs = self.pair_bits.get(key, 0)
+        own = [self.word_scores[i].get(key, 0.0) for i in range(n)]
         present = sum(1 << i for i in range(n) if own[i] > 0)
         # The rarest query word it holds: the chain's floor, and the windows'.
         single = max((idf for i, idf in enumerate(shape.word_idf) if present >> i & 1), default=0.0)
-        chain, pair_idf = overlap([bool(held_pairs >> i & 1) for i in range(len(pairs))], pairs, single)
-        held = flag_bits.get(key, 0)
+        matched_pairs = [bool(held_pairs >> i & 1) for i in range(len(self.pairs))]
+        chain, pair_idf = overlap(matched_pairs, self.pairs, single)
+        held = self.flag_bits.get(key, 0)
         title_mask, heading_mask = held & ((1 << n) - 1), held >> n & ((1 << n) - 1)
         untitled = [idf if not title_mask >> i & 1 else 0.0 for i, idf in enumerate(shape.word_idf)]
         prominence = [
             min(1.0, own[i] / (idf * ceiling)) if idf else 0.0 for i, idf in enumerate(shape.word_idf)
         ]
         window_features = []
-        for at in window_at:
-            matched = [bool(held >> (at + 2 * i) & 3) for i in range(len(word_pairs))]
-            window_features.append(overlap(matched, word_pairs, single)[0] / word_total)
-        defined_in = held >> defines_at & 7
+        for j in range(len(WINDOW_SLOPS)):
+            at = 2 * n + 2 * len(self.word_pairs) * j
+            matched = [bool(held >> (at + 2 * i) & 3) for i in range(len(self.word_pairs))]
+            window_features.append(overlap(matched, self.word_pairs, single)[0] / word_total)
+        defined_in = held >> self.defines_at & 7
         defines = 1.0 if defined_in & 3 else 0.5 if defined_in else 0.0
-        rows.append(
-            [
-                bases[k] / top,
-                1.0 / (1 + k),
-                chain,
-                pair_idf,
-                chain / all_idf,
-                _share(present, shape.word_idf),
-                _share(present, untitled) if any(untitled) else 1.0,
-                _share(title_mask, shape.word_idf),
-                _share(heading_mask, shape.word_idf),
-                sum(p * idf for p, idf in zip(prominence, shape.word_idf, strict=True)) / word_total,
-                min(prominence, default=0.0),
-                *window_features,
-                defines,
-            ]
-        )
-    return rows
+        return [
+            relative,
+            1.0 / (1 + rank),
+            chain,
+            pair_idf,
+            chain / self.all_idf,
+            _share(present, shape.word_idf),
+            _share(present, untitled) if any(untitled) else 1.0,
+            _share(title_mask, shape.word_idf),
+            _share(heading_mask, shape.word_idf),
+            sum(p * idf for p, idf in zip(prominence, shape.word_idf, strict=True)) / word_total,
+            min(prominence, default=0.0),
+            *window_features,
+            defines,
+        ]
 
 
 @dataclass(frozen=True, slots=True)
