@@ -31,8 +31,10 @@ from mikke.search.words import QueryWord
 
 # Hits of a query that are reranked (the first page or two; later ones keep their order).
 RERANK_HITS = 20
-# Keyword queries of fewer words keep the BM25 order: in cross-validation on jsquad's questions turned
+# Keyword queries of fewer keywords keep the BM25 order: in cross-validation on jsquad's questions turned
 # into keywords the model did not improve one- and two-word queries (bench/train_ranker.py prints it).
+# Keywords as typed: a compound Sudachi cuts (導入率 -> 導入, 率) stays one, as in the training queries,
+# whose keywords are single words.
 KEYWORD_MIN_WORDS = 3
 # Adjacent pairs of query tokens looked for, the first in the query.
 MAX_PAIRS = 32
@@ -331,7 +333,7 @@ class Model:
         """The scorer for ``terms``; None for one or two keywords, which keep the BM25 order."""
         if terms.sentence:
             return self.sentence
-        return self.keywords if len(terms.words) >= KEYWORD_MIN_WORDS else None
+        return self.keywords if terms.typed_keywords >= KEYWORD_MIN_WORDS else None
 
 
 def _scorer(data: object, names: Sequence[str]) -> Linear | Trees | None:

@@ -459,6 +459,12 @@ class QueryTerms:
     text: str = ""
     analysis: Analysis | None = None
 
+    @property
+    def typed_keywords(self) -> int:
+        """How many keywords the reader typed: the free text's pieces between spaces that hold a letter or
+        digit (導入率 is one, though Sudachi cuts it into 導入 and 率)."""
+        return sum(1 for piece in self.text.split() if any(ch.isalnum() for ch in piece))
+
 
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
     df = searcher.doc_freq(f.FIELD_BODY, word.coarse)

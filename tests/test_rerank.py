@@ -162,6 +162,21 @@ def test_one_or_two_keywords_keep_the_bm25_order(blog: Store) -> None:
     searcher = blog.searcher()
     for query in ("電力消費", "電力 データセンター"):
         terms = analyse_query(searcher, get_analyzer(), query)
-        assert len(terms.words) < 3 and shipped_model().for_query(terms) is None
+        assert terms.typed_keywords < 3 and shipped_model().for_query(terms) is None
         plain = search(blog, query, rerank=False)
         assert [h.id for h in search(blog, query).hits] == [h.id for h in plain.hits]
+
+
+@pytest.mark.parametrize(
+    ("query", "typed", "reranked"),
+    [
+        # Sudachi cuts 導入率 into 導入 and 率: three words, but two keywords as typed.
+        ("Copilot 導入率", 2, False),
+        ("AI 電力消費 データセンター", 3, True),
+        ("Copilot 導入率 企業", 3, True),
+    ],
+)
+def test_keywords_count_as_the_reader_typed_them(blog: Store, query: str, typed: int, reranked: bool) -> None:
+    terms = analyse_query(blog.searcher(), get_analyzer(), query)
+    assert terms.typed_keywords == typed
+    assert (shipped_model().for_query(terms) is not None) == reranked
