@@ -381,6 +381,7 @@ class _ListItem:
 class _List:
     """An open ``<ul>``/``<ol>``: its items' blocks, and whether every item so far is one link's text."""
 
+    depth: int  # how many items were open around it: an item it holds ends with it (HTML may omit </li>)
     blocks: list[int] = field(default_factory=list)
     items: int = 0
     links_only: bool = True
@@ -422,8 +423,9 @@ class _TextExtractor(HTMLParser):
         elif tag in _BLOCK_TAGS:
             self._flush()
             if tag in _LIST_TAGS:
-                self._lists.append(_List())
+                self._lists.append(_List(len(self._items)))
             elif tag == "li":
+                self._end_items()  # an <li> ends the item before it in the same list
                 self._items.append(_ListItem(len(self.blocks)))
             if tag in _HEADING_TAGS:
                 self._heading_depth += 1
@@ -445,9 +447,10 @@ class _TextExtractor(HTMLParser):
             self._link_depth = max(0, self._link_depth - 1)
         elif tag in _BLOCK_TAGS:
             self._flush()
-            if tag == "li" and self._items:
+            if tag == "li" and len(self._items) > (self._lists[-1].depth if self._lists else 0):
                 self._end_item(self._items.pop())
             elif tag in _LIST_TAGS and self._lists:
+                self._end_items()
                 self._end_list(self._lists.pop())
             if tag in _HEADING_TAGS:
                 self._heading_depth = max(0, self._heading_depth - 1)
@@ -467,6 +470,12 @@ class _TextExtractor(HTMLParser):
                 item.in_link = True
             else:
                 item.outside = True
+
+    def _end_items(self) -> None:
+        """End the items left open in the innermost list (HTML lets ``</li>`` be left out)."""
+        depth = self._lists[-1].depth if self._lists else 0
+        while len(self._items) > depth:
+            self._end_item(self._items.pop())
 
     def _end_item(self, item: _ListItem) -> None:
         if not self._lists:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
+from mikke.search.markdown_text import _TextExtractor
 from mikke.search.markdown_text import render_text
 from mikke.search.markdown_text import strip_liquid
 
@@ -221,3 +222,21 @@ def test_lists_with_text_beside_their_links_stay(body: str, kept: list[str]) -> 
 def test_a_list_of_links_inside_an_item_with_text_leaves_only_the_links() -> None:
     body = "- 参考にした記事\n  - [一つ目](/a/)\n  - [二つ目](/b/)\n- まとめ\n"
     assert render_text(body).text.split("\n") == ["参考にした記事", "まとめ"]
+
+
+def test_list_items_whose_end_tags_are_left_out_are_read_as_html_does() -> None:
+    # HTML lets </li> be left out: each <li> ends the one before it, and the list's end ends the last.
+    links = '<p>本文。</p><ul><li><a href="/a/">一つ目</a><li><a href="/b/">二つ目</a></ul><p>後の段落。</p>'
+    assert render_text(links, markdown=False).text.split("\n") == ["本文。", "後の段落。"]
+    mixed = "<ul><li><a href='/a/'>記事</a> の感想<li><a href='/b/'>二つ目</a></ul>"
+    assert render_text(mixed, markdown=False).text.split("\n") == ["記事 の感想", "二つ目"]
+
+
+def test_unclosed_list_items_do_not_pile_up_while_a_long_page_is_read() -> None:
+    # Each piece of text is noted in every open item: items left open would make a long page quadratic.
+    parser = _TextExtractor()
+    parser.feed("<ul>" + "".join(f"<li>項目{i}" for i in range(1_000)))
+    assert len(parser._items) == 1
+    parser.feed("</ul><p>後の段落。</p>")
+    parser.close()
+    assert not parser._items and parser.blocks[-1] == ("p", "後の段落。")
