@@ -29,6 +29,7 @@ from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
 from mikke.search.ranking import Plan
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
+from mikke.search.readings import Vocabulary
 from mikke.search.readings import vocabulary
 from mikke.search.rerank import RERANK_HITS
 from mikke.search.rerank import Ranked
@@ -100,8 +101,7 @@ def search(
     page = max(1, page)
     per_page = max(0, per_page)
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile
-    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
-    vocab = None if exact else vocabulary(id(store), store.loaded_version, searcher, owner)
+    vocab = None if exact else _vocabulary(store, searcher)
     terms = analyse_query(searcher, get_analyzer(), text, vocab)
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
@@ -135,6 +135,12 @@ def search(
         expanded=tuple(Expanded(e.typed, e.spellings, e.by) for e in terms.expansions.values()),
         did_you_mean=suggestion,
     )
+
+
+def _vocabulary(store: Store, searcher: tantivy.Searcher) -> Vocabulary:
+    """The vocabulary of what ``searcher`` sees, with the owner's synonyms of the live generation."""
+    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
+    return vocabulary(id(store), store.loaded_version, searcher, owner)
 
 
 def _retrieve(
@@ -324,8 +330,7 @@ def suggest(store: Store, prefix: str, *, limit: int = MAX_SUGGESTIONS) -> Sugge
     """Complete ``prefix``: up to ``limit`` words of titles, headings, tags and frequent body nouns
     that start with it, by spelling or by reading (じんこう -> 人工知能), with how many posts hold each."""
     searcher = store.searcher()
-    owner = store.root / store.generation / SYNONYMS_FILE if store.root and store.generation else None
-    vocab = vocabulary(id(store), store.loaded_version, searcher, owner)
+    vocab = _vocabulary(store, searcher)
     index = suggestion_index(id(store), vocab, lambda: all_tags(store))
     return make_suggestions(prefix, index, max(0, min(limit, MAX_SUGGESTIONS)))
 
