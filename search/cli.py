@@ -39,6 +39,7 @@ from mikke.search.related import related_posts
 from mikke.search.related import write_jekyll_data
 from mikke.search.results import Hit
 from mikke.search.results import RelatedPosts
+from mikke.search.results import SearchPage
 from mikke.search.ship import ship_index
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
@@ -317,6 +318,21 @@ def search_command(
         return
     # Soft wrap: Japanese has no spaces, so hard wrapping would push whole titles onto the next line.
     out = Console(highlight=False, soft_wrap=True)
+    _print_notices(out, result)
+    if not result.total:
+        out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
+        return
+    first = (result.page - 1) * result.per_page
+    shown = f"{first + 1}–{first + len(result.hits)}" if result.hits else "none"
+    out.print(
+        f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
+    )
+    for rank, hit in enumerate(result.hits, start=first + 1):
+        _print_hit(out, rank, hit)
+
+
+def _print_notices(out: Console, result: SearchPage) -> None:
+    """What the search left out, what else it searched the words as, and a respelled query."""
     if result.ignored:
         out.print(Text("Too many words; left out: " + " ".join(result.ignored), style="dim"))
     for e in result.expanded:
@@ -330,16 +346,6 @@ def search_command(
         out.print(f"No posts match {result.query}; showing the results of {result.did_you_mean}.")
     elif result.did_you_mean:
         out.print(f"Did you mean: {result.did_you_mean}")
-    if not result.total:
-        out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
-        return
-    first = (result.page - 1) * result.per_page
-    shown = f"{first + 1}–{first + len(result.hits)}" if result.hits else "none"
-    out.print(
-        f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
-    )
-    for rank, hit in enumerate(result.hits, start=first + 1):
-        _print_hit(out, rank, hit)
 
 
 def _print_hit(out: Console, rank: int, hit: Hit) -> None:
