@@ -508,18 +508,7 @@ def parse_post(
     :param now: the current time (for future-dated posts).
     :raises PostSkipped: Jekyll would not publish it, or it cannot be read.
     """
-    if not data.strip():
-        raise PostSkipped("is empty")
-    if len(data) > MAX_POST_BYTES:
-        raise PostSkipped(f"is larger than {MAX_POST_BYTES // (1024 * 1024)} MB")
-    text = _decode(data)
-    front, body = _front_matter(text)
-    name = post_id.rsplit("/", 1)[-1]
-    match = POST_NAME_RE.match(name)
-    if match is None:
-        raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
-    file_date, file_slug, ext = match.groups()
-
+    front, body, (file_date, file_slug, ext) = _read_source(post_id, data)
     _check_published(front, include_hidden=include_hidden)
     when = _post_date(front, file_date, config, now)
     categories, tags = _labels(front, post_id)
@@ -555,6 +544,23 @@ def parse_post(
         sections=content.sections,
         image=post_image(config, front.get("image")),
     )
+
+
+def _read_source(post_id: str, data: bytes) -> tuple[dict[str, Any], str, tuple[str, str, str]]:
+    """The front matter and body of a post file, and the date, slug and extension its name gives.
+
+    :raises PostSkipped: the file is empty, too large, undecodable, or its name is not a post's.
+    """
+    if not data.strip():
+        raise PostSkipped("is empty")
+    if len(data) > MAX_POST_BYTES:
+        raise PostSkipped(f"is larger than {MAX_POST_BYTES // (1024 * 1024)} MB")
+    front, body = _front_matter(_decode(data))
+    match = POST_NAME_RE.match(post_id.rsplit("/", 1)[-1])
+    if match is None:
+        raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
+    file_date, file_slug, ext = match.groups()
+    return front, body, (file_date, file_slug, ext)
 
 
 def _permalink(
