@@ -155,7 +155,7 @@ class Plan:
     exact_query: Query | None = None
 
 
-def _idf(n_docs: int, doc_freq: int) -> float:
+def bm25_idf(n_docs: int, doc_freq: int) -> float:
     """BM25's inverse document frequency, the same scale tantivy scores terms on."""
     return math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
@@ -321,7 +321,7 @@ def _scoring(
     if WEIGHT_PRESENCE and len(words) > 1:
         n_docs = max(1, searcher.num_docs)
         for word, q in zip(words, word_queries, strict=True):
-            idf = _idf(n_docs, terms.doc_freq[word.coarse])
+            idf = bm25_idf(n_docs, terms.doc_freq[word.coarse])
             should.append(Query.const_score_query(q, WEIGHT_PRESENCE * idf))
     should.extend(builder.proximity(terms.words, words))
     return should

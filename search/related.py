@@ -34,6 +34,7 @@ from mikke.search.analysis import tag_key
 from mikke.search.document import StoredPost
 from mikke.search.document import read_post_terms
 from mikke.search.errors import SearchError
+from mikke.search.ranking import bm25_idf
 from mikke.search.results import IndexedPost
 from mikke.search.results import RelatedPost
 from mikke.search.results import RelatedPosts
@@ -196,7 +197,7 @@ def _distinctive(stored: dict[str, list[tuple[str, int]]], freq: _Frequencies) -
             df = freq(field, term)
             if df < 2 or df > n * MAX_POST_SHARE:
                 continue
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            idf = bm25_idf(n, df)
             words.append(_Word(field, term, factor * (1 + math.log(count)) * idf))
     words.sort(key=lambda w: (-w.weight, w.field, w.term))
     return words[:QUERY_TERMS]

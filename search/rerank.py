@@ -26,6 +26,7 @@ from mikke.search.overlap import features as overlap
 from mikke.search.overlap import query_pairs
 from mikke.search.ranking import ALL_WORDS_BONUS
 from mikke.search.ranking import QueryBuilder
+from mikke.search.ranking import bm25_idf
 from mikke.search.words import QueryTerms
 from mikke.search.words import QueryWord
 
@@ -80,10 +81,6 @@ class QueryShape:
     defined: tuple[str, ...]  # "X と は" of "X とは何か" (empty: not such a question)
 
 
-def _idf(n_docs: int, doc_freq: int) -> float:
-    return math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-
-
 # Where a definition is looked for: a title or heading that says "X とは" (1), else the body (0.5).
 _DEFINED_IN = (f.FIELD_TITLE, f.FIELD_HEADINGS, f.FIELD_BODY)
 # Function words that ask what something is: X とは (何), X って何.
@@ -120,7 +117,7 @@ def query_shape(searcher: tantivy.Searcher, terms: QueryTerms) -> QueryShape:
     n_docs = max(1, searcher.num_docs)
     looked = {w.coarse for w in terms.scored[:MAX_FEATURE_WORDS]}
     words = tuple(w for w in terms.words if w.coarse in looked)
-    idf = tuple(_idf(n_docs, terms.doc_freq.get(w.coarse, 0)) for w in words)
+    idf = tuple(bm25_idf(n_docs, terms.doc_freq.get(w.coarse, 0)) for w in words)
     return QueryShape(terms.sequence, words, idf, terms.sentence, defined_term(terms))
 
 
@@ -187,7 +184,7 @@ def candidate_features(
         return []
     among = _Among(searcher, schema, hits)
     n_docs = max(1, searcher.num_docs)
-    token_idf = {t: _idf(n_docs, searcher.doc_freq(f.FIELD_BODY, t)) for t in shape.tokens}
+    token_idf = {t: bm25_idf(n_docs, searcher.doc_freq(f.FIELD_BODY, t)) for t in shape.tokens}
 
     # Word-for-word overlap: which adjacent token pairs (phrases) each candidate holds.
     pairs = query_pairs(shape.tokens, token_idf, MAX_PAIRS) if shape.sentence else []
