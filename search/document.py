@@ -304,11 +304,29 @@ def term_tuples(terms: Terms, *, fine: bool) -> TermTuples:
     return [(t.text, t.position, t.start, t.end) for t in stream]
 
 
-def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermTuples:
+def pair_texts(fine: Sequence[str]) -> list[str]:
+    """One pair term per A term: the term joined with the next (PAIR_JOINER), and the last term alone, which
+    no pair looks up. A pair field so has a term wherever its fine field has one (the same fieldnorms), and
+    a pair's frequency is the phrase count of its two parts."""
+    joiner = f.PAIR_JOINER
+    pairs = [a + joiner + b for a, b in itertools.pairwise(fine)]
+    if fine:
+        pairs.append(fine[-1])
+    return pairs
+
+
+def _pair_tuples(tuples: TermTuples) -> TermTuples:
+    """:func:`pair_texts` of pre-tokenized fine terms, at their positions (a pair spans both terms)."""
+    texts = pair_texts([t[0] for t in tuples])
+    ends = [t[3] for t in tuples[1:]] + [t[3] for t in tuples[-1:]]
+    return [(text, t[1], t[2], end) for text, t, end in zip(texts, tuples, ends, strict=True)]
+
+
+def _joined(texts: list[str], tuples: Callable[[], TermTuples]) -> str | TermTuples:
     """``texts`` one per line, which the whitespace tokenizer splits back into the same terms at the same
-    positions (docs/DESIGN.md, T21); as pre-tokenized tuples if a term were empty or held ASCII whitespace,
-    which the analysis never gives (it writes a space inside a term as a no-break space), but then the
-    index would still be right."""
+    positions (docs/DESIGN.md, T21); as pre-tokenized ``tuples()`` if a term were empty or held ASCII
+    whitespace, which the analysis never gives (it writes a space inside a term as a no-break space), but
+    then the index would still be right."""
     sep = f.TERM_SEPARATOR
     joined = sep.join(texts)
     # A term holding the separator would make more lines than terms; an empty one, an empty line (the
@@ -323,13 +341,14 @@ def _joined(texts: list[str], terms: Terms, *, fine: bool) -> str | TermTuples:
         or "\r" in joined
         or "\x0c" in joined
     ):
-        return term_tuples(terms, fine=fine)
+        return tuples()
     return joined
 
 
 @dataclass(frozen=True, slots=True)
 class TextTerms:
-    """One text value's terms at both granularities, in the form tantivy takes them fastest.
+    """One text value's terms at both granularities and its A-part pairs, in the form tantivy takes them
+    fastest.
 
     A ``str`` is the terms one per line, for a field on the whitespace tokenizer; a list of tuples is
     pre-tokenized in Python (the stored title, and any text with a term the tokenizer would not give back).
@@ -337,16 +356,21 @@ class TextTerms:
 
     coarse: str | TermTuples
     fine: str | TermTuples
+    pairs: str | TermTuples
 
     @classmethod
     def joined(cls, terms: Terms) -> TextTerms:
+        fine = terms.fine_texts()
         return cls(
-            _joined(terms.coarse_texts(), terms, fine=False), _joined(terms.fine_texts(), terms, fine=True)
+            _joined(terms.coarse_texts(), lambda: term_tuples(terms, fine=False)),
+            _joined(fine, lambda: term_tuples(terms, fine=True)),
+            _joined(pair_texts(fine), lambda: _pair_tuples(term_tuples(terms, fine=True))),
         )
 
     @classmethod
     def tokens(cls, terms: Terms) -> TextTerms:
-        return cls(term_tuples(terms, fine=False), term_tuples(terms, fine=True))
+        fine = term_tuples(terms, fine=True)
+        return cls(term_tuples(terms, fine=False), fine, _pair_tuples(fine))
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +399,11 @@ def term_span_shards(terms: Terms) -> list[bytes]:
 
 
 def _add_text(doc: tantivy.Document, coarse_field: str, fine_field: str, text: str, terms: TextTerms) -> None:
-    for field_name, value in ((coarse_field, terms.coarse), (fine_field, terms.fine)):
+    for field_name, value in (
+        (coarse_field, terms.coarse),
+        (fine_field, terms.fine),
+        (f.PAIRS_OF[fine_field], terms.pairs),
+    ):
         if isinstance(value, str):
             doc.add_text(field_name, value)
         else:

@@ -6,6 +6,7 @@ user text (``(``, ``a AND``, ``foo:bar``).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import tantivy
@@ -64,13 +66,35 @@ _KANJI_STEM_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々]+")
 
 
 class QueryBuilder:
-    def __init__(self, schema: tantivy.Schema) -> None:
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher) -> None:
         self.schema = schema
+        self.searcher = searcher
+        self._doc_count: int | None = None
 
-    def _fine(self, fine_field: str, parts: Sequence[str]) -> Query:
+    def fine(self, fine_field: str, parts: Sequence[str]) -> Query:
+        """``parts`` standing together in ``fine_field``: a term, a pair (two parts) or a phrase."""
         if len(parts) == 1:
             return Query.term_query(self.schema, fine_field, parts[0])
+        if len(parts) == 2 and not any(f.PAIR_JOINER in p for p in parts):
+            return self._pair(fine_field, parts[0], parts[1])
         return Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+
+    def _pair(self, fine_field: str, first: str, second: str) -> Query:
+        """The phrase ``first second`` of ``fine_field`` as one term of its pairs field, scored the same.
+
+        A phrase reads the positions of both parts in every post holding both, which for two common parts
+        (生成 + AI) is most of a search's time on a large blog. The pair term has the phrase's frequency
+        and its field the same lengths, so BM25 differs only by the IDF: tantivy gives a phrase the sum of
+        its parts' IDFs, which the boost restores (tests/test_ranking.py holds the scores equal).
+        """
+        if self._doc_count is None:
+            self._doc_count = bm25_doc_count(self.searcher, self.schema)
+        n = self._doc_count
+        pairs_field = f.PAIRS_OF[fine_field]
+        pair = first + f.PAIR_JOINER + second
+        phrase_idf = sum(bm25_idf(n, self.searcher.doc_freq(fine_field, p)) for p in (first, second))
+        pair_idf = bm25_idf(n, self.searcher.doc_freq(pairs_field, pair))
+        return Query.boost_query(Query.term_query(self.schema, pairs_field, pair), phrase_idf / pair_idf)
 
     def word(self, word: QueryWord) -> Query:
         """Match ``word`` in any text field, as a whole C unit or as consecutive A parts."""
@@ -84,7 +108,7 @@ class QueryBuilder:
                 )
             )
             clauses.append(
-                (Occur.Should, Query.boost_query(self._fine(fine_field, word.parts), weight * WEIGHT_FINE))
+                (Occur.Should, Query.boost_query(self.fine(fine_field, word.parts), weight * WEIGHT_FINE))
             )
         return Query.boolean_query(clauses)
 
@@ -160,6 +184,30 @@ def bm25_idf(n_docs: int, doc_freq: int) -> float:
     return math.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
+def bm25_doc_count(searcher: tantivy.Searcher, schema: tantivy.Schema) -> int:
+    """The number of documents tantivy's BM25 counts (its N): deleted ones too, until a merge drops them,
+    where ``searcher.num_docs`` counts live ones. tantivy-py does not give it, so it is read from the
+    explanation of any post's score for its own id (about 20 µs)."""
+    hits = searcher.search(Query.all_query(), 1).hits
+    if not hits:
+        return 0
+    address = hits[0][1]
+    post_id = searcher.doc(address).get_first(f.FIELD_ID)
+    explained = Query.term_query(schema, f.FIELD_ID, post_id).explain(searcher, address).to_json()
+    found = _explained_doc_count(json.loads(explained))
+    return searcher.num_docs if found is None else found
+
+
+def _explained_doc_count(node: dict[str, Any]) -> int | None:
+    if str(node.get("description", "")).startswith("N, total number of docs"):
+        return int(node["value"])
+    for child in node.get("details", ()):
+        found = _explained_doc_count(child)
+        if found is not None:
+            return found
+    return None
+
+
 def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
     if value is None:
         return None
@@ -224,7 +272,7 @@ def plan_query(
         # Text that analyses to nothing (symbols, emoji) matches nothing rather than everything.
         nothing = Query.empty_query()
         return Plan(nothing, nothing, None, (), True, ())
-    builder = QueryBuilder(store.schema)
+    builder = QueryBuilder(store.schema, searcher)
     # The scored words in query order, so the query (and its scores) do not depend on their rarity.
     order = {w.coarse: i for i, w in enumerate(terms.words)}
     words = sorted(terms.scored, key=lambda w: order[w.coarse])

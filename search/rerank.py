@@ -192,7 +192,7 @@ def candidate_features(
         [Query.phrase_query(schema, f.FIELD_BODY, [(0, p.first), (1, p.second)]) for p in pairs]
     )
     # Each word's own score (all fields, as search() scores it).
-    builder = QueryBuilder(schema)
+    builder = QueryBuilder(schema, searcher)
     word_scores = [among.scores(builder.word(w)) for w in shape.words]
     word_pairs = query_pairs(
         [w.coarse for w in shape.words],

@@ -73,7 +73,7 @@ def did_you_mean(
         return None
     if sum(1 for u in analysis.units if not u.coarse.is_function_word) > MAX_CONTENT_WORDS:
         return None
-    builder = QueryBuilder(schema)
+    builder = QueryBuilder(schema, searcher)
     suggestion = text
     changed = False
     for group in _groups(analysis, free)[:MAX_GROUPS]:

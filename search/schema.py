@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tantivy
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 
 # The posts index. FIELD_ID is raw: deleting by term takes the term as stored, untokenized.
 FIELD_ID = "id"  # raw post id (source path): delete-by-term and result identity
@@ -21,6 +21,11 @@ FIELD_HEADINGS = "headings"  # h1-h3 texts, C terms one per line (TERMS_TOKENIZE
 FIELD_HEADINGS_FINE = "headings_fine"
 FIELD_BODY = "body"  # clean body text, C terms one per line (the text is stored in the texts index)
 FIELD_BODY_FINE = "body_fine"
+# Each A part joined with the next (PAIR_JOINER), one term per A position: a word of two A parts is one term
+# lookup here instead of a phrase over positions (search/ranking.py). Frequencies, no positions.
+FIELD_TITLE_PAIRS = "title_pairs"
+FIELD_HEADINGS_PAIRS = "headings_pairs"
+FIELD_BODY_PAIRS = "body_pairs"
 FIELD_TAG = "tag"  # normalised tag keys: filters (raw, case-folded by tag_key) and counts (fast)
 FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the display form
 FIELD_CATEGORY = "category"
@@ -62,6 +67,15 @@ TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     (FIELD_HEADINGS, FIELD_HEADINGS_FINE),
     (FIELD_BODY, FIELD_BODY_FINE),
 )
+# The field of A-part pairs beside each fine field.
+PAIRS_OF: dict[str, str] = {
+    FIELD_TITLE_FINE: FIELD_TITLE_PAIRS,
+    FIELD_HEADINGS_FINE: FIELD_HEADINGS_PAIRS,
+    FIELD_BODY_FINE: FIELD_BODY_PAIRS,
+}
+# Joins two A parts into a pair term. Clean text never holds a control character (markdown_text drops
+# them), so no indexed term holds it and a pair term cannot be read as two other parts joined.
+PAIR_JOINER = "\x1f"
 
 
 def build_schema() -> tantivy.Schema:
@@ -80,6 +94,10 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field(FIELD_HEADINGS_FINE, tokenizer_name=TERMS_TOKENIZER)
     sb.add_text_field(FIELD_BODY, tokenizer_name=TERMS_TOKENIZER)
     sb.add_text_field(FIELD_BODY_FINE, tokenizer_name=TERMS_TOKENIZER)
+    # A pair field has as many terms as its fine field, so the two have the same lengths (fieldnorms) and
+    # BM25 scores a pair as it scores the phrase of its two parts (ranking.QueryBuilder).
+    for pairs_field in PAIRS_OF.values():
+        sb.add_text_field(pairs_field, tokenizer_name=TERMS_TOKENIZER, index_option="freq")
     sb.add_text_field(FIELD_TAG, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_TAG_LABEL, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field(FIELD_CATEGORY, tokenizer_name="raw", fast=True, index_option="basic")

@@ -231,9 +231,13 @@ def test_a_term_no_tokenizer_would_give_back_is_indexed_pre_tokenized() -> None:
     line_break = Terms([Word("a\nb", False, ("a\nb",))], [0], [3], {"a\nb": [0, 3]})
     empty = Terms([Word("x", False, ("x",)), Word("", False, ("",))], [0, 1], [1, 2], {})
     assert TextTerms.joined(line_break).coarse == [("a\nb", 0, 0, 3)]
+    assert TextTerms.joined(line_break).pairs == [("a\nb", 0, 0, 3)]
     assert TextTerms.joined(empty).fine == [("x", 0, 0, 1), ("", 1, 1, 2)]
+    assert TextTerms.joined(empty).pairs == [("x\x1f", 0, 0, 2), ("", 1, 1, 2)]
     spaced = Terms([Word("machine learning", False, ("machine", "learning"))], [0], [16], {})
-    assert TextTerms.joined(spaced) == TextTerms([("machine learning", 0, 0, 16)], "machine\nlearning")
+    assert TextTerms.joined(spaced) == TextTerms(
+        [("machine learning", 0, 0, 16)], "machine\nlearning", "machine\x1flearning\nlearning"
+    )
 
 
 def test_a_word_written_with_a_space_is_one_term_on_one_line() -> None:

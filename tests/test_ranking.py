@@ -1,0 +1,65 @@
+"""How query words become tantivy queries: a word of two A parts is looked up as one pair term, scored as
+the phrase of its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+
+import pytest
+from tantivy import Query
+
+from mikke.search import schema as f
+from mikke.search.analysis import JapaneseAnalyzer
+from mikke.search.indexer import index_posts
+from mikke.search.posts import Post
+from mikke.search.ranking import QueryBuilder
+from mikke.search.ranking import bm25_doc_count
+from mikke.search.store import Store
+from tests.conftest import PostFactory
+
+TEXTS = [
+    ("生成AIの使い方", ["生成AIとは", "画像の生成"], "生成AIで画像を生成する。生成AIは便利。AIが生成した。"),
+    ("画像生成AIの比較", ["生成モデル"], "画像生成AIと文章の生成AI。生成 AI。"),
+    ("自動運転の現在", ["自動運転車", "レベル4の自動運転"], "自動運転車が走る。自動で運転。運転の自動化。"),
+    ("AIのニュース", [], "AIと生成。生成されたAI。" * 20),
+    ("短い記事", ["見出し"], "生成AI"),
+    ("関係ない記事", ["料理"], "カレーを煮込む。"),
+]
+
+
+def scores(store: Store, query: Query) -> dict[str, float]:
+    searcher = store.searcher()
+    hits = searcher.search(query, 100).hits
+    return {str(searcher.doc(address).get_first(f.FIELD_ID)): score for score, address in hits}
+
+
+@pytest.fixture
+def store(make_post: PostFactory, memory_store: Callable[[Iterable[Post]], Store]) -> Store:
+    posts = [make_post(title, body, headings=headings) for title, headings, body in TEXTS]
+    store = memory_store(posts)
+    # Replace two posts: their old documents stay in the index, deleted, until a merge (BM25's N counts them).
+    index_posts(store, [posts[0], posts[3]])
+    return store
+
+
+@pytest.mark.parametrize("word", ["生成AI", "自動運転", "画像生成", "AI生成"])
+def test_a_two_part_word_matches_and_scores_through_its_pair_term_as_through_its_phrase(
+    store: Store, analyzer: JapaneseAnalyzer, word: str
+) -> None:
+    parts = analyzer.terms(word).fine_texts()
+    assert len(parts) == 2
+    builder = QueryBuilder(store.schema, store.searcher())
+    for _, fine_field in f.TEXT_FIELDS:
+        by_pair = scores(store, builder.fine(fine_field, parts))
+        by_phrase = scores(store, Query.phrase_query(store.schema, fine_field, list(enumerate(parts))))
+        assert by_pair.keys() == by_phrase.keys()
+        for post_id, score in by_phrase.items():
+            assert by_pair[post_id] == pytest.approx(score, rel=1e-5)
+    assert scores(store, builder.fine(f.FIELD_BODY_FINE, parts))  # the fixture holds every word
+
+
+def test_bm25_counts_deleted_documents_until_a_merge(store: Store) -> None:
+    searcher = store.searcher()
+    assert searcher.num_docs == len(TEXTS)
+    assert bm25_doc_count(searcher, store.schema) == len(TEXTS) + 2
