@@ -62,4 +62,5 @@ def test_a_two_part_word_matches_and_scores_through_its_pair_term_as_through_its
 def test_bm25_counts_deleted_documents_until_a_merge(store: Store) -> None:
     searcher = store.searcher()
     assert searcher.num_docs == len(TEXTS)
-    assert bm25_doc_count(searcher, store.schema) == len(TEXTS) + 2
+    assert bm25_doc_count(searcher, store.schema, f.FIELD_BODY_FINE, "生成") == len(TEXTS) + 2
+    assert bm25_doc_count(searcher, store.schema, f.FIELD_BODY_FINE, "nowhere") is None
