@@ -308,11 +308,21 @@ def pair_texts(fine: Sequence[str]) -> list[str]:
     """One pair term per A term: the term joined with the next (PAIR_JOINER), and the last term alone, which
     no pair looks up. A pair field so has a term wherever its fine field has one (the same fieldnorms), and
     a pair's frequency is the phrase count of its two parts."""
-    joiner = f.PAIR_JOINER
-    pairs = [a + joiner + b for a, b in itertools.pairwise(fine)]
+    pairs = list(map(f.PAIR_JOINER.join, itertools.pairwise(fine)))
     if fine:
         pairs.append(fine[-1])
     return pairs
+
+
+def _joined_pairs(fine: list[str], joined_fine: str) -> str:
+    """:func:`pair_texts` one per line, for fine terms that went to tantivy one per line (``joined_fine``):
+    a pair of such terms holds no whitespace and is never empty either, so it needs no check."""
+    sep = f.TERM_SEPARATOR
+    return (
+        sep.join(map(f.PAIR_JOINER.join, itertools.pairwise(fine))) + sep + fine[-1]
+        if len(fine) > 1
+        else joined_fine
+    )
 
 
 def _pair_tuples(tuples: TermTuples) -> TermTuples:
@@ -361,10 +371,13 @@ class TextTerms:
     @classmethod
     def joined(cls, terms: Terms) -> TextTerms:
         fine = terms.fine_texts()
+        joined_fine = _joined(fine, lambda: term_tuples(terms, fine=True))
         return cls(
             _joined(terms.coarse_texts(), lambda: term_tuples(terms, fine=False)),
-            _joined(fine, lambda: term_tuples(terms, fine=True)),
-            _joined(pair_texts(fine), lambda: _pair_tuples(term_tuples(terms, fine=True))),
+            joined_fine,
+            _joined_pairs(fine, joined_fine)
+            if isinstance(joined_fine, str)
+            else _pair_tuples(term_tuples(terms, fine=True)),
         )
 
     @classmethod
