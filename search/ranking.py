@@ -6,6 +6,7 @@ user text (``(``, ``a AND``, ``foo:bar``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -75,9 +76,19 @@ class QueryBuilder:
         """``parts`` standing together in ``fine_field``: a term, a pair (two parts) or a phrase."""
         if len(parts) == 1:
             return Query.term_query(self.schema, fine_field, parts[0])
-        if len(parts) == 2 and not any(f.PAIR_JOINER in p for p in parts):
+        phrase = Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+        if any(f.PAIR_JOINER in p for p in parts):
+            return phrase
+        if len(parts) == 2:
             return self._pair(fine_field, parts[0], parts[1])
-        return Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+        # Longer words keep the phrase, read only in posts holding each of its pairs: the rarest pair
+        # leads tantivy's intersection, and a pair scoring 0 leaves the phrase's score as it is.
+        pairs_field = f.PAIRS_OF[fine_field]
+        clauses = [(Occur.Must, phrase)]
+        for pair in itertools.pairwise(parts):
+            held = Query.term_query(self.schema, pairs_field, f.PAIR_JOINER.join(pair))
+            clauses.append((Occur.Must, Query.const_score_query(held, 0.0)))
+        return Query.boolean_query(clauses)
 
     def _pair(self, fine_field: str, first: str, second: str) -> Query:
         """The phrase ``first second`` of ``fine_field`` as one term of its pairs field, scored the same.
