@@ -76,11 +76,12 @@ class QueryBuilder:
         """``parts`` standing together in ``fine_field``: a term, a pair (two parts) or a phrase."""
         if len(parts) == 1:
             return Query.term_query(self.schema, fine_field, parts[0])
-        phrase = Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
-        if any(f.PAIR_JOINER in p for p in parts):
-            return phrase
-        if len(parts) == 2:
+        paired = not any(f.PAIR_JOINER in p for p in parts)
+        if paired and len(parts) == 2:
             return self._pair(fine_field, parts[0], parts[1])
+        phrase = Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
+        if not paired:
+            return phrase
         # Longer words keep the phrase, read only in posts holding each of its pairs: the rarest pair
         # leads tantivy's intersection, and a pair scoring 0 leaves the phrase's score as it is.
         pairs_field = f.PAIRS_OF[fine_field]
