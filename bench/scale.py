@@ -39,7 +39,7 @@ from mikke.search import search
 WORKERS = 2
 THREADS = 4
 CONCURRENCY = 4
-REPEATS = 5  # in-process: each everyday query this many times
+REPEATS = 20  # in-process: each everyday query this many times (60 timings were too few on a shared machine)
 
 
 def index_bytes(index: Path) -> int:
