@@ -247,7 +247,7 @@ def encode_span_shards(spans: Iterable[tuple[str, Sequence[int]]]) -> list[bytes
     """Encode where each term occurs (at most MAX_EXCERPT_OCCURRENCES times) as span blobs of consecutive
     terms in lookup order, each about SPAN_SHARD_BYTES; the first shard of an empty text is empty."""
     limit = 2 * MAX_EXCERPT_OCCURRENCES
-    # The lists themselves, only the few longer than the limit cut: copying every list was most of this.
+    # The lists themselves, only the few longer than the limit cut: copying every list cost a tenth of this.
     table = dict(spans)
     shards: list[bytes] = []
     shard: list[str] = []
