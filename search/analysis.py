@@ -404,7 +404,9 @@ class JapaneseAnalyzer:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
                 # "WB") read as written (十二 and 12 are both "12", read ジュウニ and イチニ): T22.
-                word = words_seen.get(word_id) if word_id < oov else None
+                # An OOV id is never a key of its own (an OOV word is stored under a tuple, below): a
+                # lookup of one finds nothing, which saves telling the two kinds apart for every morpheme.
+                word = words_seen.get(word_id)
                 if word is None:
                     oov_key = (word_id, m.normalized_form(), m.reading_form())
                     key: int | tuple[int, str, str] = word_id if word_id < oov else oov_key

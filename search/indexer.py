@@ -211,6 +211,7 @@ class Workers:
     def __init__(self, jobs: int = 0) -> None:
         self.jobs = jobs or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
+        self._leaving: list[multiprocessing.process.BaseProcess] = []
 
     def __enter__(self) -> Workers:
         return self
@@ -218,10 +219,22 @@ class Workers:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def release(self) -> None:
+        """Let the worker processes end without waiting for them: the run has no more work for them, and
+        they exit (a tenth of a second or more) while this process commits. :meth:`close` waits for them."""
+        if self._pool is not None:
+            self._leaving += self._pool._processes.values() if self._pool._processes else []
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def close(self) -> None:
+        """End the worker processes and wait until they have."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        for process in self._leaving:
+            process.join()
+        self._leaving = []
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """``fn`` over ``items``, in order; ``fn`` must be a module-level function (it is pickled)."""
@@ -280,6 +293,8 @@ def _write(
             progress(0, total)
         analyzed = workers.map(analyze_post, posts)
         for done, (post, analysis) in enumerate(zip(posts, analyzed, strict=True), start=1):
+            if done == total:
+                workers.release()  # the last result is in: the workers exit while the documents commit
             docs = build_documents(post, analysis)
             for text in docs.texts:
                 texts.add_document(text)
