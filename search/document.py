@@ -309,10 +309,10 @@ def term_tuples(terms: Terms, *, fine: bool) -> TermTuples:
 
 
 def pair_texts(fine: Sequence[str]) -> list[str]:
-    """One pair term per A term: the term joined with the next (PAIR_JOINER), and the last term alone, which
-    no pair looks up. A pair field so has a term wherever its fine field has one (the same fieldnorms), and
-    a pair's frequency is the phrase count of its two parts."""
-    pairs = list(map(f.PAIR_JOINER.join, itertools.pairwise(fine)))
+    """One pair term per A term (``schema.pair_term`` of the term and the next), and the last term alone,
+    which no pair looks up. A pair field so has a term wherever its fine field has one (the same
+    fieldnorms), and a pair's frequency is the phrase count of its two parts."""
+    pairs = list(map(f.pair_term, fine, fine[1:]))
     if fine:
         pairs.append(fine[-1])
     return pairs
@@ -322,11 +322,7 @@ def _joined_pairs(fine: list[str], joined_fine: str) -> str:
     """:func:`pair_texts` one per line, for fine terms that went to tantivy one per line (``joined_fine``):
     a pair of such terms holds no whitespace and is never empty either, so it needs no check."""
     sep = f.TERM_SEPARATOR
-    return (
-        sep.join(map(f.PAIR_JOINER.join, itertools.pairwise(fine))) + sep + fine[-1]
-        if len(fine) > 1
-        else joined_fine
-    )
+    return sep.join(map(f.pair_term, fine, fine[1:])) + sep + fine[-1] if len(fine) > 1 else joined_fine
 
 
 def _pair_tuples(tuples: TermTuples) -> TermTuples:

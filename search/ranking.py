@@ -6,7 +6,6 @@ user text (``(``, ``a AND``, ``foo:bar``).
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
@@ -76,19 +75,21 @@ class QueryBuilder:
         """``parts`` standing together in ``fine_field``: a term, a pair (two parts) or a phrase."""
         if len(parts) == 1:
             return Query.term_query(self.schema, fine_field, parts[0])
-        paired = not any(f.PAIR_JOINER in p for p in parts)
-        if paired and len(parts) == 2:
+        # The pair terms the pairs field holds for these parts (none for a part no indexed term can hold).
+        pairs = [] if any(f.PAIR_JOINER in p for p in parts) else list(map(f.pair_term, parts, parts[1:]))
+        held = [p for p in pairs if p != f.PAIR_FILLER]
+        if len(parts) == 2 and held:
             return self._pair(fine_field, parts[0], parts[1])
         phrase = Query.phrase_query(self.schema, fine_field, [(i, p) for i, p in enumerate(parts)])
-        if not paired:
+        if len(parts) == 2 or not held:
             return phrase
         # Longer words keep the phrase, read only in posts holding each of its pairs: the rarest pair
         # leads tantivy's intersection, and a pair scoring 0 leaves the phrase's score as it is.
         pairs_field = f.PAIRS_OF[fine_field]
         clauses = [(Occur.Must, phrase)]
-        for pair in itertools.pairwise(parts):
-            held = Query.term_query(self.schema, pairs_field, f.PAIR_JOINER.join(pair))
-            clauses.append((Occur.Must, Query.const_score_query(held, 0.0)))
+        for pair in held:
+            term = Query.term_query(self.schema, pairs_field, pair)
+            clauses.append((Occur.Must, Query.const_score_query(term, 0.0)))
         return Query.boolean_query(clauses)
 
     def _pair(self, fine_field: str, first: str, second: str) -> Query:
@@ -100,7 +101,7 @@ class QueryBuilder:
         its parts' IDFs, which the boost restores (tests/test_ranking.py holds the scores equal).
         """
         pairs_field = f.PAIRS_OF[fine_field]
-        pair = first + f.PAIR_JOINER + second
+        pair = f.pair_term(first, second)
         freqs = {p: self.searcher.doc_freq(fine_field, p) for p in (first, second)}
         if not all(freqs.values()):  # a part no post holds: the pair matches nothing either
             return Query.term_query(self.schema, pairs_field, pair)

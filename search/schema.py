@@ -76,6 +76,76 @@ PAIRS_OF: dict[str, str] = {
 # Joins two A parts into a pair term. Clean text never holds a control character (markdown_text drops
 # them), so no indexed term holds it and a pair term cannot be read as two other parts joined.
 PAIR_JOINER = "\x1f"
+# Particles, auxiliaries and formal words (Sudachi's normalized forms): most pairs hold one (の, は, 為る…),
+# and a word a reader searches rarely does. Such a pair is written as PAIR_FILLER, one term no query looks
+# up, which keeps the field's lengths while leaving out most of its distinct terms (they cost a full build
+# more than the pairs themselves); a query word with such a part is searched as a phrase.
+PAIR_STOP_PARTS = frozenset(
+    [
+        "の",
+        "は",
+        "が",
+        "を",
+        "に",
+        "で",
+        "と",
+        "も",
+        "や",
+        "か",
+        "へ",
+        "より",
+        "から",
+        "まで",
+        "て",
+        "た",
+        "だ",
+        "です",
+        "ます",
+        "ない",
+        "ず",
+        "ぬ",
+        "れる",
+        "られる",
+        "せる",
+        "させる",
+        "たい",
+        "う",
+        "よう",
+        "様",
+        "為る",
+        "居る",
+        "成る",
+        "有る",
+        "無い",
+        "此の",
+        "其の",
+        "此れ",
+        "其れ",
+        "事",
+        "物",
+        "所",
+        "ね",
+        "よ",
+        "な",
+        "ば",
+        "けど",
+        "けれど",
+        "など",
+        "のみ",
+        "しか",
+        "こそ",
+        "さえ",
+    ]
+)
+PAIR_FILLER = PAIR_JOINER
+
+
+def pair_term(first: str, second: str) -> str:
+    """The pairs-field term of two A parts standing together (parts that hold no PAIR_JOINER): the two
+    joined, or PAIR_FILLER when either is one of PAIR_STOP_PARTS."""
+    if first in PAIR_STOP_PARTS or second in PAIR_STOP_PARTS:
+        return PAIR_FILLER
+    return first + PAIR_JOINER + second
 
 
 def build_schema() -> tantivy.Schema:

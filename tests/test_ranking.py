@@ -66,6 +66,23 @@ def test_a_word_of_several_parts_matches_and_scores_through_its_pairs_as_through
     assert scores(store, builder.fine(f.FIELD_BODY_FINE, parts))  # the fixture holds every word
 
 
+@pytest.mark.parametrize(
+    "text", ["AIが", "AIと", "画像の生成", "大規模な言語", "生成されたAI", "運転の自動化"]
+)
+def test_parts_with_a_function_word_whose_pairs_are_not_indexed_match_as_their_phrase(
+    store: Store, analyzer: JapaneseAnalyzer, text: str
+) -> None:
+    parts = analyzer.terms(text).fine_texts()
+    assert f.PAIR_STOP_PARTS & set(parts)
+    builder = QueryBuilder(store.schema, store.searcher())
+    found = 0
+    for _, fine_field in f.TEXT_FIELDS:
+        by_phrase = scores(store, Query.phrase_query(store.schema, fine_field, list(enumerate(parts))))
+        assert scores(store, builder.fine(fine_field, parts)) == pytest.approx(by_phrase, rel=1e-6)
+        found += len(by_phrase)
+    assert found
+
+
 def test_bm25_counts_deleted_documents_until_a_merge(store: Store) -> None:
     searcher = store.searcher()
     assert searcher.num_docs == len(TEXTS)
