@@ -318,13 +318,6 @@ def pair_texts(fine: Sequence[str]) -> list[str]:
     return pairs
 
 
-def _joined_pairs(fine: list[str], joined_fine: str) -> str:
-    """:func:`pair_texts` one per line, for fine terms that went to tantivy one per line (``joined_fine``):
-    a pair of such terms holds no whitespace and is never empty either, so it needs no check."""
-    sep = f.TERM_SEPARATOR
-    return sep.join(map(f.pair_term, fine, fine[1:])) + sep + fine[-1] if len(fine) > 1 else joined_fine
-
-
 def _pair_tuples(tuples: TermTuples) -> TermTuples:
     """:func:`pair_texts` of pre-tokenized fine terms, at their positions (a pair spans both terms)."""
     texts = pair_texts([t[0] for t in tuples])
@@ -375,7 +368,8 @@ class TextTerms:
         return cls(
             _joined(terms.coarse_texts(), lambda: term_tuples(terms, fine=False)),
             joined_fine,
-            _joined_pairs(fine, joined_fine)
+            # Pairs of terms that went one per line hold no whitespace and are never empty: no check.
+            f.TERM_SEPARATOR.join(pair_texts(fine))
             if isinstance(joined_fine, str)
             else _pair_tuples(term_tuples(terms, fine=True)),
         )
