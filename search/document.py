@@ -712,7 +712,7 @@ def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:
     offsets = index.offsets
 
     def marked(found: list[int], key: str) -> Iterable[Span]:
-        return (Span(start, end, key) for start, end in zip(found[::2], found[1::2], strict=True))
+        return map(Span, found[::2], found[1::2], itertools.repeat(key))
 
     spans: list[Span] = []
     for word in words:
