@@ -39,6 +39,18 @@ def scores(store: Store, query: Query) -> dict[str, float]:
     return {str(searcher.doc(address).get_first(f.FIELD_ID)): score for score, address in hits}
 
 
+def fine_and_phrase_scores(store: Store, parts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Per text field, the posts' scores for ``parts`` as QueryBuilder.fine looks them up and as a phrase."""
+    builder = QueryBuilder(store.schema, store.searcher())
+    return [
+        (
+            scores(store, builder.fine(fine_field, parts)),
+            scores(store, Query.phrase_query(store.schema, fine_field, list(enumerate(parts)))),
+        )
+        for _, fine_field in f.TEXT_FIELDS
+    ]
+
+
 @pytest.fixture
 def store(make_post: PostFactory, memory_store: Callable[[Iterable[Post]], Store]) -> Store:
     posts = [make_post(title, body, headings=headings) for title, headings, body in TEXTS]
@@ -56,14 +68,12 @@ def test_a_word_of_several_parts_matches_and_scores_through_its_pairs_as_through
 ) -> None:
     parts = analyzer.terms(word).fine_texts()
     assert len(parts) >= 2
-    builder = QueryBuilder(store.schema, store.searcher())
-    for _, fine_field in f.TEXT_FIELDS:
-        by_pair = scores(store, builder.fine(fine_field, parts))
-        by_phrase = scores(store, Query.phrase_query(store.schema, fine_field, list(enumerate(parts))))
+    fields = fine_and_phrase_scores(store, parts)
+    for by_pair, by_phrase in fields:
         assert by_pair.keys() == by_phrase.keys()
         for post_id, score in by_phrase.items():
             assert by_pair[post_id] == pytest.approx(score, rel=1e-5)
-    assert scores(store, builder.fine(f.FIELD_BODY_FINE, parts))  # the fixture holds every word
+    assert fields[-1][0]  # the fixture's bodies hold every word
 
 
 @pytest.mark.parametrize(
@@ -74,11 +84,9 @@ def test_parts_with_a_function_word_whose_pairs_are_not_indexed_match_as_their_p
 ) -> None:
     parts = analyzer.terms(text).fine_texts()
     assert f.PAIR_STOP_PARTS & set(parts)
-    builder = QueryBuilder(store.schema, store.searcher())
     found = 0
-    for _, fine_field in f.TEXT_FIELDS:
-        by_phrase = scores(store, Query.phrase_query(store.schema, fine_field, list(enumerate(parts))))
-        assert scores(store, builder.fine(fine_field, parts)) == pytest.approx(by_phrase, rel=1e-6)
+    for by_fine, by_phrase in fine_and_phrase_scores(store, parts):
+        assert by_fine == pytest.approx(by_phrase, rel=1e-6)
         found += len(by_phrase)
     assert found
 
