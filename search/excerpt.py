@@ -5,7 +5,9 @@ Pure functions on text and code-point spans, as pagefind's excerpt.ts; no tantiv
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import operator
 import re
 from collections.abc import Callable
@@ -35,8 +37,11 @@ class Span(NamedTuple):
 def _best_cluster(spans: Sequence[Span], width: int) -> tuple[int, int]:
     """Return indices ``i..j`` of the window of at most ``width`` chars holding the most distinct words.
 
-    Ties go to more matches, then to the earliest window.
+    Ties go to more matches, then to the earliest window. ``spans`` are sorted and disjoint
+    (:func:`merge_spans`).
     """
+    if len(set(map(_KEY, spans))) == 1:
+        return _densest_run(spans, width)
     best = (0, 0)
     best_score = (-1, -1)
     counts: dict[str, int] = {}
@@ -53,6 +58,21 @@ def _best_cluster(spans: Sequence[Span], width: int) -> tuple[int, int]:
         if score > best_score:
             best_score, best = score, (i, j)
     return best
+
+
+def _densest_run(spans: Sequence[Span], width: int) -> tuple[int, int]:
+    """:func:`_best_cluster` of the matches of one word: the earliest window with the most of them.
+
+    Found by C functions over all matches at once (a long post's hit has hundreds): the window ending at
+    match ``j`` starts at the first match that starts at most ``width`` before ``j`` ends, as the sliding
+    window of :func:`_best_cluster` moves there, since sorted disjoint spans also end in order.
+    """
+    starts = list(map(_START, spans))
+    cutoffs = map(operator.sub, map(_END, spans), itertools.repeat(width))
+    firsts = list(map(min, map(bisect.bisect_left, itertools.repeat(starts), cutoffs), itertools.count()))
+    sizes = list(map(operator.sub, itertools.count(), firsts))  # matches in the window, less one
+    j = sizes.index(max(sizes))
+    return firsts[j], j
 
 
 # Word boundaries (code-point offsets) of a short piece of text, from the analyser: where an excerpt that
@@ -133,15 +153,18 @@ def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
 
 _START = operator.itemgetter(0)
 _END = operator.itemgetter(1)
+_KEY = operator.itemgetter(2)
 
 
 def merge_spans(spans: Sequence[Span]) -> list[Span]:
     """Sort spans and merge overlapping ones (keeping the first one's key)."""
-    merged: list[Span] = []
     # By start, the longest first: two stable sorts by C key functions (a Python key costs more than the
     # rest of this function on a long post's hundreds of matches).
     ordered = sorted(spans, key=_END, reverse=True)
     ordered.sort(key=_START)
+    if _disjoint(ordered):  # the usual case, checked in C: nothing to merge
+        return ordered
+    merged: list[Span] = []
     for span in ordered:
         if span.end <= span.start:
             continue
@@ -152,6 +175,13 @@ def merge_spans(spans: Sequence[Span]) -> list[Span]:
             continue
         merged.append(span)
     return merged
+
+
+def _disjoint(ordered: Sequence[Span]) -> bool:
+    """Whether spans sorted by start are each non-empty and end before (or where) the next starts."""
+    starts = list(map(_START, ordered))
+    ends = list(map(_END, ordered))
+    return all(map(operator.lt, starts, ends)) and all(map(operator.le, ends, starts[1:]))
 
 
 def highlight(text: str, spans: Sequence[Span]) -> str:
@@ -176,9 +206,18 @@ class ExcerptPlan:
 _EDGE_READ = _BOUNDARY_SLACK + _WORD_WINDOW + 8
 
 
+def _within(spans: Sequence[Span], length: int) -> bool:
+    """Whether every span is non-empty and inside a text of ``length`` code points (checked in C)."""
+    starts = list(map(_START, spans))
+    ends = list(map(_END, spans))
+    return not spans or (min(starts) >= 0 and max(ends) <= length and all(map(operator.lt, starts, ends)))
+
+
 def plan_excerpt(spans: Sequence[Span], max_chars: int, length: int) -> ExcerptPlan:
     """Choose the window of about ``max_chars`` of a text of ``length`` code points around ``spans``."""
-    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= length])
+    merged = merge_spans(
+        spans if _within(spans, length) else [s for s in spans if 0 <= s.start < s.end <= length]
+    )
     if not merged:
         window = (0, min(length, max_chars))
         cluster = (max_chars // 2, max_chars // 2)
@@ -216,7 +255,11 @@ def render_excerpt(
         return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
     start = _snap_start(text, window[0], c_start, words)
     end = _snap_end(text, window[1], c_end, words)
-    merged = [Span(m.start - offset, m.end - offset, m.key) for m in plan.merged if m.end > offset]
+    # Only the matches that reach into the rendered range: merged spans are sorted and disjoint, so they
+    # end in order too, and a long post's hundreds of others are never looked at.
+    first = bisect.bisect_right(plan.merged, offset + start, key=_END)
+    last = bisect.bisect_left(plan.merged, offset + end, lo=first, key=_START)
+    merged = [Span(m.start - offset, m.end - offset, m.key) for m in plan.merged[first:last]]
     body = _render(text, start, end, merged)
     prefix = _ELLIPSIS if not _is_break(text, start) else ""
     suffix = _ELLIPSIS if _cut_after(text, end) else ""

@@ -145,3 +145,60 @@ def test_an_excerpt_cut_from_only_the_piece_it_needs_equals_one_cut_from_the_who
     plan = plan_excerpt(spans, max_chars, len(text))
     lo, hi = plan.needed
     assert render_excerpt(text[lo:hi], plan, words, offset=lo) == build_excerpt(text, spans, max_chars, words)
+
+
+def _merged_one_by_one(spans: list[Span]) -> list[Span]:
+    """What merge_spans gives, span by span: sorted by start (longest first), overlaps merged."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.end <= span.start:
+            continue
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Span(last.start, max(last.end, span.end), last.key)
+            continue
+        merged.append(span)
+    return merged
+
+
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(-2, 12), st.sampled_from("xy")), max_size=40))
+def test_merged_spans_are_sorted_with_overlaps_joined_whether_or_not_any_overlap(
+    raw_spans: list[tuple[int, int, str]],
+) -> None:
+    spans = [Span(s, s + n, key) for s, n, key in raw_spans]
+    assert merge_spans(spans) == _merged_one_by_one(spans)
+    disjoint = _merged_one_by_one(spans)
+    assert merge_spans(disjoint[::-1]) == disjoint
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 40), st.integers(1, 9)), min_size=1, max_size=60), st.integers(1, 120)
+)
+def test_the_excerpt_of_one_words_matches_goes_to_the_earliest_window_holding_the_most(
+    gaps: list[tuple[int, int]], width: int
+) -> None:
+    spans, at = [], 0
+    for gap, length in gaps:
+        spans.append(Span(at + gap, at + gap + length, "w"))
+        at += gap + length
+    # Every window [i, j] that fits in ``width`` (a single match always counts), the most matches first.
+    fits = [
+        (i, j)
+        for j in range(len(spans))
+        for i in range(j + 1)
+        if i == j or spans[j].end - spans[i].start <= width
+    ]
+    most = max(j - i for i, j in fits)
+    earliest = min(j for i, j in fits if j - i == most)
+    expected = min((i, j) for i, j in fits if j == earliest and j - i == most)
+    plan = plan_excerpt(spans, width, at + 1)
+    assert plan.cluster == (spans[expected[0]].start, spans[expected[1]].end)
+
+
+def test_a_match_that_starts_before_the_excerpt_is_marked_where_the_excerpt_shows_it() -> None:
+    text = "a" * 200
+    # y and z are the only window of two words; x ends one character into the excerpt cut around them.
+    spans = [Span(40, 71, "x"), Span(75, 80, "y"), Span(82, 90, "z")]
+    plan = plan_excerpt(spans, 30, len(text))
+    assert plan.window[0] == 70
+    assert render_excerpt(text, plan).startswith("…<mark>a</mark>aaaa<mark>aaaaa</mark>")
