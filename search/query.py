@@ -175,8 +175,10 @@ class _Window:
     def run(self, searcher: tantivy.Searcher, plan: Plan, *, rerank: bool) -> _Found:
         """Search; a reranked query fetches the first RERANK_HITS at least, to reorder them."""
         if self.by_date:
+            # By date, scores do not count: the posts the query matches, without its scoring-only clauses
+            # (presence, proximity: the sloppy phrases read positions in every post holding both words).
             found = searcher.search(
-                plan.query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
+                plan.match_query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
             )
             return _Found(self, found, rerank=False)
         if rerank and self.offset < RERANK_HITS:
