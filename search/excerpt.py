@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import itertools
 import operator
 import re
 from collections.abc import Callable
@@ -34,45 +33,46 @@ class Span(NamedTuple):
     key: str = ""
 
 
+_START = operator.itemgetter(0)
+_END = operator.itemgetter(1)
+_KEY = operator.itemgetter(2)
+
+
 def _best_cluster(spans: Sequence[Span], width: int) -> tuple[int, int]:
     """Return indices ``i..j`` of the window of at most ``width`` chars holding the most distinct words.
 
     Ties go to more matches, then to the earliest window. ``spans`` are sorted and disjoint
-    (:func:`merge_spans`).
+    (:func:`merge_spans`), so they also end in order.
     """
-    if len(set(map(_KEY, spans))) == 1:
-        return _densest_run(spans, width)
+    starts = list(map(_START, spans))
+    keys = list(map(_KEY, spans))
     best = (0, 0)
+    i = 0
+    if len(set(keys)) == 1:  # one word (most queries): only the number of matches counts
+        most = -1
+        for j, end in enumerate(map(_END, spans)):
+            cutoff = end - width
+            while starts[i] < cutoff and i < j:
+                i += 1
+            if j - i > most:
+                most, best = j - i, (i, j)
+        return best
     best_score = (-1, -1)
     counts: dict[str, int] = {}
-    i = 0
-    for j, span in enumerate(spans):
-        counts[span.key] = counts.get(span.key, 0) + 1
-        while span.end - spans[i].start > width and i < j:
-            k = spans[i].key
+    for j, end in enumerate(map(_END, spans)):
+        key = keys[j]
+        counts[key] = counts.get(key, 0) + 1
+        cutoff = end - width
+        while starts[i] < cutoff and i < j:
+            k = keys[i]
             counts[k] -= 1
             if not counts[k]:
                 del counts[k]
             i += 1
-        score = (len(counts), j - i + 1)
+        score = (len(counts), j - i)
         if score > best_score:
             best_score, best = score, (i, j)
     return best
-
-
-def _densest_run(spans: Sequence[Span], width: int) -> tuple[int, int]:
-    """:func:`_best_cluster` of the matches of one word: the earliest window with the most of them.
-
-    Found by C functions over all matches at once (a long post's hit has hundreds): the window ending at
-    match ``j`` starts at the first match that starts at most ``width`` before ``j`` ends, as the sliding
-    window of :func:`_best_cluster` moves there, since sorted disjoint spans also end in order.
-    """
-    starts = list(map(_START, spans))
-    cutoffs = map(operator.sub, map(_END, spans), itertools.repeat(width))
-    firsts = list(map(min, map(bisect.bisect_left, itertools.repeat(starts), cutoffs), itertools.count()))
-    sizes = list(map(operator.sub, itertools.count(), firsts))  # matches in the window, less one
-    j = sizes.index(max(sizes))
-    return firsts[j], j
 
 
 # Word boundaries (code-point offsets) of a short piece of text, from the analyser: where an excerpt that
@@ -151,11 +151,6 @@ def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
     return "".join(parts).replace("\n", BLOCK_BREAK)
 
 
-_START = operator.itemgetter(0)
-_END = operator.itemgetter(1)
-_KEY = operator.itemgetter(2)
-
-
 def merge_spans(spans: Sequence[Span]) -> list[Span]:
     """Sort spans and merge overlapping ones (keeping the first one's key)."""
     # By start, the longest first: two stable sorts by C key functions (a Python key costs more than the
@@ -206,18 +201,9 @@ class ExcerptPlan:
 _EDGE_READ = _BOUNDARY_SLACK + _WORD_WINDOW + 8
 
 
-def _within(spans: Sequence[Span], length: int) -> bool:
-    """Whether every span is non-empty and inside a text of ``length`` code points (checked in C)."""
-    starts = list(map(_START, spans))
-    ends = list(map(_END, spans))
-    return not spans or (min(starts) >= 0 and max(ends) <= length and all(map(operator.lt, starts, ends)))
-
-
 def plan_excerpt(spans: Sequence[Span], max_chars: int, length: int) -> ExcerptPlan:
     """Choose the window of about ``max_chars`` of a text of ``length`` code points around ``spans``."""
-    merged = merge_spans(
-        spans if _within(spans, length) else [s for s in spans if 0 <= s.start < s.end <= length]
-    )
+    merged = merge_spans([s for s in spans if 0 <= s.start < s.end <= length])
     if not merged:
         window = (0, min(length, max_chars))
         cluster = (max_chars // 2, max_chars // 2)

@@ -172,27 +172,33 @@ def test_merged_spans_are_sorted_with_overlaps_joined_whether_or_not_any_overlap
 
 
 @given(
-    st.lists(st.tuples(st.integers(1, 40), st.integers(1, 9)), min_size=1, max_size=60), st.integers(1, 120)
+    st.lists(
+        st.tuples(st.integers(1, 40), st.integers(1, 9), st.sampled_from("wwxy")), min_size=1, max_size=60
+    ),
+    st.integers(1, 120),
+    st.booleans(),
 )
-def test_the_excerpt_of_one_words_matches_goes_to_the_earliest_window_holding_the_most(
-    gaps: list[tuple[int, int]], width: int
+def test_the_excerpt_goes_to_the_earliest_window_with_the_most_words_then_the_most_matches(
+    gaps: list[tuple[int, int, str]], width: int, one_word: bool
 ) -> None:
     spans, at = [], 0
-    for gap, length in gaps:
-        spans.append(Span(at + gap, at + gap + length, "w"))
+    for gap, length, key in gaps:
+        spans.append(Span(at + gap, at + gap + length, "w" if one_word else key))
         at += gap + length
-    # Every window [i, j] that fits in ``width`` (a single match always counts), the most matches first.
-    fits = [
-        (i, j)
+
+    def held(i: int, j: int) -> tuple[int, int]:  # distinct words, then matches
+        return len({s.key for s in spans[i : j + 1]}), j - i
+
+    # The widest window that fits in ``width`` and ends at each match (a single match always fits);
+    # the first end whose window holds the most wins.
+    widest = {
+        j: min(i for i in range(j + 1) if i == j or spans[j].end - spans[i].start <= width)
         for j in range(len(spans))
-        for i in range(j + 1)
-        if i == j or spans[j].end - spans[i].start <= width
-    ]
-    most = max(j - i for i, j in fits)
-    earliest = min(j for i, j in fits if j - i == most)
-    expected = min((i, j) for i, j in fits if j == earliest and j - i == most)
+    }
+    best = max(held(widest[j], j) for j in widest)
+    j = min(j for j in widest if held(widest[j], j) == best)
     plan = plan_excerpt(spans, width, at + 1)
-    assert plan.cluster == (spans[expected[0]].start, spans[expected[1]].end)
+    assert plan.cluster == (spans[widest[j]].start, spans[j].end)
 
 
 def test_a_match_that_starts_before_the_excerpt_is_marked_where_the_excerpt_shows_it() -> None:
