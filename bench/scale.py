@@ -5,7 +5,8 @@ usage: python bench/scale.py [CORPUS] [--sizes 300,2400,24000] [--keep DIR] [--q
 Each site is CORPUS (default ../shared/corpus/allforces-sample) copied as often as the size needs, with
 changed slugs and dates (bench/worst.py's write_site), then indexed. For each size it prints: posts
 indexed, build seconds, index size on disk; in-process search() p50/p99 over a fixed set of everyday
-queries (10 hits with excerpts and tag counts, as the API asks); then, against a running `mikke serve`
+queries (10 hits with excerpts and tag counts, as the API asks; taken after every site is built, the sizes
+in turn, so the growth compares figures taken side by side); then, against a running `mikke serve`
 (2 workers): /api/search p50/p99 one request at a time and requests/s with 4 concurrent clients, both
 over distinct queries so that the per-worker cache of answers does not help, and the largest worker RSS
 after them, split into what the worker has to itself (private) and the pages of the Sudachi dictionary and
@@ -119,6 +120,8 @@ def distinct_queries(words: list[str], count: int) -> list[str]:
 
 
 def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, float]:
+    """Build the site of ``size`` posts (or update it) and measure its index and a server on it; the
+    in-process search() figures are added by :func:`search_times`, over every size at once."""
     site = keep / f"site-{size}"
     index = keep / f"index-{size}"
     copies = max(1, math.ceil(size / len(list((corpus / "_posts").iterdir()))))
@@ -127,16 +130,7 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
     started = time.perf_counter()
     report = build_index(site, index)
     build_seconds = time.perf_counter() - started
-    store = open_store(index)
-    for q in EVERYDAY:
-        search(store, q)
-    times = []
-    for _ in range(REPEATS):
-        for q in EVERYDAY:
-            t = time.perf_counter()
-            search(store, q)
-            times.append((time.perf_counter() - t) * 1000)
-    words = vocabulary(store, corpus).common
+    words = vocabulary(open_store(index), corpus).common
     distinct = distinct_queries(words, queries + CONCURRENCY * 250)
     env = {"MIKKE_THREADS": str(THREADS)}
     with mikke_server(index, workers=WORKERS, env=env) as url:
@@ -148,8 +142,8 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
         "posts": report.posts,
         "build s": build_seconds if report.mode == "full" else float("nan"),
         "index MB": index_bytes(index) / 1e6,
-        "search() p50": statistics.median(times),
-        "search() p99": percentile(times, 99),
+        "search() p50": math.nan,
+        "search() p99": math.nan,
         "api p50": percentile(one, 50),
         "api p99": percentile(one, 99),
         "api p99 x4": percentile(many, 99),
@@ -162,6 +156,24 @@ def measure(corpus: Path, size: int, keep: Path, queries: int) -> dict[str, floa
     }
 
 
+def search_times(indexes: dict[int, Path]) -> dict[int, list[float]]:
+    """In-process search() times (ms) of the everyday queries on each index, REPEATS rounds in which the
+    sizes take turns: a shared machine's load drifts over minutes, and the growth from the smallest site to
+    the largest is a ratio of figures taken side by side, not one taken after the other."""
+    stores = {size: open_store(index) for size, index in indexes.items()}
+    for store in stores.values():
+        for q in EVERYDAY:
+            search(store, q)
+    times: dict[int, list[float]] = {size: [] for size in stores}
+    for _ in range(REPEATS):
+        for size, store in stores.items():
+            for q in EVERYDAY:
+                t = time.perf_counter()
+                search(store, q)
+                times[size].append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
@@ -172,6 +184,9 @@ def main() -> None:
     keep = args.keep or Path(tempfile.mkdtemp(prefix="mikke-scale-"))
     keep.mkdir(parents=True, exist_ok=True)
     rows = {int(s): measure(args.corpus, int(s), keep, args.queries) for s in args.sizes.split(",")}
+    for size, times in search_times({size: keep / f"index-{size}" for size in rows}).items():
+        rows[size]["search() p50"] = statistics.median(times)
+        rows[size]["search() p99"] = percentile(times, 99)
     columns = list(next(iter(rows.values())))
     print(f"{'size':>7} " + " ".join(f"{c:>13}" for c in columns))
     for size, row in rows.items():
