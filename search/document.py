@@ -496,6 +496,7 @@ def build_documents(post: Post, analyzed: AnalyzedPost) -> PostDocuments:
     """Assemble the tantivy documents of ``post`` from its analysis."""
     doc = tantivy.Document()
     doc.add_text(f.FIELD_ID, post.id)
+    doc.add_unsigned(f.FIELD_SERIAL, f.post_serial(post.id))
     manifest = ManifestEntry(post.id, post.source_hash, post.url, post.date)
     doc.add_text(f.FIELD_SOURCE, encode_manifest_entry(manifest))
     _add_text(doc, f.FIELD_TITLE, f.FIELD_TITLE_FINE, post.title, analyzed.title)

@@ -27,8 +27,10 @@ from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
 from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
 from mikke.search.ranking import Plan
+from mikke.search.ranking import Ranking
 from mikke.search.ranking import filter_queries
 from mikke.search.ranking import plan_query
+from mikke.search.ranking import search_ranked
 from mikke.search.readings import Vocabulary
 from mikke.search.readings import vocabulary
 from mikke.search.rerank import RERANK_HITS
@@ -52,6 +54,9 @@ from mikke.search.words import QueryTerms
 from mikke.search.words import analyse_query
 
 SORTS = ("relevance", "date")
+# Relative difference under which two scores are equal (ordered by post id): a few units in the last place
+# of tantivy's 32-bit float scores, which is how far two sums of the same clause scores can be apart.
+SCORE_TIE = 2.0**-21
 TAG_COUNT_LIMIT = 200
 # Distinct tag spellings counted over the whole index (mikke tags, display forms); a label field holds at
 # most one spelling per key and post, so this bounds the work of one aggregation.
@@ -157,10 +162,10 @@ def _retrieve(
     the relaxed retry: when nothing has these exact words, other forms sharing their kanji stem are tried
     before giving up, unless the phrases, filters and exclusions alone already match nothing."""
     rerank = rerank and shipped_model().for_query(terms) is not None
-    result = window.run(searcher, plan, rerank=rerank)
+    result = window.run(searcher, store.schema, plan, rerank=rerank)
     if not _count(result.found) and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
-        return plan, window.run(searcher, plan, rerank=rerank), True
+        return plan, window.run(searcher, store.schema, plan, rerank=rerank), True
     return plan, result, False
 
 
@@ -172,7 +177,7 @@ class _Window:
     offset: int
     limit: int
 
-    def run(self, searcher: tantivy.Searcher, plan: Plan, *, rerank: bool) -> _Found:
+    def run(self, searcher: tantivy.Searcher, schema: tantivy.Schema, plan: Plan, *, rerank: bool) -> _Found:
         """Search; a reranked query fetches the first RERANK_HITS at least, to reorder them."""
         if self.by_date:
             # By date, scores do not count: the posts the query matches, without its scoring-only clauses
@@ -180,13 +185,11 @@ class _Window:
             found = searcher.search(
                 plan.match_query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
             )
-            return _Found(self, found, rerank=False)
+            return _Found(self, Ranking.of(found), rerank=False)
         if rerank and self.offset < RERANK_HITS:
             wide = max(RERANK_HITS, self.offset + self.limit)
-            return _Found(self, searcher.search(plan.query, wide, count=True), rerank=True)
-        return _Found(
-            self, searcher.search(plan.query, self.limit, count=True, offset=self.offset), rerank=False
-        )
+            return _Found(self, search_ranked(searcher, schema, plan, wide), rerank=True)
+        return _Found(self, search_ranked(searcher, schema, plan, self.limit, self.offset), rerank=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +197,7 @@ class _Found:
     """A window's search result, and whether its first hits are to be reranked."""
 
     window: _Window
-    found: tantivy.SearchResult
+    found: Ranking
     rerank: bool
 
     def ranked(self, searcher: tantivy.Searcher, schema: tantivy.Schema, terms: QueryTerms) -> list[Ranked]:
@@ -251,24 +254,33 @@ def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:
     return plan.constraints is None or bool(searcher.search(plan.constraints, 1, count=False).hits)
 
 
-def _count(result: tantivy.SearchResult) -> int:
-    # tantivy 0.27's type stub omits SearchResult.count, which search(..., count=True) fills in.
-    return int(result.count or 0)  # type: ignore[attr-defined]
+def _count(result: Ranking) -> int:
+    return result.count
 
 
-def _fetch(searcher: tantivy.Searcher, result: tantivy.SearchResult, *, by_date: bool) -> list[Ranked]:
+def _fetch(searcher: tantivy.Searcher, result: Ranking, *, by_date: bool) -> list[Ranked]:
     """The result's stored posts with their scores and addresses, in a stable order.
 
     Equal scores or dates come back in segment order, which differs between an incremental update and a
-    full rebuild; the post id makes the order the same for both.
+    full rebuild; the post id makes the order the same for both. Scores within SCORE_TIE of the best of
+    them are equal: tantivy adds a post's clause scores as 32-bit floats in an order that can change with
+    the index's segments, and search_ranked adds proximity in another one.
     """
     fetched = [(float(score), address, StoredPost(searcher.doc(address))) for score, address in result.hits]
     if by_date:
         fetched.sort(key=lambda x: x[2].id)
         fetched.sort(key=lambda x: x[2].date, reverse=True)
-    else:
-        fetched.sort(key=lambda x: (-round(x[0], 4), x[2].id))
-    return fetched
+        return fetched
+    fetched.sort(key=lambda x: -x[0])
+    ordered: list[Ranked] = []
+    tied: list[Ranked] = []
+    for hit in fetched:
+        if tied and tied[0][0] - hit[0] > SCORE_TIE * abs(tied[0][0]):
+            ordered.extend(sorted(tied, key=lambda x: x[2].id))
+            tied = []
+        tied.append(hit)
+    ordered.extend(sorted(tied, key=lambda x: x[2].id))
+    return ordered
 
 
 def _texts(store: Store, post_ids: list[str]) -> dict[str, StoredText]:

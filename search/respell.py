@@ -13,6 +13,7 @@ from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Unit
 from mikke.search.ranking import QueryBuilder
+from mikke.search.ranking import Ranking
 from mikke.search.readings import Vocabulary
 from mikke.search.readings import combinations
 from mikke.search.readings import read_as_words
@@ -50,7 +51,7 @@ def _groups(analysis: Analysis, text: str) -> list[tuple[Unit, ...]]:
 
 
 def _posts(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
-    return int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+    return Ranking.of(searcher.search(query, 1, count=True)).count
 
 
 def did_you_mean(

@@ -3,19 +3,24 @@ the phrase of its parts."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from collections.abc import Iterable
 
 import pytest
 from tantivy import Query
 
+from mikke.search import ranking
 from mikke.search import schema as f
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.indexer import index_posts
 from mikke.search.posts import Post
 from mikke.search.ranking import QueryBuilder
 from mikke.search.ranking import bm25_doc_count
+from mikke.search.ranking import plan_query
+from mikke.search.ranking import search_ranked
 from mikke.search.store import Store
+from mikke.search.words import analyse_query
 from tests.conftest import PostFactory
 
 TEXTS = [
@@ -96,3 +101,54 @@ def test_bm25_counts_deleted_documents_until_a_merge(store: Store) -> None:
     assert searcher.num_docs == len(TEXTS)
     assert bm25_doc_count(searcher, store.schema, f.FIELD_BODY_FINE, "生成") == len(TEXTS) + 2
     assert bm25_doc_count(searcher, store.schema, f.FIELD_BODY_FINE, "nowhere") is None
+
+
+def random_posts(make_post: PostFactory, count: int, seed: int) -> list[Post]:
+    """Posts of random sentences over a few words, so that which posts hold two words close together
+    varies independently of how often they hold each."""
+    rng = random.Random(seed)
+    words = ["生成", "AI", "画像", "運転", "自動", "料理", "天気", "音楽", "野球", "旅行", "映画", "経済"]
+    fillers = ["について", "では", "とは", "の話", "を見る"]
+    posts = []
+    for n in range(count):
+        sentences = []
+        for _ in range(rng.randint(1, 20)):
+            picked = rng.sample(words, rng.randint(1, 2))
+            sentences.append("".join(w + rng.choice(fillers) for w in picked) + "。")
+        title = "".join(rng.sample(words, 2)) if rng.random() < 0.2 else f"記事{n}"  # a few stand out
+        posts.append(make_post(title, "".join(sentences)))
+    return posts
+
+
+@pytest.mark.parametrize("text", ["生成 AI", "画像 生成", "自動 運転", "AI 生成 画像", "料理 天気 音楽"])
+def test_scoring_proximity_only_on_the_best_hits_gives_the_hits_of_the_whole_query(
+    make_post: PostFactory,
+    memory_store: Callable[[Iterable[Post]], Store],
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    posts = random_posts(make_post, 60, seed=len(text))
+    store = memory_store(posts)
+    index_posts(store, posts[:10])  # replaced: deleted documents count in BM25's N until a merge
+    searcher = store.searcher()
+    plan = plan_query(store, searcher, analyse_query(searcher, analyzer, text), [])
+    assert plan.without_proximity is not None
+    monkeypatch.setattr(ranking, "PROXIMITY_RESCORE_POSTS", 0)  # however few posts the phrases read
+    rescored = 0
+    for window in (1, 5, 20):  # the fewest rescored hits, and more
+        monkeypatch.setattr(ranking, "PROXIMITY_RESCORE_HITS", window)
+        for limit in range(1, 6):
+            for offset in range(4):
+                whole = searcher.search(plan.query, limit, count=True, offset=offset)
+                rescored += ranking._rescored(searcher, store.schema, plan, offset + limit) is not None
+                found = search_ranked(searcher, store.schema, plan, limit, offset)
+                assert found.count == whole.count  # type: ignore[attr-defined]
+                assert [(a.segment_ord, a.doc) for _, a in found.hits] == [
+                    (a.segment_ord, a.doc) for _, a in whole.hits
+                ]
+                # The same sums, added in another order: equal to 32-bit float rounding.
+                assert [score for score, _ in found.hits] == pytest.approx(
+                    [score for score, _ in whole.hits], rel=1e-6
+                )
+    assert rescored  # the rescored hits were the ones given, at least once
