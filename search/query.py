@@ -115,7 +115,7 @@ def search(
     plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
     ranked = result.ranked(searcher, store.schema, terms)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
-    total = _count(result.found)
+    total = result.found.count
     suggestion = None
     if respell and vocab is not None and text and sort == "relevance":
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
@@ -163,7 +163,7 @@ def _retrieve(
     before giving up, unless the phrases, filters and exclusions alone already match nothing."""
     rerank = rerank and shipped_model().for_query(terms) is not None
     result = window.run(searcher, store.schema, plan, rerank=rerank)
-    if not _count(result.found) and plan.words and _may_match(searcher, plan):
+    if not result.found.count and plan.words and _may_match(searcher, plan):
         plan = plan_query(store, searcher, terms, filters, relaxed=True)
         return plan, window.run(searcher, store.schema, plan, rerank=rerank), True
     return plan, result, False
@@ -252,10 +252,6 @@ def _matching(store: Store, searcher: tantivy.Searcher, query: Query, ids: list[
 def _may_match(searcher: tantivy.Searcher, plan: Plan) -> bool:
     """Whether the phrases, filters and exclusions alone match any post (a relaxed retry could find it)."""
     return plan.constraints is None or bool(searcher.search(plan.constraints, 1, count=False).hits)
-
-
-def _count(result: Ranking) -> int:
-    return result.count
 
 
 def _fetch(searcher: tantivy.Searcher, result: Ranking, *, by_date: bool) -> list[Ranked]:
