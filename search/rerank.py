@@ -25,6 +25,7 @@ from mikke.search.overlap import Pair
 from mikke.search.overlap import features as overlap
 from mikke.search.overlap import query_pairs
 from mikke.search.ranking import ALL_WORDS_BONUS
+from mikke.search.ranking import BM25_K1
 from mikke.search.ranking import QueryBuilder
 from mikke.search.ranking import bm25_idf
 from mikke.search.words import QueryTerms
@@ -48,8 +49,6 @@ BITS_PER_SEARCH = 20
 WINDOW_SLOPS = (2, 8)
 # The shipped model (bench/train_ranker.py writes it).
 MODEL_FILE = Path(__file__).with_name("ranker.json")
-# BM25's k1 in tantivy: a word's score over its IDF is at most (k1 + 1) per field it is scored in.
-_K1 = 1.2
 
 # The features of a candidate, in the order the model file lists them.
 FEATURES = (
@@ -256,7 +255,7 @@ class _Evidence:
         shape, n = self.shape, len(self.shape.words)
         word_total = sum(shape.word_idf) or 1.0
         # A word's score over its IDF is at most (k1 + 1) in each field query (C and A terms, three fields).
-        ceiling = (_K1 + 1) * 4.3 * 1.7
+        ceiling = (BM25_K1 + 1) * 4.3 * 1.7
         held_pairs = self.pair_bits.get(key, 0)
         own = [self.word_scores[i].get(key, 0.0) for i in range(n)]
         present = sum(1 << i for i in range(n) if own[i] > 0)
