@@ -45,6 +45,10 @@ MAX_FEATURE_WORDS = 8
 # Presences are read as bits: each query adds a power of two to a post's score. tantivy scores are 32-bit
 # floats, whose sums of distinct powers of two stay exact up to 2**24.
 BITS_PER_SEARCH = 20
+# Above this many posts, each presence query is limited to the candidates on its own (_Among.bits): on the
+# sample's copies its bits cost 0.53 / 0.63 / 0.77 ms at 283 / 2,264 / 22,640 posts, against 0.22 / 1.16 /
+# 6.6 ms for the union limited as a whole.
+PER_QUERY_LIMIT_POSTS = 1000
 # Query words standing within this many positions of each other (a 4- and a 10-token window).
 WINDOW_SLOPS = (2, 8)
 # The shipped model (bench/train_ranker.py writes it).
@@ -138,25 +142,36 @@ class _Among:
         ids = [(Occur.Should, Query.term_query(schema, f.FIELD_ID, s.id)) for _, _, s in hits]
         self.these = Query.const_score_query(Query.boolean_query(ids), 0.0)
 
+    def within(self, query: Query) -> Query:
+        """``query`` in the candidates only (scores as ``query`` scores them)."""
+        return Query.boolean_query([(Occur.Must, query), (Occur.Must, self.these)])
+
     def scores(self, query: Query) -> dict[_Key, float]:
         """Each candidate's score for ``query`` (absent: no match)."""
-        found = self.searcher.search(
-            Query.boolean_query([(Occur.Must, query), (Occur.Must, self.these)]), self.limit
-        )
+        found = self.searcher.search(self.within(query), self.limit)
         return {_key(address): float(score) for score, address in found.hits}
 
     def bits(self, queries: Sequence[Query | None]) -> dict[_Key, int]:
-        """Which of ``queries`` each candidate matches, as bits (bit i: ``queries[i]``)."""
+        """Which of ``queries`` each candidate matches, as bits (bit i: ``queries[i]``).
+
+        tantivy's union of the queries, seeking to each candidate, scores every query over the block of
+        thousands of posts that follows it (docs/DESIGN.md, T25): on a large blog that is every post, so
+        there each query is limited to the candidates on its own, which costs a few more lookups.
+        """
+        each = self.searcher.num_docs > PER_QUERY_LIMIT_POSTS
         held: dict[_Key, int] = {}
         for base in range(0, len(queries), BITS_PER_SEARCH):
             clauses = [
-                (Occur.Should, Query.const_score_query(q, float(1 << i)))
+                (Occur.Should, Query.const_score_query(self.within(q) if each else q, float(1 << i)))
                 for i, q in enumerate(queries[base : base + BITS_PER_SEARCH])
                 if q is not None
             ]
             if not clauses:
                 continue
-            for key, score in self.scores(Query.boolean_query(clauses)).items():
+            union = Query.boolean_query(clauses)
+            found = self.searcher.search(union if each else self.within(union), self.limit)
+            for score, address in found.hits:
+                key = _key(address)
                 held[key] = held.get(key, 0) | (round(score) << base)
         return held
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from mikke.search import Store
+from mikke.search import rerank as rerank_module
 from mikke.search import search
 from mikke.search.analysis import get_analyzer
 from mikke.search.posts import Post
@@ -86,11 +87,12 @@ def test_what_is_questions_are_told_by_their_particles(
     assert defined_term(analyse_query(blog.searcher(), get_analyzer(), query)) == defined
 
 
-def _features(store: Store, query: str) -> tuple[list[str], list[list[float]]]:
+def _features(store: Store, query: str, pick: slice = slice(None)) -> tuple[list[str], list[list[float]]]:
+    """The titles and features of the ``pick`` of a query's first 20 hits, as candidates."""
     searcher = store.searcher()
     terms = analyse_query(searcher, get_analyzer(), query)
     plan = plan_query(store, searcher, terms, filter_queries(store, (), (), None, None))
-    hits = _fetch(searcher, searcher.search(plan.query, 20), by_date=False)
+    hits = _fetch(searcher, searcher.search(plan.query, 20), by_date=False)[pick]
     return [s.title for _, _, s in hits], candidate_features(
         searcher, store.schema, hits, query_shape(searcher, terms)
     )
@@ -180,3 +182,21 @@ def test_keywords_count_as_the_reader_typed_them(blog: Store, query: str, typed:
     terms = analyse_query(blog.searcher(), get_analyzer(), query)
     assert terms.typed_keywords == typed
     assert (shipped_model().for_query(terms) is not None) == reranked
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "AIエージェントとは何か",
+        "AI 電力消費 データセンター",
+        "AIの電力消費とデータセンターの冷却と省電力化と学習と普及と需要と課題と建設と市場と売上の関係は何か",
+    ],
+)
+def test_features_are_the_same_whether_each_presence_or_their_union_is_limited_to_the_candidates(
+    blog: Store, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_POSTS", 10**9)  # a small blog: the union limited
+    union = _features(blog, query, slice(-3, None))  # not the posts that match the most
+    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_POSTS", 0)  # a large one: each query limited
+    assert _features(blog, query, slice(-3, None)) == union
+    assert any(row[FEATURES.index("coverage")] for row in union[1])
