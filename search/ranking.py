@@ -268,16 +268,19 @@ def _rescored(searcher: tantivy.Searcher, schema: tantivy.Schema, plan: Plan, wa
     if not first.hits:
         return first
     serials = searcher.fast_field_values(f.FIELD_SERIAL, [address for _, address in first.hits])
-    # These posts by one term each: a union as small as they are, which leads tantivy's intersection, so
-    # the phrases are read in these posts only (the whole query, restricted so, is read in blocks of
-    # thousands of posts around each of them).
-    these = Query.boolean_query(
-        [(Occur.Should, Query.term_query(schema, f.FIELD_SERIAL, n)) for n in serials]
+    # These posts by one term each: a union as small as they are, which leads tantivy's intersection with
+    # each phrase, so the phrases are read in these posts only. (A union of phrases, or the whole query,
+    # restricted to them would be read in blocks of thousands of posts around each of them: T25.)
+    these = Query.const_score_query(
+        Query.boolean_query([(Occur.Should, Query.term_query(schema, f.FIELD_SERIAL, n)) for n in serials]),
+        0.0,
     )
-    near = [(Occur.Should, q) for q in QueryBuilder(schema, searcher).proximity(plan.proximity)]
-    restricted = [(Occur.Must, Query.const_score_query(these, 0.0)), (Occur.Must, Query.boolean_query(near))]
+    near = [
+        (Occur.Should, Query.boolean_query([(Occur.Must, these), (Occur.Must, q)]))
+        for q in QueryBuilder(schema, searcher).proximity(plan.proximity)
+    ]
     # Two posts may share a serial (post_serial): room for a few more than asked.
-    found = searcher.search(Query.boolean_query(restricted), len(serials) + 16).hits
+    found = searcher.search(Query.boolean_query(near), len(serials) + 16).hits
     bonus = {(a.segment_ord, a.doc): score for score, a in found}
     # As tantivy's 32-bit sums, best first, equal scores in index order as tantivy gives them.
     scores = array("f", [s + bonus.get((a.segment_ord, a.doc), 0.0) for s, a in first.hits]).tolist()
