@@ -301,8 +301,13 @@ def _counts(
     store: Store, searcher: tantivy.Searcher, plan: Plan, total: int
 ) -> tuple[tuple[TagCount, ...], tuple[TagCount, ...]]:
     """Tag and category counts over the whole result set (at most TAG_COUNT_LIMIT of each)."""
-    # When every post matches, counting over all of them skips evaluating the query a second time.
-    counted = Query.all_query() if total >= searcher.num_docs else plan.match_query
+    labels = _every_post(store, searcher)
+    if total >= searcher.num_docs:
+        if labels.counts is not None:
+            return labels.counts  # every post matches: the counts over every post, made once
+        counted = Query.all_query()  # no need to evaluate the query a second time
+    else:
+        counted = plan.match_query
     agg = searcher.aggregate(
         counted,
         {
@@ -310,18 +315,28 @@ def _counts(
             "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
         },
     )
-    tag_forms, category_forms = _display_forms(store, searcher)
+    tag_forms, category_forms = labels.forms
     return read_label_counts(agg, "tags", tag_forms), read_label_counts(agg, "categories", category_forms)
 
 
-_forms: dict[int, tuple[str, tuple[dict[str, str], dict[str, str]]]] = {}  # id(store) -> (version, forms)
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """Tags and categories over every post of one index version."""
+
+    forms: tuple[dict[str, str], dict[str, str]]  # how each key is spelled for display
+    # The counts a search matching every post shows; None when a search counts fewer label spellings than
+    # the index holds, so its own aggregation makes the cut.
+    counts: tuple[tuple[TagCount, ...], tuple[TagCount, ...]] | None
 
 
-def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, str], dict[str, str]]:
-    """How each tag and category key is spelled for display, over the whole index; worked out once per
-    index version (one aggregation over every post)."""
+_labels: dict[int, tuple[str, _Labels]] = {}  # id(store) -> (version, labels)
+
+
+def _every_post(store: Store, searcher: tantivy.Searcher) -> _Labels:
+    """Tags and categories over the whole index, worked out once per index version (one aggregation over
+    every post)."""
     version = store.loaded_version  # search() has just loaded it through store.searcher()
-    cached = _forms.get(id(store))
+    cached = _labels.get(id(store))
     if cached is not None and cached[0] == version:
         return cached[1]
     agg = searcher.aggregate(
@@ -332,8 +347,12 @@ def _display_forms(store: Store, searcher: tantivy.Searcher) -> tuple[dict[str, 
         },
     )
     forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
-    _forms[id(store)] = (version, forms)
-    return forms
+    names = ("tags", "categories")
+    whole = all(len(agg.get(name, {}).get("buckets", [])) <= TAG_COUNT_LIMIT for name in names)
+    counts = (read_label_counts(agg, "tags", forms[0]), read_label_counts(agg, "categories", forms[1]))
+    labels = _Labels(forms, counts if whole else None)
+    _labels[id(store)] = (version, labels)
+    return labels
 
 
 def suggest(store: Store, prefix: str, *, limit: int = MAX_SUGGESTIONS) -> Suggestions:

@@ -483,3 +483,15 @@ def test_a_tag_reads_the_same_in_every_search_whichever_posts_match(
     )
     for text in ("猫", "犬 猫", "鳥", ""):
         assert [t.tag for t in search(store, text).tags] == ["Python"], text
+
+
+def test_tag_counts_when_every_post_matches_stop_at_the_limit_of_a_search(
+    blog: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "TAG_COUNT_LIMIT", 1)  # fewer than the blog's tags
+    page = search(blog, "", per_page=100)
+    assert page.total == len(page.hits) > 0
+    every = Counter(t.lower() for h in page.hits for t in h.tags)
+    assert len(every) > 1
+    # One label spelling counted, as the aggregation of any other search keeps it.
+    assert len(page.tags) == 1 and page.tags[0].key in every
