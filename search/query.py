@@ -58,6 +58,9 @@ SORTS = ("relevance", "date")
 # of tantivy's 32-bit float scores, which is how far two sums of the same clause scores can be apart.
 SCORE_TIE = 2.0**-21
 TAG_COUNT_LIMIT = 200
+# Above this share of the posts matching, tags are counted over the posts that do not match, and taken off
+# the counts over every post (22,640 posts, 88 % matching: 1.12 -> 0.57 ms; at 57 % both ways cost the same).
+COUNT_THE_REST_SHARE = 0.75
 # Distinct tag spellings counted over the whole index (mikke tags, display forms); a label field holds at
 # most one spelling per key and post, so this bounds the work of one aggregation.
 ALL_LABELS_LIMIT = 65_000
@@ -305,18 +308,36 @@ def _counts(
     if total >= searcher.num_docs:
         if labels.counts is not None:
             return labels.counts  # every post matches: the counts over every post, made once
-        counted = Query.all_query()  # no need to evaluate the query a second time
+        agg = searcher.aggregate(Query.all_query(), _label_aggregations(TAG_COUNT_LIMIT))
+    elif labels.every is not None and total > COUNT_THE_REST_SHARE * searcher.num_docs:
+        # Most posts match: the counts over every post less those over the few that do not.
+        rest = Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, plan.match_query)])
+        agg = _less(labels.every, searcher.aggregate(rest, _label_aggregations(TAG_COUNT_LIMIT)))
     else:
-        counted = plan.match_query
-    agg = searcher.aggregate(
-        counted,
-        {
-            "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": TAG_COUNT_LIMIT}},
-            "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": TAG_COUNT_LIMIT}},
-        },
-    )
+        agg = searcher.aggregate(plan.match_query, _label_aggregations(TAG_COUNT_LIMIT))
     tag_forms, category_forms = labels.forms
     return read_label_counts(agg, "tags", tag_forms), read_label_counts(agg, "categories", category_forms)
+
+
+_LABEL_FIELDS = {"tags": f.FIELD_TAG_LABEL, "categories": f.FIELD_CATEGORY_LABEL}
+
+
+def _label_aggregations(size: int) -> dict[str, Any]:
+    """A terms aggregation of each label field, keeping its ``size`` most used spellings."""
+    return {name: {"terms": {"field": field, "size": size}} for name, field in _LABEL_FIELDS.items()}
+
+
+def _less(every: Mapping[str, Any], rest: Mapping[str, Any]) -> dict[str, Any]:
+    """The buckets of ``every`` with ``rest``'s doc counts taken off (both aggregations complete)."""
+    out: dict[str, Any] = {}
+    for name in _LABEL_FIELDS:
+        taken = {b["key"]: int(b["doc_count"]) for b in rest.get(name, {}).get("buckets", [])}
+        left = [
+            (b["key"], int(b["doc_count"]) - taken.get(b["key"], 0))
+            for b in every.get(name, {}).get("buckets", [])
+        ]
+        out[name] = {"buckets": [{"key": key, "doc_count": n} for key, n in left if n > 0]}
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,8 +345,9 @@ class _Labels:
     """Tags and categories over every post of one index version."""
 
     forms: tuple[dict[str, str], dict[str, str]]  # how each key is spelled for display
-    # The counts a search matching every post shows; None when a search counts fewer label spellings than
-    # the index holds, so its own aggregation makes the cut.
+    # The aggregation over every post, and the counts a search matching every post shows; None when a search
+    # counts fewer label spellings than the index holds, so its own aggregation makes the cut.
+    every: Mapping[str, Any] | None
     counts: tuple[tuple[TagCount, ...], tuple[TagCount, ...]] | None
 
 
@@ -339,18 +361,13 @@ def _every_post(store: Store, searcher: tantivy.Searcher) -> _Labels:
     cached = _labels.get(id(store))
     if cached is not None and cached[0] == version:
         return cached[1]
-    agg = searcher.aggregate(
-        Query.all_query(),
-        {
-            "tags": {"terms": {"field": f.FIELD_TAG_LABEL, "size": ALL_LABELS_LIMIT}},
-            "categories": {"terms": {"field": f.FIELD_CATEGORY_LABEL, "size": ALL_LABELS_LIMIT}},
-        },
-    )
+    agg = searcher.aggregate(Query.all_query(), _label_aggregations(ALL_LABELS_LIMIT))
     forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
-    names = ("tags", "categories")
-    whole = all(len(agg.get(name, {}).get("buckets", [])) <= TAG_COUNT_LIMIT for name in names)
-    counts = (read_label_counts(agg, "tags", forms[0]), read_label_counts(agg, "categories", forms[1]))
-    labels = _Labels(forms, counts if whole else None)
+    if all(len(agg.get(name, {}).get("buckets", [])) <= TAG_COUNT_LIMIT for name in _LABEL_FIELDS):
+        counts = (read_label_counts(agg, "tags", forms[0]), read_label_counts(agg, "categories", forms[1]))
+        labels = _Labels(forms, agg, counts)
+    else:
+        labels = _Labels(forms, None, None)
     _labels[id(store)] = (version, labels)
     return labels
 

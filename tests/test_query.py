@@ -495,3 +495,16 @@ def test_tag_counts_when_every_post_matches_stop_at_the_limit_of_a_search(
     assert len(every) > 1
     # One label spelling counted, as the aggregation of any other search keeps it.
     assert len(page.tags) == 1 and page.tags[0].key in every
+
+
+@pytest.mark.parametrize("text", ["図書館 検索 外国人 -天気", "京都", "図書館 東京", "東京 -京都"])
+def test_tag_counts_are_the_same_taken_off_the_counts_of_every_post(
+    blog: Store, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "COUNT_THE_REST_SHARE", 1.0)  # counted over the posts that match
+    direct = search(blog, text, per_page=0)
+    assert 0 < direct.total < search(blog, "", per_page=0).total  # some posts do not match
+    monkeypatch.setattr(query, "COUNT_THE_REST_SHARE", 0.0)  # over those that do not, taken off
+    rest = search(blog, text, per_page=0)
+    assert (rest.tags, rest.categories) == (direct.tags, direct.categories)
+    assert direct.tags
