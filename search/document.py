@@ -477,11 +477,24 @@ def _text_documents(
     return docs
 
 
+# A hit links to the section its excerpt is in by the section's heading, cut to this many characters: a
+# "heading" can be a whole paragraph (4,243 characters in the sample), which a hit should not carry.
+SECTION_TITLE_CHARS = 80
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def section_starts(text: str, sections: Sequence[tuple[str, str, str]]) -> list[tuple[int, str, str]]:
     """Where each section of ``sections`` ((first block, id, heading), in order) starts in ``text`` (one
-    block a line, each once), as ``(offset, id, heading)``; one whose first block the text no longer holds
-    (site template) is left out."""
-    by_block = {block: (section_id, title) for block, section_id, title in sections}
+    block a line, each once), as ``(offset, fragment, heading)``, the fragment being the id quoted for a
+    link (once, here: a heading's id can run to kilobytes, and quoting goes byte by byte); one whose first
+    block the text no longer holds (site template) is left out."""
+    by_block = {
+        block: (quote(section_id, safe=_FRAGMENT_SAFE), _shortened(title, SECTION_TITLE_CHARS))
+        for block, section_id, title in sections
+    }
     starts: list[tuple[int, str, str]] = []
     offset = 0
     for line in text.split("\n"):
@@ -704,8 +717,8 @@ class StoredPost:
         k = bisect.bisect_right([start for start, _, _ in starts], at) - 1
         if k < 0:
             return None
-        _, section_id, title = starts[k]
-        return Section(title, f"{self.meta['url']}#{quote(section_id, safe=_FRAGMENT_SAFE)}")
+        _, fragment, title = starts[k]
+        return Section(title, f"{self.meta['url']}#{fragment}")
 
 
 def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:

@@ -59,7 +59,8 @@ SORTS = ("relevance", "date")
 SCORE_TIE = 2.0**-21
 TAG_COUNT_LIMIT = 200
 # Above this share of the posts matching, tags are counted over the posts that do not match, and taken off
-# the counts over every post (22,640 posts, 88 % matching: the aggregation 1.12 -> 0.57 ms; at 57 % both ways cost the same).
+# the counts over every post (22,640 posts, 88 % matching: the aggregation 1.12 -> 0.57 ms; at 57 % both
+# ways cost the same).
 COUNT_THE_REST_SHARE = 0.75
 # Distinct tag spellings counted over the whole index (mikke tags, display forms); a label field holds at
 # most one spelling per key and post, so this bounds the work of one aggregation.

@@ -10,6 +10,7 @@ import pytest
 from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search import search
+from mikke.search.document import SECTION_TITLE_CHARS
 from mikke.search.markdown_text import JEKYLL_HEADING_IDS
 from mikke.search.markdown_text import HeadingIds
 from mikke.search.markdown_text import gfm_heading_id
@@ -97,7 +98,14 @@ LONG_POST = """\
 ## 料理の話
 
 出汁の取り方を説明する。ここで湯豆腐の話をする。
+
+## LONG_HEADING
+
+ここで茶碗蒸しの話をする。
 """
+# A "heading" that is a whole paragraph.
+LONG_HEADING = "とても長い見出しが続く" * 20
+LONG_POST = LONG_POST.replace("LONG_HEADING", LONG_HEADING)
 
 
 @pytest.fixture
@@ -116,6 +124,16 @@ def test_a_hit_links_the_heading_before_its_excerpt(store) -> None:  # type: ign
     assert hit.to_json()["section"] == {"title": "生成AIの課題", "url": hit.section.url}
     (hit,) = search(store, "湯豆腐").hits
     assert hit.section is not None and unquote(hit.section.url).endswith("#料理の話")
+
+
+def test_a_hit_in_a_section_with_a_long_heading_links_its_whole_id_under_a_shortened_title(
+    store,  # type: ignore[no-untyped-def]
+) -> None:
+    (hit,) = search(store, "茶碗蒸し").hits
+    assert hit.section is not None
+    assert unquote(hit.section.url) == hit.url + "#" + LONG_HEADING
+    assert len(hit.section.title) == SECTION_TITLE_CHARS and hit.section.title.endswith("…")
+    assert LONG_HEADING.startswith(hit.section.title[:-1])
 
 
 def test_a_hit_before_any_heading_or_without_matches_in_the_text_links_the_post(
