@@ -327,19 +327,35 @@ def bm25_doc_count(searcher: tantivy.Searcher, schema: tantivy.Schema, field: st
     where ``searcher.num_docs`` counts live ones. tantivy-py does not give it, so it is read from the
     explanation of the best score of ``term`` in ``field`` (one lookup, not a pass over every post: a rare
     term is quickest); ``None`` when no post holds the term."""
+    stats = _explained(searcher, schema, field, term)
+    if stats is None:
+        return None
+    found = _explained_value(stats, "N, total number of docs")
+    return searcher.num_docs if found is None else int(found)
+
+
+def field_tokens(searcher: tantivy.Searcher, schema: tantivy.Schema, field: str, term: str) -> float | None:
+    """About how many terms ``field`` holds over every document: BM25's N times its average field length,
+    read as :func:`bm25_doc_count` reads N (``term``, a rare one, must be in some document)."""
+    stats = _explained(searcher, schema, field, term)
+    if stats is None:
+        return None
+    n = _explained_value(stats, "N, total number of docs")
+    average = _explained_value(stats, "avgdl, average length of field")
+    return None if n is None or average is None else n * average
+
+
+def _explained(searcher: tantivy.Searcher, schema: tantivy.Schema, field: str, term: str) -> Any:
     query = Query.term_query(schema, field, term)
     hits = searcher.search(query, 1, count=False).hits
-    if not hits:
-        return None
-    found = _explained_doc_count(json.loads(query.explain(searcher, hits[0][1]).to_json()))
-    return searcher.num_docs if found is None else found
+    return json.loads(query.explain(searcher, hits[0][1]).to_json()) if hits else None
 
 
-def _explained_doc_count(node: dict[str, Any]) -> int | None:
-    if str(node.get("description", "")).startswith("N, total number of docs"):
-        return int(node["value"])
+def _explained_value(node: dict[str, Any], description: str) -> float | None:
+    if str(node.get("description", "")).startswith(description):
+        return float(node["value"])
     for child in node.get("details", ()):
-        found = _explained_doc_count(child)
+        found = _explained_value(child, description)
         if found is not None:
             return found
     return None

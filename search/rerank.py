@@ -28,6 +28,7 @@ from mikke.search.ranking import ALL_WORDS_BONUS
 from mikke.search.ranking import BM25_K1
 from mikke.search.ranking import QueryBuilder
 from mikke.search.ranking import bm25_idf
+from mikke.search.ranking import field_tokens
 from mikke.search.words import QueryTerms
 from mikke.search.words import QueryWord
 
@@ -45,10 +46,12 @@ MAX_FEATURE_WORDS = 8
 # Presences are read as bits: each query adds a power of two to a post's score. tantivy scores are 32-bit
 # floats, whose sums of distinct powers of two stay exact up to 2**24.
 BITS_PER_SEARCH = 20
-# Above this many posts, each presence query is limited to the candidates on its own (_Among.bits): on the
-# sample's copies its bits cost 0.53 / 0.63 / 0.77 ms at 283 / 2,264 / 22,640 posts, against 0.22 / 1.16 /
-# 6.6 ms for the union limited as a whole.
-PER_QUERY_LIMIT_POSTS = 1000
+# Above this many terms in the posts' bodies, each presence query is limited to the candidates on its own
+# (_Among.bits): what the union limited as a whole costs grows with the text it reads, what each query
+# limited costs does not. Bits of 40 jsquad questions, union / each: 1,145 paragraphs (0.2 M terms) 0.33 /
+# 1.08 ms; the sample's copies, 283 posts (1.2 M) 0.46 / 0.87, 2,264 posts (9.9 M) 2.30 / 1.02, 22,640
+# posts 12.3 / 1.29 ms; three-keyword queries on the copies 0.21 / 0.54, 1.15 / 0.64, 6.44 / 0.89 ms.
+PER_QUERY_LIMIT_TERMS = 3_000_000
 # Query words standing within this many positions of each other (a 4- and a 10-token window).
 WINDOW_SLOPS = (2, 8)
 # The shipped model (bench/train_ranker.py writes it).
@@ -135,10 +138,13 @@ def _key(address: tantivy.DocAddress) -> _Key:
 class _Among:
     """Searches limited to the candidates."""
 
-    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, hits: Sequence[Ranked]) -> None:
+    def __init__(
+        self, searcher: tantivy.Searcher, schema: tantivy.Schema, hits: Sequence[Ranked], *, each: bool
+    ) -> None:
         self.searcher = searcher
         self.schema = schema
         self.limit = len(hits)
+        self.each = each  # bits() limits each query to the candidates, not their union
         ids = [(Occur.Should, Query.term_query(schema, f.FIELD_ID, s.id)) for _, _, s in hits]
         self.these = Query.const_score_query(Query.boolean_query(ids), 0.0)
 
@@ -156,9 +162,9 @@ class _Among:
 
         tantivy's union of the queries, seeking to each candidate, scores every query over the block of
         thousands of posts that follows it (docs/DESIGN.md, T25): on a large blog that is every post, so
-        there each query is limited to the candidates on its own, which costs a few more lookups.
+        there (``each``) each query is limited to the candidates on its own, which costs a few more lookups.
         """
-        each = self.searcher.num_docs > PER_QUERY_LIMIT_POSTS
+        each = self.each
         held: dict[_Key, int] = {}
         for base in range(0, len(queries), BITS_PER_SEARCH):
             clauses = [
@@ -196,9 +202,12 @@ def candidate_features(
     """The FEATURES of each of ``hits`` (in their BM25 order) for a query of ``shape``."""
     if not hits:
         return []
-    among = _Among(searcher, schema, hits)
     n_docs = max(1, searcher.num_docs)
-    token_idf = {t: bm25_idf(n_docs, searcher.doc_freq(f.FIELD_BODY, t)) for t in shape.tokens}
+    token_freq = {t: searcher.doc_freq(f.FIELD_BODY, t) for t in shape.tokens}
+    token_idf = {t: bm25_idf(n_docs, n) for t, n in token_freq.items()}
+    held = {t: n for t, n in token_freq.items() if n}
+    terms = field_tokens(searcher, schema, f.FIELD_BODY, min(held, key=held.__getitem__)) if held else None
+    among = _Among(searcher, schema, hits, each=(terms or 0) > PER_QUERY_LIMIT_TERMS)
 
     # Word-for-word overlap: which adjacent token pairs (phrases) each candidate holds.
     pairs = query_pairs(shape.tokens, token_idf, MAX_PAIRS) if shape.sentence else []

@@ -195,8 +195,8 @@ def test_keywords_count_as_the_reader_typed_them(blog: Store, query: str, typed:
 def test_features_are_the_same_whether_each_presence_or_their_union_is_limited_to_the_candidates(
     blog: Store, query: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_POSTS", 10**9)  # a small blog: the union limited
+    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_TERMS", 10**12)  # a small blog: the union limited
     union = _features(blog, query, slice(-3, None))  # not the posts that match the most
-    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_POSTS", 0)  # a large one: each query limited
+    monkeypatch.setattr(rerank_module, "PER_QUERY_LIMIT_TERMS", 0)  # a large one: each query limited
     assert _features(blog, query, slice(-3, None)) == union
     assert any(row[FEATURES.index("coverage")] for row in union[1])
