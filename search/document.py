@@ -759,8 +759,8 @@ def read_label_counts(
 ) -> tuple[TagCount, ...]:
     """Tag (or category) counts from a terms aggregation over a label field, most used first.
 
-    :param forms: the display form of each key (see :func:`display_forms`); a key missing there shows
-        its most common spelling among the counted posts.
+    :param forms: the display form of each key (its most common spelling over every post); a key missing
+        there shows its most common spelling among the counted posts.
     """
     by_key: dict[str, tuple[int, dict[str, int]]] = {}
     for bucket in result.get(name, {}).get("buckets", []):
@@ -776,12 +776,6 @@ def read_label_counts(
     ]
     counts.sort(key=lambda c: (-c.count, c.key))
     return tuple(counts)
-
-
-def display_forms(result: Mapping[str, Any], name: str) -> dict[str, str]:
-    """The display form of every key in an aggregation over *all* posts: its most common spelling, so a
-    tag reads the same in every search whichever posts match."""
-    return {c.key: c.tag for c in read_label_counts(result, name)}
 
 
 def _most_common(labels: Mapping[str, int]) -> str:

@@ -22,7 +22,6 @@ from mikke.search import schema as f
 from mikke.search.analysis import get_analyzer
 from mikke.search.document import StoredPost
 from mikke.search.document import StoredText
-from mikke.search.document import display_forms
 from mikke.search.document import read_label_counts
 from mikke.search.document import read_text
 from mikke.search.excerpt import DEFAULT_EXCERPT_CHARS
@@ -363,9 +362,11 @@ def _every_post(store: Store, searcher: tantivy.Searcher) -> _Labels:
     if cached is not None and cached[0] == version:
         return cached[1]
     agg = searcher.aggregate(Query.all_query(), _label_aggregations(ALL_LABELS_LIMIT))
-    forms = (display_forms(agg, "tags"), display_forms(agg, "categories"))
+    counts = (read_label_counts(agg, "tags"), read_label_counts(agg, "categories"))
+    # Each key's most common spelling over every post, so a tag reads the same in every search whichever
+    # posts match (the counts over every post are spelled so already).
+    forms = ({c.key: c.tag for c in counts[0]}, {c.key: c.tag for c in counts[1]})
     if all(len(agg.get(name, {}).get("buckets", [])) <= TAG_COUNT_LIMIT for name in _LABEL_FIELDS):
-        counts = (read_label_counts(agg, "tags", forms[0]), read_label_counts(agg, "categories", forms[1]))
         labels = _Labels(forms, agg, counts)
     else:
         labels = _Labels(forms, None, None)
