@@ -141,6 +141,7 @@ def cli() -> None:
 @_setting_option("follow_symlinks", "--follow-symlinks/--no-follow-symlinks")
 @_setting_option("site_url", "--site-url", metavar="URL")
 @_setting_option("jobs", "--jobs", type=int)
+@_setting_option("index_memory_mb", "--memory-mb", type=int)
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -152,6 +153,7 @@ def index_command(
     follow_symlinks: bool | None,
     site_url: str | None,
     jobs: int | None,
+    index_memory_mb: int | None,
     wait: float,
     watch: bool,
     as_json: bool,
@@ -172,6 +174,7 @@ def index_command(
         follow_symlinks=follow_symlinks,
         site_url=site_url,
         jobs=jobs,
+        index_memory_mb=index_memory_mb,
     )
     err = Console(stderr=True, soft_wrap=True)
 
@@ -186,6 +189,7 @@ def index_command(
                 site_url=settings.site_url,
                 template=TemplateRule(settings.template_min_posts, settings.template_min_share),
                 jobs=settings.jobs,
+                memory_mb=settings.index_memory_mb,
                 wait=wait,
                 progress=progress,
             )

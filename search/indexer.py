@@ -37,6 +37,7 @@ from mikke.search import schema as f
 from mikke.search.analysis import Sentence
 from mikke.search.analysis import analyzer_version
 from mikke.search.analysis import get_analyzer
+from mikke.search.config import INDEX_MEMORY_MB
 from mikke.search.document import AnalyzedPost
 from mikke.search.document import ManifestEntry
 from mikke.search.document import TextTerms
@@ -45,6 +46,7 @@ from mikke.search.document import decode_manifest_entry
 from mikke.search.document import term_span_shards
 from mikke.search.document import term_spans
 from mikke.search.errors import IndexBuildError
+from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
 from mikke.search.failpoints import failpoint
 from mikke.search.markdown_text import TEXT_VERSION
@@ -82,9 +84,8 @@ from mikke.search.template import fingerprint
 from mikke.search.template import template_keys
 from mikke.search.template import without_template
 
-WRITER_HEAP_BYTES = 64_000_000
-# The texts index holds stored fields only, which go to disk as they come: a small heap is enough.
-TEXTS_WRITER_HEAP_BYTES = 15_000_000
+# What tantivy accepts as the memory of one writer thread (MB): at least 15 MB, below 4 GiB.
+WRITER_MEMORY_MB = range(16, 4001)
 # Blocks counted when an update works out the site's template (only those recurring often enough).
 MAX_TEMPLATE_CANDIDATES = 65_000
 # Below this many posts to parse or analyse, starting workers costs more than it saves: a worker takes about
@@ -275,14 +276,21 @@ def _write(
     *,
     workers: Workers,
     progress: ProgressCallback | None,
+    memory_mb: int = INDEX_MEMORY_MB,
 ) -> None:
     """Delete the posts ``delete_ids``, add ``posts``, and commit both indexes, or roll back on any error.
 
     A post's text is committed before the post itself, so whoever sees a post can read its text; texts
     that no post refers to any more are deleted last (see docs/DESIGN.md, "Publishing").
+
+    Each writer has one thread (the cores are the analysis's) and ``memory_mb``: it writes a segment each
+    time its memory fills, and every segment is one more of everything a search does per segment (its
+    terms looked up, its postings started, its tags counted and merged), so a full build that fits in
+    memory writes one (docs/DESIGN.md, "Search speed at scale"). tantivy takes the memory only as it fills.
     """
-    texts = indexes.texts.writer(TEXTS_WRITER_HEAP_BYTES, 1)
-    writer = indexes.posts.writer(WRITER_HEAP_BYTES, 1)
+    budget = memory_mb * 1_000_000
+    texts = indexes.texts.writer(budget, 1)
+    writer = indexes.posts.writer(budget, 1)
     try:
         for post_id in delete_ids:
             writer.delete_documents_by_term(f.FIELD_ID, post_id)
@@ -385,6 +393,7 @@ class _Build:
     follow_symlinks: bool
     template: TemplateRule
     jobs: int
+    memory_mb: int
     progress: ProgressCallback | None
 
     def owner_synonyms(self, root: Path, generation: str) -> tuple[int, list[Skipped]]:
@@ -424,6 +433,7 @@ def build_index(
     site_url: str = "",
     template: TemplateRule | None = None,
     jobs: int = 0,
+    memory_mb: int = INDEX_MEMORY_MB,
     wait: float = 0,
     progress: ProgressCallback | None = None,
 ) -> IndexReport:
@@ -444,6 +454,11 @@ def build_index(
     :raises IndexBuildError: the index cannot be written; the previous one is untouched.
     """
     started = time.perf_counter()
+    if memory_mb not in WRITER_MEMORY_MB:
+        raise SettingError(
+            "The indexer's memory (--memory-mb, MIKKE_INDEX_MEMORY_MB) must be from "
+            f"{WRITER_MEMORY_MB.start} to {WRITER_MEMORY_MB.stop - 1} MB, not {memory_mb}."
+        )
     site_path = Path(site_root)
     if not site_path.is_dir():
         raise SiteError(f"No site at {site_path}/; pass the folder that holds _config.yml and _posts/.")
@@ -455,7 +470,14 @@ def build_index(
         info = site_build_info(config, include_hidden=include_hidden)
         live = live_generation(root)
         build = _Build(
-            config, root, include_hidden, follow_symlinks, template or TemplateRule(), jobs, progress
+            config,
+            root,
+            include_hidden,
+            follow_symlinks,
+            template or TemplateRule(),
+            jobs,
+            memory_mb,
+            progress,
         )
         reason = ""
         if full:
@@ -494,7 +516,7 @@ def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
         )
         name, indexes = create_generation(root, info)
         try:
-            _write(indexes, posts, (), workers=workers, progress=build.progress)
+            _write(indexes, posts, (), workers=workers, progress=build.progress, memory_mb=build.memory_mb)
             synonym_groups, synonyms_skipped = build.owner_synonyms(root, name)
             share_generation(root, name)
         except BaseException as e:
@@ -544,7 +566,14 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
             changed = [without_template(p, template) for p in changed]
             template_chars = sum(p.template_chars for p in changed)
             try:
-                _write(indexes, changed, [*removed, *updated], workers=workers, progress=build.progress)
+                _write(
+                    indexes,
+                    changed,
+                    [*removed, *updated],
+                    workers=workers,
+                    progress=build.progress,
+                    memory_mb=build.memory_mb,
+                )
             except (OSError, ValueError) as e:
                 raise IndexBuildError(
                     f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."

@@ -23,6 +23,7 @@ from mikke.search.analysis import Word
 from mikke.search.analysis import get_analyzer
 from mikke.search.document import TextTerms
 from mikke.search.errors import IndexMissing
+from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
 from mikke.search.indexer import MIN_POSTS_FOR_POOL
 from mikke.search.indexer import Workers
@@ -211,6 +212,29 @@ def test_parallel_parsing_and_analysis_write_the_very_same_index(site: Path, tmp
     build_index(site, tmp_path / "one", jobs=1)
     build_index(site, tmp_path / "two", jobs=2)
     assert segment_files(tmp_path / "one") == segment_files(tmp_path / "two")
+
+
+def test_a_full_build_that_fits_in_memory_leaves_each_index_in_one_segment(
+    site: Path, tmp_path: Path
+) -> None:
+    # Every segment is one more pass of a search's per-segment work; the writers flush only when full.
+    posts = site / "_posts"
+    for i in range(MIN_POSTS_FOR_POOL + 8):
+        body = f"記事{i}の本文です。図書館と検索について。" * 20
+        (posts / f"2024-06-{i % 28 + 1:02d}-p{i}.md").write_text(post_source(f"記事{i}", body), "utf-8")
+    build_index(site, tmp_path / "index", jobs=2)
+    generation = tmp_path / "index" / (read_current(tmp_path / "index") or "")
+    for folder in (generation, generation / "text"):
+        assert len(json.loads((folder / "meta.json").read_text("utf-8"))["segments"]) == 1
+
+
+@pytest.mark.parametrize("memory_mb", [0, 15, 4001])
+def test_index_memory_outside_what_tantivy_accepts_is_refused_naming_the_setting(
+    site: Path, tmp_path: Path, memory_mb: int
+) -> None:
+    with pytest.raises(SettingError, match=r"MIKKE_INDEX_MEMORY_MB\) must be from 16 to 4000 MB"):
+        build_index(site, tmp_path / "index", memory_mb=memory_mb)
+    assert not (tmp_path / "index").exists()
 
 
 def test_terms_one_per_line_index_exactly_as_pre_tokenized_terms(
