@@ -13,10 +13,14 @@ all see the same load on a shared machine:
             else, over the text mikke analyses: each post's title, headings and clean text, cut into
             sentences as mikke cuts them, each distinct sentence of a post once;
   floor B   the same over the posts' bodies as written (the Markdown after the front matter), line by
-            line as Sudachi's own command does (a line over Sudachi's size limit is cut).
+            line as Sudachi's own command does (a line over Sudachi's size limit is cut);
+  read A    floor A's sentences again, each morpheme's word id, begin and end read as well: the least
+            that any Python caller of SudachiPy pays to learn what the words are and where they stand
+            (mikke's analysis makes these three calls per morpheme and nothing else of Sudachi's).
 
 Prints each round, then the medians: seconds, posts/s, characters/s (of the text mikke analyses), peak RSS
-of all of a run's processes together, and the ratios mikke / floor and mikke / Pagefind, each computed
+of all of a run's processes together, the ratios mikke / floor and mikke / Pagefind, and read A / floor A
+(how much of a ratio to floor A reading the morphemes alone takes), each computed
 within a round, in wall-clock time and in CPU seconds of all of a run's processes (the CPU ratios move
 less when other work shares the machine).
 """
@@ -61,6 +65,17 @@ with open(sys.argv[1], "rb") as f:
     sentences = pickle.load(f)
 for sentence in sentences:
     tokenizer.tokenize(sentence)
+"""
+# Floor A's program, also reading what a caller needs of each morpheme (SudachiPy makes one object each).
+READ_PROGRAM = """
+import pickle, sys
+from sudachipy import Dictionary, SplitMode
+tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
+with open(sys.argv[1], "rb") as f:
+    sentences = pickle.load(f)
+for sentence in sentences:
+    for m in tokenizer.tokenize(sentence):
+        m.word_id(), m.begin(), m.end()
 """
 
 
@@ -215,13 +230,14 @@ def main() -> int:
         print(
             f"{'round':>5} {'pagefind s':>10} {'mikke s':>8} {'floor A s':>9} {'floor B s':>9} "
             f"{'/A':>5} {'/B':>5} {'/pf':>5} {'mikke RSS':>9} {'pf RSS':>7}   CPU s: {'mikke':>6} "
-            f"{'/A':>5} {'/B':>5} {'/pf':>5}"
+            f"{'/A':>5} {'/B':>5} {'/pf':>5}   read A / floor A: {'s':>4} {'CPU':>4}"
         )
 
         mikke_runs: list[Run] = []
         pagefind_runs: list[Run] = []
         ratios: dict[str, list[float]] = {"A": [], "B": [], "pagefind": []}
         floors: dict[str, list[float]] = {"A": [], "B": []}
+        reading: dict[str, list[float]] = {"s": [], "cpu": []}  # read A / floor A
         # The same ratios in CPU seconds: less moved by other work on a shared machine than wall time.
         cpu_ratios: dict[str, list[float]] = {"A": [], "B": [], "pagefind": []}
         for round_no in range(1, args.rounds + 1):
@@ -252,6 +268,9 @@ def main() -> int:
             mikke_runs.append(mikke)
             floor_a_run = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_a])
             floor_b_run = timed([[sys.executable, "-c", FLOOR_PROGRAM, str(p)] for p in floor_b])
+            read_run = timed([[sys.executable, "-c", READ_PROGRAM, str(p)] for p in floor_a])
+            reading["s"].append(read_run.seconds / floor_a_run.seconds)
+            reading["cpu"].append(read_run.cpu / floor_a_run.cpu)
             a, b = floor_a_run.seconds, floor_b_run.seconds
             cpu_ratios["A"].append(mikke.cpu / floor_a_run.cpu)
             cpu_ratios["B"].append(mikke.cpu / floor_b_run.cpu)
@@ -270,6 +289,7 @@ def main() -> int:
                 f"          {mikke.cpu:6.1f} {mikke.cpu / floor_a_run.cpu:5.2f} "
                 f"{mikke.cpu / floor_b_run.cpu:5.2f} "
                 f"{mikke.cpu / pf.cpu if pf else float('nan'):5.2f}"
+                f"                     {reading['s'][-1]:4.2f} {reading['cpu'][-1]:4.2f}"
             )
 
         seconds = statistics.median(r.seconds for r in mikke_runs)
@@ -289,6 +309,10 @@ def main() -> int:
                 f"   mikke / floor {name}  {statistics.median(ratios[name]):.2f}"
                 f"  (CPU {statistics.median(cpu_ratios[name]):.2f})"
             )
+        print(
+            f"  {'read A (floor A, each morpheme read: word id, begin, end) / floor A':66} "
+            f"{statistics.median(reading['s']):6.2f}   (CPU {statistics.median(reading['cpu']):.2f})"
+        )
         if pagefind_runs:
             print(
                 f"  pagefind_extended  {statistics.median(r.seconds for r in pagefind_runs):.2f} s, "
@@ -308,6 +332,7 @@ def main() -> int:
                     else None,
                     "cpu_ratio_floor_a": round(statistics.median(cpu_ratios["A"]), 3),
                     "cpu_ratio_floor_b": round(statistics.median(cpu_ratios["B"]), 3),
+                    "read_a_over_floor_a": round(statistics.median(reading["s"]), 3),
                     "cpu_ratio_pagefind": round(statistics.median(cpu_ratios["pagefind"]), 3)
                     if cpu_ratios["pagefind"]
                     else None,
