@@ -23,8 +23,9 @@ class Pair:
 
 
 def query_pairs(sequence: Sequence[str], idf: Mapping[str, float], limit: int) -> list[Pair]:
-    """The adjacent pairs of ``sequence`` (query tokens or words, in order), the first ``limit``."""
-    return [Pair(a, b, idf[a], idf[b]) for a, b in itertools.pairwise(sequence)][:limit]
+    """The adjacent pairs of ``sequence`` (query tokens or words, in order), the first ``limit``: a query of
+    hundreds of words makes no more than ``limit`` of them."""
+    return [Pair(a, b, idf[a], idf[b]) for a, b in itertools.islice(itertools.pairwise(sequence), limit)]
 
 
 def features(matched: Sequence[bool], pairs: Sequence[Pair], single: float = 0.0) -> tuple[float, float]:
