@@ -58,8 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "index_memory_mb",
         INDEX_MEMORY_MB,
-        "Memory (MB, 16 to 4000) `mikke index` may fill with new postings before it writes them out as a "
-        "segment. A full build that fits leaves the index in one segment, which searches fastest (the "
+        "Memory (MB, 16 to 4000) each of `mikke index`'s two index writers may fill before it writes out a "
+        "segment. A full build that fits leaves each index in one segment, which searches fastest (the "
         "memory is taken only as needed: about 20 MB more for 2,400 posts, 500 MB for 24,000).",
     ),
     Setting("host", "127.0.0.1", "Address `mikke serve` listens on."),
