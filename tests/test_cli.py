@@ -57,6 +57,22 @@ def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path,
     assert (tmp_path / "env-index" / "CURRENT").exists()
 
 
+def test_index_memory_comes_from_the_flag_or_environment_and_is_checked_first(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    index = tmp_path / "index"
+    refused = runner.invoke(cli, ["index", str(site), "--index", str(index), "--memory-mb", "8"])
+    assert refused.exit_code == 1
+    assert "MIKKE_INDEX_MEMORY_MB) must be from 16 to 4000 MB, not 8" in refused.output
+    assert not index.exists()
+    env = {"MIKKE_INDEX_MEMORY_MB": "5000"}
+    assert runner.invoke(cli, ["index", str(site), "--index", str(index)], env=env).exit_code == 1
+    built = runner.invoke(
+        cli, ["index", str(site), "--index", str(index), "--jobs", "1"], env={"MIKKE_INDEX_MEMORY_MB": "16"}
+    )
+    assert built.exit_code == 0, built.output
+
+
 def test_index_links_posts_to_the_site_url_setting_and_rebuilds_when_it_changes(
     site: Path, tmp_path: Path, runner: CliRunner
 ) -> None:
