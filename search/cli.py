@@ -180,19 +180,7 @@ def index_command(
 
     def run(full_build: bool) -> None:
         with _user_errors(), _progress(err, enabled=not as_json) as progress:
-            report = build_index(
-                settings.site,
-                settings.index,
-                full=full_build,
-                include_hidden=settings.include_hidden,
-                follow_symlinks=settings.follow_symlinks,
-                site_url=settings.site_url,
-                template=TemplateRule(settings.template_min_posts, settings.template_min_share),
-                jobs=settings.jobs,
-                memory_mb=settings.index_memory_mb,
-                wait=wait,
-                progress=progress,
-            )
+            report = _build_index(settings, full=full_build, wait=wait, progress=progress)
         if as_json:
             click.echo(json_line(report.to_json()))
         else:
@@ -208,6 +196,25 @@ def index_command(
         err.print(f"Watching {settings.site} for changes (Ctrl-C to stop)…")
         with _user_errors():
             watch_site(settings.site, lambda: run(False), on_error=report_error)
+
+
+def _build_index(
+    settings: Settings, *, full: bool, wait: float, progress: Callable[[int, int], None] | None
+) -> IndexReport:
+    """:func:`build_index` of ``settings.site`` into ``settings.index`` with the indexing settings."""
+    return build_index(
+        settings.site,
+        settings.index,
+        full=full,
+        include_hidden=settings.include_hidden,
+        follow_symlinks=settings.follow_symlinks,
+        site_url=settings.site_url,
+        template=TemplateRule(settings.template_min_posts, settings.template_min_share),
+        jobs=settings.jobs,
+        memory_mb=settings.index_memory_mb,
+        wait=wait,
+        progress=progress,
+    )
 
 
 @contextmanager

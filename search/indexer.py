@@ -413,6 +413,24 @@ class _Build:
         write_generation_file(root, generation, SYNONYMS_FILE, json.dumps(groups, ensure_ascii=False))
         return len(groups), skipped
 
+    def run(self, *, full: bool) -> IndexReport:
+        """Update the live generation in place, or build a new one when ``full`` is asked for, there is
+        none, or it no longer fits the site (its schema, analysis, URL settings or template text)."""
+        info = site_build_info(self.config, include_hidden=self.include_hidden)
+        live = live_generation(self.root)
+        reason = ""
+        if full:
+            reason = "requested with --full"
+        elif live is None:
+            reason = "no index yet"
+        elif not live[1].compatible_with(info):
+            reason = _incompatibility(live[1], info)
+        report = None if reason else _incremental_build(self, live[0], live[1]) if live else None
+        if report is None:
+            report = _full_build(self, info)
+            report.full_reason = reason or "the site's template text changed"
+        return report
+
     def scan(self, known: dict[str, ManifestEntry], workers: Workers) -> SiteScan:
         return scan_site(
             self.config,
@@ -454,7 +472,7 @@ def build_index(
     :raises IndexBuildError: the index cannot be written; the previous one is untouched.
     """
     started = time.perf_counter()
-    if memory_mb not in WRITER_MEMORY_MB:
+    if memory_mb not in WRITER_MEMORY_MB:  # before anything is created
         raise SettingError(
             "The indexer's memory (--memory-mb, MIKKE_INDEX_MEMORY_MB) must be from "
             f"{WRITER_MEMORY_MB.start} to {WRITER_MEMORY_MB.stop - 1} MB, not {memory_mb}."
@@ -467,8 +485,6 @@ def build_index(
     try:
         remove_stale_generations(root)  # leftovers of killed builds; safe while we hold the lock
         config = read_site_config(site_path, follow_symlinks=follow_symlinks, site_url=site_url)
-        info = site_build_info(config, include_hidden=include_hidden)
-        live = live_generation(root)
         build = _Build(
             config,
             root,
@@ -479,17 +495,7 @@ def build_index(
             memory_mb,
             progress,
         )
-        reason = ""
-        if full:
-            reason = "requested with --full"
-        elif live is None:
-            reason = "no index yet"
-        elif not live[1].compatible_with(info):
-            reason = _incompatibility(live[1], info)
-        report = None if reason else _incremental_build(build, live[0], live[1]) if live else None
-        if report is None:
-            report = _full_build(build, info)
-            report.full_reason = reason or "the site's template text changed"
+        report = build.run(full=full)
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
