@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from mikke.search import open_store
 from mikke.search.cli import cli
 from mikke.search.query import EXCERPT_HITS
 from mikke.web import create_app
+from mikke.web.observe import ACCESS_LOGGER
+from mikke.web.server import MikkeServer
 from mikke.web.server import gunicorn_options
 
 from .test_web_support import BLOG_ORIGIN
@@ -424,6 +428,19 @@ def test_gunicorn_runs_one_app_per_worker_on_the_configured_address() -> None:
     assert (options["workers"], options["threads"]) == (3, 2)
     assert options["preload_app"] is False
     assert gunicorn_options(Settings.load(env={}, host="::1"))["bind"] == "[::1]:8000"
+
+
+def test_a_worker_freezes_what_it_built_at_start_so_full_collections_skip_it(web_index: Path) -> None:
+    access = logging.getLogger(ACCESS_LOGGER)
+    saved = (access.handlers[:], access.level, access.propagate)
+    gc.unfreeze()
+    try:
+        app = MikkeServer(Settings.load(env={}, index=str(web_index))).load()
+        assert gc.get_freeze_count() > 0
+        assert app.test_client().get("/api/search?q=検索").status_code == 200  # type: ignore[attr-defined]
+    finally:
+        gc.unfreeze()
+        access.handlers[:], access.level, access.propagate = saved
 
 
 def test_factory_accepts_no_config(monkeypatch: pytest.MonkeyPatch, web_index: Path) -> None:

