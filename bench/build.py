@@ -57,26 +57,19 @@ POLL_SECONDS = 0.05
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
 
 # A floor process: Python, SudachiPy and the dictionary, then its share of the sentences; nothing else.
-FLOOR_PROGRAM = """
+_SUDACHI_PROGRAM = """
 import pickle, sys
 from sudachipy import Dictionary, SplitMode
 tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
 with open(sys.argv[1], "rb") as f:
     sentences = pickle.load(f)
 for sentence in sentences:
-    tokenizer.tokenize(sentence)
 """
+FLOOR_PROGRAM = _SUDACHI_PROGRAM + "    tokenizer.tokenize(sentence)\n"
 # Floor A's program, also reading what a caller needs of each morpheme (SudachiPy makes one object each).
-READ_PROGRAM = """
-import pickle, sys
-from sudachipy import Dictionary, SplitMode
-tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
-with open(sys.argv[1], "rb") as f:
-    sentences = pickle.load(f)
-for sentence in sentences:
-    for m in tokenizer.tokenize(sentence):
-        m.word_id(), m.begin(), m.end()
-"""
+READ_PROGRAM = (
+    _SUDACHI_PROGRAM + "    for m in tokenizer.tokenize(sentence):\n        m.word_id(), m.begin(), m.end()\n"
+)
 
 
 @dataclass(frozen=True)
