@@ -361,13 +361,19 @@ def _explained_value(node: dict[str, Any], description: str) -> float | None:
     return None
 
 
-def _local_bounds(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
+def _date_edge(value: date | datetime | None, tz: ZoneInfo, *, end: bool) -> datetime:
+    """One edge of a date filter as a moment FIELD_DATE can hold: a day starts in the site timezone (``end``:
+    the next day starts, exclusive), a naive datetime is in it; no edge is the end of what the field holds.
+    An edge outside that range is moved to its end, which no post is past (posts.py skips them)."""
     if value is None:
-        return None
+        return f.DATE_MAX if end else f.DATE_MIN
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tz)
-    day = datetime.combine(value, time.min, tz)
-    return day + timedelta(days=1) if end else day
+        moment = value if value.tzinfo else value.replace(tzinfo=tz)
+    else:
+        # Clamped first: 9999-12-31 has no next day to start.
+        day = min(max(value, f.DATE_MIN.date()), f.DATE_MAX.date())
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min, tz)
+    return min(max(moment, f.DATE_MIN), f.DATE_MAX)
 
 
 def filter_queries(
@@ -387,9 +393,9 @@ def filter_queries(
         if key:
             filters.append(Query.term_query(store.schema, f.FIELD_CATEGORY, key))
     tz = ZoneInfo(store.info.site_timezone)
-    lower = _local_bounds(date_from, tz, end=False)
-    upper = _local_bounds(date_to, tz, end=True)
-    if lower is not None or upper is not None:
+    if date_from is not None or date_to is not None:
+        lower = _date_edge(date_from, tz, end=False)
+        upper = _date_edge(date_to, tz, end=True)
         filters.append(
             Query.range_query(
                 store.schema,

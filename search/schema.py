@@ -9,6 +9,8 @@ SCHEMA_VERSION: tantivy refuses to reopen an index with another schema, so exist
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
+from datetime import datetime
 
 import tantivy
 
@@ -36,6 +38,11 @@ FIELD_TAG_LABEL = "tag_label"  # fast JSON [key, display]: tag counts with the d
 FIELD_CATEGORY = "category"
 FIELD_CATEGORY_LABEL = "category_label"
 FIELD_DATE = "date"  # fast date: sort and ranges
+# What FIELD_DATE can hold, in whole days: tantivy keeps a date as nanoseconds since 1970 in a signed 64-bit
+# integer (1677-09-21 to 2262-04-11 UTC) and refuses any other. A post dated outside is skipped
+# (search/posts.py); date filters are clamped to it (search/ranking.py).
+DATE_MIN = datetime(1677, 9, 22, tzinfo=UTC)
+DATE_MAX = datetime(2262, 4, 11, tzinfo=UTC)  # exclusive
 FIELD_BLOCKS = "blocks"  # fast raw keys of the post's text blocks: how many posts each is in (template)
 FIELD_META = "meta"  # stored JSON bytes: url, summary excerpt, tags/categories, local date, template share
 FIELD_TITLE_SPANS = "title_spans"  # stored bytes: where each term occurs (document.encode_spans)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 
@@ -169,6 +170,30 @@ def test_sort_by_date_orders_matches_newest_first(blog: Store) -> None:
 def test_date_range_is_inclusive_days_in_site_timezone(blog: Store) -> None:
     page = search(blog, "", date_from=date(2024, 4, 1), date_to=date(2024, 6, 1))
     assert set(slugs(page)) == {"tourists", "engine", "library"}
+
+
+def test_a_date_range_may_have_one_end_only(blog: Store) -> None:
+    newer = set(slugs(search(blog, "", date_from=date(2024, 4, 1))))
+    older = set(slugs(search(blog, "", date_to=date(2024, 3, 31))))
+    assert newer and older and not newer & older
+    assert newer | older == set(slugs(search(blog, "")))
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "found"),
+    [
+        (date(1, 1, 1), date(9999, 12, 31), 5),  # past the dates the index holds: every post
+        (None, date(9999, 12, 31), 5),
+        (date(1, 1, 1), None, 5),
+        (date(9999, 12, 31), None, 0),
+        (None, date(1, 1, 1), 0),
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC), 5),
+    ],
+)
+def test_dates_the_index_cannot_hold_are_moved_to_its_ends(
+    blog: Store, date_from: date | None, date_to: date | None, found: int
+) -> None:
+    assert search(blog, "", date_from=date_from, date_to=date_to).total == found
 
 
 def test_pagination_splits_results_without_overlap(blog: Store) -> None:

@@ -98,6 +98,17 @@ def test_date_range_keeps_posts_between_the_days(client: FlaskClient) -> None:
     assert sorted(h["date"][:10] for h in body["hits"]) == ["2024-03-03", "2024-04-01", "2024-05-05"]
 
 
+@pytest.mark.parametrize("path", ["/", "/api/search", "/api/results", "/feed.atom"])
+@pytest.mark.parametrize("dates", ["from=2024-04-01", "to=9999-12-31", "from=0001-01-01&to=1999-01-01"])
+def test_any_valid_day_filters_without_an_error(client: FlaskClient, path: str, dates: str) -> None:
+    assert client.get(f"{path}?q=検索&{dates}").status_code == 200
+
+
+def test_a_from_day_alone_keeps_the_posts_from_that_day_on(client: FlaskClient) -> None:
+    body = client.get("/api/search?from=2024-04-01&per_page=50").get_json()
+    assert body["total"] and all(h["date"][:10] >= "2024-04-01" for h in body["hits"])
+
+
 def test_dates_are_in_the_site_timezone(client: FlaskClient) -> None:
     # The post is dated 2024-01-10 23:30 UTC, which is already the 11th in Asia/Tokyo.
     hit = client.get("/api/search?q=図書館めぐり").get_json()["hits"][0]
