@@ -35,6 +35,8 @@ from mikke.search.markdown_text import HeadingIds
 from mikke.search.markdown_text import block_keys
 from mikke.search.markdown_text import clean_inline
 from mikke.search.markdown_text import render_text
+from mikke.search.schema import DATE_MAX
+from mikke.search.schema import DATE_MIN
 
 MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is this big
 MAX_FRONT_MATTER_BYTES = 256 * 1024
@@ -192,15 +194,17 @@ class JekyllFrontMatter(YAMLHandler):
     def load(self, fm: str, **kwargs: object) -> Any:
         if len(fm.encode()) > MAX_FRONT_MATTER_BYTES:
             raise PostSkipped(f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KB")
-        if "*" not in fm:  # no alias: nothing for the guard to count
-            try:
-                return yaml.load(fm, Loader=_FastLoader)
-            except yaml.YAMLError:
-                pass  # the message comes from the loader below, the same whichever parser is installed
         try:
+            if "*" not in fm:  # no alias: nothing for the guard to count
+                try:
+                    return yaml.load(fm, Loader=_FastLoader)
+                except yaml.YAMLError:
+                    pass  # the message comes from the loader below, the same whichever parser is installed
             return yaml.load(fm, Loader=_GuardedLoader)
         except yaml.YAMLError as e:
             raise PostSkipped(f"front matter is not valid YAML ({one_line(e)})") from None
+        except RecursionError:  # a few hundred nested [ or { are enough; the loaders recurse per level
+            raise PostSkipped("front matter is not valid YAML (its values are nested too deeply)") from None
 
 
 _FRONT_MATTER = JekyllFrontMatter()
@@ -618,17 +622,24 @@ def _check_published(front: dict[str, Any], *, include_hidden: bool) -> None:
 def _post_date(front: dict[str, Any], file_date: str, config: SiteConfig, now: datetime | None) -> datetime:
     """The post's date in the site timezone: front matter ``date``, else the file name's.
 
-    :raises PostSkipped: the date cannot be read, or lies in the future without ``future: true``.
+    :raises PostSkipped: the date cannot be read or indexed, or lies in the future without ``future: true``.
     """
     raw_date = _scalar(front.get("date"))
+    where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
     try:
         when = parse_date(raw_date, config.tz) if raw_date else parse_date(file_date, config.tz)
     except ValueError:
-        where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
         raise PostSkipped(f"{where} is not a valid date") from None
-    if when > (now or datetime.now(UTC)) and not config.future:
+    except OverflowError:  # a valid date whose moment in the site timezone is before year 1 or after 9999
+        when = None
+    if when is not None and when > (now or datetime.now(UTC)) and not config.future:
         raise PostSkipped(
             f"dated in the future ({when:%Y-%m-%d %H:%M}); Jekyll publishes it only with future: true"
+        )
+    if when is None or not DATE_MIN <= when < DATE_MAX:
+        raise PostSkipped(
+            f"{where} is outside the dates the index can hold "
+            f"({DATE_MIN:%Y-%m-%d} to {DATE_MAX - timedelta(days=1):%Y-%m-%d})"
         )
     return when
 

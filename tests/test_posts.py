@@ -135,10 +135,10 @@ def test_published_follows_ruby_truthiness_as_jekyll_does(
 
 
 def test_future_posts_need_future_true(tmp_path: Path) -> None:
-    files = {"_posts/2999-01-01-later.md": post()}
-    assert "future" in skipped(load_site(make_site(tmp_path, files)))["_posts/2999-01-01-later.md"]
+    files = {"_posts/2200-01-01-later.md": post()}
+    assert "future" in skipped(load_site(make_site(tmp_path, files)))["_posts/2200-01-01-later.md"]
     future_site = make_site(tmp_path, files, config=TOKYO_CONFIG + "future: true\n")
-    assert only(load_site(future_site)).id == "_posts/2999-01-01-later.md"
+    assert only(load_site(future_site)).id == "_posts/2200-01-01-later.md"
 
 
 @pytest.mark.parametrize("front", ["sitemap: false", "robots: noindex", 'robots: "noindex, nofollow"'])
@@ -188,6 +188,45 @@ def test_front_matter_date_wins_over_the_file_name(tmp_path: Path) -> None:
 def test_invalid_date_is_reported(tmp_path: Path) -> None:
     root = make_site(tmp_path, {"_posts/2024-01-01-x.md": post("title: x\ndate: someday")})
     assert "not a valid date" in skipped(load_site(root))["_posts/2024-01-01-x.md"]
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0001-01-01",  # the site timezone's midnight: still a valid datetime
+        "0001-01-01 00:00:00 +0900",  # before year 1 once moved to UTC
+        "9999-12-31 23:59:59 -1000",  # after year 9999 in Asia/Tokyo
+        "1600-06-01",
+        "2300-06-01",
+    ],
+)
+def test_a_date_the_index_cannot_hold_skips_only_that_post(tmp_path: Path, date: str) -> None:
+    files = {"_posts/2024-01-01-x.md": post(f"title: x\ndate: {date}"), "_posts/2024-01-02-ok.md": post()}
+    site = load_site(make_site(tmp_path, files, TOKYO_CONFIG + "future: true\n"))
+    reason = skipped(site)["_posts/2024-01-01-x.md"]
+    assert reason.endswith("is outside the dates the index can hold (1677-09-22 to 2262-04-10)")
+    assert only(site).id == "_posts/2024-01-02-ok.md"
+
+
+@pytest.mark.parametrize(
+    "nested", ["[" * 400 + "]" * 400, "[" * 3000 + "]" * 3000, "{a: " * 3000 + "1" + "}" * 3000]
+)
+def test_front_matter_nested_too_deeply_skips_only_that_post(tmp_path: Path, nested: str) -> None:
+    files = {"_posts/2024-01-01-x.md": post(f"title: x\nx: {nested}"), "_posts/2024-01-02-ok.md": post()}
+    site = load_site(make_site(tmp_path, files))
+    reason = skipped(site)["_posts/2024-01-01-x.md"]
+    assert reason == "front matter is not valid YAML (its values are nested too deeply)"
+    assert only(site).id == "_posts/2024-01-02-ok.md"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("built: 2024-13-01", "month must be in 1..12"), ("x: " + "[" * 600 + "]" * 600, "nested too deeply")],
+)
+def test_config_that_yaml_cannot_build_is_a_site_error(tmp_path: Path, setting: str, message: str) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()}, TOKYO_CONFIG + setting + "\n")
+    with pytest.raises(SiteError, match=rf"Cannot read .*_config\.yml: .*{message}"):
+        load_site(root)
 
 
 # --- URLs ---------------------------------------------------------------------------------------------
