@@ -129,7 +129,9 @@ def read_site_config(
             raise SiteError(f"{path} is larger than {MAX_POST_BYTES // (1024 * 1024)} MB.")
         try:
             data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
-        except (UnicodeDecodeError, yaml.YAMLError) as e:
+        except RecursionError:  # a few hundred nested [ or {: the loader recurses per level
+            raise SiteError(f"Cannot read {path}: its values are nested too deeply.") from None
+        except (ValueError, yaml.YAMLError) as e:  # ValueError: undecodable, or a date like 2024-13-01
             raise SiteError(f"Cannot read {path}: {one_line(e)}.") from e
         if not isinstance(data, dict):
             raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
