@@ -114,7 +114,10 @@ def search(
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
-    window = _Window(by_date, (page - 1) * per_page, max(per_page, 1))
+    # No window is wider than the posts there are: tantivy makes room for every hit asked for (a page of a
+    # billion from the command line had it allocate 16 GB), and takes no count past 64 bits.
+    posts = max(searcher.num_docs, 1)
+    window = _Window(by_date, min((page - 1) * per_page, posts), min(max(per_page, 1), posts))
     plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
     ranked = result.ranked(searcher, store.schema, terms)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)

@@ -205,6 +205,12 @@ def test_pagination_splits_results_without_overlap(blog: Store) -> None:
     assert search(blog, "", per_page=2, page=99).hits == ()
 
 
+def test_a_page_of_any_size_or_number_is_answered(blog: Store) -> None:
+    assert len(search(blog, "", per_page=10**30).hits) == 5
+    far = search(blog, "", page=10**30, per_page=10**9)
+    assert far.total == 5 and far.hits == ()
+
+
 def test_words_absent_everywhere_fall_back_to_related_forms(make_post: PostFactory, memory_store) -> None:
     store = memory_store([make_post("城下町", "殿様は城から逃れた。", slug="castle")])
     page = search(store, "どこに逃げた？")
