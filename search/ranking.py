@@ -384,14 +384,11 @@ def filter_queries(
     date_to: date | datetime | None,
 ) -> list[Query]:
     filters: list[Query] = []
-    for value in tags:
-        key = tag_key(value)
-        if key:
-            filters.append(Query.term_query(store.schema, f.FIELD_TAG, key))
-    for value in categories:
-        key = tag_key(value)
-        if key:
-            filters.append(Query.term_query(store.schema, f.FIELD_CATEGORY, key))
+    for field, values in ((f.FIELD_TAG, tags), (f.FIELD_CATEGORY, categories)):
+        for key in filter(None, map(tag_key, values)):
+            filters.append(
+                Query.term_query(store.schema, field, key) if f.is_utf8(key) else Query.empty_query()
+            )
     tz = ZoneInfo(store.info.site_timezone)
     if date_from is not None or date_to is not None:
         lower = _date_edge(date_from, tz, end=False)

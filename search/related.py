@@ -318,7 +318,7 @@ def _candidate_keys(reference: str) -> list[tuple[str, str]]:
     ``/home/me/site/_posts/x.md`` both name ``_posts/x.md``. Nothing is read from disk.
     """
     reference = reference.strip()[:MAX_REFERENCE_CHARS]
-    if not reference:
+    if not reference or not f.is_utf8(reference):
         return []
     keys = [(f.FIELD_ID, reference)]
     parts = urlsplit(reference)

@@ -160,6 +160,16 @@ def pair_term(first: str, second: str) -> str:
     return first + PAIR_JOINER + second
 
 
+def is_utf8(text: str) -> bool:
+    """Whether tantivy can take ``text`` as a term: it holds UTF-8 only, and a lone surrogate (what Python
+    makes of a byte that is not UTF-8 on a command line) has no UTF-8 form, so no stored term equals it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def post_serial(post_id: str) -> int:
     """The FIELD_SERIAL of the post ``post_id``: 64 bits of its hash, the same in every build. Two posts
     sharing one (odds under 1 in a billion on a 100,000-post blog) only make a rescoring read one more."""

@@ -83,8 +83,9 @@ def test_related_usage_errors_say_what_to_give(index: Path, args: tuple[str, ...
     assert message in output
 
 
-def test_an_unknown_post_is_a_one_line_error(index: Path) -> None:
-    code, output = run("_posts/no-such-post.md", "--index", str(index))
+@pytest.mark.parametrize("reference", ["_posts/no-such-post.md", "_posts/\udcff.md"])
+def test_an_unknown_post_is_a_one_line_error(index: Path, reference: str) -> None:
+    code, output = run(reference, "--index", str(index))
     assert code == 1
-    assert output.startswith("Error: No indexed post has the path or URL '_posts/no-such-post.md'.")
+    assert output.startswith(f"Error: No indexed post has the path or URL {reference!r}.")
     assert len(output.strip().splitlines()) == 1
