@@ -331,7 +331,9 @@ def search_command(
     out = Console(highlight=False, soft_wrap=True)
     _print_notices(out, result)
     if not result.total:
-        out.print("No posts match." + (" Try fewer words or without --tag." if tags or query else ""))
+        given = (("--tag", tags), ("--category", categories), ("--from", date_from), ("--to", date_to))
+        hints = (["fewer words"] if query else []) + [f"without {flag}" for flag, value in given if value]
+        out.print("No posts match." + (f" Try {' or '.join(hints)}." if hints else ""))
         return
     first = (result.page - 1) * result.per_page
     shown = f"{first + 1}–{first + len(result.hits)}" if result.hits else "none"

@@ -130,6 +130,23 @@ def test_search_limit_has_no_upper_bound(site: Path, tmp_path: Path, runner: Cli
     assert len(json.loads(result.stdout)["hits"]) == 120
 
 
+@pytest.mark.parametrize(
+    "args", [("--limit", "1" + "0" * 30), ("--page", "1" + "0" * 30, "--limit", "1" + "0" * 9)]
+)
+def test_search_takes_any_limit_and_page(indexed: Path, runner: CliRunner, args: tuple[str, ...]) -> None:
+    result = runner.invoke(cli, ["search", "", "--index", str(indexed), *args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == 3  # the fixture site's posts
+
+
+@pytest.mark.parametrize("flag", ["--tag", "--category"])
+def test_a_filter_that_is_not_utf8_matches_nothing(indexed: Path, runner: CliRunner, flag: str) -> None:
+    # How Python hands a command line's byte 0xff to click: a lone surrogate.
+    result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed), flag, "\udcff"])
+    assert result.exit_code == 0, result.output
+    assert f"No posts match. Try fewer words or without {flag}." in result.output
+
+
 def test_search_tag_filter_and_date_sort(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(
         cli, ["search", "--tag", "料理", "--sort", "date", "--index", str(indexed), "--json"]
