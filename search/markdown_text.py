@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -25,11 +26,14 @@ TEXT_VERSION = 3
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
 
-_RAW_RE = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
-_COMMENT_RE = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
-_HIGHLIGHT_RE = re.compile(r"{%-?\s*highlight\b[^%]*-?%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
-_LIQUID_TAG_RE = re.compile(r"{%.*?%}", re.S)
-_LIQUID_OUTPUT_RE = re.compile(r"{{-?(.*?)-?}}", re.S)
+# Liquid's pairs, each an opening and a closing pattern: what lies between is the first closing after the
+# opening (as ``open(.*?)close`` with re.S would take it), found by _replace_pairs.
+_RAW = (re.compile(r"{%-?\s*raw\s*-?%}"), re.compile(r"{%-?\s*endraw\s*-?%}"))
+_COMMENT = (re.compile(r"{%-?\s*comment\s*-?%}"), re.compile(r"{%-?\s*endcomment\s*-?%}"))
+_HIGHLIGHT = (re.compile(r"{%-?\s*highlight\b[^%]*-?%}\n?"), re.compile(r"{%-?\s*endhighlight\s*-?%}"))
+_LIQUID_TAG = (re.compile(r"{%"), re.compile(r"%}"))
+# A "-" before the "}}" trims whitespace and is not part of the expression.
+_LIQUID_OUTPUT = (re.compile(r"{{-?"), re.compile(r"-?}}"))
 # The value an output names: a string literal or a dotted variable, before any filter.
 _LIQUID_STRING_RE = re.compile(r"""\A\s*(?:"([^"]*)"|'([^']*)')\s*(?:\||\Z)""")
 _LIQUID_VARIABLE_RE = re.compile(r"\A\s*([A-Za-z_][\w-]*\??(?:\.[A-Za-z_][\w-]*\??)*)\s*(?:\||\Z)")
@@ -225,27 +229,51 @@ def strip_liquid(text: str, variables: Mapping[str, str] | None = None) -> str:
     """
     raws: list[str] = []
 
-    def keep_raw(m: re.Match[str]) -> str:
-        raws.append(m.group(1))
+    def keep_raw(content: str) -> str:
+        raws.append(content)
         return f"\x00{len(raws) - 1}\x00"
 
-    text = _RAW_RE.sub(keep_raw, text)
-    text = _COMMENT_RE.sub("", text)
-    text = _HIGHLIGHT_RE.sub(lambda m: "\n```\n" + m.group(1) + "\n```\n", text)
-    text = _LIQUID_TAG_RE.sub("", text)
-    text = _LIQUID_OUTPUT_RE.sub(_OutputRenderer(variables or {}), text)
+    text = _replace_pairs(text, _RAW, keep_raw)
+    text = _replace_pairs(text, _COMMENT, lambda content: "")
+    text = _replace_pairs(text, _HIGHLIGHT, lambda content: "\n```\n" + content + "\n```\n")
+    text = _replace_pairs(text, _LIQUID_TAG, lambda content: "")
+    text = _replace_pairs(text, _LIQUID_OUTPUT, _OutputRenderer(variables or {}))
     return re.sub(r"\x00(\d+)\x00", lambda m: raws[int(m.group(1))], text)
 
 
+def _replace_pairs(
+    text: str, pair: tuple[re.Pattern[str], re.Pattern[str]], replace: Callable[[str], str]
+) -> str:
+    """Replace each opening, the text up to the first closing after it, and that closing, with
+    ``replace(the text between)``: what ``re.sub`` of ``open(.*?)close`` (re.S) does, in linear time.
+
+    That pattern, where a closing is missing, searches the rest of the text from every opening (a post of
+    ``{{`` repeated took seconds per 100 KB, growing with the square of its size). A closing is looked for
+    once per opening here, and the first opening without one ends the work: a later opening has no closing
+    after it either. Each opening's end is unique, so nothing a backtracking regex could try is lost.
+    """
+    opening, closing = pair
+    out: list[str] = []
+    pos = 0
+    while (start := opening.search(text, pos)) is not None:
+        end = closing.search(text, start.end())
+        if end is None:
+            break
+        out.append(text[pos : start.start()])
+        out.append(replace(text[start.end() : end.start()]))
+        pos = end.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
 class _OutputRenderer:
-    """Replace one ``{{ … }}`` match with its value, within a budget of characters for the whole text."""
+    """Give the value of one ``{{ … }}`` expression, within a budget of characters for the whole text."""
 
     def __init__(self, variables: Mapping[str, str]) -> None:
         self.variables = variables
         self.left = MAX_LIQUID_OUTPUT_CHARS
 
-    def __call__(self, match: re.Match[str]) -> str:
-        expression = match.group(1)
+    def __call__(self, expression: str) -> str:
         literal = _LIQUID_STRING_RE.match(expression)
         if literal:
             value = literal.group(1) if literal.group(1) is not None else literal.group(2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
@@ -240,3 +243,33 @@ def test_unclosed_list_items_do_not_pile_up_while_a_long_page_is_read() -> None:
     parser.feed("</ul><p>後の段落。</p>")
     parser.close()
     assert not parser._items and parser.blocks[-1] == ("p", "後の段落。")
+
+
+# --- work in proportion to a post's length -------------------------------------------------------------
+
+# A broken post this long takes tens of seconds to minutes where a pattern searches the rest of the text from
+# every position it fails at (work growing with the square of the length), and a few hundredths of a second
+# where the text is read once: the bound is far from both, so that a busy machine cannot fail a linear run.
+LONG = 200_000
+SECONDS = 3.0
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    start = time.process_time()
+    work()
+    return time.process_time() - start
+
+
+def test_liquid_openings_without_a_closing_stay_text_and_the_pairs_before_them_still_render() -> None:
+    unclosed = "{% if 閉じない {{ 閉じない"
+    assert strip_liquid("前{{ site.title }}後" + unclosed, SITE) == "前みっけ日記後" + unclosed
+    assert strip_liquid("{% raw %}{{ x }}{% endraw %}{% raw %}閉じない", SITE) == "{{ x }}閉じない"
+    assert strip_liquid("{% comment %}消える{% endcomment %}{% comment %}閉じない", SITE) == "閉じない"
+
+
+@pytest.mark.parametrize(
+    "unit", ["{{ ", "{{", "{% ", "{%", "{% raw %}", "{% comment %}", "{% highlight x %}", "{% highlight "]
+)
+def test_a_long_run_of_unclosed_liquid_is_read_in_linear_time(unit: str) -> None:
+    body = unit * (LONG // len(unit))
+    assert cpu_seconds(lambda: strip_liquid(body)) < SECONDS
