@@ -38,7 +38,9 @@ _LIQUID_OUTPUT = (re.compile(r"{{-?"), re.compile(r"-?}}"))
 _LIQUID_STRING_RE = re.compile(r"""\A\s*(?:"([^"]*)"|'([^']*)')\s*(?:\||\Z)""")
 _LIQUID_VARIABLE_RE = re.compile(r"\A\s*([A-Za-z_][\w-]*\??(?:\.[A-Za-z_][\w-]*\??)*)\s*(?:\||\Z)")
 _END_MARKER_RE = re.compile(r"^[ \t]*-{2,}[ \t]*END[ \t]*-{2,}[ \t]*$", re.M | re.I)
-_INLINE_END_RE = re.compile(r"-{3,}\s*END\s*-{3,}", re.I)
+# Only from the first dash of a run, and no giving back: a match from inside a run would start at its
+# first dash anyway, and retrying each shorter run made a long run of dashes quadratic.
+_INLINE_END_RE = re.compile(r"(?<!-)-{3,}+\s*+END\s*+-{3,}+", re.I)
 # Control characters other than tab and newline, U+FFFD left by broken encodings upstream, and the bidi
 # embedding, override and isolate controls, which can make displayed text read differently from what it is
 # ("‮evil‬ txt.exe").

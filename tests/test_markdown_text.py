@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import pytest
 
 from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
 from mikke.search.markdown_text import _TextExtractor
+from mikke.search.markdown_text import clean_inline
 from mikke.search.markdown_text import render_text
 from mikke.search.markdown_text import strip_liquid
 
@@ -255,8 +257,20 @@ SECONDS = 3.0
 
 
 def cpu_seconds(work: Callable[[], object]) -> float:
+    """The processor time ``work`` takes; past a few times the bound it is stopped, so that work grown
+    quadratic fails in seconds rather than minutes."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still working after {4 * SECONDS} s of processor time")
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, 4 * SECONDS)
     start = time.process_time()
-    work()
+    try:
+        work()
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
     return time.process_time() - start
 
 
@@ -273,3 +287,14 @@ def test_liquid_openings_without_a_closing_stay_text_and_the_pairs_before_them_s
 def test_a_long_run_of_unclosed_liquid_is_read_in_linear_time(unit: str) -> None:
     body = unit * (LONG // len(unit))
     assert cpu_seconds(lambda: strip_liquid(body)) < SECONDS
+
+
+@pytest.mark.parametrize("body", ["-" * LONG, "-" * LONG + "END", "--- " * (LONG // 4)])
+def test_a_long_run_of_dashes_is_read_in_linear_time(body: str) -> None:
+    assert cpu_seconds(lambda: render_text(body)) < SECONDS
+    assert cpu_seconds(lambda: clean_inline(body)) < SECONDS
+
+
+def test_end_markers_inside_a_line_still_end_nothing_but_themselves() -> None:
+    assert clean_inline("前---END---後 -----end----- 終") == "前 後 終"
+    assert lines("前 --- END --- 後\n\n本文") == ["前 後", "本文"]
