@@ -53,9 +53,11 @@ _HEADING_MARK_RE = re.compile(r"^\s*#{1,6}\s+")
 # so that no pattern rescans a long line or post from every position where a match fails.
 # The attribute list of an IAL or ALD: anything but braces (an escaped "}" aside) and line ends.
 _ATTRS = r"(?:\\\}|[^{}\n]){0,500}"
-# Fenced code blocks and code spans: their text is code, where kramdown sees no markup.
+# Fenced code blocks and code spans: their text is code, where kramdown sees no markup. A fence is all of
+# its run (a shorter one never matches where the whole one fails: only a missing line end fails it), so a
+# line of backticks is not retried run length by run length.
 _CODE_RE = re.compile(
-    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}(?P=fence)[`~]*[ \t]*$|\Z)"
+    r"^[ \t]{0,3}(?P<fence>`{3,}+|~{3,}+)[^\n]*+\n.*?(?:^[ \t]{0,3}(?P=fence)[`~]*[ \t]*$|\Z)"
     r"|(?<!`)(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n).){1,1000}?(?<!`)(?P=ticks)(?!`)",
     re.M | re.S,
 )
@@ -69,19 +71,26 @@ _EXTENSION_ENDS = {name: re.compile(r"\{:/(?:" + name + r")?\}") for name in ("c
 _BLOCK_IAL_RE = re.compile(r"\A((?:[ \t]*>)*)[ \t]*\{:(?![:/])(" + _ATTRS + r")\}[ \t]*\Z")
 # A span IAL right after an inline element: a link, image, emphasis, code span or HTML element.
 _SPAN_IAL_RE = re.compile(r"(?<=[)\]*_~>\x02])\{:(?![:/])" + _ATTRS + r"\}")
-_HEADER_ID_RE = re.compile(r"[ \t]+\{#([A-Za-z][\w:-]*)\}[ \t]*\Z")
+# These two start at the first blank of a run only (a match from inside one would start at its first blank
+# anyway), so that a long run of blanks is not searched from each of its blanks.
+_HEADER_ID_RE = re.compile(r"(?<![ \t])[ \t]++\{#([A-Za-z][\w:-]*+)\}[ \t]*+\Z")
 # Around a kramdown header id ({#id}) carried through Markdown rendering; control characters, which the
 # clean text never holds.
 _ID_START, _ID_END = "\x03", "\x04"
-_ID_MARK_RE = re.compile(r"\s*\x03([^\x03\x04]*)\x04\s*\Z")
+# From the first blank of a run only, as _HEADER_ID_RE: a heading of many blanks is not searched from each.
+_ID_MARK_RE = re.compile(r"(?<!\s)\s*+\x03([^\x03\x04]*+)\x04\s*+\Z")
 _ATX_RE = re.compile(r"\A[ \t]{0,3}#{1,6}(?:[ \t]|\Z)")
-_ATX_CLOSE_RE = re.compile(r"[ \t]+#+[ \t]*\Z")
+_ATX_CLOSE_RE = re.compile(r"(?<![ \t])[ \t]++#++[ \t]*+\Z")
 _SETEXT_RE = re.compile(r"\A[ \t]{0,3}(?:=+|-+)[ \t]*\Z")
 _LIST_ITEM_RE = re.compile(r"\A[ \t]{0,3}(?:[*+-]|\d+[.)])[ \t]")
 # An HTML block whose content kramdown parses as Markdown blocks (markdown="1" or "block"); group 1 is
-# its start tag, 2 the name, 3 and 5 the other attributes.
+# its start tag, 2 the name, 3 and 5 the other attributes. The tag is checked to end in ">" first, and the
+# attribute is looked for only where a run of blanks starts (or right after the name's blank, where the
+# lazy group 3 first tries it): a match from inside a run would start at its first blank anyway. Without
+# both, a tag with a long run of blanks, or many markdown="1" and no ">", was searched from each position.
 _MARKDOWN_HTML_RE = re.compile(
-    r"^[ \t]{0,3}(<([A-Za-z][\w-]*)(\s[^<>]*?)?\s+markdown\s*=\s*([\"']?)(?:1|block)\4(\s[^<>]*?)?>)",
+    r"^[ \t]{0,3}(?=<[^<>]*+>)"
+    r"(<([A-Za-z][\w-]*+)(\s(?:[^<>]*?(?<!\s))??)?\s++markdown\s*+=\s*+([\"']?)(?:1|block)\4(\s[^<>]*+)?>)",
     re.M | re.I,
 )
 _HTML_TAG_RE = re.compile(r"<(/?)([A-Za-z][\w-]*)(?:\s[^<>]*)?>")

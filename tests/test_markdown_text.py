@@ -298,3 +298,17 @@ def test_a_long_run_of_dashes_is_read_in_linear_time(body: str) -> None:
 def test_end_markers_inside_a_line_still_end_nothing_but_themselves() -> None:
     assert clean_inline("前---END---後 -----end----- 終") == "前 後 終"
     assert lines("前 --- END --- 後\n\n本文") == ["前 後", "本文"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "`" * LONG,  # a fence that never gets its line end
+        "<div " + " " * LONG + "markdown\n",  # blanks where markdown="1" could start
+        "<div" + ' markdown="1"' * (LONG // 13),  # the attribute again and again, and no ">"
+        "{#id}\n# 見出し" + " " * LONG + "#x {#y}\n",  # blanks before a header id and closing hashes
+        "{#id}\n# 見出し" + " " * LONG + "終\n",
+    ],
+)
+def test_long_runs_of_kramdown_markup_are_read_in_linear_time(body: str) -> None:
+    assert cpu_seconds(lambda: render_text(body)) < SECONDS
