@@ -45,7 +45,6 @@ _INLINE_END_RE = re.compile(r"(?<!-)-{3,}+\s*+END\s*+-{3,}+", re.I)
 # embedding, override and isolate controls, which can make displayed text read differently from what it is
 # ("‮evil‬ txt.exe").
 _JUNK_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u202a-\u202e\u2066-\u2069]")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000\n]*|[ \t\u00a0]+")
 _FENCE_RE = re.compile(r"```+[\w+-]*")
 _HEADING_MARK_RE = re.compile(r"^\s*#{1,6}\s+")
 
