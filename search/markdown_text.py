@@ -21,7 +21,7 @@ from markdown_it.token import Token
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
 # renders), so that existing indexes are rebuilt with the new text.
-TEXT_VERSION = 3
+TEXT_VERSION = 4  # 4: markup left open hides the rest of the page (_TextExtractor.close)
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
@@ -531,6 +531,14 @@ class _TextExtractor(HTMLParser):
                 self.blocks[n] = ("nav", self.blocks[n][1])
 
     def close(self) -> None:
+        # What feed() leaves unread from a "<" on is markup the page never closes: a comment without "-->",
+        # a tag, declaration or processing instruction without ">". A browser reads it to the end of the page
+        # and shows nothing of it, and so does html.parser since CPython's fix of gh-135462 (June 2025).
+        # Before it (Python 3.11.7 here) close() showed it as text, searching the rest again from every "<"
+        # after it: a post of "<!--" or "<div " repeated took 13 s and 88 s per 200 KB (docs/DESIGN.md,
+        # Traps: T27). "</" alone at the end is text in both.
+        if len(self.rawdata) > 1 and self.rawdata[0] == "<" and self.rawdata != "</" and not self.cdata_elem:
+            self.rawdata = ""
         super().close()
         self._flush()
 

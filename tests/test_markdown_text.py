@@ -312,3 +312,36 @@ def test_end_markers_inside_a_line_still_end_nothing_but_themselves() -> None:
 )
 def test_long_runs_of_kramdown_markup_are_read_in_linear_time(body: str) -> None:
     assert cpu_seconds(lambda: render_text(body)) < SECONDS
+
+
+@pytest.mark.parametrize(
+    ("body", "markdown"),
+    [
+        ("<p>前</p>\n<!-- 閉じない <b>太字</b> 後", False),
+        ("<p>前</p><div class='x' 閉じない 後", False),  # a ">" later would close the tag
+        ("<p>前</p><? 閉じない 後", False),
+        ("前\n\n<!-- 閉じない\n\n後の段落", True),
+    ],
+)
+def test_markup_left_open_hides_the_rest_of_the_page_as_in_a_browser(body: str, markdown: bool) -> None:
+    assert render_text(body, markdown=markdown).text == "前"
+
+
+def test_a_lone_end_tag_opening_at_the_very_end_is_text() -> None:
+    assert render_text("<p>前</p>後 </", markdown=False).text == "前\n後 </"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!--" * (LONG // 4),
+        "<div " * (LONG // 5),
+        ("<div " + " " * 50 + "markdown\n") * (LONG // 60),
+        "<?" * (LONG // 2),
+        "<!A" * (LONG // 3),
+        "</a " * (LONG // 4),
+    ],
+)
+def test_a_long_run_of_markup_left_open_is_read_in_linear_time(body: str) -> None:
+    assert cpu_seconds(lambda: render_text(body)) < SECONDS
+    assert cpu_seconds(lambda: render_text(body, markdown=False)) < SECONDS
