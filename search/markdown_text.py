@@ -420,7 +420,7 @@ class _List:
     """An open ``<ul>``/``<ol>``: its items' blocks, and whether every item so far is one link's text."""
 
     depth: int  # how many items were open around it: an item it holds ends with it (HTML may omit </li>)
-    blocks: list[int] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each item's blocks, first to last + 1
     items: int = 0
     links_only: bool = True
 
@@ -442,6 +442,7 @@ class _TextExtractor(HTMLParser):
         self._link_depth = 0
         self._lists: list[_List] = []
         self._items: list[_ListItem] = []
+        self._nav: list[tuple[int, int]] = []  # spans of blocks to mark "nav" once the page is read
 
     def _flush(self) -> None:
         text = "".join(self._parts)
@@ -503,10 +504,17 @@ class _TextExtractor(HTMLParser):
     def _note_text(self, text: str) -> None:
         if not self._items or not text.strip():
             return
-        for item in self._items:  # an item's text is also the text of the items around it
+        # An item's text is also the text of the items around it. Innermost first, up to an item already
+        # marked: the items around that one were open when it was marked, so they were marked too. Each
+        # item is marked once, however deep a page nests its lists.
+        for item in reversed(self._items):
             if self._link_depth:
+                if item.in_link:
+                    break
                 item.in_link = True
             else:
+                if item.outside:
+                    break
                 item.outside = True
 
     def _end_items(self) -> None:
@@ -520,15 +528,24 @@ class _TextExtractor(HTMLParser):
             return
         listed = self._lists[-1]
         listed.items += 1
-        listed.blocks.extend(range(item.first_block, len(self.blocks)))
+        listed.spans.append((item.first_block, len(self.blocks)))
         listed.links_only = listed.links_only and item.in_link and not item.outside
 
     def _end_list(self, listed: _List) -> None:
         """A list of two or more items that are each one link's text (related posts, further reading) is
         navigation: its items are marked "nav", which the post's text leaves out."""
         if listed.links_only and listed.items >= MIN_LINK_LIST_ITEMS:
-            for n in listed.blocks:
+            self._nav.extend(listed.spans)
+
+    def _mark_nav(self) -> None:
+        """Mark the blocks of the lists of links only, each block once: a list inside another one's item
+        has its blocks in that item's span too."""
+        marked = 0  # blocks before this one are marked where a span covers them
+        for first, end in sorted(self._nav):
+            for n in range(max(first, marked), end):
                 self.blocks[n] = ("nav", self.blocks[n][1])
+            marked = max(marked, end)
+        self._nav = []
 
     def close(self) -> None:
         # What feed() leaves unread from a "<" on is markup the page never closes: a comment without "-->",
@@ -541,6 +558,7 @@ class _TextExtractor(HTMLParser):
             self.rawdata = ""
         super().close()
         self._flush()
+        self._mark_nav()
 
 
 def _normalise_space(text: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
 from mikke.search.markdown_text import _TextExtractor
 from mikke.search.markdown_text import clean_inline
+from mikke.search.markdown_text import html_blocks
 from mikke.search.markdown_text import render_text
 from mikke.search.markdown_text import strip_liquid
 
@@ -345,3 +346,23 @@ def test_a_lone_end_tag_opening_at_the_very_end_is_text() -> None:
 def test_a_long_run_of_markup_left_open_is_read_in_linear_time(body: str) -> None:
     assert cpu_seconds(lambda: render_text(body)) < SECONDS
     assert cpu_seconds(lambda: render_text(body, markdown=False)) < SECONDS
+
+
+def test_lists_of_links_nested_in_lists_of_links_are_navigation_at_every_depth() -> None:
+    nested = "<ul><li><a href='/a/'>一</a><ul><li><a href='/b/'>二</a><li><a href='/c/'>三</a></ul>"
+    page = f"<p>本文。</p>{nested}<li><a href='/d/'>四</a></ul><p>後。</p>"
+    assert render_text(page, markdown=False).text.split("\n") == ["本文。", "後。"]
+
+
+# The page's HTML alone, four times as long: the work lists used to take grew with their depth times their
+# text (2 s for 200 KB, 8 s for 400 KB), which at 200 KB is not yet far enough from the bound.
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<ul><li>項目" * (4 * LONG // 11),  # lists nested as deep as the page is long, left open
+        "<ul><li>項目" * (4 * LONG // 22) + "</li></ul>" * (4 * LONG // 22),
+        "<ul><li><a href='/'>項目</a>" * (4 * LONG // 27) + "</li></ul>" * (4 * LONG // 27),
+    ],
+)
+def test_deeply_nested_lists_are_read_in_linear_time(html: str) -> None:
+    assert cpu_seconds(lambda: html_blocks(html)) < SECONDS
