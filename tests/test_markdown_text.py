@@ -328,6 +328,19 @@ def test_markup_left_open_hides_the_rest_of_the_page_as_in_a_browser(body: str, 
     assert render_text(body, markdown=markdown).text == "前"
 
 
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ("<p>前</p><![ x ]> <p>後</p>", "前\n後"),  # Python 3.11's parser raised AssertionError on these
+        ("<p>前</p><![foo[ x ]]> <p>後</p>", "前\n後"),
+        ("<p>前</p><![if !supportLists]>・<![endif]><p>後</p>", "前\n・\n後"),  # pasted from Word
+        ("<p>前</p><![ x", "前"),
+    ],
+)
+def test_a_marked_section_is_a_comment_up_to_the_next_angle_bracket(body: str, text: str) -> None:
+    assert render_text(body, markdown=False).text == text
+
+
 def test_a_lone_end_tag_opening_at_the_very_end_is_text() -> None:
     assert render_text("<p>前</p>後 </", markdown=False).text == "前\n後 </"
 
