@@ -470,6 +470,8 @@ def parse_site_file(config: SiteConfig, include_hidden: bool, item: tuple[str, b
         return parse_post(config, post_id, data, include_hidden=include_hidden)
     except PostSkipped as e:
         return Skipped(post_id, e.reason)
+    except Exception as e:
+        return Skipped(post_id, f"could not be read ({type(e).__name__}: {one_line(e)}); please report this")
 
 
 # Runs a parser over (post id, bytes) items, yielding the results in order, as the builtin map does.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mikke.search import site as site_module
 from mikke.search.analysis import tag_key
 from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
@@ -574,6 +575,26 @@ def test_load_site_skips_links_leaving_the_site_and_with_follow_symlinks_false_e
     site = load_site(root, follow_symlinks=False)
     assert [p.id for p in site.posts] == ["_posts/2024-01-02-real.md"]
     assert "MIKKE_FOLLOW_SYMLINKS is false" in skipped(site)["_posts/2024-01-03-d.md"]
+
+
+def test_an_unexpected_error_in_one_post_skips_only_that_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(tmp_path, {"_posts/2024-01-01-bad.md": post(), "_posts/2024-01-02-good.md": post()})
+    parse = site_module.parse_post
+
+    def parse_or_fail(config, post_id, data, **kwargs):  # type: ignore[no-untyped-def]
+        if post_id.endswith("bad.md"):
+            raise AssertionError("expected name token at '<![ x'")
+        return parse(config, post_id, data, **kwargs)
+
+    monkeypatch.setattr(site_module, "parse_post", parse_or_fail)
+    site = load_site(root)
+    assert skipped(site) == {
+        "_posts/2024-01-01-bad.md": "could not be read (AssertionError: expected name token at '<![ x'); "
+        "please report this"
+    }
+    assert only(site).id == "_posts/2024-01-02-good.md"
 
 
 def test_fifo_named_like_a_post_is_skipped_by_load_site_without_blocking(tmp_path: Path) -> None:
