@@ -102,6 +102,20 @@ class _Dated(Protocol):
 # ---------------------------------------------------------------------------------------------- config
 
 
+def _has_posts_folder(root: Path) -> bool:
+    """Whether ``root`` or one of its folders holds ``_posts/`` (Jekyll reads ``category/_posts/`` too).
+    Deeper ones are not looked for, which would walk any folder given (a home folder): a site whose posts
+    are all deeper needs a ``_config.yml``."""
+    if (root / "_posts").is_dir():
+        return True
+    try:
+        with os.scandir(root) as entries:
+            folders = [e.path for e in entries if e.name[0] not in "._" and e.is_dir()]
+    except OSError:
+        return False
+    return any(os.path.isdir(os.path.join(folder, "_posts")) for folder in folders)
+
+
 def read_site_config(
     root: str | os.PathLike[str], *, follow_symlinks: bool = True, site_url: str = ""
 ) -> SiteConfig:
@@ -120,6 +134,13 @@ def read_site_config(
         raise SiteError(f"No site at {root}/; pass the folder that holds _config.yml and _posts/.")
     path = root / "_config.yml"
     data: Any = {}
+    if not (path.exists() or path.is_symlink() or _has_posts_folder(root)):
+        # Indexing a folder that is no site would publish an empty index over the real one (a cron job
+        # run from the wrong folder, a MIKKE_SITE typo).
+        raise SiteError(
+            f"{root}/ is not a Jekyll site: it holds neither _config.yml nor a _posts/ folder. "
+            "Pass the folder that holds them (mikke index SITE, or MIKKE_SITE)."
+        )
     if path.exists() or path.is_symlink():
         try:
             raw = read_site_file(root.resolve(), "_config.yml", follow_symlinks=follow_symlinks)

@@ -50,6 +50,18 @@ def test_index_summary_accounts_for_every_post_file(site: Path, tmp_path: Path, 
     assert summary["files"] == files == summary["posts"] + len(summary["skipped"]) + overwritten
 
 
+def test_index_of_a_folder_that_is_no_site_leaves_the_index_as_it_was(
+    indexed: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    result = runner.invoke(cli, ["index", str(elsewhere), "--index", str(indexed), "--full"])
+    assert result.exit_code == 1
+    assert "is not a Jekyll site" in result.output
+    listed = runner.invoke(cli, ["list", "--index", str(indexed), "--json"]).stdout.splitlines()
+    assert len(listed) == 3
+
+
 def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path, runner: CliRunner) -> None:
     env = {"MIKKE_SITE": str(site), "MIKKE_INDEX": str(tmp_path / "env-index"), "MIKKE_JOBS": "1"}
     result = runner.invoke(cli, ["index", "--json"], env=env)

@@ -546,6 +546,20 @@ def test_big_post_and_very_long_line_are_indexed(tmp_path: Path) -> None:
     assert next(p for p in site.posts if p.id.endswith("line.md")).text == "あ" * 25_000
 
 
+@pytest.mark.parametrize("posts", ["_posts", "日記/_posts"])
+def test_a_folder_with_posts_is_a_site_without_config(tmp_path: Path, posts: str) -> None:
+    (tmp_path / posts).mkdir(parents=True)
+    (tmp_path / posts / "2024-01-01-x.md").write_text(post(), "utf-8")
+    assert only(load_site(tmp_path)).id == f"{posts}/2024-01-01-x.md"
+
+
+def test_a_folder_without_config_or_posts_is_not_a_site(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "2024-01-01-x.md").write_text(post(), "utf-8")
+    with pytest.raises(SiteError, match=r"is not a Jekyll site: it holds neither _config\.yml nor a _posts/"):
+        load_site(tmp_path)
+
+
 def test_missing_config_uses_jekyll_defaults(tmp_path: Path) -> None:
     root = tmp_path / "bare"
     (root / "_posts").mkdir(parents=True)
