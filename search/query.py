@@ -114,10 +114,7 @@ def search(
     filters = filter_queries(store, tags, categories, date_from, date_to)
     plan = plan_query(store, searcher, terms, filters)
     by_date = sort == "date" or not plan.has_text
-    # No window is wider than the posts there are: tantivy makes room for every hit asked for (a page of a
-    # billion from the command line had it allocate 16 GB), and takes no count past 64 bits.
-    posts = max(searcher.num_docs, 1)
-    window = _Window(by_date, min((page - 1) * per_page, posts), min(max(per_page, 1), posts))
+    window = _Window.of(searcher, page, per_page, by_date=by_date)
     plan, result, relaxed = _retrieve(store, searcher, terms, filters, plan, window, rerank=rerank)
     ranked = result.ranked(searcher, store.schema, terms)
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
@@ -182,6 +179,14 @@ class _Window:
     by_date: bool
     offset: int
     limit: int
+
+    @classmethod
+    def of(cls, searcher: tantivy.Searcher, page: int, per_page: int, *, by_date: bool) -> _Window:
+        """The window of page ``page`` (1-based) of ``per_page`` hits, ``per_page`` 0 counting only."""
+        # No wider than the posts there are: tantivy makes room for every hit asked for (a page of a billion
+        # from the command line had it allocate 16 GB), and takes no count past 64 bits.
+        posts = max(searcher.num_docs, 1)
+        return cls(by_date, min((page - 1) * per_page, posts), min(max(per_page, 1), posts))
 
     def run(self, searcher: tantivy.Searcher, schema: tantivy.Schema, plan: Plan, *, rerank: bool) -> _Found:
         """Search; a reranked query fetches the first RERANK_HITS at least, to reorder them."""
