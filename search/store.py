@@ -175,11 +175,22 @@ def _fsync_dir(path: Path) -> None:
 
 
 def read_current(root: Path) -> str | None:
-    """Return the name of the live generation under ``root``, or ``None`` when there is none."""
+    """Return the name of the live generation under ``root``, or ``None`` when there is none.
+
+    :raises IndexMissing: ``CURRENT`` is there but cannot be read (permissions, a folder in its place).
+    """
+    path = root / CURRENT_FILE
     try:
-        name = (root / CURRENT_FILE).read_text("utf-8").strip()
+        name = path.read_text("utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except UnicodeDecodeError:
+        return None  # bytes that are no generation's name, like any other text that is not one
+    except OSError as e:
+        raise IndexMissing(
+            f"Cannot read {path} ({e.strerror or e}): it must be a file that the user running mikke may "
+            'read, naming the live generation (README, "The index folder").'
+        ) from e
     if not name.startswith(GENERATION_PREFIX) or "/" in name or not (root / name).is_dir():
         return None
     return name
@@ -205,6 +216,7 @@ class Store:
         self.schema = build_schema()
         self._lock = threading.Lock()
         self._unopenable: tuple[str, float] | None = None  # a generation that failed to open, and when
+        self._current_problem = ""  # why CURRENT could not be followed, as last logged; "" when it can
         self._commit: tuple[int, int, int] | None = None  # (inode, mtime, size) of the meta.json loaded
         self._reloads = 0  # in RAM, where there is no meta.json: reload() calls
         # Names this store among every store of the process, for life: id() is reused once one is freed.
@@ -222,8 +234,19 @@ class Store:
     def _refresh(self) -> None:
         if self.root is None:
             return
-        current = read_current(self.root)
-        if current is None or current == self.generation:
+        try:
+            current = read_current(self.root)
+            if current is None:
+                raise IndexMissing(f"{self.root / CURRENT_FILE} names no generation folder of {self.root}/.")
+        except IndexMissing as e:
+            # Keep answering from the index already open; every request would log the same line.
+            with self._lock:
+                if str(e) != self._current_problem:
+                    log.error("Still serving %s: %s", self.generation, e)
+                self._current_problem = str(e)
+            return
+        self._current_problem = ""
+        if current == self.generation:
             return
         with self._lock:
             if current == self.generation:
@@ -368,7 +391,10 @@ def create_memory_store(info: BuildInfo) -> Store:
 
 
 def live_generation(root: Path) -> tuple[str, BuildInfo] | None:
-    """Return the live generation's name and build info, or ``None`` if there is no usable one."""
+    """Return the live generation's name and build info, or ``None`` if there is no usable one.
+
+    :raises IndexMissing: ``CURRENT`` cannot be read (:func:`read_current`).
+    """
     current = read_current(root)
     if current is None:
         return None

@@ -9,7 +9,10 @@ import hashlib
 import json
 import logging
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -297,6 +300,85 @@ def test_without_an_index_the_app_starts_answers_503_and_recovers(tmp_path: Path
     assert client.get("/api/search?q=検索").get_json()["total"] == 6
     assert client.get("/api/results?q=検索").get_json()["total"] == 6
     assert client.get("/healthz").get_json()["posts"] == 9
+
+
+def copy_of_web_index(web_index: Path, tmp_path: Path) -> Path:
+    """A copy of the fixture index that the test may damage."""
+    index = tmp_path / "index"
+    shutil.copytree(web_index, index)
+    return index
+
+
+def current_a_folder(index: Path, _: pytest.MonkeyPatch) -> None:
+    (index / "CURRENT").unlink()
+    (index / "CURRENT").mkdir()
+
+
+def current_not_utf8(index: Path, _: pytest.MonkeyPatch) -> None:
+    (index / "CURRENT").write_bytes(b"gen-\xff\n")
+
+
+def current_unreadable(index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What `chmod 000 INDEX/CURRENT` does to a server not run as root (the tests are, and root reads it).
+    read_text = Path.read_text
+
+    def refuse(path: Path, *args: Any, **kwargs: Any) -> str:
+        if path == index / "CURRENT":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+
+
+UNREADABLE_CURRENT: dict[str, Callable[[Path, pytest.MonkeyPatch], None]] = {
+    "a folder": current_a_folder,
+    "not UTF-8": current_not_utf8,
+    "not readable by this user": current_unreadable,
+}
+
+
+@pytest.mark.parametrize("damage", UNREADABLE_CURRENT.values(), ids=UNREADABLE_CURRENT.keys())
+def test_a_serving_app_keeps_its_index_when_current_cannot_be_read_and_logs_it_once(
+    web_index: Path,
+    tmp_path: Path,
+    damage: Callable[[Path, pytest.MonkeyPatch], None],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    index = copy_of_web_index(web_index, tmp_path)
+    good = (index / "CURRENT").read_text("utf-8").strip()
+    client = create_app({"TESTING": True, "SEARCH_INDEX": str(index)}).test_client()
+    assert client.get("/healthz").status_code == 200
+    damage(index, monkeypatch)
+    with caplog.at_level("ERROR", logger="mikke.search.store"):
+        for _ in range(3):
+            assert client.get("/api/search?q=検索").get_json()["total"] == 6
+            assert client.get("/?q=検索").status_code == 200
+            assert client.get("/healthz").get_json()["generation"] == good
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # once, not once per request
+    assert errors[0].startswith(f"Still serving {good}") and str(index / "CURRENT") in errors[0]
+
+
+@pytest.mark.parametrize("damage", UNREADABLE_CURRENT.values(), ids=UNREADABLE_CURRENT.keys())
+def test_an_app_started_on_an_unreadable_current_answers_not_built_yet_then_recovers(
+    web_index: Path, tmp_path: Path, damage: Callable[[Path, pytest.MonkeyPatch], None]
+) -> None:
+    index = copy_of_web_index(web_index, tmp_path)
+    good = (index / "CURRENT").read_text("utf-8")
+    with pytest.MonkeyPatch.context() as damaged:
+        damage(index, damaged)
+        client = create_app({"TESTING": True, "SEARCH_INDEX": str(index)}).test_client()
+        assert_error_shape(client.get("/api/search?q=検索"), 503)
+        assert client.get("/healthz").status_code == 503
+        page = client.get("/?q=検索")
+        assert page.status_code == 503
+        assert "検索インデックスがまだ作られていません" in page.get_data(as_text=True)
+    if (index / "CURRENT").is_dir():
+        (index / "CURRENT").rmdir()
+    (index / "CURRENT").write_text(good, "utf-8")
+    assert client.get("/api/search?q=検索").get_json()["total"] == 6
+    assert client.get("/healthz").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/search?q=検索", "/api/results?q=検索"])
