@@ -217,6 +217,7 @@ class Store:
         self._lock = threading.Lock()
         self._unopenable: tuple[str, float] | None = None  # a generation that failed to open, and when
         self._current_problem = ""  # why CURRENT could not be followed, as last logged; "" when it can
+        self._unloadable: tuple[tuple[int, int, int], float] | None = None  # a commit that failed to load
         self._commit: tuple[int, int, int] | None = None  # (inode, mtime, size) of the meta.json loaded
         self._reloads = 0  # in RAM, where there is no meta.json: reload() calls
         # Names this store among every store of the process, for life: id() is reused once one is freed.
@@ -270,6 +271,7 @@ class Store:
             self.generation = current
             self._unopenable = None
             self._commit = None
+            self._unloadable = None
 
     def _follow_commits(self) -> None:
         """Load the live generation's newest commit, if one was made since the last request."""
@@ -287,9 +289,25 @@ class Store:
         with self._lock:
             if stamp == self._commit:
                 return
-            self._pair.texts.reload()  # texts are committed before the posts that refer to them
-            self._pair.posts.reload()
+            failed = self._unloadable
+            if failed and failed[0] == stamp and time.monotonic() - failed[1] < REOPEN_RETRY_SECONDS:
+                return
+            try:
+                self._pair.texts.reload()  # texts are committed before the posts that refer to them
+                self._pair.posts.reload()
+            except (OSError, ValueError) as e:
+                # A damaged meta.json: the readers keep the commit they had loaded, so keep answering from
+                # it, and retry, since a repaired texts index leaves the posts' meta.json as it was.
+                if failed is None or failed[0] != stamp:
+                    log.error(
+                        "Still serving %s as last loaded: its newest commit cannot be read: %s",
+                        self.generation,
+                        e,
+                    )
+                self._unloadable = (stamp, time.monotonic())
+                return
             self._commit = stamp
+            self._unloadable = None
 
     def version(self) -> str:
         """Name what a search sees now: it changes with every new generation and every commit, so an
@@ -323,7 +341,9 @@ class Store:
             reloads on its own; a post that the posts searcher already sees may be a moment away here.
         """
         if fresh:
-            self._pair.texts.reload()
+            # A texts index that cannot be reloaded leaves the commit it had: the hit shows its summary.
+            with contextlib.suppress(OSError, ValueError):
+                self._pair.texts.reload()
         return self._pair.texts.searcher()
 
     def reload(self) -> None:

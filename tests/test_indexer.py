@@ -334,6 +334,14 @@ def test_store_keeps_serving_when_a_published_generation_cannot_be_opened(
     assert search(store, "自転車").total == 1  # the next good generation is picked up
 
 
+def test_a_texts_index_that_cannot_be_reloaded_keeps_the_texts_it_had(site: Path, tmp_path: Path) -> None:
+    # A hit whose text is not there yet asks for a fresh texts searcher (query._texts); a damaged
+    # meta.json must leave it the commit it had, not fail the search.
+    index, store, good = serving(site, tmp_path)
+    (index / good / "text" / "meta.json").write_text("{}", "utf-8")
+    assert store.text_searcher(fresh=True).num_docs == store.text_searcher().num_docs > 0
+
+
 def test_every_index_file_gets_the_mode_of_mikkes_own_files(site: Path, tmp_path: Path) -> None:
     # tantivy writes meta.json through a 0600 temporary file; a server running as another user of the
     # index's group could not open an index built under umask 002 without this.

@@ -381,6 +381,67 @@ def test_an_app_started_on_an_unreadable_current_answers_not_built_yet_then_reco
     assert client.get("/healthz").status_code == 200
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` by a rename, as tantivy commits its meta.json: a server sees a new commit."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def posts_meta_truncated(generation: Path) -> None:
+    meta = generation / "meta.json"
+    replace_file(meta, meta.read_bytes()[:100])
+
+
+def texts_meta_emptied(generation: Path) -> None:
+    (generation / "text" / "meta.json").write_text("{}", "utf-8")
+    meta = generation / "meta.json"
+    replace_file(meta, meta.read_bytes())  # a commit to the posts index, which refers to the texts
+
+
+UNREADABLE_COMMIT = {
+    "posts meta.json truncated": posts_meta_truncated,
+    "texts meta.json emptied": texts_meta_emptied,
+}
+
+
+@pytest.mark.parametrize("damage", UNREADABLE_COMMIT.values(), ids=UNREADABLE_COMMIT.keys())
+def test_a_serving_app_keeps_the_commit_it_loaded_when_a_newer_one_cannot_be_read_and_logs_it_once(
+    web_index: Path,
+    tmp_path: Path,
+    damage: Callable[[Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("mikke.search.store.REOPEN_RETRY_SECONDS", 0.0)  # retry on every request
+    index = copy_of_web_index(web_index, tmp_path)
+    generation = index / (index / "CURRENT").read_text("utf-8").strip()
+    saved = {
+        path: path.read_bytes() for path in (generation / "meta.json", generation / "text" / "meta.json")
+    }
+    client = create_app({"TESTING": True, "SEARCH_INDEX": str(index)}).test_client()
+    assert client.get("/healthz").status_code == 200
+    damage(generation)
+    with caplog.at_level("ERROR", logger="mikke.search.store"):
+        for _ in range(3):
+            assert client.get("/api/search?q=検索").get_json()["total"] == 6
+            assert client.get("/?q=検索").status_code == 200
+            assert client.get("/healthz").get_json()["posts"] == 9
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1  # once, not once per request
+    assert errors[0].startswith(f"Still serving {generation.name}")
+
+    for path, data in saved.items():
+        replace_file(path, data)
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    (site / "_posts" / "2024-06-01-bike.md").write_text(
+        '---\ntitle: "自転車"\ndate: 2024-06-01 10:00:00 +0900\n---\n\n自転車に乗る。\n', "utf-8"
+    )
+    build_index(site, index, jobs=1)
+    assert client.get("/api/search?q=自転車").get_json()["total"] == 1
+
+
 @pytest.mark.parametrize("path", ["/api/search?q=検索", "/api/results?q=検索"])
 def test_allowed_origin_gets_cors_headers_on_the_api(client: FlaskClient, path: str) -> None:
     response = client.get(path, headers={"Origin": BLOG_ORIGIN})
