@@ -67,3 +67,34 @@ def test_pictures_may_come_from_https_hosts_and_from_a_site_tried_locally_over_h
         "https:",
         "http://127.0.0.1:4000",
     ]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host"),
+    [
+        ("localhost,127.0.0.1,::1", "[::1]:8000"),  # the default, as `mikke serve --host ::1` is asked
+        ("localhost,127.0.0.1,::1", "[::1]"),
+        ("[2001:db8::1]", "[2001:DB8:0:0::1]:8000"),
+        (".example.jp", "search.example.jp"),
+        (".example.jp", "example.jp:8000"),
+        ("検索.example.jp", "xn--f4v204b.example.jp"),
+    ],
+)
+def test_an_allowed_host_is_answered_whatever_form_the_request_writes_it_in(
+    make_app: AppFactory, allowed: str, host: str
+) -> None:
+    client = make_app(SEARCH_ALLOWED_HOSTS=allowed).test_client()
+    assert client.get("/api/search?q=検索", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["[::2]:8000", "[::]", "[", "example.jp.evil.example", "evil.example:8000"])
+def test_hosts_near_an_allowed_one_are_still_refused(make_app: AppFactory, host: str) -> None:
+    client = make_app(SEARCH_ALLOWED_HOSTS="localhost,::1,.example.jp").test_client()
+    assert_error_shape(client.get("/api/search?q=検索", headers={"Host": host}), 400)
+
+
+def test_a_public_url_on_an_ipv6_address_is_answered_and_written_in_brackets(make_app: AppFactory) -> None:
+    client = make_app(SEARCH_PUBLIC_URL="http://[::1]:8000", SEARCH_ALLOWED_HOSTS="localhost").test_client()
+    response = client.get("/opensearch.xml", headers={"Host": "[::1]:8000"})
+    assert response.status_code == 200
+    assert 'template="http://[::1]:8000/?q={searchTerms}"' in response.get_data(as_text=True)
