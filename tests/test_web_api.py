@@ -538,6 +538,34 @@ def test_dynamic_answers_are_gzipped_when_asked(client: FlaskClient) -> None:
     assert len(packed.get_data()) < len(plain.get_data())
 
 
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("br, GZIP;q=0.1", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0, *", False),  # listed with q=0: refused, whatever * says
+        ("*;q=0, gzip", True),
+        ("identity;q=0", True),  # refuses plain bytes, so gzip is what is left
+        ("gzip;q=0", False),
+        ("nogzip", False),
+        ("br", False),
+        ("*;q=0", False),
+        ("", False),
+    ],
+)
+@pytest.mark.parametrize("path", ["/static/search.js", "/api/search?q=検索"])
+def test_answers_are_gzipped_exactly_when_accept_encoding_takes_gzip(
+    client: FlaskClient, path: str, accept_encoding: str, gzipped: bool
+) -> None:
+    with client.get(path, headers={"Accept-Encoding": accept_encoding}) as response:
+        assert response.status_code == 200
+        assert (response.headers.get("Content-Encoding") == "gzip") is gzipped
+        if gzipped:
+            assert "Accept-Encoding" in response.headers["Vary"]
+
+
 def test_settings_come_from_search_keys_of_test_config(make_app: AppFactory, web_index: Path) -> None:
     app = make_app(SEARCH_PER_PAGE=4, SEARCH_ALLOWED_ORIGINS="https://a.example, https://b.example")
     settings = app.extensions["mikke"].settings

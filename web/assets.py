@@ -21,6 +21,8 @@ from flask import request
 from flask import url_for
 from markupsafe import Markup
 
+from mikke.web.headers import accepts_gzip
+
 LONG_CACHE = "public, max-age=31536000, immutable"
 SHORT_CACHE = "public, max-age=300"
 
@@ -92,8 +94,7 @@ def init_app(app: Flask, inline: tuple[str, ...] = ()) -> tuple[str, ...]:
         if request.if_none_match.contains_weak(asset.version):
             response.status_code = 304
             return response
-        accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-        if accepts_gzip and len(asset.gzipped) < len(asset.body):
+        if accepts_gzip() and len(asset.gzipped) < len(asset.body):
             response.set_data(asset.gzipped)
             response.headers["Content-Encoding"] = "gzip"
         else:

@@ -23,13 +23,25 @@ GZIP_MIN_BYTES = 1024
 _COMPRESSIBLE = frozenset({"text/html", "application/json", "application/opensearchdescription+xml"})
 
 
+def accepts_gzip() -> bool:
+    """Whether the request's Accept-Encoding takes gzip (RFC 9110, 12.5.3): listed (or as x-gzip) with a
+    quality above 0; else through ``*``; else when it refuses plain bytes (``identity;q=0``)."""
+    qualities: dict[str, float] = {}
+    for coding, quality in request.accept_encodings:
+        qualities.setdefault(coding.lower(), quality)
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in qualities:
+            return qualities[coding] > 0
+    return qualities.get("identity", 1) == 0
+
+
 def _gzip(response: Response) -> None:
     if (
         response.status_code != 200
         or response.direct_passthrough
         or response.mimetype not in _COMPRESSIBLE
         or "Content-Encoding" in response.headers
-        or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
+        or not accepts_gzip()
     ):
         return
     data = response.get_data()
