@@ -33,6 +33,14 @@ def test_related_is_cacheable_and_keyed_by_url_and_limit(client: FlaskClient) ->
     assert client.get(url + "&limit=1").headers["ETag"] != first.headers["ETag"]
 
 
+def test_related_of_no_post_stays_a_404_for_a_client_that_holds_any_answer(client: FlaskClient) -> None:
+    # `If-None-Match: *` asks for 304 only when an answer exists; a URL naming no post has none.
+    anything = {"If-None-Match": "*"}
+    assert_error_shape(client.get("/api/related?url=/no/such/post/", headers=anything), 404)
+    held = client.get("/api/related?url=/blog/2024/07/20/python-tips/", headers=anything)
+    assert held.status_code == 304 and held.headers["ETag"]
+
+
 @pytest.mark.parametrize("limit", ["0", "-5", "x", "99999999999999999999", ""])
 def test_related_limit_is_clamped(client: FlaskClient, limit: str) -> None:
     response = client.get(

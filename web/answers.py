@@ -70,9 +70,15 @@ def etag(version: str, *request_parts: object) -> str:
     return hashlib.sha256(repr((version, request.path, request_parts)).encode()).hexdigest()[:32]
 
 
-def not_modified(tag: str) -> Response | None:
-    """A 304 answer when the client already holds the answer ``tag`` names, else ``None``."""
-    if request.if_none_match.contains_weak(tag):
+def not_modified(tag: str, *, answer_exists: bool = True) -> Response | None:
+    """A 304 answer when the client already holds the answer ``tag`` names, else ``None``.
+
+    :param answer_exists: whether the request has an answer rather than an error. ``If-None-Match: *``
+        asks for 304 whenever an answer exists; while the caller does not know yet, only a tag the
+        client names counts, which it can hold only from an answer under this index version.
+    """
+    held = request.if_none_match
+    if held.is_weak(tag) or held.is_strong(tag) or (answer_exists and held.star_tag):
         return validate(Response(status=304), tag)
     return None
 

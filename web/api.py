@@ -73,11 +73,14 @@ def related_view() -> Response | tuple[Response, int]:
     limit = parse_limit(request.args.get("limit"))
     store = get_store()
     tag = etag(store.version(), url, limit)
-    known = not_modified(tag)
+    known = not_modified(tag, answer_exists=False)  # a URL that names no post must stay a 404
     if known is not None:
         return known
     try:
         found = related_posts(store, url, limit=limit)
     except PostNotFound as e:
         return error_json(str(e), 404)
+    known = not_modified(tag)  # the post exists: `If-None-Match: *` holds
+    if known is not None:
+        return known
     return validate(jsonify(found.to_json()), tag)
