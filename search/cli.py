@@ -41,6 +41,7 @@ from mikke.search.results import Hit
 from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.ship import ship_index
+from mikke.search.stats import MAX_REPORT_ROWS
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
 from mikke.search.store import open_store
@@ -106,20 +107,26 @@ _SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 def _setting_help(setting: Setting) -> str:
     default = setting.default
     shown = ", ".join(default) or "none" if isinstance(default, tuple) else str(default).lower()
-    return f"{setting.help} [default: {shown}; env {ENV_PREFIX}{setting.name.upper()}]"
+    within = f"; {setting.range_text()}" if setting.bounds else ""
+    return f"{setting.help} [default: {shown}{within}; env {ENV_PREFIX}{setting.name.upper()}]"
 
 
-def _setting_option(
-    name: str, *flags: str, dest: str | None = None, **kwargs: Any
-) -> Callable[[Callable[..., Any]], Any]:
-    """A click option for setting ``name``: its help and default shown come from the settings table, and
-    ``None`` (not given) lets the environment or the default decide."""
+def _setting_option(name: str, dest: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """A click option for setting ``name``: its flag, help and default shown come from the settings table,
+    and ``None`` (not given) lets the environment or the default decide. Its value is checked (bounds
+    included) with the environment's, by Settings.load, so both give the same message."""
     setting = _SETTINGS_BY_NAME[name]
-    return click.option(*flags, dest or name, default=None, help=_setting_help(setting), **kwargs)
+    return click.option(setting.flag, dest or name, default=None, help=_setting_help(setting), **kwargs)
+
+
+def _int_range(name: str) -> click.IntRange:
+    """The values setting ``name`` takes, for an option that is not the setting but must stay within it."""
+    low, high = _SETTINGS_BY_NAME[name].bounds or (None, None)
+    return click.IntRange(None if low is None else int(low), None if high is None else int(high))
 
 
 def _index_option(f: Callable[..., Any]) -> Any:
-    return _setting_option("index", "--index", dest="index_path", metavar="DIR")(f)
+    return _setting_option("index", dest="index_path", metavar="DIR")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -137,11 +144,11 @@ def cli() -> None:
 @click.argument("site", required=False, type=click.Path(file_okay=False))
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
-@_setting_option("include_hidden", "--include-hidden", is_flag=True)
-@_setting_option("follow_symlinks", "--follow-symlinks/--no-follow-symlinks")
-@_setting_option("site_url", "--site-url", metavar="URL")
-@_setting_option("jobs", "--jobs", type=int)
-@_setting_option("index_memory_mb", "--memory-mb", type=int)
+@_setting_option("include_hidden", is_flag=True)
+@_setting_option("follow_symlinks")
+@_setting_option("site_url", metavar="URL")
+@_setting_option("jobs", type=int)
+@_setting_option("index_memory_mb", type=int)
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for another indexer.")
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -278,7 +285,7 @@ def _parse_day(value: str | None, name: str) -> date | None:
     show_default=True,
     help="Best match first, or newest first.",
 )
-@_setting_option("per_page", "--limit", type=click.IntRange(min=0), metavar="N")
+@_setting_option("per_page", type=int, metavar="N")
 @click.option(
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of --limit hits."
 )
@@ -499,9 +506,20 @@ def _print_related(r: RelatedPosts) -> None:
 
 @cli.command("stats")
 @_index_option
-@_setting_option("stats_dir", "--stats-dir", metavar="DIR")
-@click.option("--days", type=click.IntRange(1, None), help="Only the last N days (default: all kept).")
-@click.option("--limit", type=click.IntRange(1, None), default=20, show_default=True, help="Rows per list.")
+@_setting_option("stats_dir", metavar="DIR")
+@click.option(
+    "--days",
+    # At most what can be kept (MIKKE_STATS_DAYS's bounds): more days back than a date holds overflowed.
+    type=_int_range("stats_days"),
+    help="Only the last N days (default: all kept).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_REPORT_ROWS),
+    default=20,
+    show_default=True,
+    help="Rows per list.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def stats_command(
     index_path: str | None, stats_dir: str | None, days: int | None, limit: int, as_json: bool
@@ -571,9 +589,9 @@ def ship_command(source: str, dest: str, wait: float, as_json: bool) -> None:
 
 @cli.command("serve")
 @_index_option
-@_setting_option("host", "--host")
-@_setting_option("port", "--port", type=int)
-@_setting_option("workers", "--workers", type=int)
+@_setting_option("host")
+@_setting_option("port", type=int)
+@_setting_option("workers", type=int)
 def serve_command(index_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the search page and JSON API with gunicorn.
 
@@ -597,4 +615,7 @@ def settings_command() -> None:
     current = _settings()
     for s in SETTINGS:
         value = getattr(current, s.name)
-        click.echo(f"{s.name} (MIKKE_{s.name.upper()}) = {value!r}  [default {s.default!r}]\n    {s.help}")
+        within = f" Range: {s.range_text()}." if s.bounds else ""
+        click.echo(
+            f"{s.name} (MIKKE_{s.name.upper()}) = {value!r}  [default {s.default!r}]\n    {s.help}{within}"
+        )

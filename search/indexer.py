@@ -38,6 +38,7 @@ from mikke.search.analysis import Sentence
 from mikke.search.analysis import analyzer_version
 from mikke.search.analysis import get_analyzer
 from mikke.search.config import INDEX_MEMORY_MB
+from mikke.search.config import checked_setting
 from mikke.search.document import AnalyzedPost
 from mikke.search.document import ManifestEntry
 from mikke.search.document import TextTerms
@@ -46,7 +47,6 @@ from mikke.search.document import decode_manifest_entry
 from mikke.search.document import term_span_shards
 from mikke.search.document import term_spans
 from mikke.search.errors import IndexBuildError
-from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
 from mikke.search.failpoints import failpoint
 from mikke.search.markdown_text import TEXT_VERSION
@@ -84,8 +84,6 @@ from mikke.search.template import fingerprint
 from mikke.search.template import template_keys
 from mikke.search.template import without_template
 
-# What tantivy accepts as the memory of one writer thread (MB): at least 15 MB, below 4 GiB.
-WRITER_MEMORY_MB = range(16, 4001)
 # Blocks counted when an update works out the site's template (only those recurring often enough).
 MAX_TEMPLATE_CANDIDATES = 65_000
 # Below this many posts to parse or analyse, starting workers costs more than it saves: a worker takes about
@@ -470,13 +468,11 @@ def build_index(
     :raises SiteError: the site folder or its ``_config.yml`` cannot be read.
     :raises IndexLocked: another process is updating this index.
     :raises IndexBuildError: the index cannot be written; the previous one is untouched.
+    :raises SettingError: ``memory_mb`` is outside what tantivy accepts (MIKKE_INDEX_MEMORY_MB's bounds).
     """
     started = time.perf_counter()
-    if memory_mb not in WRITER_MEMORY_MB:  # before anything is created
-        raise SettingError(
-            "The indexer's memory (--memory-mb, MIKKE_INDEX_MEMORY_MB) must be from "
-            f"{WRITER_MEMORY_MB.start} to {WRITER_MEMORY_MB.stop - 1} MB, not {memory_mb}."
-        )
+    # Before anything is created; the setting's bounds are what tantivy accepts.
+    memory_mb = checked_setting("index_memory_mb", memory_mb)
     site_path = Path(site_root)
     if not site_path.is_dir():
         raise SiteError(f"No site at {site_path}/; pass the folder that holds _config.yml and _posts/.")

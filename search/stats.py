@@ -28,6 +28,8 @@ MAX_FILTERS = 20
 # A query is offered to readers as popular only once this many searches asked it: a query one person
 # typed once (a name, an address) is never shown to others.
 POPULAR_MIN_SEARCHES = 3
+# Rows per list a report shows at most (`mikke stats --limit`): SQLite takes no LIMIT beyond 64 bits.
+MAX_REPORT_ROWS = 10_000
 # How long a writer waits for another process's transaction before giving up (seconds).
 BUSY_SECONDS = 10.0
 

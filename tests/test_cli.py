@@ -75,7 +75,7 @@ def test_index_memory_comes_from_the_flag_or_environment_and_is_checked_first(
     index = tmp_path / "index"
     refused = runner.invoke(cli, ["index", str(site), "--index", str(index), "--memory-mb", "8"])
     assert refused.exit_code == 1
-    assert "MIKKE_INDEX_MEMORY_MB) must be from 16 to 4000 MB, not 8" in refused.output
+    assert "MIKKE_INDEX_MEMORY_MB (--memory-mb) must be from 16 to 4000, not 8." in refused.output
     assert not index.exists()
     env = {"MIKKE_INDEX_MEMORY_MB": "5000"}
     assert runner.invoke(cli, ["index", str(site), "--index", str(index)], env=env).exit_code == 1
@@ -189,7 +189,50 @@ def test_tags_json_has_the_shape_of_the_tags_api(indexed: Path, runner: CliRunne
 
 def test_option_help_comes_from_the_settings_table(runner: CliRunner) -> None:
     help_text = " ".join(runner.invoke(cli, ["serve", "--help"]).output.split())
-    assert "Port `mikke serve` listens on. [default: 8000; env MIKKE_PORT]" in help_text
+    assert "Port `mikke serve` listens on. [default: 8000; 1 to 65535; env MIKKE_PORT]" in help_text
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["serve", "--port", "70000"], {}, "MIKKE_PORT (--port) must be from 1 to 65535, not 70000."),
+        (["serve"], {"MIKKE_PORT": "-1"}, "MIKKE_PORT (--port) must be from 1 to 65535, not -1."),
+        (["serve"], {"MIKKE_WORKERS": "1000"}, "MIKKE_WORKERS (--workers) must be from 1 to 64, not 1000."),
+        (["serve", "--workers", "0"], {}, "MIKKE_WORKERS (--workers) must be from 1 to 64, not 0."),
+        (["search", "x", "--limit", "0"], {}, "MIKKE_PER_PAGE (--limit) must be at least 1, not 0."),
+        (["index", "--jobs", "-1"], {}, "MIKKE_JOBS (--jobs) must be from 0 to 64, not -1."),
+    ],
+)
+def test_a_number_setting_out_of_bounds_stops_the_command_with_one_line(
+    tmp_path: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    def no_server(settings: object) -> None:
+        raise AssertionError("the server was started")  # a thousand workers would take the machine down
+
+    monkeypatch.setattr("mikke.web.server.run_server", no_server)
+    result = runner.invoke(cli, [*args, "--index", str(tmp_path / "index")], env=env)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {message}\n"
+    assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "allowed"),
+    [("--days", "99999999999999999999", "1<=x<=36500"), ("--limit", "99999999999999999999", "1<=x<=10000")],
+)
+def test_stats_numbers_out_of_range_are_a_one_line_usage_error(
+    tmp_path: Path, runner: CliRunner, flag: str, value: str, allowed: str
+) -> None:
+    args = ["stats", "--index", str(tmp_path / "index"), "--stats-dir", str(tmp_path / "stats"), flag, value]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{flag}': {value} is not in the range {allowed}" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_list_prints_every_post_as_json_lines(indexed: Path, runner: CliRunner) -> None:

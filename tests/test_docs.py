@@ -36,3 +36,9 @@ def test_readme_opens_with_the_run_and_test_commands() -> None:
     head = README[:2500]
     assert "mikke serve" in head
     assert "pytest" in head
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.bounds], ids=lambda s: s.name)
+def test_every_settings_range_is_in_its_row_of_the_readme_table(setting) -> None:  # type: ignore[no-untyped-def]
+    row = next(line for line in README.splitlines() if line.startswith(f"| `MIKKE_{setting.name.upper()}` |"))
+    assert setting.range_text() in row

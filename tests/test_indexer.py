@@ -232,7 +232,9 @@ def test_a_full_build_that_fits_in_memory_leaves_each_index_in_one_segment(
 def test_index_memory_outside_what_tantivy_accepts_is_refused_naming_the_setting(
     site: Path, tmp_path: Path, memory_mb: int
 ) -> None:
-    with pytest.raises(SettingError, match=r"MIKKE_INDEX_MEMORY_MB\) must be from 16 to 4000 MB"):
+    with pytest.raises(
+        SettingError, match=r"MIKKE_INDEX_MEMORY_MB \(--memory-mb\) must be from 16 to 4000, not"
+    ):
         build_index(site, tmp_path / "index", memory_mb=memory_mb)
     assert not (tmp_path / "index").exists()
 

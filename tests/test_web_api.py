@@ -646,3 +646,9 @@ def test_unexpected_errors_answer_500_in_the_error_shape_without_details(make_ap
     page = client.get("/broken")
     assert page.status_code == 500 and page.mimetype == "text/html"
     assert "secret" not in page.get_data(as_text=True)
+
+
+def test_app_config_out_of_a_settings_bounds_is_refused_before_the_app_is_built(web_index: Path) -> None:
+    # A too large MIKKE_STATS_DAYS used to build an app that answered 500 to every page search.
+    with pytest.raises(SettingError, match=r"^MIKKE_STATS_DAYS must be from 1 to 36500, not 10{20}\.$"):
+        create_app({"SEARCH_INDEX": str(web_index), "SEARCH_STATS_DAYS": 10**20})

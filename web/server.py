@@ -38,9 +38,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     return {
         "bind": f"{host}:{settings.port}",
-        "workers": max(1, settings.workers),
+        "workers": settings.workers,
         # More than one thread switches gunicorn to its gthread worker; Sudachi tokenizers are per thread.
-        "threads": max(1, settings.threads),
+        "threads": settings.threads,
         # Each worker imports and builds its own app: Sudachi's Dictionary does not survive a fork or
         # pickle (docs/DESIGN.md, T3), and a preloaded index reader would be shared across processes.
         "preload_app": False,
