@@ -32,6 +32,9 @@ class Setting:
     help: str
     flag: str = ""
     bounds: tuple[Number | None, Number | None] | None = None
+    # A folder that must be named: an empty path is the current folder, where an index would be written
+    # among whatever files are there.
+    required: bool = False
 
     @property
     def variable(self) -> str:
@@ -50,8 +53,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("index", "index", "Folder of the on-disk index.", flag="--index"),
-    Setting("site", ".", "Root folder of the Jekyll site to index (the folder holding _config.yml)."),
+    Setting("index", "index", "Folder of the on-disk index.", flag="--index", required=True),
+    Setting(
+        "site",
+        ".",
+        "Root folder of the Jekyll site to index (the folder holding _config.yml).",
+        required=True,
+    ),
     Setting(
         "site_url",
         "",
@@ -221,7 +229,12 @@ def _coerce(setting: Setting, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return tuple(value)
-    return str(value)
+    text = str(value)
+    if setting.required and not text.strip():
+        raise SettingError(
+            f"{_who(setting)} is empty; name a folder (or leave it unset for the default, {setting.default})."
+        )
+    return text
 
 
 def _in_bounds(setting: Setting, number: Number) -> Number:
@@ -230,9 +243,13 @@ def _in_bounds(setting: Setting, number: Number) -> Number:
     # Written so that NaN, which compares false with everything, is refused too.
     if (low is None or number >= low) and (high is None or number <= high):
         return number
-    who = setting.variable + (f" ({setting.flag})" if setting.flag else "")
     within = f"from {low} to {high}" if low is not None and high is not None else setting.range_text()
-    raise SettingError(f"{who} must be {within}, not {number}.")
+    raise SettingError(f"{_who(setting)} must be {within}, not {number}.")
+
+
+def _who(setting: Setting) -> str:
+    """The setting as a message names it: its variable, and its flag where there is one."""
+    return setting.variable + (f" ({setting.flag})" if setting.flag else "")
 
 
 def checked_setting(name: str, value: Any) -> Any:

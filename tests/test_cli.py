@@ -69,6 +69,18 @@ def test_index_reads_site_and_index_from_environment(site: Path, tmp_path: Path,
     assert (tmp_path / "env-index" / "CURRENT").exists()
 
 
+def test_an_empty_index_setting_writes_nothing_into_the_current_folder(
+    site: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = runner.invoke(cli, ["index", str(site), "--jobs", "1"], env={"MIKKE_INDEX": ""})
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: MIKKE_INDEX (--index) is empty; name a folder")
+    assert list(work.iterdir()) == []
+
+
 def test_index_memory_comes_from_the_flag_or_environment_and_is_checked_first(
     site: Path, tmp_path: Path, runner: CliRunner
 ) -> None:

@@ -113,3 +113,24 @@ def test_the_ends_of_each_range_are_accepted() -> None:
         for end in setting.bounds or ():
             if end is not None:
                 assert getattr(Settings.load(env={}, **{setting.name: end}), setting.name) == end
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "MIKKE_INDEX",
+            "MIKKE_INDEX (--index) is empty; name a folder (or leave it unset for the default, index).",
+        ),
+        ("MIKKE_SITE", "MIKKE_SITE is empty; name a folder (or leave it unset for the default, .)."),
+    ],
+)
+def test_an_empty_index_or_site_folder_is_refused_rather_than_taken_as_the_current_folder(
+    name: str, message: str
+) -> None:
+    for empty in ("", "  "):
+        with pytest.raises(SettingError) as refused:
+            Settings.load(env={name: empty})
+        assert str(refused.value) == message
+    with pytest.raises(SettingError, match=r"^MIKKE_INDEX \(--index\) is empty"):
+        Settings.load(env={}, index="")
