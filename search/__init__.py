@@ -35,6 +35,8 @@ from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
+from mikke.search.serving import check_serve_settings
+from mikke.search.serving import public_url
 from mikke.search.stats import SearchStats
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
@@ -73,10 +75,12 @@ __all__ = [
     "all_related",
     "all_tags",
     "build_index",
+    "check_serve_settings",
     "list_posts",
     "open_stats",
     "open_store",
     "parse_day",
+    "public_url",
     "related_posts",
     "search",
     "suggest",

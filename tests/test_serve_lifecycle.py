@@ -9,12 +9,17 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from bench.server import free_port
 from bench.server import mikke_process
 
 pytest_plugins = ["tests.test_web_support"]
@@ -155,3 +160,36 @@ def test_the_master_tells_systemd_it_is_ready(web_index: Path, tmp_path: Path) -
         notify.settimeout(SWITCH_SECONDS)
         with mikke_process(web_index, workers=1, env={"NOTIFY_SOCKET": str(tmp_path / "notify")}):
             assert b"READY=1" in notify.recv(4096).split(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MIKKE_PUBLIC_URL", "abc", "MIKKE_PUBLIC_URL must be like https://search.example.jp, not 'abc'."),
+        (
+            "MIKKE_PUBLIC_URL",
+            "ftp://x",
+            "MIKKE_PUBLIC_URL must be like https://search.example.jp, not 'ftp://x'.",
+        ),
+        (
+            "MIKKE_PUBLIC_URL",
+            "https://",
+            "MIKKE_PUBLIC_URL must be like https://search.example.jp, not 'https://'.",
+        ),
+        (
+            "MIKKE_STATS_DIR",
+            "{index}/stats",
+            "MIKKE_STATS_DIR ({index}/stats) must not be inside the index folder",
+        ),
+    ],
+)
+def test_a_setting_the_app_refuses_stops_serve_with_one_line_before_any_worker_starts(
+    web_index: Path, name: str, value: str, message: str
+) -> None:
+    index = str(web_index.resolve())
+    serve = [sys.executable, "-m", "mikke", "serve", "--index", index, "--port", str(free_port())]
+    env = {**os.environ, name: value.format(index=index)}
+    done = subprocess.run([*serve, "--workers", "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: " + message.format(index=index))
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # no worker booted, so none failed to

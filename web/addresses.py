@@ -23,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mikke.search import SettingError
 from mikke.search import Settings
+from mikke.search import public_url
 
 EXTENSION = "mikke_public_url"
 
@@ -82,13 +83,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     :raises SettingError: ``MIKKE_PUBLIC_URL`` is not an http(s) URL of a host.
     """
-    public = settings.public_url.strip().rstrip("/")
+    public = public_url(settings.public_url)
     hosts = list(settings.allowed_hosts)
-    if public:
-        parts = urlsplit(public)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise SettingError(f"MIKKE_PUBLIC_URL must be like https://search.example.jp, not {public!r}.")
-        hosts.append(parts.hostname)
+    host = urlsplit(public).hostname
+    if host:
+        hosts.append(host)
     # Checked here rather than by Flask's TRUSTED_HOSTS: werkzeug cuts each trusted name at its first
     # colon, so no IPv6 address ("::1", "[::1]") could ever match and such a server answered only 400s.
     allowed = AllowedHosts.parse(hosts)

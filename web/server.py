@@ -20,6 +20,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mikke.search import Settings
+from mikke.search import check_serve_settings
 from mikke.web import create_app
 
 if TYPE_CHECKING:
@@ -93,7 +94,9 @@ def run_server(settings: Settings) -> None:
     """Serve the search page and API with gunicorn until interrupted.
 
     :param settings: the effective settings (index, host, port, workers, threads, limits, origins).
+    :raises SettingError: a setting the app would refuse in every worker; checked before any starts.
     """
+    check_serve_settings(settings)
     with _metrics_folder(settings.metrics):
         MikkeServer(settings).run()
 
