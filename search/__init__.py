@@ -24,6 +24,7 @@ from mikke.search.query import search
 from mikke.search.query import suggest
 from mikke.search.related import DEFAULT_LIMIT as RELATED_LIMIT
 from mikke.search.related import MAX_LIMIT as RELATED_MAX_LIMIT
+from mikke.search.related import DataFileError
 from mikke.search.related import PostNotFound
 from mikke.search.related import all_related
 from mikke.search.related import related_posts
@@ -51,6 +52,7 @@ __all__ = [
     "RELATED_MAX_LIMIT",
     "SETTINGS",
     "SORTS",
+    "DataFileError",
     "Hit",
     "IndexBuildError",
     "IndexLocked",

@@ -7,10 +7,12 @@ query of at most QUERY_TERMS words: its cost does not grow with the site or the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -79,6 +81,10 @@ MAX_PATH_PARTS = 16
 
 class PostNotFound(SearchError):
     """No indexed post has the path or URL given."""
+
+
+class DataFileError(SearchError):
+    """The Jekyll data file cannot be written where it was asked to be."""
 
 
 # Words judged per process (see _content), like the analyzer's own memory of words.
@@ -371,22 +377,54 @@ def _clamp(limit: int) -> int:
 
 
 def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
-    """Write :func:`jekyll_data` of ``related`` as JSON to ``path`` (its folder made if needed), replacing
-    the file at once so that a Jekyll build running meanwhile reads the old file or the new one, whole.
+    """Write :func:`jekyll_data` of ``related`` as JSON to ``path``, replacing the file at once (a file
+    written beside it, then renamed over it) so that a Jekyll build running meanwhile reads the old file or
+    the new one, whole.
+
+    ``path``'s folder must exist, and ``path`` must be absent or a regular file: a symbolic link is refused
+    rather than replaced by a file (its target would silently stay old), and so is anything else (a
+    device, a pipe), which a rename would replace.
 
     :return: the number of posts written.
+    :raises DataFileError: the folder is missing, ``path`` is not a regular file, or writing fails.
     """
     target = Path(path)
-    data = jekyll_data(related)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the target (one file system, so the rename is atomic), with the modes the umask gives.
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    folder = target.parent
+    if not folder.is_dir():
+        raise DataFileError(f"Cannot write {target}: there is no folder {folder}/; create it first.")
     try:
-        with temp.open("w", encoding="utf-8") as out:
+        existing = os.lstat(target)
+    except FileNotFoundError:
+        existing = None
+    except OSError as e:
+        raise DataFileError(f"Cannot write {target}: {e.strerror or e}.") from None
+    if existing is not None and stat.S_ISLNK(existing.st_mode):
+        raise DataFileError(
+            f"Cannot write {target}: it is a symbolic link; give the path of the file it points to."
+        )
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise DataFileError(f"Cannot write {target}: it is not a regular file; give the path of a JSON file.")
+    data = jekyll_data(related)
+    # Beside the target (one file system, so the rename is atomic), with the modes the umask gives.
+    temp = folder / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)  # left by a killed run of a process with the same id
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        with open(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)
             out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())  # the new file's data is on disk before the rename names it
+        if existing is not None:  # a replaced file keeps who may read it
+            os.chmod(temp, stat.S_IMODE(existing.st_mode))
         os.replace(temp, target)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise DataFileError(f"Cannot write {target}: {e.strerror or e}.") from None
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink()
         raise
     return len(data)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -61,11 +63,55 @@ def test_related_all_prints_every_post_as_one_json_line(index: Path) -> None:
 
 def test_related_all_writes_the_jekyll_data_file(index: Path, tmp_path: Path) -> None:
     target = tmp_path / "site" / "_data" / "mikke_related.json"
+    target.parent.mkdir(parents=True)
+    target.write_text("{}", "utf-8")
+    target.chmod(0o640)
     code, output = run("--all", "--index", str(index), "--jekyll-data", str(target))
     assert code == 0, output
     assert "of 8 posts" in output
     data = json.loads(target.read_text("utf-8"))
     assert set(data) == {f"_posts/{name}.md" for name in POSTS}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # replaced, with the modes it had
+    assert [p.name for p in target.parent.iterdir()] == ["mikke_related.json"]
+
+
+def test_jekyll_data_needs_its_folder_to_exist_and_does_not_make_it(index: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "_data" / "mikke_related.json"
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(target))
+    assert code == 1
+    assert output == f"Error: Cannot write {target}: there is no folder {target.parent}/; create it first.\n"
+    assert not (tmp_path / "no").exists()
+
+
+def test_jekyll_data_refuses_a_symbolic_link_and_leaves_it_and_its_file_alone(
+    index: Path, tmp_path: Path
+) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("{}", "utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(link))
+    assert code == 1
+    assert output == (
+        f"Error: Cannot write {link}: it is a symbolic link; give the path of the file it points to.\n"
+    )
+    assert link.is_symlink() and real.read_text("utf-8") == "{}"
+
+
+def test_jekyll_data_refuses_to_replace_what_is_not_a_regular_file(index: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(fifo))
+    assert code == 1
+    assert output == f"Error: Cannot write {fifo}: it is not a regular file; give the path of a JSON file.\n"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_jekyll_data_that_cannot_be_written_is_a_one_line_error_naming_the_path(index: Path) -> None:
+    # /proc takes no new file, even from root (who could write into any folder whose modes say no).
+    code, output = run("--all", "--index", str(index), "--jekyll-data", "/proc/mikke_related.json")
+    assert code == 1
+    assert output == "Error: Cannot write /proc/mikke_related.json: No such file or directory.\n"
 
 
 @pytest.mark.parametrize(

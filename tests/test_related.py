@@ -254,6 +254,7 @@ def test_stored_words_leave_out_function_words_numbers_and_symbols(analyzer: Jap
 
 def test_jekyll_data_lists_each_posts_related_posts_by_its_path(indexed: Path, tmp_path: Path) -> None:
     target = tmp_path / "site" / "_data" / "mikke_related.json"
+    target.parent.mkdir(parents=True)
     written = write_jekyll_data(target, all_related(open_store(indexed), limit=2))
     data = json.loads(target.read_text("utf-8"))
     assert written == len(data) == len(POSTS)
