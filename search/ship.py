@@ -83,12 +83,21 @@ def ship_index(
     :param wait: seconds to wait for a ``mikke index`` (or another ship) holding either lock.
     :raises IndexMissing: ``source`` has no index a server could open.
     :raises IndexLocked: a lock stayed busy for ``wait`` seconds.
-    :raises IndexBuildError: ``dest`` is ``source`` or cannot be written; what it served is untouched.
+    :raises IndexBuildError: ``dest`` is ``source``, inside it or holds it, or cannot be written; what it
+        served is untouched.
     """
     started = time.perf_counter()
     src, dst = Path(source), Path(dest)
     if src.resolve() == dst.resolve():
         raise IndexBuildError(f"Cannot ship {src}/ onto itself; name another index folder as DEST.")
+    # A copy inside the source would sit among its generations (and a later build's clean-up would take
+    # it); a source inside the copy would be written over by what is copied from it.
+    if src.resolve() in dst.resolve().parents:
+        raise IndexBuildError(
+            f"Cannot ship {src}/ into {dst}/, a folder inside it; name a folder outside it."
+        )
+    if dst.resolve() in src.resolve().parents:
+        raise IndexBuildError(f"Cannot ship {src}/ into {dst}/, which holds it; name a folder outside it.")
     if read_current(src) is None:  # checked before the lock, which would create the folder
         raise IndexMissing(f"No index at {src}/ to ship; run `mikke index SITE --index {src}` first.")
     with writer_lock(src, wait=wait), writer_lock(dst, wait=wait):

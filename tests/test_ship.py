@@ -142,6 +142,27 @@ def test_nothing_to_ship_or_shipping_onto_itself_is_a_clear_error(
     assert result.exit_code == 0 and json.loads(result.output)["mode"] == "new"
 
 
+def test_shipping_into_a_folder_inside_the_source_or_holding_it_is_refused(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, source = built
+    before = sorted(p.name for p in source.iterdir())
+    inside = source / "sub"
+    result = CliRunner().invoke(cli, ["ship", str(source), str(inside)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Cannot ship {source}/ into {inside}/, a folder inside it; name a folder outside it.\n"
+    )
+    assert sorted(p.name for p in source.iterdir()) == before
+    result = CliRunner().invoke(cli, ["ship", str(source), str(tmp_path)])
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == f"Error: Cannot ship {source}/ into {tmp_path}/, which holds it; name a folder outside it.\n"
+    )
+    assert not (tmp_path / "CURRENT").exists()
+
+
 def test_a_server_on_the_replica_answers_whole_result_sets_while_shipping(
     built: tuple[Path, Path], tmp_path: Path
 ) -> None:
