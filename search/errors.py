@@ -12,7 +12,7 @@ class IndexMissing(SearchError):
 
 
 class IndexLocked(SearchError):
-    """Another ``mikke index`` is writing this index."""
+    """Another ``mikke index`` or ``mikke ship`` is writing this index (or copying it)."""
 
 
 class IndexBuildError(SearchError):

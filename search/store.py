@@ -522,9 +522,10 @@ def remove_stale_generations(root: Path) -> None:
 
 
 def writer_lock(root: Path, *, wait: float = 0) -> filelock.BaseFileLock:
-    """Take the index's writer lock (one ``mikke index`` at a time), waiting up to ``wait`` seconds.
+    """Take the index's writer lock (one ``mikke index`` or ``mikke ship`` at a time), waiting up to ``wait``
+    seconds.
 
-    :raises IndexLocked: another process holds it.
+    :raises IndexLocked: another process (an indexer or a ship) holds it.
     :raises IndexBuildError: the index folder cannot be created.
     """
     try:
@@ -536,7 +537,9 @@ def writer_lock(root: Path, *, wait: float = 0) -> filelock.BaseFileLock:
         lock.acquire(timeout=wait)
     except filelock.Timeout:
         raise IndexLocked(
-            f"Another `mikke index` is updating {root}/; wait for it to finish (or pass --wait SECONDS)."
+            # The lock is the same for both: the message cannot tell which of them holds it.
+            f"Another `mikke index` or `mikke ship` is using {root}/; wait for it to finish "
+            "(or pass --wait SECONDS)."
         ) from None
     except OSError as e:
         raise IndexBuildError(f"Cannot lock the index folder {root}/: {e}.") from e

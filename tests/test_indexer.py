@@ -175,7 +175,7 @@ def test_second_writer_is_refused_with_a_clear_message(site: Path, tmp_path: Pat
     index = tmp_path / "index"
     lock = writer_lock(index)
     try:
-        with pytest.raises(IndexLocked, match="Another `mikke index`"):
+        with pytest.raises(IndexLocked, match="Another `mikke index` or `mikke ship` is using"):
             build_index(site, index, jobs=1)
     finally:
         lock.release()

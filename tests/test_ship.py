@@ -22,6 +22,7 @@ from mikke.search.ship import ship_index
 from mikke.search.store import TANTIVY_META_LOCK
 from mikke.search.store import TEXT_FOLDER
 from mikke.search.store import read_current
+from mikke.search.store import writer_lock
 
 WORD = "天気"
 
@@ -161,6 +162,22 @@ def test_shipping_into_a_folder_inside_the_source_or_holding_it_is_refused(
         == f"Error: Cannot ship {source}/ into {tmp_path}/, which holds it; name a folder outside it.\n"
     )
     assert not (tmp_path / "CURRENT").exists()
+
+
+def test_a_ship_refused_for_a_busy_source_does_not_blame_only_an_indexer(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, source = built
+    lock = writer_lock(source)  # what a ship of the same source holds while it copies
+    try:
+        result = CliRunner().invoke(cli, ["ship", str(source), str(tmp_path / "replica")])
+    finally:
+        lock.release()
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Another `mikke index` or `mikke ship` is using {source}/; wait for it to finish "
+        "(or pass --wait SECONDS).\n"
+    )
 
 
 def test_a_server_on_the_replica_answers_whole_result_sets_while_shipping(
