@@ -381,7 +381,8 @@ def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
     written beside it, then renamed over it) so that a Jekyll build running meanwhile reads the old file or
     the new one, whole.
 
-    ``path``'s folder must exist, and ``path`` must be absent or a regular file: a symbolic link is refused
+    ``path``'s folder is made if its own parent exists (a site's ``_data/``; no deeper path is made), and
+    ``path`` must be absent or a regular file: a symbolic link is refused
     rather than replaced by a file (its target would silently stay old), and so is anything else (a
     device, a pipe), which a rename would replace.
 
@@ -391,7 +392,16 @@ def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
     target = Path(path)
     folder = target.parent
     if not folder.is_dir():
-        raise DataFileError(f"Cannot write {target}: there is no folder {folder}/; create it first.")
+        # The folder a data file goes in is made (a new site has no _data/), not a whole missing path:
+        # that is more likely a mistyped one than a place to build.
+        try:
+            os.mkdir(folder)
+        except FileNotFoundError:
+            raise DataFileError(
+                f"Cannot write {target}: there is no folder {folder.parent}/; create it first."
+            ) from None
+        except OSError as e:
+            raise DataFileError(f"Cannot write {target}: cannot make {folder}/: {e.strerror or e}.") from None
     try:
         existing = os.lstat(target)
     except FileNotFoundError:

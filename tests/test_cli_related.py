@@ -75,12 +75,20 @@ def test_related_all_writes_the_jekyll_data_file(index: Path, tmp_path: Path) ->
     assert [p.name for p in target.parent.iterdir()] == ["mikke_related.json"]
 
 
-def test_jekyll_data_needs_its_folder_to_exist_and_does_not_make_it(index: Path, tmp_path: Path) -> None:
+def test_jekyll_data_makes_its_folder_in_an_existing_one_but_no_deeper_path(
+    index: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "no" / "_data" / "mikke_related.json"
     code, output = run("--all", "--index", str(index), "--jekyll-data", str(target))
     assert code == 1
-    assert output == f"Error: Cannot write {target}: there is no folder {target.parent}/; create it first.\n"
+    assert (
+        output == f"Error: Cannot write {target}: there is no folder {tmp_path / 'no'}/; create it first.\n"
+    )
     assert not (tmp_path / "no").exists()
+    (tmp_path / "no").mkdir()  # a site without _data/ yet
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(target))
+    assert code == 0, output
+    assert set(json.loads(target.read_text("utf-8"))) == {f"_posts/{name}.md" for name in POSTS}
 
 
 def test_jekyll_data_refuses_a_symbolic_link_and_leaves_it_and_its_file_alone(
