@@ -36,6 +36,8 @@ from mikke.search.results import RelatedPosts
 from mikke.search.results import SearchPage
 from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
+from mikke.search.serving import AllowedHosts
+from mikke.search.serving import allowed_hosts
 from mikke.search.serving import check_serve_settings
 from mikke.search.serving import public_url
 from mikke.search.stats import SearchStats
@@ -52,6 +54,7 @@ __all__ = [
     "RELATED_MAX_LIMIT",
     "SETTINGS",
     "SORTS",
+    "AllowedHosts",
     "DataFileError",
     "Hit",
     "IndexBuildError",
@@ -76,6 +79,7 @@ __all__ = [
     "__version__",
     "all_related",
     "all_tags",
+    "allowed_hosts",
     "build_index",
     "check_serve_settings",
     "list_posts",

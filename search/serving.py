@@ -6,6 +6,9 @@ failed to boot") with a traceback apiece, instead of one line from the command.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mikke.search.config import Settings
@@ -33,12 +36,75 @@ def public_url(value: str) -> str:
     return public
 
 
+def host_key(host: str) -> str:
+    """``host`` (a name or address, maybe with a port) as hosts are compared: lowercase, without the port,
+    an IPv6 address in brackets and in its shortest form, as a Host header writes it (``[::1]:8000``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        address = host[1:].partition("]")[0]
+    elif host.count(":") > 1:  # a bare IPv6 address, as in MIKKE_ALLOWED_HOSTS (its default has ::1)
+        address = host
+    else:
+        return host.partition(":")[0]
+    with contextlib.suppress(ValueError):
+        address = ipaddress.IPv6Address(address).compressed
+    return f"[{address}]"
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedHosts:
+    """The hosts requests may name: each entry itself, and for one that starts with a dot, as in
+    werkzeug's TRUSTED_HOSTS, the name after it and every name under it."""
+
+    names: frozenset[str]
+    suffixes: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, entries: list[str]) -> AllowedHosts:
+        """:raises SettingError: an entry is not a host name (an IDNA name that cannot be encoded)."""
+        names = set()
+        suffixes = []
+        for entry in entries:
+            name = entry.strip()
+            suffix = name.startswith(".")
+            name = name[1:] if suffix else name
+            try:
+                # A Host header carries a name in the blog's own language in its IDNA (xn--) form.
+                name = host_key(name if name.isascii() else name.encode("idna").decode("ascii"))
+            except UnicodeError as e:
+                raise SettingError(f"MIKKE_ALLOWED_HOSTS: {entry!r} is not a host name ({e}).") from e
+            names.add(name)
+            if suffix:
+                suffixes.append("." + name)
+        return cls(frozenset(names), tuple(suffixes))
+
+    def allow(self, host: str) -> bool:
+        """Whether a request for ``host`` (its Host header, ``request.host``) is answered."""
+        if not self.names:
+            return True  # no names at all: no check, as werkzeug's TRUSTED_HOSTS did with an empty list
+        name = host_key(host)
+        return name in self.names or name.endswith(self.suffixes)
+
+
+def allowed_hosts(settings: Settings) -> AllowedHosts:
+    """The hosts requests may name: ``MIKKE_ALLOWED_HOSTS`` and ``MIKKE_PUBLIC_URL``'s host.
+
+    :raises SettingError: either is not what it should be.
+    """
+    hosts = list(settings.allowed_hosts)
+    host = urlsplit(public_url(settings.public_url)).hostname
+    if host:
+        hosts.append(host)
+    return AllowedHosts.parse(hosts)
+
+
 def check_serve_settings(settings: Settings) -> None:
     """Refuse what the server's app would refuse in every worker: ``MIKKE_PUBLIC_URL`` that is not an
-    http(s) URL of a host, ``MIKKE_STATS_DIR`` inside the index folder.
+    http(s) URL of a host, a name in ``MIKKE_ALLOWED_HOSTS`` that is none, ``MIKKE_STATS_DIR`` inside the
+    index folder.
 
     :raises SettingError: one of them, in one line.
     """
-    public_url(settings.public_url)
+    allowed_hosts(settings)
     if settings.stats_dir.strip():
         stats_path(settings.stats_dir, settings.index)

@@ -177,6 +177,11 @@ def test_the_master_tells_systemd_it_is_ready(web_index: Path, tmp_path: Path) -
             "MIKKE_PUBLIC_URL must be like https://search.example.jp, not 'https://'.",
         ),
         (
+            "MIKKE_ALLOWED_HOSTS",
+            "\u00ad",
+            "MIKKE_ALLOWED_HOSTS: '\\xad' is not a host name",
+        ),
+        (
             "MIKKE_STATS_DIR",
             "{index}/stats",
             "MIKKE_STATS_DIR ({index}/stats) must not be inside the index folder",
