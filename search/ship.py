@@ -87,6 +87,8 @@ def ship_index(
         served is untouched.
     """
     started = time.perf_counter()
+    if not str(source).strip() or not str(dest).strip():  # Path("") is the current folder
+        raise IndexBuildError("Name both index folders, SOURCE and DEST; an empty name is no folder.")
     src, dst = Path(source), Path(dest)
     if src.resolve() == dst.resolve():
         raise IndexBuildError(f"Cannot ship {src}/ onto itself; name another index folder as DEST.")

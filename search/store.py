@@ -534,7 +534,7 @@ def writer_lock(root: Path, *, wait: float = 0) -> filelock.BaseFileLock:
         raise IndexBuildError(f"Cannot create the index folder {root}/: {e}.") from e
     lock = filelock.FileLock(str(root / LOCK_FILE))
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=max(wait, 0))  # filelock waits forever for a negative timeout
     except filelock.Timeout:
         raise IndexLocked(
             # The lock is the same for both: the message cannot tell which of them holds it.

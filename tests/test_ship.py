@@ -229,3 +229,25 @@ def test_a_server_on_the_replica_answers_whole_result_sets_while_shipping(
                 t.join()
     assert not errors, errors[:5]
     assert len(set(seen)) == len(versions), "the replica's server did not follow every shipped version"
+
+
+def test_an_empty_folder_name_is_refused_rather_than_taken_as_the_current_folder(
+    built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, source = built
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(cli, ["ship", str(source), ""])
+    assert result.exit_code == 1
+    assert result.output == "Error: Name both index folders, SOURCE and DEST; an empty name is no folder.\n"
+    assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["ship", "index"])
+def test_a_negative_wait_is_a_usage_error(built: tuple[Path, Path], command: str) -> None:
+    site, source = built
+    args = [str(source), str(source / "x")] if command == "ship" else [str(site), "--index", str(source)]
+    result = CliRunner().invoke(cli, [command, *args, "--wait", "-1"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--wait'" in result.output
