@@ -125,6 +125,15 @@ def _int_range(name: str) -> click.IntRange:
     return click.IntRange(None if low is None else int(low), None if high is None else int(high))
 
 
+_wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait while another `mikke index` or `mikke ship` is writing the index.",
+)
+
+
 def _index_option(f: Callable[..., Any]) -> Any:
     return _setting_option("index", dest="index_path", metavar="DIR")(f)
 
@@ -149,13 +158,7 @@ def cli() -> None:
 @_setting_option("site_url", metavar="URL")
 @_setting_option("jobs", type=int)
 @_setting_option("index_memory_mb", type=int)
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seconds to wait for another indexer.",
-)
+@_wait_option
 @click.option("--watch", is_flag=True, help="Stay running and re-index whenever a post is saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def index_command(
@@ -570,13 +573,7 @@ def _print_stats(report: StatsReport) -> None:
 @cli.command("ship")
 @click.argument("source", type=click.Path(file_okay=False))
 @click.argument("dest", type=click.Path(file_okay=False))
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seconds to wait for an indexer.",
-)
+@_wait_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def ship_command(source: str, dest: str, wait: float, as_json: bool) -> None:
     """Copy the live index of folder SOURCE to folder DEST, then switch DEST to it.

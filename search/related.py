@@ -376,20 +376,11 @@ def _clamp(limit: int) -> int:
     return min(max(limit, 1), MAX_LIMIT)
 
 
-def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
-    """Write :func:`jekyll_data` of ``related`` as JSON to ``path``, replacing the file at once (a file
-    written beside it, then renamed over it) so that a Jekyll build running meanwhile reads the old file or
-    the new one, whole.
+def _data_file(target: Path) -> os.stat_result | None:
+    """What is at ``target`` (None: nothing yet), once its folder is there and it is a file to replace.
 
-    ``path``'s folder is made if its own parent exists (a site's ``_data/``; no deeper path is made), and
-    ``path`` must be absent or a regular file: a symbolic link is refused
-    rather than replaced by a file (its target would silently stay old), and so is anything else (a
-    device, a pipe), which a rename would replace.
-
-    :return: the number of posts written.
-    :raises DataFileError: the folder is missing, ``path`` is not a regular file, or writing fails.
+    :raises DataFileError: the folder cannot be made, or ``target`` is not a regular file.
     """
-    target = Path(path)
     folder = target.parent
     if not folder.is_dir():
         # The folder a data file goes in is made (a new site has no _data/), not a whole missing path:
@@ -414,6 +405,25 @@ def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
         )
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         raise DataFileError(f"Cannot write {target}: it is not a regular file; give the path of a JSON file.")
+    return existing
+
+
+def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
+    """Write :func:`jekyll_data` of ``related`` as JSON to ``path``, replacing the file at once (a file
+    written beside it, then renamed over it) so that a Jekyll build running meanwhile reads the old file or
+    the new one, whole.
+
+    ``path``'s folder is made if its own parent exists (a site's ``_data/``; no deeper path is made), and
+    ``path`` must be absent or a regular file: a symbolic link is refused
+    rather than replaced by a file (its target would silently stay old), and so is anything else (a
+    device, a pipe), which a rename would replace.
+
+    :return: the number of posts written.
+    :raises DataFileError: the folder is missing, ``path`` is not a regular file, or writing fails.
+    """
+    target = Path(path)
+    folder = target.parent
+    existing = _data_file(target)
     data = jekyll_data(related)
     # Beside the target (one file system, so the rename is atomic), with the modes the umask gives.
     temp = folder / f".{target.name}.{os.getpid()}.tmp"

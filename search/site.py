@@ -102,6 +102,40 @@ class _Dated(Protocol):
 # ---------------------------------------------------------------------------------------------- config
 
 
+def _config_data(root: Path, *, follow_symlinks: bool) -> dict[str, Any]:
+    """The settings ``root/_config.yml`` holds (none without one, if ``root`` holds posts).
+
+    :raises SiteError: ``root`` is no site, or its ``_config.yml`` cannot be read or parsed.
+    """
+    if not root.is_dir():
+        raise SiteError(f"No site at {root}/; pass the folder that holds _config.yml and _posts/.")
+    path = root / "_config.yml"
+    if not (path.exists() or path.is_symlink()):
+        if _has_posts_folder(root):
+            return {}
+        # Indexing a folder that is no site would publish an empty index over the real one (a cron job
+        # run from the wrong folder, a MIKKE_SITE typo).
+        raise SiteError(
+            f"{root}/ is not a Jekyll site: it holds neither _config.yml nor a _posts/ folder. "
+            "Pass the folder that holds them (mikke index SITE, or MIKKE_SITE)."
+        )
+    try:
+        raw = read_site_file(root.resolve(), "_config.yml", follow_symlinks=follow_symlinks)
+    except PostSkipped as e:
+        raise SiteError(f"{path} {e.reason}.") from None
+    if len(raw) > MAX_POST_BYTES:
+        raise SiteError(f"{path} is larger than {MAX_POST_BYTES // (1024 * 1024)} MB.")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
+    except RecursionError:  # a few hundred nested [ or {: the loader recurses per level
+        raise SiteError(f"Cannot read {path}: its values are nested too deeply.") from None
+    except (ValueError, yaml.YAMLError) as e:  # ValueError: undecodable, or a date like 2024-13-01
+        raise SiteError(f"Cannot read {path}: {one_line(e)}.") from e
+    if not isinstance(data, dict):
+        raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
+    return data
+
+
 def _has_posts_folder(root: Path) -> bool:
     """Whether ``root`` or one of its folders holds ``_posts/`` (Jekyll reads ``category/_posts/`` too).
     Deeper ones are not looked for, which would walk any folder given (a home folder): a site whose posts
@@ -130,32 +164,8 @@ def read_site_config(
     :raises SettingError: ``site_url`` is not an http(s) URL.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise SiteError(f"No site at {root}/; pass the folder that holds _config.yml and _posts/.")
     path = root / "_config.yml"
-    data: Any = {}
-    if not (path.exists() or path.is_symlink() or _has_posts_folder(root)):
-        # Indexing a folder that is no site would publish an empty index over the real one (a cron job
-        # run from the wrong folder, a MIKKE_SITE typo).
-        raise SiteError(
-            f"{root}/ is not a Jekyll site: it holds neither _config.yml nor a _posts/ folder. "
-            "Pass the folder that holds them (mikke index SITE, or MIKKE_SITE)."
-        )
-    if path.exists() or path.is_symlink():
-        try:
-            raw = read_site_file(root.resolve(), "_config.yml", follow_symlinks=follow_symlinks)
-        except PostSkipped as e:
-            raise SiteError(f"{path} {e.reason}.") from None
-        if len(raw) > MAX_POST_BYTES:
-            raise SiteError(f"{path} is larger than {MAX_POST_BYTES // (1024 * 1024)} MB.")
-        try:
-            data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
-        except RecursionError:  # a few hundred nested [ or {: the loader recurses per level
-            raise SiteError(f"Cannot read {path}: its values are nested too deeply.") from None
-        except (ValueError, yaml.YAMLError) as e:  # ValueError: undecodable, or a date like 2024-13-01
-            raise SiteError(f"Cannot read {path}: {one_line(e)}.") from e
-        if not isinstance(data, dict):
-            raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
+    data = _config_data(root, follow_symlinks=follow_symlinks)
     permalink = str(data.get("permalink") or "date")
     collections = data.get("collections")
     if isinstance(collections, dict) and isinstance(collections.get("posts"), dict):
