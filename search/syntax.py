@@ -12,7 +12,8 @@ from datetime import date
 # A phrase is quoted with ASCII "…", typographic “…” or full-width ＂…＂ quotes (what a Japanese keyboard
 # types in full-width mode). 「…」 is not a phrase: Japanese text uses it to quote titles and terms, and a
 # reader pasting 「生成AI」の規制 means the words, as Google-like engines treat it.
-_PHRASE_RE = re.compile(r'"([^"]*)"|“([^”]*)”|＂([^＂]*)＂')
+# A phrase, and the minus before it that excludes it as a whole (-"深層学習"), as a minus before a word does.
+_PHRASE_RE = re.compile(r'(?:(?:(?<=\s)|^)(?P<minus>[-－−]))?(?:"([^"]*)"|“([^”]*)”|＂([^＂]*)＂)')
 _STRAY_QUOTES_RE = re.compile('["“”＂]')
 # A minus right before a word excludes it: ASCII -, full-width －, or the minus sign −. The long-vowel mark
 # ー (as in データ) never does, even at the start of a word.
@@ -34,15 +35,15 @@ def parse_user_query(text: str) -> ParsedQuery:
     Anything else, however odd (unbalanced quotes, ``AND``, ``foo:bar``), is plain text to analyse.
     """
     phrases: list[str] = []
+    excluded: list[str] = []
 
     def take_phrase(m: re.Match[str]) -> str:
-        phrase = next(g for g in m.groups() if g is not None)
+        phrase = next(g for g in m.groups()[1:] if g is not None)
         if phrase.strip():
-            phrases.append(phrase)
+            (excluded if m.group("minus") else phrases).append(phrase)
         return " "
 
     rest = _PHRASE_RE.sub(take_phrase, text)
-    excluded: list[str] = []
 
     def take_excluded(m: re.Match[str]) -> str:
         excluded.append(m.group(1))

@@ -126,6 +126,17 @@ def test_exact_phrase_requires_adjacent_words(blog: Store) -> None:
     assert search(blog, '"本で図書館"').total == 0
 
 
+def test_an_excluded_phrase_removes_the_posts_that_hold_it(make_post: PostFactory, memory_store) -> None:
+    store = memory_store(
+        [
+            make_post("入門", "機械学習の入門。深層学習も扱う。", slug="deep"),
+            make_post("入門書", "機械学習の入門書。", slug="plain"),
+        ]
+    )
+    assert slugs(search(store, '機械学習 -"深層学習"')) == ["plain"]
+    assert slugs(search(store, "機械学習 -“深層学習”")) == ["plain"]
+
+
 def test_excluded_word_removes_posts(blog: Store) -> None:
     assert "weather" not in slugs(search(blog, "図書館 -天気"))
     assert "weather" not in slugs(search(blog, "図書館 -晴れ"))
@@ -284,6 +295,9 @@ def test_user_query_syntax_is_parsed() -> None:
         ("自動運転 −規制", (), ("規制",)),  # minus sign
         ("ーデータ 規制", (), ()),  # the long-vowel mark is never a minus
         ("「生成AI」の規制", (), ()),  # Japanese corner brackets quote words, not a phrase
+        ('自動運転 -"規制 緩和"', (), ("規制 緩和",)),  # a minus before a phrase excludes the phrase
+        ("自動運転 －＂規制＂", (), ("規制",)),
+        ('自動運転-"規制"', ("規制",), ()),  # a minus inside a word is the word's
     ],
 )
 def test_quotes_and_minus_typed_on_a_japanese_keyboard_behave_like_ascii_ones(
