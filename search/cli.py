@@ -5,6 +5,7 @@ User-facing failures (:class:`~search.errors.SearchError`) become one-line messa
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import sqlite3
@@ -280,7 +281,8 @@ def _parse_day(value: str | None, name: str) -> date | None:
         raise click.BadParameter(str(e), param_hint=name) from None
 
 
-@cli.command("search")
+# A word after a minus (-深層学習) excludes it: the query syntax's, not an option. Long options stay options.
+@cli.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
 @_index_option
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only posts with this tag (repeatable).")
@@ -324,6 +326,13 @@ def search_command(
 
         mikke search 全文検索 --tag python --json
     """
+    mistyped = next((word for word in query if word.startswith("--")), None)
+    if mistyped is not None:
+        ctx = click.get_current_context()
+        options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+        raise click.NoSuchOption(
+            mistyped, possibilities=difflib.get_close_matches(mistyped, options), ctx=ctx
+        )
     settings = _settings(index=index_path, per_page=per_page)
     with _user_errors():
         store = open_store(settings.index)

@@ -171,6 +171,19 @@ def test_a_filter_that_is_not_utf8_matches_nothing(indexed: Path, runner: CliRun
     assert f"No posts match. Try fewer words or without {flag}." in result.output
 
 
+def test_a_minus_word_on_the_command_line_excludes_it(indexed: Path, runner: CliRunner) -> None:
+    every = json.loads(runner.invoke(cli, ["search", "", "--index", str(indexed), "--json"]).stdout)["total"]
+    result = runner.invoke(cli, ["search", "-図書館", "--index", str(indexed), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == every - 1
+
+
+def test_a_mistyped_long_option_is_still_a_usage_error(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "図書館", "--tga", "x", "--index", str(indexed)])
+    assert result.exit_code == 2
+    assert "No such option '--tga'. (Did you mean one of: '--tag', '--to'?)" in result.output
+
+
 def test_search_tag_filter_and_date_sort(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(
         cli, ["search", "--tag", "料理", "--sort", "date", "--index", str(indexed), "--json"]
