@@ -120,11 +120,11 @@ def search(
     hits = _hits(store, searcher, ranked[:per_page], plan, by_date=by_date, expansions=terms.expansions)
     total = result.found.count
     suggestion = None
-    if respell and vocab is not None and text and sort == "relevance":
+    if respell and vocab is not None and text:
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
     if suggestion is not None and not total:
         # Nothing found as typed: the suggestion's results, saying so.
-        asked: dict[str, Any] = {"tags": tags, "categories": categories, "date_from": date_from}
+        asked: dict[str, Any] = {"tags": tags, "categories": categories, "date_from": date_from, "sort": sort}
         asked |= {"date_to": date_to, "page": page, "per_page": per_page, "with_counts": with_counts}
         shown = search(store, suggestion, **asked, rerank=rerank, respell=False)
         return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)

@@ -253,6 +253,14 @@ def test_a_query_with_no_results_shows_the_suggestions_results(ml_blog: Store) -
     assert search(ml_blog, "著作件").did_you_mean == "著作権"
 
 
+def test_newest_first_also_suggests_and_shows_the_suggestions_results_newest_first(ml_blog: Store) -> None:
+    assert search(ml_blog, "機会学習", sort="date").did_you_mean == "機械学習"
+    page = search(ml_blog, "構成", sort="date")  # 構成 is in no post; 校正 reads the same
+    assert page.corrected and page.sort == "date"
+    assert slugs(page) == slugs(search(ml_blog, "校正", sort="date"))
+    assert len(page.hits) == 2 and page.hits[0].date > page.hits[1].date
+
+
 def test_a_rare_word_that_is_in_the_posts_is_not_respelled(ml_blog: Store) -> None:
     assert search(ml_blog, "精製").did_you_mean is None  # 生成 reads the same and is commoner
     assert search(ml_blog, "機械学習").did_you_mean is None
