@@ -20,8 +20,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
-# renders), so that existing indexes are rebuilt with the new text.
-TEXT_VERSION = 4  # 4: markup left open hides the rest of the page (_TextExtractor.close)
+# renders), or its URL does (search/posts.py), so that existing indexes are rebuilt: an update redoes
+# only the posts whose files changed.
+# 4: markup left open hides the rest of the page (_TextExtractor.close); a post's own permalink is never a
+# style name, and :name keeps the file name's date.
+TEXT_VERSION = 4
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000

@@ -429,7 +429,11 @@ def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
     return slug if cased else slug.lower()
 
 
-def _placeholders(date_: datetime, slug: str, categories: Sequence[str], ext: str) -> dict[str, str]:
+def _placeholders(
+    date_: datetime, slug: str, name: str, categories: Sequence[str], ext: str
+) -> dict[str, str]:
+    """Jekyll's URL placeholders of a post (``Drops::UrlDrop``); ``name`` is its file's name without the
+    extension, date included."""
     seen: list[str] = []
     for c in categories:
         low = c.lower()
@@ -456,7 +460,7 @@ def _placeholders(date_: datetime, slug: str, categories: Sequence[str], ext: st
         "long_day": date_.strftime("%A"),
         "title": slugify(slug, mode="pretty", cased=True),
         "slug": slugify(slug),
-        "name": slugify(slug),
+        "name": slugify(name),
         "categories": "/".join(seen),
         "output_ext": ext,
         "collection": "posts",
@@ -467,11 +471,11 @@ _PLACEHOLDER_RE = re.compile(r":([a-z_]+)")
 
 
 def permalink_path(template: str, placeholders: dict[str, str]) -> str:
-    """Expand a permalink template as Jekyll's URL does, then percent-encode it.
+    """Expand a permalink template as Jekyll's URL does, then percent-encode it. A style name (``pretty``)
+    is the caller's to expand: Jekyll does so for the site's setting only.
 
     :raises ValueError: the template names a placeholder Jekyll does not know.
     """
-    template = PERMALINK_STYLES.get(template, template)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -518,7 +522,8 @@ def parse_post(
     categories, tags = _labels(front, post_id)
 
     slug = _scalar(front.get("slug")) or file_slug
-    permalink = _permalink(config, front, when, slug, categories)
+    name = post_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    permalink = _permalink(config, front, when, slug, name, categories)
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
     raw_title = _scalar(front.get("title")) or ""
     page = _page_variables(
@@ -568,14 +573,22 @@ def _read_source(post_id: str, data: bytes) -> tuple[dict[str, Any], str, tuple[
 
 
 def _permalink(
-    config: SiteConfig, front: Mapping[str, Any], when: datetime, slug: str, categories: Sequence[str]
+    config: SiteConfig,
+    front: Mapping[str, Any],
+    when: datetime,
+    slug: str,
+    name: str,
+    categories: Sequence[str],
 ) -> str:
-    """The post's path, from its own ``permalink`` or the site's.
+    """The post's path, from its own ``permalink`` or the site's; ``name`` is its file's name without the
+    extension.
 
     :raises PostSkipped: the permalink cannot be made (see :func:`permalink_path`).
     """
-    placeholders = _placeholders(when, slug, categories, ".html")
-    template = _scalar(front.get("permalink")) or config.permalink
+    placeholders = _placeholders(when, slug, name, categories, ".html")
+    # A post's own permalink is a template as written: Jekyll expands style names (pretty, date…) in
+    # _config.yml only, so `permalink: pretty` in a post publishes it at /pretty.
+    template = _scalar(front.get("permalink")) or PERMALINK_STYLES.get(config.permalink, config.permalink)
     try:
         return permalink_path(template, placeholders)
     except ValueError as e:

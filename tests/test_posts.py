@@ -260,6 +260,20 @@ def test_collection_permalink_wins_over_site_permalink(tmp_path: Path) -> None:
     assert only(load_site(root)).permalink == "/p/x/"
 
 
+@pytest.mark.parametrize(
+    ("own", "url"), [("pretty", "/pretty"), ("none", "/none"), ("/:year/:title/", "/2024/x/")]
+)
+def test_a_posts_own_permalink_is_a_template_never_a_style_name(tmp_path: Path, own: str, url: str) -> None:
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post(f"title: t\npermalink: {own}")})
+    assert only(load_site(root)).permalink == url
+
+
+def test_the_name_placeholder_is_the_file_name_with_its_date(tmp_path: Path) -> None:
+    front = "title: t\nslug: My Custom Slug\npermalink: /:slug/:title/:name"
+    root = make_site(tmp_path, {"_posts/2024-01-03-slugged.md": post(front)})
+    assert only(load_site(root)).permalink == "/my-custom-slug/My-Custom-Slug/2024-01-03-slugged"
+
+
 def test_front_matter_permalink_is_used(tmp_path: Path) -> None:
     root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post("title: t\npermalink: /about/me/")})
     assert only(load_site(root)).permalink == "/about/me/"
