@@ -1,4 +1,5 @@
-"""axe-core finds no serious or critical accessibility problem on mikke's pages and in the embed.
+"""axe-core finds no serious or critical accessibility problem on mikke's pages and in the embed, and
+keyboard focus and the announced result count follow the results as they change.
 
 axe-core comes with the axe-playwright-python package (no download); Chromium is Debian's.
 """
@@ -76,3 +77,70 @@ def test_the_result_count_is_announced_once_per_settled_query(page: Page, server
     announced = page.evaluate("window.announced")
     assert len(set(announced)) == 1 and "図書館" in announced[0], announced
     expect(box).to_be_focused()  # typing never moves the focus away from the box
+
+
+@pytest.mark.parametrize(
+    ("where", "start", "link"),
+    [
+        ("mikke:/", "?q=検索", ".mikke-hit .mikke-tag"),  # a hit's #tag
+        ("mikke:/", "?q=検索", ".mikke-sort a"),  # the other order
+        ("mikke:/", "?q=検索", ".mikke-next"),  # the next page
+        ("mikke:/", "?q=検索", ".mikke-facet a"),  # a tag to narrow to
+        ("mikke:/", "?q=検索&tag=python", ".mikke-chip"),  # a filter to take off
+        ("blog:/search.html", "?q=検索", ".mikke-hit .mikke-tag"),  # the embed
+    ],
+)
+def test_focus_moves_to_the_new_results_after_a_link_in_the_results_is_activated_from_the_keyboard(
+    page: Page, blog: Blog, server_url: str, where: str, start: str, link: str
+) -> None:
+    site, path = where.split(":", 1)
+    page.goto((blog.allowed if site == "blog" else server_url) + path + start)
+    status = page.locator(STATUS)
+    expect(status).to_contain_text("検索")
+    before = page.url
+    page.locator(link).first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: url != before)
+    expect(page.locator("[data-mikke]")).not_to_have_attribute("aria-busy", "true")
+    expect(status).to_be_focused()  # not the page's body: the reader goes on from the new results
+    assert status.evaluate("s => s.matches(':focus-visible')")  # and sees where the focus is
+    # The focus reads the new count out; the live region stays quiet for it so it is heard once.
+    expect(status).to_have_accessible_name(status.inner_text())
+    expect(status).to_have_attribute("aria-live", "off")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.querySelector('[data-mikke-results]').contains(document.activeElement)")
+    assert severe_violations(page) == []
+
+
+def test_typing_and_going_back_from_the_box_keep_focus_in_it_and_the_count_live_after_a_focus_move(
+    page: Page, server_url: str
+) -> None:
+    page.goto(server_url + "/?q=検索")
+    status = page.locator(STATUS)
+    page.locator(".mikke-next").focus()
+    page.keyboard.press("Enter")
+    expect(status).to_be_focused()
+    box = page.get_by_label("キーワード")
+    box.focus()
+    box.press_sequentially("図書館", delay=40)
+    expect(status).to_contain_text("図書館")
+    expect(page.locator("[data-mikke]")).not_to_have_attribute("aria-busy", "true")
+    expect(box).to_be_focused()
+    expect(status).not_to_have_attribute("aria-live", "off")  # role=status announces the count again
+    expect(status).to_have_accessible_name("")  # and is read as text, not as a name too
+    page.go_back()  # back with focus in the box, not in the results: it stays in the box
+    expect(status).to_contain_text("4〜6件目")
+    expect(box).to_be_focused()
+
+
+def test_going_back_with_focus_in_the_results_moves_it_to_the_new_results(
+    page: Page, server_url: str
+) -> None:
+    page.goto(server_url + "/?q=検索")
+    status = page.locator(STATUS)
+    page.locator(".mikke-next").click()
+    expect(status).to_contain_text("4〜6件目")
+    page.locator(".mikke-hit-title a").first.focus()
+    page.go_back()
+    expect(status).to_contain_text("1〜3件目")
+    expect(status).to_be_focused()

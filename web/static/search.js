@@ -7,6 +7,7 @@
   var DEBOUNCE_MS = 200;
   var SUGGEST_MS = 80;
   var listboxes = 0; // listbox ids stay unique with several search boxes on a page
+  var statuses = 0; // and status ids
   // Results the reader has looked at this long without typing more are a settled search: the server
   // counts it when it keeps search statistics (MIKKE_STATS_DIR); results shown in between never count.
   var SETTLE_MS = 1500;
@@ -48,6 +49,8 @@
     var results = root.querySelector("[data-mikke-results]");
     var ownPage = root.hasAttribute("data-mikke-rendered");
     if (!form || !input || !status || !results) return;
+    status.setAttribute("tabindex", "-1"); // focus goes there when the results it precedes are replaced
+    if (!status.id) status.id = "mikke-status-" + (++statuses);
     var state = canonical(location.search);
     var shown = ownPage ? state : null; // the state on screen or being fetched
     var timer = 0;
@@ -76,9 +79,29 @@
       }).catch(function () {});
     }
 
-    function show(answer) {
-      status.textContent = answer.status;
+    /* Put `text` in the status. byFocus: the status is about to be focused, which reads it out by its
+     * name (role=status takes none from its text, so it names itself); the live region stays quiet for
+     * it, so the text is heard once. */
+    function say(text, byFocus) {
+      if (byFocus) {
+        status.setAttribute("aria-live", "off");
+        status.setAttribute("aria-labelledby", status.id);
+      } else {
+        status.removeAttribute("aria-live"); // role=status: polite
+        status.removeAttribute("aria-labelledby");
+      }
+      status.textContent = text;
+    }
+
+    function show(answer, refocus) {
+      // Replacing the results destroys the link activated in them, and the focus with it: the keyboard
+      // reader would start again from the top of the page. Focus they held (or that nothing holds) goes
+      // to the status, the start of the new results; focus the reader took elsewhere meanwhile stays.
+      var active = document.activeElement;
+      var lost = refocus === true && (!active || active === document.body || results.contains(active));
       results.innerHTML = answer.html; // templates/results.html: links are relative query strings
+      say(answer.status, lost);
+      if (lost) status.focus({ preventScroll: false });
       if (ownPage) document.title = answer.title;
       stats = answer.stats === true;
       unsettle();
@@ -88,7 +111,7 @@
 
     function fail(message) {
       shown = null;
-      status.textContent = message;
+      say(message, false);
     }
 
     /* fetch gave no response: the network, a server that is down, or CORS. A no-cors request of this
@@ -119,7 +142,9 @@
       });
     }
 
-    function go(next, history_, settles) {
+    /* Show the state `next`. refocus: the reader started this from inside the results (a link in them,
+     * or back/forward with focus in them), so focus that the new results take away is given back. */
+    function go(next, history_, settles, refocus) {
       settleWhen = settles || "";
       var url = location.pathname + (next ? "?" + next : "");
       if (history_ === "push" && next !== canonical(location.search)) history.pushState(null, "", url);
@@ -151,7 +176,7 @@
         if (answer.error && answer.error.name === "AbortError") return;
         root.removeAttribute("aria-busy");
         if (answer.error) noAnswer(id);
-        else if (answer.status === 200 && answer.body) show(answer.body);
+        else if (answer.status === 200 && answer.body) show(answer.body, refocus);
         else fail(answer.status === 503 ? NOT_BUILT : RETRY);
       });
     }
@@ -309,7 +334,7 @@
       var next = canonical(new URL(link.href).search);
       var paging = param(next, "page") !== param(state, "page");
       input.value = param(next, "q");
-      go(next, "push", "now");
+      go(next, "push", "now", results.contains(link));
       if (paging) status.scrollIntoView({ block: "nearest" });
     });
     window.addEventListener("popstate", function () {
@@ -317,7 +342,7 @@
       typing = false;
       var next = canonical(location.search);
       input.value = param(next, "q");
-      go(next, "none");
+      go(next, "none", "", results.contains(document.activeElement));
     });
     // Leaving the page while results wait to settle: they were what the reader looked at last.
     window.addEventListener("pagehide", function () {
