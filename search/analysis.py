@@ -28,6 +28,11 @@ MAX_CHUNK_BYTES = 16_000
 
 # Coarse parts of speech never indexed: punctuation, symbols and emoji (補助記号) and whitespace (空白).
 _DROPPED_POS = frozenset({"補助記号", "空白"})
+# The whitespace inside a line: the characters Sudachi tags 空白 but for the line breaks (U+1680 it tags a
+# symbol). The analysis drops them, so words they alone part (Claude 4, iPhone　15, OpenAI のモデル) stand
+# next to each other to a search, and a highlight joins its marks across them; across a line break, which
+# ends a block of the clean text, or a symbol, it does not.
+INLINE_SPACES = frozenset(" \t\u00a0\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
 # Words that carry grammar rather than topic: indexed (so phrases still match) but never a query keyword on
 # their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher, which
 # compares POS ids rather than strings.

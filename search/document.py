@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import tantivy
 
 from mikke.search import schema as f
+from mikke.search.analysis import INLINE_SPACES
 from mikke.search.analysis import Terms
 from mikke.search.analysis import get_analyzer
 from mikke.search.analysis import tag_key
@@ -588,7 +589,7 @@ class StoredText:
     """A post's stored clean text: its length and the first shard of its term offsets, read at once; the
     other shards and the parts of the text, read only when a lookup or an excerpt needs them."""
 
-    __slots__ = ("_firsts", "_searcher", "_shards", "length", "post_id")
+    __slots__ = ("_firsts", "_parts", "_searcher", "_shards", "length", "post_id")
 
     def __init__(self, searcher: tantivy.Searcher, post_id: str, offsets: tantivy.Document) -> None:
         self._searcher = searcher
@@ -597,6 +598,9 @@ class StoredText:
         self._shards = {0: SpanIndex(bytes(offsets.get_first(f.TEXT_FIELD_SPANS) or b""))}
         firsts = json.loads(bytes(offsets.get_first(f.TEXT_FIELD_SHARDS) or b"[]"))
         self._firsts = [_escape_term(term) for term in firsts]
+        # The parts read so far: a highlight reads the whitespace between a word's parts, then the excerpt
+        # the text around them, mostly from the same part.
+        self._parts: dict[int, str] = {}
 
     def offsets(self, term: str) -> list[int]:
         """The ``[start, end, ...]`` offsets of ``term`` in the text, from the one shard that holds it."""
@@ -615,8 +619,12 @@ class StoredText:
         first = start // TEXT_PART_CHARS
         texts = []
         for part in range(first, (max(end, start + 1) - 1) // TEXT_PART_CHARS + 1):
-            doc = _text_document(self._searcher, self.post_id, part)
-            texts.append(bytes(doc.get_first(f.TEXT_FIELD_BODY) or b"").decode("utf-8") if doc else "")
+            read = self._parts.get(part)
+            if read is None:
+                doc = _text_document(self._searcher, self.post_id, part)
+                read = bytes(doc.get_first(f.TEXT_FIELD_BODY) or b"").decode("utf-8") if doc else ""
+                self._parts[part] = read
+            texts.append(read)
         base = first * TEXT_PART_CHARS
         return "".join(texts)[start - base : end - base]
 
@@ -682,8 +690,9 @@ class StoredPost:
         title_spans: list[Span] = []
         body_spans: list[Span] = []
         if words and text is not None:
-            title_spans = match_spans(SpanIndex(self._doc.get_first(f.FIELD_TITLE_SPANS) or b""), words)
-            body_spans = match_spans(text, words)
+            title_index = SpanIndex(self._doc.get_first(f.FIELD_TITLE_SPANS) or b"")
+            title_spans = match_spans(title_index, words, lambda start, end: title[start:end])
+            body_spans = match_spans(text, words, text.piece)
         summary = self.meta.get("excerpt") or ""
         words_at = get_analyzer().word_boundaries
         section = None
@@ -721,12 +730,34 @@ class StoredPost:
         return Section(title, f"{self.meta['url']}#{fragment}")
 
 
-def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:
-    """Find where each query word occurs, from the stored term offsets of one text."""
+# The most whitespace between two parts of a word or phrase that a highlight joins them across: enough for
+# any run a writer types (Claude 4, "Claude 　4"), and a bound on the text read to tell it is whitespace.
+MAX_JOINED_SPACES = 16
+
+
+def match_spans(
+    index: SpanLookup, words: Sequence[QueryWord], text: Callable[[int, int], str] | None = None
+) -> list[Span]:
+    """Find where each query word occurs, from the stored term offsets of one text.
+
+    A word of several parts (a compound, a name, a phrase) is one span from its first part to its last,
+    wherever its parts stand one after the other in the text, next to each other or parted only by
+    whitespace within the line (analysis.INLINE_SPACES), which the search drops too.
+
+    :param text: the code points ``start..end`` of the text; without it, parts join only where one ends
+        where the next begins.
+    """
     offsets = index.offsets
 
     def marked(found: list[int], key: str) -> Iterable[Span]:
         return map(Span, found[::2], found[1::2], itertools.repeat(key))
+
+    def spaces_only(start: int, end: int) -> bool:
+        return (
+            text is not None
+            and end - start <= MAX_JOINED_SPACES
+            and INLINE_SPACES.issuperset(text(start, end))
+        )
 
     spans: list[Span] = []
     for word in words:
@@ -741,13 +772,19 @@ def match_spans(index: SpanLookup, words: Sequence[QueryWord]) -> list[Span]:
         if not all(part_offsets):
             continue
         nexts = [{o[k]: o[k + 1] for k in range(0, len(o), 2)} for o in part_offsets[1:]]
+        starts = [sorted(following) for following in nexts]
         first = part_offsets[0]
         for k in range(0, len(first), 2):
             start, end = first[k], first[k + 1]
-            for following in nexts:
+            for following, begins in zip(nexts, starts, strict=True):
                 nxt = following.get(end)
                 if nxt is None:
-                    break
+                    # The next part's nearest occurrence after this one's end: only that one can follow it
+                    # across nothing but whitespace (a further one has that occurrence in between).
+                    at = bisect.bisect_left(begins, end)
+                    if at == len(begins) or not spaces_only(end, begins[at]):
+                        break
+                    nxt = following[begins[at]]
                 end = nxt
             else:
                 spans.append(Span(start, end, word.coarse))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from sudachipy import Dictionary
 
+from mikke.search.analysis import INLINE_SPACES
 from mikke.search.analysis import MAX_CHUNK_BYTES
 from mikke.search.analysis import JapaneseAnalyzer
 from mikke.search.analysis import Sentence
@@ -221,3 +223,15 @@ def test_an_unknown_word_reads_as_written_whatever_was_analysed_before() -> None
     after = JapaneseAnalyzer(get_analyzer()._dictionary)
     assert reading(after, "十二月のはじめ") == "ジュウニ"
     assert reading(after, "記事12の本文") == alone == "イチニ"
+
+
+def test_the_spaces_a_highlight_joins_across_are_the_whitespace_sudachi_drops_within_a_line() -> None:
+    tokenizer = get_analyzer()._dictionary.tokenizer()
+    for ch in map(chr, range(sys.maxunicode + 1)):
+        if not ch.isspace():
+            continue
+        (morpheme,) = tokenizer.tokenize(ch)
+        within_a_line = len(f"a{ch}b".splitlines()) == 1
+        assert (ch in INLINE_SPACES) == (morpheme.part_of_speech()[0] == "空白" and within_a_line), hex(
+            ord(ch)
+        )

@@ -155,6 +155,54 @@ def test_compound_part_is_highlighted_inside_the_compound(blog: Store) -> None:
     assert "<mark>参政権</mark>" in hit.excerpt
 
 
+# A long post that names models only in its last line: an excerpt not placed on the match shows the first
+# paragraphs instead.
+MODELS_POST = "\n".join(
+    [
+        *(f"これは段落{i}です。" for i in range(30)),
+        "最後に Claude 4 と Llama 3.1 と OpenAI のモデルを試した。",
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "marked"),
+    [("Claude 4", "Claude 4"), ("Claude4", "Claude 4"), ("Llama 3.1", "Llama 3.1")],
+)
+def test_a_name_written_with_a_space_is_marked_where_it_matched(
+    typed: str, marked: str, make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    store = memory_store([make_post("モデルの比較", MODELS_POST)])
+    page = search(store, typed)
+    assert page.total == 1
+    excerpt = page.hits[0].excerpt
+    assert f"<mark>{marked}</mark>" in excerpt
+    assert "段落0です" not in excerpt  # the excerpt is on the last line, not the start of the post
+
+
+def test_a_quoted_phrase_with_a_space_is_marked_whole_where_it_matched(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    store = memory_store([make_post("モデルの比較", MODELS_POST)])
+    excerpt = search(store, '"OpenAI のモデル"').hits[0].excerpt
+    assert "<mark>OpenAI のモデル</mark>を試した。" in excerpt
+    assert excerpt.count("<mark>") == 1
+
+
+def test_a_name_is_marked_across_any_space_within_a_line_but_not_across_a_line_break(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # Full-width, no-break and ordinary spaces part it as Sudachi reads them; a line break ends a block.
+    text = "新しい iPhone 15 を買った。iPhone\u300015 と iPhone\u00a015 も同じ。\n古い iPhone\n15 年前の話。"
+    store = memory_store([make_post("iPhone 15 を買った", text)])
+    for typed in ('"iPhone 15"', "iPhone 15"):
+        hit = search(store, typed).hits[0]
+        assert hit.title_html == "<mark>iPhone 15</mark> を買った"
+        marked = "<mark>iPhone 15</mark> を買った。<mark>iPhone\u300015</mark> と <mark>iPhone\u00a015</mark>"
+        assert marked in hit.excerpt
+        assert "／ 15 年前の話。" in hit.excerpt  # no mark runs across the line break
+
+
 def test_tag_filter_is_case_insensitive_and_tags_narrow(blog: Store) -> None:
     assert set(slugs(search(blog, "", tags=["PYTHON"]))) == {"suffrage", "engine"}
     assert slugs(search(blog, "", tags=["python", "検索"])) == ["engine"]

@@ -29,6 +29,7 @@ from mikke.search import search
 from mikke.search.cli import cli
 from mikke.search.cli import printable
 from mikke.search.document import MAX_EXCERPT_OCCURRENCES
+from mikke.search.document import MAX_JOINED_SPACES
 from mikke.search.document import SPAN_SHARD_BYTES
 from mikke.search.document import TEXT_PART_CHARS
 from mikke.search.document import ManifestEntry
@@ -245,6 +246,29 @@ def test_stored_offsets_keep_at_most_a_bounded_number_of_occurrences_of_a_term()
     assert span_offsets(shard, "ai") == many[: 2 * MAX_EXCERPT_OCCURRENCES]  # the first in the text
     spans = match_spans(SpanIndex(shard), [QueryWord("ai", ("ai",))])
     assert len(spans) == MAX_EXCERPT_OCCURRENCES and spans[0] == Span(0, 2, "ai")
+
+
+@pytest.mark.parametrize(
+    ("between", "joined"),
+    [
+        (" ", True),
+        ("\u3000", True),
+        ("\u00a0", True),
+        ("\t ", True),
+        ("\n", False),  # a line break ends a block of the clean text
+        ("、", False),
+        ("-", False),
+        (" " * (MAX_JOINED_SPACES + 1), False),  # further than the text read to check
+    ],
+)
+def test_the_parts_of_a_word_are_one_span_across_whitespace_within_a_line_only(
+    between: str, joined: bool
+) -> None:
+    text = f"Claude{between}4"
+    (shard,) = encode_span_shards([("クロード", [0, 6]), ("4", [len(text) - 1, len(text)])])
+    word = QueryWord("クロード4", ("クロード", "4"))
+    spans = match_spans(SpanIndex(shard), [word], lambda start, end: text[start:end])
+    assert spans == ([Span(0, len(text), "クロード4")] if joined else [])
 
 
 @settings(max_examples=60, deadline=None)
