@@ -281,6 +281,17 @@ def _parse_day(value: str | None, name: str) -> date | None:
         raise click.BadParameter(str(e), param_hint=name) from None
 
 
+def _refuse_long_options(query: tuple[str, ...]) -> None:
+    """:raises click.NoSuchOption: a query word is a mistyped long option (--tga), not a word to search."""
+    mistyped = next((word for word in query if word.startswith("--")), None)
+    if mistyped is not None:
+        ctx = click.get_current_context()
+        options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+        raise click.NoSuchOption(
+            mistyped, possibilities=difflib.get_close_matches(mistyped, options), ctx=ctx
+        )
+
+
 # A word after a minus (-深層学習) excludes it: the query syntax's, not an option. Long options stay options.
 @cli.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
@@ -326,13 +337,7 @@ def search_command(
 
         mikke search 全文検索 --tag python --json
     """
-    mistyped = next((word for word in query if word.startswith("--")), None)
-    if mistyped is not None:
-        ctx = click.get_current_context()
-        options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
-        raise click.NoSuchOption(
-            mistyped, possibilities=difflib.get_close_matches(mistyped, options), ctx=ctx
-        )
+    _refuse_long_options(query)
     settings = _settings(index=index_path, per_page=per_page)
     with _user_errors():
         store = open_store(settings.index)
