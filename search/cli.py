@@ -282,14 +282,15 @@ def _parse_day(value: str | None, name: str) -> date | None:
 
 
 def _refuse_long_options(query: tuple[str, ...]) -> None:
-    """:raises click.NoSuchOption: a query word is a mistyped long option (--tga), not a word to search."""
+    """:raises click.UsageError: a query word is a long option, mistyped (--tga) or after ``--``."""
     mistyped = next((word for word in query if word.startswith("--")), None)
     if mistyped is not None:
         ctx = click.get_current_context()
         options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
-        raise click.NoSuchOption(
-            mistyped, possibilities=difflib.get_close_matches(mistyped, options), ctx=ctx
-        )
+        if mistyped.partition("=")[0] in options:  # only after "--" is a known option a word
+            raise click.UsageError(f"{mistyped} is after --, where every word is searched; put it before --.")
+        close = difflib.get_close_matches(mistyped, options)
+        raise click.NoSuchOption(mistyped, possibilities=close, ctx=ctx)
 
 
 # A word after a minus (-深層学習) excludes it: the query syntax's, not an option. Long options stay options.

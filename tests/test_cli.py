@@ -184,6 +184,12 @@ def test_a_mistyped_long_option_is_still_a_usage_error(indexed: Path, runner: Cl
     assert "No such option '--tga'. (Did you mean one of: '--tag', '--to'?)" in result.output
 
 
+def test_an_option_after_the_end_of_options_is_named_as_such(indexed: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", "--index", str(indexed), "--", "図書館", "--limit", "3"])
+    assert result.exit_code == 2
+    assert "--limit is after --, where every word is searched; put it before --." in result.output
+
+
 def test_search_tag_filter_and_date_sort(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(
         cli, ["search", "--tag", "料理", "--sort", "date", "--index", str(indexed), "--json"]
