@@ -16,11 +16,12 @@ from typing import NamedTuple
 
 from sudachipy import Dictionary
 from sudachipy import Morpheme
+from sudachipy import MorphemeList
 from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "6"
+ANALYZER_VERSION = "7"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -238,6 +239,9 @@ _UNSAFE_RE = re.compile("[\x00\ud800-\udfff]")
 # A sentence ends at 。！？!? or a line end. ASCII and full-width periods are left alone: they also sit
 # inside numbers and abbreviations (3.14, e.g.).
 _SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[」』）)]*|\n|$)")
+_SENTENCE_ENDS = frozenset(
+    "。！？!?」』）)\n"
+)  # how a sentence _SENTENCE_RE found can end, but at the text's end
 
 
 def _sanitize(text: str) -> str:
@@ -288,6 +292,15 @@ def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[i
             continue
         for i in range(0, len(sentence), hard):
             yield start + i, sentence[i : i + hard]
+
+
+def _ended(tok: Tokenizer, sentence: str) -> MorphemeList:
+    """``sentence``, which ends the input, analysed as if a 。 ended it (see JapaneseAnalyzer.terms); as it
+    is where the 。 would join its last character into one word (an unknown symbol)."""
+    morphemes = tok.tokenize(sentence + "。")
+    if morphemes[len(morphemes) - 1].begin() == len(sentence):
+        return morphemes
+    return tok.tokenize(sentence)
 
 
 # Sudachi's word ids for out-of-vocabulary morphemes have 0xF in their top four bits (the rest is the POS
@@ -405,7 +418,13 @@ class JapaneseAnalyzer:
                     continue
             first = len(words)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
-            for m in tok.tokenize(chunk):
+            # A text's last sentence may end with the input, where Sudachi reads its last word otherwise
+            # than before a particle or a 。 (a query "GPT-4" was gpt, -, 4; "GPT-4 を試す" has gpt-4).
+            # Ended by a 。, the most common end of a sentence, it reads as in the middle of a post; the 。 is
+            # no term. (A line break is no neutral end: ヘクトメートル is one word before は, 。 and the end,
+            # two before a break.)
+            morphemes = tok.tokenize(chunk) if chunk[-1] in _SENTENCE_ENDS else _ended(tok, chunk)
+            for m in morphemes:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
                 # "WB") read as written (十二 and 12 are both "12", read ジュウニ and イチニ): T22.

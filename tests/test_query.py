@@ -377,6 +377,21 @@ def test_compound_absent_everywhere_falls_back_to_its_parts(make_post: PostFacto
     assert page.relaxed
 
 
+@pytest.mark.parametrize("query", ["GPT-4", "gpt-4", "GPT-4 試した"])
+def test_a_word_at_the_end_of_the_query_reads_as_in_the_middle_of_a_post(
+    make_post: PostFactory, memory_store: StoreFactory, query: str
+) -> None:
+    # Sudachi read a query that ends with GPT-4 as gpt, -, 4, and the post's GPT-4 as one word.
+    store = memory_store(
+        [
+            make_post("試用記", "今日は GPT-4 を試した。", slug="gpt"),
+            make_post("数", "4 つの GPT 系列。", slug="four"),
+        ]
+    )
+    assert slugs(search(store, query))[0] == "gpt"
+    assert "<mark>GPT-4</mark>" in search(store, query).hits[0].excerpt
+
+
 def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
