@@ -572,7 +572,9 @@ class _TextExtractor(HTMLParser):
 
 
 def _normalise_space(text: str) -> str:
-    return " ".join(_JUNK_RE.sub("", text).split())
+    # NFC: an accent typed as its own code point (e + U+0301, as text pasted from macOS often is) is the
+    # one code point a reader types (é); queries are composed the same way (syntax.parse_user_query).
+    return " ".join(unicodedata.normalize("NFC", _JUNK_RE.sub("", text)).split())
 
 
 def html_blocks(html: str) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ Nothing here can fail on any text: whatever is not syntax is words to analyse. I
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,8 +33,10 @@ class ParsedQuery:
 def parse_user_query(text: str) -> ParsedQuery:
     """Split ``text`` into free text, ``"exact phrases"`` and ``-excluded`` words.
 
-    Anything else, however odd (unbalanced quotes, ``AND``, ``foo:bar``), is plain text to analyse.
+    Anything else, however odd (unbalanced quotes, ``AND``, ``foo:bar``), is plain text to analyse. The
+    text is composed (NFC) as the posts' text is (markdown_text), so é typed either way finds both.
     """
+    text = unicodedata.normalize("NFC", text)
     phrases: list[str] = []
     excluded: list[str] = []
 

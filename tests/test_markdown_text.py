@@ -379,3 +379,9 @@ def test_lists_of_links_nested_in_lists_of_links_are_navigation_at_every_depth()
 )
 def test_deeply_nested_lists_are_read_in_linear_time(html: str) -> None:
     assert cpu_seconds(lambda: html_blocks(html)) < SECONDS
+
+
+def test_text_and_titles_are_composed_as_a_reader_types_them() -> None:
+    # e + U+0301 (as text pasted from macOS often is) is é, the one code point a keyboard gives.
+    assert render_text("今日は e\u0301clair を食べた。").text == "今日は éclair を食べた。"
+    assert clean_inline("Cafe\u0301 の話") == "Café の話"

@@ -392,6 +392,17 @@ def test_a_word_at_the_end_of_the_query_reads_as_in_the_middle_of_a_post(
     assert "<mark>GPT-4</mark>" in search(store, query).hits[0].excerpt
 
 
+@pytest.mark.parametrize("typed", ["éclair", "e\u0301clair"])
+def test_an_accent_typed_as_its_own_code_point_or_not_finds_the_same_posts(
+    make_post: PostFactory, memory_store: StoreFactory, typed: str
+) -> None:
+    # A post's text is composed when it is parsed (test_markdown_text), and so is a query.
+    store = memory_store([make_post("お菓子", "今日は éclair を食べた。", slug="cake")])
+    page = search(store, typed)
+    assert slugs(page) == ["cake"]
+    assert "<mark>éclair</mark>" in page.hits[0].excerpt
+
+
 def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
