@@ -20,7 +20,6 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from mikke.search.config import ENV_PREFIX
 from mikke.search.config import SETTINGS
 from mikke.search.config import Setting
 from mikke.search.config import Settings
@@ -109,7 +108,7 @@ def _setting_help(setting: Setting) -> str:
     default = setting.default
     shown = ", ".join(default) or "none" if isinstance(default, tuple) else str(default).lower()
     within = f"; {setting.range_text()}" if setting.bounds else ""
-    return f"{setting.help} [default: {shown}{within}; env {ENV_PREFIX}{setting.name.upper()}]"
+    return f"{setting.help} [default: {shown}{within}; env {setting.variable}]"
 
 
 def _setting_option(name: str, dest: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:

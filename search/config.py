@@ -208,22 +208,18 @@ def _coerce(setting: Setting, value: Any) -> Any:
             return True
         if text in {"0", "false", "no", "off", ""}:
             return False
-        raise SettingError(f"{ENV_PREFIX}{setting.name.upper()} must be true or false, not {value!r}.")
+        raise SettingError(f"{setting.variable} must be true or false, not {value!r}.")
     if isinstance(default, int):
         try:
             number: Number = int(value)
         except (TypeError, ValueError):
-            raise SettingError(
-                f"{ENV_PREFIX}{setting.name.upper()} must be a whole number, not {value!r}."
-            ) from None
+            raise SettingError(f"{setting.variable} must be a whole number, not {value!r}.") from None
         return _in_bounds(setting, number)
     if isinstance(default, float):
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise SettingError(
-                f"{ENV_PREFIX}{setting.name.upper()} must be a number, not {value!r}."
-            ) from None
+            raise SettingError(f"{setting.variable} must be a number, not {value!r}.") from None
         return _in_bounds(setting, number)
     if isinstance(default, tuple):
         if isinstance(value, str):
@@ -243,7 +239,7 @@ def _in_bounds(setting: Setting, number: Number) -> Number:
     # Written so that NaN, which compares false with everything, is refused too.
     if (low is None or number >= low) and (high is None or number <= high):
         return number
-    within = f"from {low} to {high}" if low is not None and high is not None else setting.range_text()
+    within = ("from " if low is not None and high is not None else "") + setting.range_text()
     raise SettingError(f"{_who(setting)} must be {within}, not {number}.")
 
 
@@ -269,7 +265,7 @@ def env_setting(name: str, env: Mapping[str, str] | None = None) -> Any:
     :raises SettingError: the variable's value has the wrong type.
     """
     setting = _BY_NAME[name]
-    env_value = (os.environ if env is None else env).get(ENV_PREFIX + name.upper())
+    env_value = (os.environ if env is None else env).get(setting.variable)
     return setting.default if env_value is None else _coerce(setting, env_value)
 
 
