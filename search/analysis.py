@@ -295,8 +295,14 @@ def iter_chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[tuple[i
 
 
 def _ended(tok: Tokenizer, sentence: str) -> MorphemeList:
-    """``sentence``, which ends the input, analysed as if a 。 ended it (see JapaneseAnalyzer.terms); as it
-    is where the 。 would join its last character into one word (an unknown symbol)."""
+    """``sentence``, which ends the text without a sentence end, analysed as if a 。 ended it, which is no
+    term; as it is where the 。 would join its last character into one word (an unknown symbol).
+
+    At the end of its input Sudachi reads the last word otherwise than before a particle or a 。 (a query
+    "GPT-4" was gpt, -, 4; "GPT-4 を試す" has gpt-4): ended by a 。, the most common end of a sentence, it
+    reads as in the middle of a post. A line break is no neutral end: ヘクトメートル is one word before は,
+    。 and the end of the input, two before a break (docs/DESIGN.md, Traps: T28).
+    """
     morphemes = tok.tokenize(sentence + "。")
     if morphemes[len(morphemes) - 1].begin() == len(sentence):
         return morphemes
@@ -418,11 +424,7 @@ class JapaneseAnalyzer:
                     continue
             first = len(words)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
-            # A text's last sentence may end with the input, where Sudachi reads its last word otherwise
-            # than before a particle or a 。 (a query "GPT-4" was gpt, -, 4; "GPT-4 を試す" has gpt-4).
-            # Ended by a 。, the most common end of a sentence, it reads as in the middle of a post; the 。 is
-            # no term. (A line break is no neutral end: ヘクトメートル is one word before は, 。 and the end,
-            # two before a break.)
+            # A text's last sentence may end without a sentence end: read as if a 。 ended it (_ended).
             morphemes = tok.tokenize(chunk) if chunk[-1] in _SENTENCE_ENDS else _ended(tok, chunk)
             for m in morphemes:
                 word_id = m.word_id()

@@ -1,7 +1,6 @@
-"""Checks of the settings only ``mikke serve``'s app reads, made once before the server starts.
-
-The app reads them in each worker; a value it refuses there would end every worker (gunicorn: "Worker
-failed to boot") with a traceback apiece, instead of one line from the command.
+"""The settings only ``mikke serve``'s app reads (its public URL, the hosts it answers), and their checks,
+made once before the server starts: a value the app refused in each worker would end every worker
+(gunicorn: "Worker failed to boot") with a traceback apiece, instead of one line from the command.
 """
 
 from __future__ import annotations
