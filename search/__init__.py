@@ -20,6 +20,7 @@ from mikke.search.indexer import build_index
 from mikke.search.query import SORTS
 from mikke.search.query import all_tags
 from mikke.search.query import list_posts
+from mikke.search.query import says_only_what_posts_say
 from mikke.search.query import search
 from mikke.search.query import suggest
 from mikke.search.related import DEFAULT_LIMIT as RELATED_LIMIT
@@ -88,6 +89,7 @@ __all__ = [
     "parse_day",
     "public_url",
     "related_posts",
+    "says_only_what_posts_say",
     "search",
     "suggest",
     "tag_key",

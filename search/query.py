@@ -7,6 +7,7 @@ searched), ranking.py (the tantivy query), document.py (reading hits back), resu
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from tantivy import Occur
 from tantivy import Query
 
 from mikke.search import schema as f
+from mikke.search.analysis import Analysis
 from mikke.search.analysis import get_analyzer
 from mikke.search.document import StoredPost
 from mikke.search.document import StoredText
@@ -48,6 +50,7 @@ from mikke.search.store import Store
 from mikke.search.suggest import MAX_SUGGESTIONS
 from mikke.search.suggest import make_suggestions
 from mikke.search.suggest import suggestion_index
+from mikke.search.syntax import parse_user_query
 from mikke.search.words import Expansion
 from mikke.search.words import QueryTerms
 from mikke.search.words import analyse_query
@@ -380,6 +383,39 @@ def _every_post(store: Store, searcher: tantivy.Searcher) -> _Labels:
         labels = _Labels(forms, None, None)
     _labels[id(store)] = (version, labels)
     return labels
+
+
+def says_only_what_posts_say(store: Store, text: str) -> bool:
+    """Whether ``text`` may be shown to other readers (the popular searches): it excludes nothing, every
+    word of it is written in some post (as typed, or as the word its kana or romaji reads as), every
+    "phrase" is found, and nothing else is in it but spaces and punctuation.
+
+    A query finds posts by any one of its words, so finding something says nothing of the rest: a name, a
+    number or an insult typed beside a common word must never reach every reader's page, however often
+    one reader (reloading a page) or anyone with a script searched it.
+    """
+    parsed = parse_user_query(text)
+    if parsed.excluded or not (parsed.text.strip() or parsed.phrases):
+        return False
+    analyzer = get_analyzer()
+    if not all(_only_words(piece, analyzer.analyze(piece)) for piece in (parsed.text, *parsed.phrases)):
+        return False
+    searcher = store.searcher()
+    terms = analyse_query(searcher, analyzer, text, _vocabulary(store, searcher))
+    if terms.ignored or any(not terms.doc_freq.get(word.coarse) for word in terms.words):
+        return False
+    quoted = (f'"{phrase}"' for phrase in parsed.phrases)
+    return all(search(store, q, per_page=0, with_counts=False, respell=False).total for q in quoted)
+
+
+def _only_words(text: str, analysis: Analysis) -> bool:
+    """Whether every character of ``text`` is in one of its analysed words, or a space or punctuation."""
+    covered = bytearray(len(text))
+    for unit in analysis.units:
+        covered[unit.coarse.start : unit.coarse.end] = b"\x01" * (unit.coarse.end - unit.coarse.start)
+    return all(
+        covered[i] or ch.isspace() or unicodedata.category(ch).startswith("P") for i, ch in enumerate(text)
+    )
 
 
 def suggest(store: Store, prefix: str, *, limit: int = MAX_SUGGESTIONS) -> Suggestions:

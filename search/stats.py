@@ -4,10 +4,12 @@ an SQLite file that several server processes write at once (WAL); nothing about 
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
@@ -28,6 +30,8 @@ MAX_FILTERS = 20
 # A query is offered to readers as popular only once this many searches asked it: a query one person
 # typed once (a name, an address) is never shown to others.
 POPULAR_MIN_SEARCHES = 3
+# The most searched queries asked whether they may be shown, at most (each costs a query's analysis).
+POPULAR_CANDIDATES = 100
 # Rows per list a report shows at most (`mikke stats --limit`): SQLite takes no LIMIT beyond 64 bits.
 MAX_REPORT_ROWS = 10_000
 # How long a writer waits for another process's transaction before giving up (seconds).
@@ -271,15 +275,21 @@ class SearchStats:
             filters=tuple(FilterCount(kind, key, int(n)) for kind, key, n in rows),
         )
 
-    def popular(self, *, limit: int = 10) -> list[QueryCount]:
+    def popular(self, *, limit: int = 10, shown: Callable[[str], bool] | None = None) -> list[QueryCount]:
         """The queries most searched over the kept days that found something, each asked at least
-        POPULAR_MIN_SEARCHES times: what the empty search page offers."""
+        POPULAR_MIN_SEARCHES times: what the empty search page offers.
+
+        :param shown: whether a query may be shown to readers (search.says_only_what_posts_say); asked
+            of the POPULAR_CANDIDATES most searched at most, so that the work stays bounded.
+        """
         found = [
             q
             for q in self._queries(_first_day(self.days))
             if q.results > 0 and q.searches >= POPULAR_MIN_SEARCHES
         ]
-        return found[:limit]
+        if shown is None:
+            return found[:limit]
+        return list(itertools.islice((q for q in found[:POPULAR_CANDIDATES] if shown(q.query)), limit))
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mikke.search import SettingError
+from mikke.search.stats import POPULAR_CANDIDATES
 from mikke.search.stats import POPULAR_MIN_SEARCHES
 from mikke.search.stats import SearchStats
 from mikke.search.stats import _first_day
@@ -139,3 +140,23 @@ def test_reading_statistics_never_creates_the_file(tmp_path: Path) -> None:
     assert (report.searches, report.top, report.filters) == (0, (), ())
     assert stats.popular() == []
     assert not stats.path.parent.exists()  # the server, not whoever reads first, creates and owns it
+
+
+def test_popular_queries_ask_whether_each_may_be_shown_of_a_bounded_number(tmp_path: Path) -> None:
+    stats = stats_at(tmp_path)
+    for n in range(POPULAR_CANDIDATES + 5):
+        for _ in range(POPULAR_MIN_SEARCHES):
+            stats.record(f"言葉{n}", 1)
+    most_searched = [q.query for q in stats.popular(limit=POPULAR_CANDIDATES + 5)]
+    asked: list[str] = []
+
+    def shown_if_odd(query: str) -> bool:
+        asked.append(query)
+        return int(query.removeprefix("言葉")) % 2 == 1
+
+    shown = [q.query for q in stats.popular(limit=3, shown=shown_if_odd)]
+    assert shown == [q for q in most_searched if int(q.removeprefix("言葉")) % 2 == 1][:3]
+    assert asked == most_searched[: most_searched.index(shown[-1]) + 1]  # no more asked than needed
+    asked.clear()
+    assert stats.popular(shown=lambda q: asked.append(q) is not None) == []  # never shown
+    assert len(asked) == POPULAR_CANDIDATES

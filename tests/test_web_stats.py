@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -130,3 +131,23 @@ def test_statistics_that_cannot_be_written_never_fail_a_search(
     assert client.get("/").status_code == 200
     assert client.get("/api/popular").get_json() == {"queries": []}
     assert "search statistics in" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "図書館 山田太郎",  # a name the posts never write, beside a word they do
+        "図書館 090-3141-5926",  # a number
+        "図書館 -山田太郎",  # excluded: the posts need not say it
+        '図書館 "山田太郎"',
+        "図書館 ☠☠☠",  # symbols, which the search itself ignores
+    ],
+)
+def test_popular_queries_show_only_what_the_posts_say(counting: FlaskClient, typed: str) -> None:
+    # Searched often enough and finding posts (by 図書館), yet one reader reloading a page three times, or
+    # anyone with curl, must not publish a name, a number or an insult on every reader's empty page.
+    for _ in range(POPULAR_MIN_SEARCHES + 1):
+        counting.post("/api/settled?" + urlencode({"q": typed}))
+    for _ in range(POPULAR_MIN_SEARCHES):
+        counting.post("/api/settled?q=本を読む")
+    assert counting.get("/api/popular").get_json() == {"queries": [{"query": "本を読む", "searches": 3}]}

@@ -13,6 +13,7 @@ import dataclasses
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -24,7 +25,9 @@ from flask import request
 
 from mikke.search import SearchStats
 from mikke.search import Settings
+from mikke.search import Store
 from mikke.search import open_stats
+from mikke.search import says_only_what_posts_say
 from mikke.web.params import SearchParams
 from mikke.web.params import parse_search_args
 from mikke.web.store import get_state
@@ -36,6 +39,8 @@ EXTENSION = "mikke_stats"
 POPULAR_LIMIT = 10
 POPULAR_SECONDS = 60.0
 POPULAR_CACHE_CONTROL = "public, max-age=60"
+# Verdicts on queries (may they be shown) one process remembers at most; more start the memory afresh.
+SHOWN_KEPT = 1_000
 
 
 @dataclasses.dataclass
@@ -45,6 +50,9 @@ class StatsState:
     public_origin: str
     _popular: tuple[float, list[dict[str, object]]] = (0.0, [])
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    # Whether each query may be shown, as the index of version _shown_in says (a query's analysis each).
+    _shown: dict[str, bool] = dataclasses.field(default_factory=dict)
+    _shown_in: str = ""
 
     def popular(self) -> list[dict[str, object]]:
         """The popular queries, read at most once a POPULAR_SECONDS per process (none if unreadable)."""
@@ -54,8 +62,11 @@ class StatsState:
             read_at, queries = self._popular
             if time.monotonic() - read_at < POPULAR_SECONDS:
                 return queries
+        store = get_state().open(current_app)
+        if store is None:
+            return []
         try:
-            found = self.stats.popular(limit=POPULAR_LIMIT)
+            found = self.stats.popular(limit=POPULAR_LIMIT, shown=self._shown_with(store))
         except (sqlite3.Error, OSError) as e:
             current_app.logger.warning("search statistics in %s not read: %s", self.stats.path, e)
             found = []
@@ -63,6 +74,22 @@ class StatsState:
         with self._lock:
             self._popular = (time.monotonic(), queries)
         return queries
+
+    def _shown_with(self, store: Store) -> Callable[[str], bool]:
+        """Whether a query may be shown to readers, remembered until the index changes."""
+        version = store.version()
+        with self._lock:
+            if version != self._shown_in or len(self._shown) > SHOWN_KEPT:
+                self._shown, self._shown_in = {}, version
+            shown = self._shown
+
+        def may_show(query: str) -> bool:
+            verdict = shown.get(query)
+            if verdict is None:
+                verdict = shown[query] = says_only_what_posts_say(store, query)
+            return verdict
+
+        return may_show
 
 
 def init_app(app: Flask, settings: Settings) -> None:
