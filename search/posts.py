@@ -79,6 +79,7 @@ class SiteConfig:
     timezone: str = "UTC"
     future: bool = False
     exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # paths Jekyll reads although excluded or named like special files
     # The scalar values of _config.yml by dotted name ("site.title", "site.author.name"), as Liquid renders
     # them in posts: see liquid_variables.
     # A plain dict, never changed after read_site_config: a site's settings go to the worker processes
@@ -104,6 +105,8 @@ class SiteConfig:
             sorted(self.variables.items()),
             None if self.heading_ids is None else [self.heading_ids.auto, self.heading_ids.prefix],
         ]
+        if self.include:  # only when set, so that an index of a site without it keeps its fingerprint
+            data.append(["include", list(self.include)])
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def link(self, permalink_path: str) -> str:

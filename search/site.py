@@ -175,9 +175,7 @@ def read_site_config(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise SiteError(f"{path}: unknown timezone {timezone!r}; use an IANA name like Asia/Tokyo.") from e
-    exclude = data.get("exclude") or []
-    if not isinstance(exclude, list):
-        exclude = [exclude]
+    exclude, include = _patterns(data.get("exclude")), _patterns(data.get("include"))
     variables = liquid_variables(data, "site")
     url = str(data.get("url") or "").rstrip("/")
     served_at = _site_url(site_url)
@@ -190,7 +188,8 @@ def read_site_config(
         permalink=permalink,
         timezone=timezone,
         future=data.get("future") is True,
-        exclude=tuple(str(e) for e in exclude),
+        exclude=exclude,
+        include=include,
         variables=variables,
         heading_ids=_heading_ids(data),
     )
@@ -234,12 +233,26 @@ def _clean_baseurl(baseurl: str) -> str:
 # --------------------------------------------------------------------------------------------- finding
 
 
-def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+def _patterns(value: Any) -> tuple[str, ...]:
+    """The paths of an ``exclude`` or ``include`` setting: a list of them, or one. Jekyll matches only
+    strings (a number or a date in the list matches nothing)."""
+    values = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(v for v in values if isinstance(v, str))
+
+
+# Jekyll skips (EntryFilter#special?) names starting with one of these, unless ``include`` names them.
+_SPECIAL_LEADING = (".", "_", "#", "~")
+
+
+def _glob_include(patterns: Iterable[str], entry: str, *, is_dir: bool) -> bool:
+    """Jekyll's ``EntryFilter#glob_include?``: ``entry`` (a path read from the site root) matches one of
+    ``patterns`` as a glob (File.fnmatch?, whose ``*`` also matches ``/``), as a plain prefix (``cat``
+    matches ``category/`` too), or, if it is a folder, as its path with a trailing ``/``."""
     for pattern in patterns:
-        p = pattern.strip().strip("/")
+        p = pattern.lstrip("/")  # File.join(source, "/old") is source/old
         if not p:
-            continue
-        if rel == p or rel.startswith(p + "/") or fnmatch.fnmatch(rel, p):
+            continue  # Jekyll would match every path with it: surely not what the site means
+        if entry.startswith(p) or fnmatch.fnmatchcase(entry, p) or (is_dir and p == entry + "/"):
             return True
     return False
 
@@ -302,7 +315,9 @@ class _PostFinder:
 
     def __init__(self, config: SiteConfig, *, follow_symlinks: bool) -> None:
         self.root = config.root
-        self.patterns = (*_DEFAULT_EXCLUDE, *config.exclude)
+        self.include = config.include
+        # Jekyll's `site.exclude - site.include`: a path listed in both is not excluded.
+        self.exclude = tuple(p for p in (*_DEFAULT_EXCLUDE, *config.exclude) if p not in config.include)
         self.follow_symlinks = follow_symlinks
         self.ids: list[str] = []
         self.skipped: list[Skipped] = []
@@ -362,12 +377,32 @@ class _PostFinder:
             stack.extend(reversed(subdirs))  # popped in name order
 
     def _walked_by_jekyll(self, name: str, rel: str, *, in_posts: bool) -> bool:
-        # Jekyll ignores folders starting with "_" or "." (besides _posts) and the excluded ones.
-        return not (
-            name.startswith(".")
-            or (not in_posts and name.startswith("_") and name != "_posts")
-            or name == "_site"
-            or _excluded(rel, self.patterns)
+        """Whether Jekyll looks for posts in the folder ``rel``. Outside ``_posts`` it reads a folder unless
+        its entry filter skips it; under ``_posts`` it lists every file below (Dir["**/*"], which hides
+        dot-folders) and filters the files one by one (:meth:`_skipped_by_jekyll`)."""
+        if in_posts:
+            return not name.startswith(".")
+        if name == "_posts":  # read whatever the filter says of the name (Reader#retrieve_posts)
+            return True
+        return name != "_site" and not self._skipped_by_jekyll(name, rel, is_dir=True)
+
+    def _skipped_by_jekyll(self, entry: str, rel: str, *, is_dir: bool) -> bool:
+        """Jekyll's ``EntryFilter#filter`` of ``entry``: a folder's name, or a file's path below its
+        ``_posts`` folder; ``rel`` is its path from the site root. Excluded paths are skipped unless
+        included; then included ones are kept, and names Jekyll calls special or backups are skipped."""
+        if entry.endswith("."):
+            return True
+        name = entry.rsplit("/", 1)[-1]
+        included = _glob_include(self.include, entry, is_dir=is_dir) or _glob_include(
+            self.include, name, is_dir=is_dir
+        )
+        if included:
+            return False
+        return (
+            _glob_include(self.exclude, rel, is_dir=is_dir)
+            or entry.startswith(_SPECIAL_LEADING)
+            or name.startswith(_SPECIAL_LEADING)
+            or entry.endswith("~")
         )
 
     def _folder(self, entry: os.DirEntry[str], rel: str, *, is_link: bool) -> tuple[str, str] | None:
@@ -398,7 +433,9 @@ class _PostFinder:
 
     def _file(self, entry: os.DirEntry[str], rel: str, *, is_link: bool) -> None:
         name = entry.name
-        if name.startswith(".") or name.endswith("~") or _excluded(rel, self.patterns):
+        parts = rel.split("/")
+        below_posts = "/".join(parts[parts.index("_posts") + 1 :])  # the path Jekyll filters
+        if name.startswith(".") or self._skipped_by_jekyll(below_posts, rel, is_dir=False):
             return
         problem = _utf8_problem(rel)
         if problem:

@@ -110,6 +110,53 @@ def test_unpublished_drafts_and_excluded_files_are_not_indexed(tmp_path: Path) -
     assert skipped(site)["_posts/2024-01-01-off.md"] == "published: false"
 
 
+def test_folders_jekyll_skips_as_special_or_backups_hold_no_posts(tmp_path: Path) -> None:
+    # Jekyll's EntryFilter: a folder starting with . _ # ~ or ending with ~ is not read; inside _posts
+    # that is decided for the path below _posts, so only its first folder counts (checked with jekyll 4.3).
+    names = [
+        "#drafts/_posts",
+        "~old/_posts",
+        "old~/_posts",
+        "_posts/_wip",
+        "_posts/#tmp",
+        "_posts/~x",
+        "_posts/.hidden",
+        "_posts/a/_deeper",  # published: only the first folder below _posts is checked
+        "_posts/a/#deeper",
+        "_posts/x~",  # published: a backup is a path ending with ~, and this one ends with the file
+        "c.d/_posts",
+    ]
+    files = {f"{name}/2024-01-0{i % 9 + 1}-p{i}.md": post() for i, name in enumerate(names)}
+    root = make_site(tmp_path, files)
+    published = {p.id.rsplit("/", 1)[0] for p in load_site(root).posts}
+    assert published == {"_posts/a/_deeper", "_posts/a/#deeper", "_posts/x~", "c.d/_posts"}
+
+
+def test_include_brings_back_what_jekyll_would_skip_and_exclude_is_a_prefix_as_in_jekyll(
+    tmp_path: Path,
+) -> None:
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/_wip/2024-01-01-a.md": post(),
+            "_posts/old/2024-01-02-b.md": post(),
+            "_posts/older/2024-01-03-c.md": post(),  # Jekyll's exclude matches a prefix: old is in older
+            "cat/_posts/2024-01-04-d.md": post(),
+            "category/_posts/2024-01-05-e.md": post(),
+            # Included, but its posts' paths are still excluded (by cat): include is matched against
+            # the folder's name, exclude against each post's path from the site root.
+            "catalogue/_posts/2024-01-06-f.md": post(),
+            "tech/_posts/2024-01-07-g.md": post(),
+            "#notes/_posts/2024-01-08-h.md": post(),
+        },
+        config=TOKYO_CONFIG + "exclude: [_posts/old, cat, tech/]\ninclude: [_wip, catalogue, '#notes']\n",
+    )
+    assert sorted(p.id for p in load_site(root).posts) == [
+        "#notes/_posts/2024-01-08-h.md",
+        "_posts/_wip/2024-01-01-a.md",
+    ]
+
+
 @pytest.mark.parametrize(
     ("front", "published"),
     [
