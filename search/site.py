@@ -297,7 +297,8 @@ def find_post_files(config: SiteConfig, *, follow_symlinks: bool = True) -> tupl
 
     ``_posts/`` at the root and under any non-underscore folder (whose names become categories).
     Symbolic links are followed only when they stay inside the site (like Jekyll's safe mode) and
-    ``follow_symlinks`` is true; each real folder is read once, so link loops end.
+    ``follow_symlinks`` is true, and folder links inside ``_posts/`` never are (Jekyll does not enter them);
+    each real folder is read once, so link loops end.
     :return: post ids (paths relative to the site root) and the files and folders skipped for their name,
         extension or link, with the reason.
     """
@@ -369,7 +370,7 @@ class _PostFinder:
                     is_dir = False
                 if is_dir:
                     if self._walked_by_jekyll(entry.name, rel, in_posts=in_posts):
-                        subdir = self._folder(entry, rel, is_link=is_link)
+                        subdir = self._folder(entry, rel, is_link=is_link, in_posts=in_posts)
                         if subdir:
                             subdirs.append(subdir)
                 elif in_posts:
@@ -405,14 +406,23 @@ class _PostFinder:
             or entry.endswith("~")
         )
 
-    def _folder(self, entry: os.DirEntry[str], rel: str, *, is_link: bool) -> tuple[str, str] | None:
-        """The real folder to read next for ``entry``; a link is queued (or skipped), not read now."""
+    def _folder(
+        self, entry: os.DirEntry[str], rel: str, *, is_link: bool, in_posts: bool
+    ) -> tuple[str, str] | None:
+        """The real folder to read next for ``entry`` (in a ``_posts`` folder if ``in_posts``); a link is
+        queued (or skipped), not read now."""
         if is_link:
             target = os.path.realpath(entry.path)
             if not self.follow_symlinks:
                 self._skip(rel, f"is a symbolic link to a folder; {_NO_LINKS}")
             elif not _inside(self.root, target):
                 self._skip(rel, _outside("folder", target))
+            elif in_posts:
+                # Jekyll lists a _posts folder with Dir["**/*"], which does not enter folder links, so it
+                # publishes none of the posts reached through one (a category folder link it does follow).
+                self._skip(
+                    rel, "is a symbolic link to a folder inside _posts; Jekyll reads no posts through it"
+                )
             else:
                 self._links.append((rel, target))
             return None
