@@ -67,12 +67,15 @@ from mikke.search.store import SYNONYMS_FILE
 from mikke.search.store import BuildInfo
 from mikke.search.store import IndexPair
 from mikke.search.store import Store
+from mikke.search.store import clear_update_mark
 from mikke.search.store import create_generation
 from mikke.search.store import live_generation
+from mikke.search.store import mark_update
 from mikke.search.store import open_generation_for_update
 from mikke.search.store import publish_generation
 from mikke.search.store import remove_stale_generations
 from mikke.search.store import share_generation
+from mikke.search.store import update_interrupted
 from mikke.search.store import write_generation_file
 from mikke.search.store import writer_lock
 from mikke.search.synonyms import OWNER_FILE
@@ -423,6 +426,8 @@ class _Build:
             reason = "no index yet"
         elif not live[1].compatible_with(info):
             reason = _incompatibility(live[1], info)
+        elif update_interrupted(self.root, live[0]):
+            reason = "the last update of the index did not finish"
         report = None if reason else _incremental_build(self, live[0], live[1]) if live else None
         if report is None:
             report = _full_build(self, info)
@@ -568,6 +573,7 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
             changed = [without_template(p, template) for p in changed]
             template_chars = sum(p.template_chars for p in changed)
             try:
+                mark_update(root, generation)
                 _write(
                     indexes,
                     changed,
@@ -576,6 +582,8 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
                     progress=build.progress,
                     memory_mb=build.memory_mb,
                 )
+                # Kept when _write fails: it may have committed the texts and not the posts.
+                clear_update_mark(root, generation)
             except (OSError, ValueError) as e:
                 raise IndexBuildError(
                     f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."

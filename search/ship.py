@@ -30,6 +30,7 @@ from mikke.search.store import open_store
 from mikke.search.store import publish_generation
 from mikke.search.store import read_current
 from mikke.search.store import share_generation
+from mikke.search.store import update_interrupted
 from mikke.search.store import writer_lock
 
 # A shipped file: its owner writes it, everyone else may only read it (minus the umask).
@@ -105,6 +106,11 @@ def ship_index(
     with writer_lock(src, wait=wait), writer_lock(dst, wait=wait):
         open_store(src)  # refuses what a server would refuse: another schema, world-writable files
         name = read_current(src) or ""
+        if update_interrupted(src, name):
+            raise IndexBuildError(
+                f"The last update of {src}/ did not finish, so its posts and texts may not match; "
+                f"run `mikke index SITE --index {src}` (it rebuilds the index) before shipping it."
+            )
         tally = _Tally()
         try:
             if read_current(dst) == name:

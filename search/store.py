@@ -108,6 +108,30 @@ def _write_json_atomically(path: Path, text: str) -> None:
 SYNONYMS_FILE = "site-synonyms.json"
 
 
+# In a generation while an update commits to it, removed once both indexes are committed: the texts index
+# commits before the posts index, so an update that dies between the two leaves texts that the posts do
+# not match (an edited post's new text under its old terms), which no later update can see, since the
+# manifest still names the old file. The next run rebuilds instead of trusting the generation.
+UPDATE_MARK_FILE = "update-in-progress"
+
+
+def mark_update(root: Path, name: str) -> None:
+    """Record, durably, that an update of generation ``name`` is about to commit."""
+    _write_json_atomically(root / name / UPDATE_MARK_FILE, f"{os.getpid()}\n")
+
+
+def clear_update_mark(root: Path, name: str) -> None:
+    """Record that the update of generation ``name`` committed both indexes."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(root / name / UPDATE_MARK_FILE)
+    _fsync_dir(root / name)
+
+
+def update_interrupted(root: Path, name: str) -> bool:
+    """Whether an update of generation ``name`` began committing and never finished."""
+    return os.path.lexists(root / name / UPDATE_MARK_FILE)
+
+
 def write_generation_file(root: Path, name: str, filename: str, text: str) -> None:
     """Replace the file ``filename`` of generation ``name`` atomically, with the mode of mikke's files."""
     _write_json_atomically(root / name / filename, text)

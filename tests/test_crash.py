@@ -115,3 +115,25 @@ def test_killed_run_leaves_no_worker_process_behind(site: Path, tmp_path: Path) 
     while (left := living_processes_in_group(run.pid)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == []
+
+
+def test_an_update_killed_between_its_two_commits_is_not_trusted_by_the_next_run(
+    site: Path, tmp_path: Path
+) -> None:
+    # Killed between the two commits, the texts index holds the edited post's new text while the posts
+    # index still holds the old post; undoing the edit before the next run leaves the file as indexed, so
+    # only knowing that the update did not finish can bring the two indexes back together.
+    index = tmp_path / "index"
+    path = site / "_posts" / "2024-07-01-umibe.md"
+    path.write_text(post_source("海辺の記録", "海辺で貝を拾った。"), "utf-8")
+    build_index(site, index, jobs=1)
+    original = path.read_bytes()
+    path.write_text(post_source("海辺の記録", "全く別の文章。海辺で自転車に乗った。"), "utf-8")
+    assert run_indexer(site, index, "texts-committed") == -signal.SIGKILL
+    path.write_bytes(original)
+    report = build_index(site, index, jobs=1)
+    (hit,) = search(open_store(index), "海辺").hits
+    assert "貝を拾った" in hit.excerpt
+    assert "自転車" not in hit.excerpt
+    assert (report.mode, report.full_reason) == ("full", "the last update of the index did not finish")
+    assert build_index(site, index, jobs=1).mode == "incremental"  # finished: trusted again

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
+import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
@@ -13,11 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from bench.server import mikke_server
+from mikke.search import IndexBuildError
 from mikke.search import IndexMissing
 from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search import search
 from mikke.search.cli import cli
+from mikke.search.failpoints import ENV_VAR
 from mikke.search.ship import ship_index
 from mikke.search.store import TANTIVY_META_LOCK
 from mikke.search.store import TEXT_FOLDER
@@ -141,6 +147,31 @@ def test_nothing_to_ship_or_shipping_onto_itself_is_a_clear_error(
     assert result.exit_code == 1 and "onto itself" in result.output
     result = CliRunner().invoke(cli, ["ship", str(source), str(tmp_path / "replica"), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["mode"] == "new"
+
+
+def test_a_build_whose_last_update_died_between_its_commits_is_not_shipped(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    site, source = built
+    write_site(site, range(3, 9))
+    killed = subprocess.run(
+        [sys.executable, "-m", "mikke", "index", str(site), "--index", str(source), "--jobs", "1"],
+        env={**os.environ, ENV_VAR: "texts-committed"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    replica = tmp_path / "replica"
+    with pytest.raises(IndexBuildError) as error:
+        ship_index(source, replica)
+    assert str(error.value) == (
+        f"The last update of {source}/ did not finish, so its posts and texts may not match; "
+        f"run `mikke index SITE --index {source}` (it rebuilds the index) before shipping it."
+    )
+    assert read_current(replica) is None
+    build_index(site, source, jobs=1)
+    ship_index(source, replica)
+    assert urls(replica) == urls(source)
 
 
 def test_shipping_into_a_folder_inside_the_source_or_holding_it_is_refused(
