@@ -11,6 +11,8 @@ from watchdog.events import FileSystemEvent
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
+from mikke.search.synonyms import OWNER_FILE
+
 # Editors write a file in several steps (temp file, rename, chmod); wait for them to settle.
 DEBOUNCE_SECONDS = 0.3
 # Jekyll's own output and caches change on every build; they are not sources.
@@ -18,12 +20,13 @@ _WRITE_EVENTS = frozenset({"created", "modified", "deleted", "moved", "closed"})
 _IGNORED_PARTS = {"_site", ".jekyll-cache", ".sass-cache", ".git", "node_modules"}
 
 
-def is_source_change(site: Path, path: str) -> bool:
-    """Whether a change at ``path`` can affect what is indexed (posts, _config.yml).
+def is_source_change(site: Path, path: str, *, folder_gone_or_new: bool = False) -> bool:
+    """Whether a change at ``path`` can affect what is indexed (posts, _config.yml, the owner's synonyms).
 
     A path counts by the real folder it lies in: a link saved in ``_posts/`` is a change wherever it points
     (the re-index reports one that leaves the site), and changes seen through a folder link that leaves the
-    site are not.
+    site are not. ``folder_gone_or_new``: ``path`` is a folder that was removed, moved or made, which may
+    have held posts (a category folder moved out of the site is one event, naming none of its posts).
     """
     changed = Path(path)
     try:
@@ -32,7 +35,9 @@ def is_source_change(site: Path, path: str) -> bool:
         return False
     if any(part in _IGNORED_PARTS or part.startswith(".") for part in rel.parts[:-1]):
         return False
-    return rel.as_posix() == "_config.yml" or "_posts" in rel.parts
+    if folder_gone_or_new and not rel.name.startswith("."):
+        return rel.name not in _IGNORED_PARTS
+    return rel.as_posix() in {"_config.yml", OWNER_FILE} or "_posts" in rel.parts
 
 
 class _Debouncer(FileSystemEventHandler):
@@ -46,7 +51,8 @@ class _Debouncer(FileSystemEventHandler):
         if event.event_type not in _WRITE_EVENTS:
             return
         paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
-        if any(p and is_source_change(self.site, p) for p in paths):
+        folder = event.is_directory and event.event_type in {"created", "deleted", "moved"}
+        if any(p and is_source_change(self.site, p, folder_gone_or_new=folder) for p in paths):
             self.last_change = time.monotonic()
             self.changed.set()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mikke.search import build_index
@@ -91,3 +92,33 @@ def test_a_link_counts_by_where_it_lies_not_where_it_points(site: Path, tmp_path
     # Saving the link is a change to the site (the re-index reports it); the file it points to is not.
     assert is_source_change(site, str(site / "_posts" / "2024-01-19-passwd.md"))
     assert not is_source_change(site, str(site / "_posts" / "etc" / "passwd"))
+
+
+def runs_after(site: Path, change: Callable[[], None]) -> int:
+    """How many times the watch re-indexes ``site`` after ``change``."""
+    calls: list[float] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_site, args=(site, lambda: calls.append(0)), kwargs={"stop": stop})
+    watcher.start()
+    try:
+        time.sleep(0.5)  # let the observer start
+        change()
+        deadline = time.monotonic() + 5
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    return len(calls)
+
+
+def test_the_owners_synonyms_count_as_a_source_change(site: Path) -> None:
+    (site / "_data").mkdir()
+    synonyms = site / "_data" / "mikke_synonyms.yml"
+    assert runs_after(site, lambda: synonyms.write_text("- [猫, ねこ]\n", "utf-8")) == 1
+
+
+def test_a_category_folder_moved_out_of_the_site_is_a_source_change(site: Path, tmp_path: Path) -> None:
+    (site / "travel" / "_posts").mkdir(parents=True)
+    (site / "travel" / "_posts" / "2024-05-09-trip.md").write_text(post_source("旅", "旅の記録。"), "utf-8")
+    assert runs_after(site, lambda: (site / "travel").rename(tmp_path / "travel")) == 1
