@@ -80,6 +80,7 @@ class SiteConfig:
     future: bool = False
     exclude: tuple[str, ...] = ()
     include: tuple[str, ...] = ()  # paths Jekyll reads although excluded or named like special files
+    collections_dir: str = ""  # the folder, inside the site, that holds the _posts folders ("": the root)
     # The scalar values of _config.yml by dotted name ("site.title", "site.author.name"), as Liquid renders
     # them in posts: see liquid_variables.
     # A plain dict, never changed after read_site_config: a site's settings go to the worker processes
@@ -105,8 +106,11 @@ class SiteConfig:
             sorted(self.variables.items()),
             None if self.heading_ids is None else [self.heading_ids.auto, self.heading_ids.prefix],
         ]
-        if self.include:  # only when set, so that an index of a site without it keeps its fingerprint
+        # Only when set, so that an index of a site without them keeps its fingerprint.
+        if self.include:
             data.append(["include", list(self.include)])
+        if self.collections_dir:
+            data.append(["collections_dir", self.collections_dir])
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def link(self, permalink_path: str) -> str:
@@ -522,7 +526,7 @@ def parse_post(
     front, body, (file_date, file_slug, ext) = _read_source(post_id, data)
     _check_published(front, include_hidden=include_hidden)
     when = _post_date(front, file_date, config, now)
-    categories, tags = _labels(front, post_id)
+    categories, tags = _labels(front, post_id, config.collections_dir)
 
     slug = _scalar(front.get("slug")) or file_slug
     name = post_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -660,10 +664,12 @@ def _post_date(front: dict[str, Any], file_date: str, config: SiteConfig, now: d
     return when
 
 
-def _labels(front: dict[str, Any], post_id: str) -> tuple[list[str], list[str]]:
-    """Categories (folders above _posts first, then front matter: Document#categories_from_path,
-    merge_categories!) and tags (tag/tags: Utils.pluralized_array_from_hash)."""
-    path_categories = post_id.split("/_posts/")[0].split("/") if "/_posts/" in post_id else []
+def _labels(front: dict[str, Any], post_id: str, collections_dir: str = "") -> tuple[list[str], list[str]]:
+    """Categories (folders above _posts first, below ``collections_dir``, then front matter:
+    Document#categories_from_path, merge_categories!) and tags (tag/tags:
+    Utils.pluralized_array_from_hash)."""
+    path = post_id.removeprefix(collections_dir + "/") if collections_dir else post_id
+    path_categories = path.split("/_posts/")[0].split("/") if "/_posts/" in path else []
     front_categories = (
         [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
     )

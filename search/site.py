@@ -10,6 +10,7 @@ import fnmatch
 import functools
 import hashlib
 import os
+import posixpath
 import stat
 import urllib.parse
 from collections import deque
@@ -190,9 +191,18 @@ def read_site_config(
         future=data.get("future") is True,
         exclude=exclude,
         include=include,
+        collections_dir=_collections_dir(data.get("collections_dir")),
         variables=variables,
         heading_ids=_heading_ids(data),
     )
+
+
+def _collections_dir(value: Any) -> str:
+    """The ``collections_dir`` setting as a path below the site root, as Jekyll's ``in_source_dir`` reads
+    it: ``..`` cannot climb above the root, and a leading ``/`` is the root (a link is checked when read)."""
+    if not isinstance(value, str):
+        return ""
+    return posixpath.normpath("/" + value.strip()).strip("/")
 
 
 def _heading_ids(data: Mapping[str, Any]) -> HeadingIds | None:
@@ -317,6 +327,7 @@ class _PostFinder:
     def __init__(self, config: SiteConfig, *, follow_symlinks: bool) -> None:
         self.root = config.root
         self.include = config.include
+        self.collections_dir = config.collections_dir
         # Jekyll's `site.exclude - site.include`: a path listed in both is not excluded.
         self.exclude = tuple(p for p in (*_DEFAULT_EXCLUDE, *config.exclude) if p not in config.include)
         self.follow_symlinks = follow_symlinks
@@ -327,7 +338,9 @@ class _PostFinder:
 
     def run(self) -> None:
         self._read_as[_folder_key(str(self.root))] = ""
-        self._walk(str(self.root), "")
+        start = self._posts_folder()
+        if start is not None:
+            self._walk(start, self.collections_dir)
         while self._links:
             rel, target = self._links.popleft()
             try:
@@ -344,6 +357,31 @@ class _PostFinder:
                 self._skip(rel, f"is a symbolic link to {where}, which holds it; following it would loop")
             else:
                 self._skip(rel, f"is a symbolic link to {_printable(seen)}/; mikke reads each folder once")
+
+    def _posts_folder(self) -> str | None:
+        """The real folder Jekyll reads posts from: the root, or ``collections_dir`` if it is a folder
+        inside the site that Jekyll reads (a folder on the way that its entry filter skips holds none)."""
+        rel = self.collections_dir
+        if not rel:
+            return str(self.root)
+        parts = rel.split("/")
+        for depth, name in enumerate(parts, start=1):
+            if not self._walked_by_jekyll(name, "/".join(parts[:depth]), in_posts=False):
+                self._skip(rel, "is the collections_dir, but Jekyll reads no posts in a folder named so")
+                return None
+        path = os.path.join(self.root, rel)
+        target = os.path.realpath(path)
+        if not os.path.isdir(target):
+            return None
+        if target != os.path.normpath(path):
+            if not self.follow_symlinks:
+                self._skip(rel, f"is or lies under a symbolic link to a folder; {_NO_LINKS}")
+                return None
+            if not _inside(self.root, target):
+                self._skip(rel, _outside("folder", target))
+                return None
+        self._read_as[_folder_key(target)] = rel
+        return target
 
     def _skip(self, rel: str, reason: str) -> None:
         self.skipped.append(Skipped(_printable(rel), reason))

@@ -762,3 +762,37 @@ def test_invalid_front_matter_gets_the_same_reason_whichever_parser_reads_it(tmp
     with pytest.raises(yaml.YAMLError) as raised:
         yaml.load("title: [unclosed\n", Loader=yaml.BaseLoader)
     assert " ".join(str(raised.value).split()) in reason
+
+
+def test_posts_are_read_from_collections_dir_with_categories_below_it_as_jekyll_does(tmp_path: Path) -> None:
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/2024-01-01-a.md": post(),  # outside collections_dir: Jekyll reads no posts there
+            "cat/_posts/2024-01-02-b.md": post(),
+            "my/_posts/2024-01-03-c.md": post(),
+            "my/travel/_posts/2024-01-04-d.md": post(),
+        },
+        config=TOKYO_CONFIG + "collections_dir: my\n",
+    )
+    site = load_site(root)
+    assert {p.id: (p.permalink, p.categories) for p in site.posts} == {
+        "my/_posts/2024-01-03-c.md": ("/2024/01/03/c.html", ()),
+        "my/travel/_posts/2024-01-04-d.md": ("/travel/2024/01/04/d.html", ("travel",)),
+    }
+
+
+@pytest.mark.parametrize("value", ["../../outside", "/outside", "link"])
+def test_collections_dir_never_leads_outside_the_site(tmp_path: Path, value: str) -> None:
+    outside = tmp_path / "outside" / "_posts"
+    outside.mkdir(parents=True)
+    (outside / "2024-01-01-secret.md").write_text(post(body="秘密"), "utf-8")
+    root = make_site(tmp_path, {"_posts/2024-01-02-a.md": post()}, config=f"collections_dir: {value}\n")
+    (root / "link").symlink_to(tmp_path / "outside", target_is_directory=True)
+    site = load_site(root)
+    assert site.posts == []
+    if value == "link":
+        assert skipped(site) == {
+            "link": f"is a symbolic link to a folder outside the site ({(tmp_path / 'outside').resolve()}); "
+            "mikke reads no file outside the site root"
+        }
