@@ -507,7 +507,7 @@ def related_command(
             all_related(store, limit=limit) if every_post else [related_posts(store, post or "", limit=limit)]
         )
         if jekyll_data:
-            written = write_jekyll_data(jekyll_data, lists)
+            written = write_jekyll_data(jekyll_data, lists, collections_dir=store.info.collections_dir)
     if jekyll_data:
         pairs = sum(len(r.related) for r in lists)
         click.echo(f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}.")

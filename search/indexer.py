@@ -381,6 +381,7 @@ def site_build_info(config: SiteConfig, *, include_hidden: bool) -> BuildInfo:
         site_timezone=config.timezone,
         site_root=str(config.root),
         created_at=time.time(),
+        collections_dir=config.collections_dir,
     )
 
 

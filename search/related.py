@@ -366,10 +366,16 @@ def all_related(store: Store, *, limit: int = DEFAULT_LIMIT) -> list[RelatedPost
     return [RelatedPosts(p, lookup.related(p, limit)) for p in posts]
 
 
-def jekyll_data(related: Iterable[RelatedPosts]) -> dict[str, list[dict[str, str]]]:
-    """The related posts as a Jekyll data file holds them: by the post's path (Jekyll's ``page.path``),
-    each a list of ``{url, title, date}``."""
-    return {r.post.id: [{"url": p.url, "title": p.title, "date": p.date} for p in r.related] for r in related}
+def jekyll_data(
+    related: Iterable[RelatedPosts], collections_dir: str = ""
+) -> dict[str, list[dict[str, str]]]:
+    """The related posts as a Jekyll data file holds them: by the post's path (Jekyll's ``page.path``, from
+    the site's ``collections_dir``), each a list of ``{url, title, date}``."""
+    prefix = f"{collections_dir}/" if collections_dir else ""
+    return {
+        r.post.id.removeprefix(prefix): [{"url": p.url, "title": p.title, "date": p.date} for p in r.related]
+        for r in related
+    }
 
 
 def _clamp(limit: int) -> int:
@@ -408,7 +414,7 @@ def _data_file(target: Path) -> os.stat_result | None:
     return existing
 
 
-def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
+def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts], *, collections_dir: str = "") -> int:
     """Write :func:`jekyll_data` of ``related`` as JSON to ``path``, replacing the file at once (a file
     written beside it, then renamed over it) so that a Jekyll build running meanwhile reads the old file or
     the new one, whole.
@@ -424,7 +430,7 @@ def write_jekyll_data(path: str | Path, related: Iterable[RelatedPosts]) -> int:
     target = Path(path)
     folder = target.parent
     existing = _data_file(target)
-    data = jekyll_data(related)
+    data = jekyll_data(related, collections_dir)
     # Beside the target (one file system, so the rename is atomic), with the modes the umask gives.
     temp = folder / f".{target.name}.{os.getpid()}.tmp"
     try:

@@ -59,6 +59,7 @@ class BuildInfo:
     created_at: float
     template_fingerprint: str = ""  # the site template taken out of posts (search/template.py)
     template_blocks: int = 0
+    collections_dir: str = ""  # the site's collections_dir: Jekyll's page.path of a post is from there
 
     def compatible_with(self, other: BuildInfo) -> bool:
         return (

@@ -143,3 +143,20 @@ def test_an_unknown_post_is_a_one_line_error(index: Path, reference: str) -> Non
     assert code == 1
     assert output.startswith(f"Error: No indexed post has the path or URL {reference!r}.")
     assert len(output.strip().splitlines()) == 1
+
+
+def test_jekyll_data_keys_are_page_path_under_a_collections_dir(tmp_path: Path) -> None:
+    # Jekyll's page.path of a post is its path from the collections_dir ("_posts/…"), not from the site.
+    flat = make_site(tmp_path / "flat")
+    site = tmp_path / "site"
+    (site / "my").mkdir(parents=True)
+    (flat / "_posts").rename(site / "my" / "_posts")
+    config = (flat / "_config.yml").read_text("utf-8")
+    (site / "_config.yml").write_text(config + "\ncollections_dir: my\n", "utf-8")
+    index = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["index", str(site), "--index", str(index), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    target = site / "_data" / "mikke_related.json"
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(target))
+    assert code == 0, output
+    assert set(json.loads(target.read_text("utf-8"))) == {f"_posts/{name}.md" for name in POSTS}
