@@ -262,6 +262,25 @@ def test_unknown_api_path_and_method_use_the_error_shape(client: FlaskClient) ->
     assert_error_shape(client.delete("/api/tags"), 405)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/api/search", {"GET", "HEAD", "OPTIONS"}),
+        ("DELETE", "/api/tags", {"GET", "HEAD", "OPTIONS"}),
+        ("GET", "/api/settled", {"POST", "OPTIONS"}),
+        ("POST", "/", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/feed.atom", {"GET", "HEAD", "OPTIONS"}),
+    ],
+)
+def test_wrong_method_is_405_naming_the_allowed_methods(
+    client: FlaskClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} == allowed
+    assert response.headers["Content-Type"].count("charset") <= 1
+
+
 def test_tags_lists_every_tag_with_its_count(client: FlaskClient, web_index: Path) -> None:
     body = client.get("/api/tags").get_json()
     expected = [{"tag": t.tag, "key": t.key, "count": t.count} for t in all_tags(open_store(web_index))]

@@ -47,7 +47,17 @@ def _message(e: HTTPException) -> str:
     return e.description or (e.name + ".")
 
 
-def _handle_http(e: HTTPException) -> tuple[Response | str, int]:
+def _handle_http(e: HTTPException) -> Response:
+    response = _error_response(e)
+    # The headers the exception carries belong to the answer whatever its body: a 405's Allow (RFC 9110
+    # 15.5.6 requires it), a 503's Retry-After. Its Content-Type described werkzeug's own body, not ours.
+    for name, value in e.get_headers():
+        if name.lower() != "content-type":
+            response.headers.setdefault(name, value)
+    return response
+
+
+def _error_response(e: HTTPException) -> Response:
     status = e.code or 500
     if isinstance(e, SecurityError):
         # A Host mikke does not answer for: no URL can be built for it, so no page either.
@@ -55,12 +65,20 @@ def _handle_http(e: HTTPException) -> tuple[Response | str, int]:
             "This server does not answer for that host name; see MIKKE_PUBLIC_URL and MIKKE_ALLOWED_HOSTS."
         )
         if wants_json():
-            return error_json(message, status)
-        return Response(message, status=status, mimetype="text/plain"), status
+            return _json(message, status)
+        return Response(message, status=status, mimetype="text/plain")
     if wants_json():
-        return error_json(_message(e), status)
+        return _json(_message(e), status)
     text = _MESSAGES_JA.get(status, e.name)
-    return render_template("error.html", status=status, message=text), status
+    return Response(
+        render_template("error.html", status=status, message=text), status=status, mimetype="text/html"
+    )
+
+
+def _json(message: str, status: int) -> Response:
+    response, _ = error_json(message, status)
+    response.status_code = status
+    return response
 
 
 def _handle_not_ready(_: IndexNotReady) -> tuple[Response, int]:
