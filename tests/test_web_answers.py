@@ -34,6 +34,19 @@ def test_an_answer_the_client_holds_is_confirmed_with_304_and_no_body(client: Fl
     assert again.headers["ETag"] == tag
 
 
+@pytest.mark.parametrize("url", [*ANSWERS, "/feed.atom?q=検索", "/api/suggest?q=検", "/opensearch.xml"])
+def test_answers_that_may_be_gzipped_vary_on_accept_encoding_even_when_sent_plain(
+    client: FlaskClient, url: str
+) -> None:
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers.get("Vary", "")
+    if "ETag" in plain.headers:
+        confirmed = client.get(url, headers={"If-None-Match": plain.headers["ETag"]})
+        assert confirmed.status_code == 304
+        assert "Accept-Encoding" in confirmed.headers.get("Vary", "")
+
+
 def test_other_parameters_give_another_etag(client: FlaskClient) -> None:
     tags = {client.get(url).headers["ETag"] for url in ("/api/search?q=検索", "/api/search?q=検索&page=2")}
     assert len(tags) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
@@ -159,3 +160,10 @@ def test_a_post_link_without_a_host_is_read_against_the_search_page() -> None:
     assert e.title == "題名"  # characters XML cannot carry are dropped
     assert e.summary == "<b> と 猫"
     assert e.author == "search.example.jp"
+
+
+def test_feed_is_gzipped_when_asked(client: FlaskClient) -> None:
+    plain = client.get("/feed.atom")
+    packed = client.get("/feed.atom", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain.get_data()

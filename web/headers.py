@@ -20,7 +20,9 @@ CONTENT_SECURITY_POLICY = (
 CORS_MAX_AGE = "86400"
 _HTTP_ORIGIN_RE = re.compile(r"\Ahttp://[A-Za-z0-9.\-]+(?::\d{1,5})?\Z")
 GZIP_MIN_BYTES = 1024
-_COMPRESSIBLE = frozenset({"text/html", "application/json", "application/opensearchdescription+xml"})
+_COMPRESSIBLE = frozenset(
+    {"text/html", "application/json", "application/atom+xml", "application/opensearchdescription+xml"}
+)
 
 
 def accepts_gzip() -> bool:
@@ -36,13 +38,22 @@ def accepts_gzip() -> bool:
 
 
 def _gzip(response: Response) -> None:
+    if response.status_code == 304:
+        # A 304 stands for the 200 it confirms and must name the same Vary (RFC 9110 15.4.5); only answers
+        # that may be gzipped are ever confirmed with 304 here (web/answers.py), static ones in assets.py.
+        response.vary.add("Accept-Encoding")
+        return
     if (
         response.status_code != 200
         or response.direct_passthrough
         or response.mimetype not in _COMPRESSIBLE
         or "Content-Encoding" in response.headers
-        or not accepts_gzip()
     ):
+        return
+    # Whether or not this one is gzipped, the choice read Accept-Encoding: a shared cache must not hand
+    # the plain answer kept for one client to another that asked for gzip, nor the reverse.
+    response.vary.add("Accept-Encoding")
+    if not accepts_gzip():
         return
     data = response.get_data()
     if len(data) < GZIP_MIN_BYTES:
@@ -50,7 +61,6 @@ def _gzip(response: Response) -> None:
     # Level 5: nearly the size of level 9 on Japanese HTML/JSON at a fraction of the CPU time.
     response.set_data(gzip.compress(data, compresslevel=5))
     response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
 
 
 def init_app(
