@@ -544,8 +544,28 @@ def test_static_assets_are_gzipped_when_asked(client: FlaskClient) -> None:
     assert (
         gzip.decompress(packed.get_data()) == plain.get_data() == (WEB / "static" / "search.js").read_bytes()
     )
-    assert packed.headers["ETag"] == plain.headers["ETag"]
     assert "Accept-Encoding" in packed.headers["Vary"]
+
+
+@pytest.mark.parametrize("url", ["/static/search.js", "/api/search?q=検索", "/?q=検索", "/feed.atom?q=検索"])
+def test_gzipped_and_plain_bytes_have_their_own_etag_and_304_only_for_a_client_that_reads_them(
+    client: FlaskClient, url: str
+) -> None:
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    plain = client.get(url)
+    packed = client.get(url, headers=gzip_ok)
+    assert packed.headers["Content-Encoding"] == "gzip"
+    plain_tag, packed_tag = plain.headers["ETag"], packed.headers["ETag"]
+    assert plain_tag.startswith('W/"') and packed_tag.startswith('W/"')
+    assert plain_tag != packed_tag
+    # A cache revalidating the gzipped copy for a client without gzip gets the plain bytes, not a 304.
+    refused = client.get(url, headers={"If-None-Match": packed_tag})
+    assert refused.status_code == 200 and "Content-Encoding" not in refused.headers
+    assert refused.headers["ETag"] == plain_tag
+    for held in (plain_tag, packed_tag):  # either copy suits a client that reads gzip
+        confirmed = client.get(url, headers={"If-None-Match": held, **gzip_ok})
+        assert confirmed.status_code == 304 and confirmed.headers["ETag"] == held
+    assert client.get(url, headers={"If-None-Match": plain_tag}).status_code == 304
 
 
 def test_dynamic_answers_are_gzipped_when_asked(client: FlaskClient) -> None:

@@ -17,6 +17,8 @@ from flask import request
 
 from mikke.search import SearchPage
 from mikke.search import Store
+from mikke.web.headers import GZIP_ETAG_SUFFIX
+from mikke.web.headers import accepts_gzip
 from mikke.web.params import SearchParams
 
 # Result pages kept per worker. A page of 10 hits is a few kilobytes; 512 of them stay well under the
@@ -78,7 +80,12 @@ def not_modified(tag: str, *, answer_exists: bool = True) -> Response | None:
         client names counts, which it can hold only from an answer under this index version.
     """
     held = request.if_none_match
-    if held.is_weak(tag) or held.is_strong(tag) or (answer_exists and held.star_tag):
+    # The gzipped answer has its own tag (web/headers.py); it holds only while the client still takes gzip.
+    # The plain one always does: plain bytes are what every client can read.
+    for known in (tag + GZIP_ETAG_SUFFIX, tag) if accepts_gzip() else (tag,):
+        if held.is_weak(known) or held.is_strong(known):
+            return validate(Response(status=304), known)
+    if answer_exists and held.star_tag:
         return validate(Response(status=304), tag)
     return None
 

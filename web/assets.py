@@ -21,6 +21,7 @@ from flask import request
 from flask import url_for
 from markupsafe import Markup
 
+from mikke.web.headers import GZIP_ETAG_SUFFIX
 from mikke.web.headers import accepts_gzip
 
 LONG_CACHE = "public, max-age=31536000, immutable"
@@ -39,10 +40,11 @@ class Asset:
         """The CSP source (``'sha256-…'``) that allows this asset's text inline."""
         return "'sha256-" + base64.b64encode(hashlib.sha256(self.body).digest()).decode("ascii") + "'"
 
-    @property
-    def etag(self) -> str:
-        # Weak: the plain and the gzipped bytes are the same asset (RFC 9110 8.8.1).
-        return f'W/"{self.version}"'
+    def etag(self, *, gzipped: bool) -> str:
+        """The validator of the plain or the gzipped bytes, sent weak: the file is the same whatever the
+        coding, but each coding has its own tag, so that a cache holding the gzipped bytes never has them
+        confirmed for a client that cannot read them."""
+        return self.version + (GZIP_ETAG_SUFFIX if gzipped else "")
 
 
 def load_assets(folder: Path) -> dict[str, Asset]:
@@ -87,14 +89,19 @@ def init_app(app: Flask, inline: tuple[str, ...] = ()) -> tuple[str, ...]:
             abort(404)
         # content_type is used as given; a mimetype would get a second "; charset=utf-8" from werkzeug.
         response = Response(content_type=asset.content_type)
-        response.headers["ETag"] = asset.etag
+        gzipped = accepts_gzip() and len(asset.gzipped) < len(asset.body)
+        response.set_etag(asset.etag(gzipped=gzipped), weak=True)
         fresh = request.args.get("v") == asset.version
         response.headers["Cache-Control"] = LONG_CACHE if fresh else SHORT_CACHE
         response.vary.add("Accept-Encoding")
-        if request.if_none_match.contains_weak(asset.version):
-            response.status_code = 304
-            return response
-        if accepts_gzip() and len(asset.gzipped) < len(asset.body):
+        held = request.if_none_match
+        for known in (True, False) if gzipped else (False,):  # plain bytes suit every client
+            tag = asset.etag(gzipped=known)
+            if held.contains_weak(tag):
+                response.set_etag(tag, weak=True)
+                response.status_code = 304
+                return response
+        if gzipped:
             response.set_data(asset.gzipped)
             response.headers["Content-Encoding"] = "gzip"
         else:

@@ -20,6 +20,9 @@ CONTENT_SECURITY_POLICY = (
 CORS_MAX_AGE = "86400"
 _HTTP_ORIGIN_RE = re.compile(r"\Ahttp://[A-Za-z0-9.\-]+(?::\d{1,5})?\Z")
 GZIP_MIN_BYTES = 1024
+# Ends the ETag of a gzipped answer: its bytes differ from the plain one's, so a cache holding one must
+# not have the other confirmed by a 304 (RFC 9110 8.8.3), as Apache's mod_deflate does.
+GZIP_ETAG_SUFFIX = "-gzip"
 _COMPRESSIBLE = frozenset(
     {"text/html", "application/json", "application/atom+xml", "application/opensearchdescription+xml"}
 )
@@ -61,6 +64,9 @@ def _gzip(response: Response) -> None:
     # Level 5: nearly the size of level 9 on Japanese HTML/JSON at a fraction of the CPU time.
     response.set_data(gzip.compress(data, compresslevel=5))
     response.headers["Content-Encoding"] = "gzip"
+    tag, weak = response.get_etag()
+    if tag:
+        response.set_etag(tag + GZIP_ETAG_SUFFIX, weak=bool(weak))
 
 
 def init_app(
