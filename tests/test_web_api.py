@@ -529,6 +529,14 @@ def test_static_assets_are_cached_by_version_and_revalidated_by_etag(client: Fla
     assert client.get("/static/nothing.js").status_code == 404
 
 
+def test_a_missing_static_file_is_an_error_page_with_the_pages_headers(client: FlaskClient) -> None:
+    page = client.get("/no/such/page")
+    missing = client.get("/static/nothing.js")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    for name in ("Content-Security-Policy", "Cache-Control", "X-Content-Type-Options", "Referrer-Policy"):
+        assert missing.headers.get(name) == page.headers[name], name
+
+
 @pytest.mark.parametrize(("name", "mimetype"), [("search.js", "text/javascript"), ("style.css", "text/css")])
 def test_static_assets_name_their_charset_once(client: FlaskClient, name: str, mimetype: str) -> None:
     for path in (f"/static/{name}", f"/static/{name}?v=0000"):

@@ -92,8 +92,8 @@ def init_app(
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if request.endpoint == "static":
-            return response  # web/assets.py sets its own caching and encoding
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            return response  # web/assets.py sets its own caching and encoding; its errors are pages as any
         headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("Cache-Control", "no-cache")
         if request.path.startswith("/api/"):
