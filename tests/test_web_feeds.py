@@ -162,6 +162,23 @@ def test_a_post_link_without_a_host_is_read_against_the_search_page() -> None:
     assert e.author == "search.example.jp"
 
 
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)//blog/2024/05/01/x/", "JavaScript:alert(1)", "data:text/html,<b>x</b>"]
+)
+def test_a_post_link_that_is_no_web_address_is_not_given_to_feed_readers(url: str) -> None:
+    hit = Hit(
+        id="_posts/2024-05-01-x.md",
+        url=url,
+        title="題名",
+        date="2024-05-01T10:00:00+09:00",
+        tags=(),
+        categories=(),
+    )
+    e = entry(hit, "https://search.example.jp/?q=%E7%8C%AB")
+    assert e.link == e.id == "https://search.example.jp/?q=%E7%8C%AB#_posts/2024-05-01-x.md"
+    assert e.author == "search.example.jp"
+
+
 def test_feed_is_gzipped_when_asked(client: FlaskClient) -> None:
     plain = client.get("/feed.atom")
     packed = client.get("/feed.atom", headers={"Accept-Encoding": "gzip"})

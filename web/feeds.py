@@ -11,6 +11,7 @@ import html
 import re
 from datetime import UTC
 from datetime import datetime
+from urllib.parse import quote
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -82,8 +83,12 @@ def feed_title(params: SearchParams) -> str:
 
 def entry(hit: Hit, base: str) -> Entry:
     """``hit`` as a feed entry; a post link without a host (a site with no ``url``) is read against
-    ``base``, the search page, since Atom wants absolute ids and links."""
+    ``base``, the search page, since Atom wants absolute ids and links. A link that is no web address (a
+    site whose ``url`` is ``javascript:…``) is not handed to feed readers, as the page shows it as ``#``:
+    the entry leads to the search page and is named by the post's path there."""
     link = urljoin(base, hit.url)
+    if urlsplit(link).scheme not in ("http", "https"):
+        link = urljoin(base, "#" + quote(hit.id))
     return Entry(
         id=xml_text(link),
         title=xml_text(hit.title),
