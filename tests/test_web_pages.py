@@ -60,6 +60,15 @@ def test_no_query_yet_explains_and_lists_newest_posts(client: FlaskClient) -> No
     assert titles[0] == "検索のコツ"  # the newest post
 
 
+@pytest.mark.parametrize("spaces", [" ", "\u3000", " \t\u3000 "])
+def test_a_query_of_only_spaces_is_the_empty_search(client: FlaskClient, spaces: str) -> None:
+    response = client.get("/", query_string={"q": spaces})
+    page = parse_page(response)
+    assert page.texts["mikke-status"] == "新しい記事 9件"
+    assert "<title>記事検索</title>" in response.get_data(as_text=True)
+    assert client.get("/api/results", query_string={"q": spaces}).get_json()["title"] == "記事検索"
+
+
 def test_results_show_count_links_dates_tags_and_marked_excerpts(client: FlaskClient) -> None:
     response = client.get("/?q=図書館")
     html = response.get_data(as_text=True)
