@@ -15,6 +15,7 @@ from mikke.search import SettingError
 from mikke.search.cli import cli
 from mikke.search.stats import POPULAR_MIN_SEARCHES
 from mikke.search.stats import STATS_FILE
+from mikke.web import stats as web_stats
 
 from .test_web_support import BLOG_ORIGIN
 from .test_web_support import AppFactory
@@ -95,6 +96,20 @@ def test_the_empty_page_offers_the_queries_most_searched(counting: FlaskClient) 
     assert offered and offered[0].href == "?q=%E5%9B%B3%E6%9B%B8%E9%A4%A8"
     assert "よく検索されている言葉" in page.texts["mikke-popular"]
     assert "mikke-popular" not in counting.get("/?q=図書館").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/", "/api/results"])
+def test_an_empty_search_held_from_before_new_popular_queries_is_answered_anew(
+    counting: FlaskClient, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setattr(web_stats, "POPULAR_SECONDS", 0.0)  # read the statistics on every request
+    before = counting.get(url)
+    for _ in range(POPULAR_MIN_SEARCHES):
+        counting.post("/api/settled?q=図書館")
+    after = counting.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert "よく検索されている言葉" in after.get_data(as_text=True)
+    assert counting.get(url, headers={"If-None-Match": after.headers["ETag"]}).status_code == 304
 
 
 def test_statistics_inside_the_index_folder_are_refused(make_app: AppFactory, web_index: Path) -> None:

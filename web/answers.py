@@ -54,12 +54,20 @@ class ResultCache:
         return page
 
     def answer(
-        self, params: SearchParams, store: Store, respond: Callable[[SearchPage], Response]
+        self,
+        params: SearchParams,
+        store: Store,
+        respond: Callable[[SearchPage], Response],
+        also: object = None,
     ) -> Response:
         """The answer to a search request: ``304`` when the client holds this index version's answer,
-        else ``respond(page)`` for the (cached) page, marked with its validator."""
+        else ``respond(page)`` for the (cached) page, marked with its validator.
+
+        :param also: whatever else the answer shows that can change while the index does not (the
+            popular queries of the empty search); it is part of the validator.
+        """
         version = store.version()  # once: the ETag and the cached page name the same version
-        tag = etag(version, params)
+        tag = etag(version, params, also)
         known = not_modified(tag)
         if known is not None:
             return known

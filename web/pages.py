@@ -30,6 +30,7 @@ from mikke.search import TagCount
 from mikke.search import tag_key
 from mikke.web.params import SearchParams
 from mikke.web.params import parse_search_args
+from mikke.web.stats import popular_queries
 from mikke.web.stats import stats_enabled
 from mikke.web.store import get_state
 from mikke.web.store import get_store
@@ -243,11 +244,19 @@ def hit_tags(params: SearchParams, result: SearchPage, hit: Hit) -> list[Link]:
     return links
 
 
-def _results_context(params: SearchParams, result: SearchPage) -> dict[str, object]:
+def _popular(params: SearchParams) -> list[dict[str, object]]:
+    """The popular queries the results region offers: on the empty search only (templates/results.html)."""
+    return popular_queries() if not params.q and not params.filtered else []
+
+
+def _results_context(
+    params: SearchParams, result: SearchPage, popular: list[dict[str, object]]
+) -> dict[str, object]:
     """What templates/results.html needs to draw ``result``."""
     return {
         "params": params,
         "result": result,
+        "popular": popular,
         "not_ready": False,
         "first": (result.page - 1) * result.per_page + 1,
         "facets": [
@@ -288,16 +297,19 @@ def index() -> Response:
         )
         return Response(page, status=503, mimetype="text/html")
 
+    # They change while the index does not: part of the answer's validator, so no 304 keeps old ones.
+    popular = _popular(params)
+
     def respond(result: SearchPage) -> Response:
         page = render_template(
             "search.html",
             title=page_title(params),
             status=status_text(params, result),
-            **_results_context(params, result),
+            **_results_context(params, result, popular),
         )
         return Response(page, mimetype="text/html")
 
-    return state.results.answer(params, store, respond)
+    return state.results.answer(params, store, respond, also=popular)
 
 
 @bp.get("/api/results")
@@ -308,9 +320,10 @@ def results_view() -> Response:
     ``data-mikke-results``, its links relative query strings; ``status`` and ``title`` are plain text.
     """
     params = _page_params()
+    popular = _popular(params)
 
     def respond(result: SearchPage) -> Response:
-        region = render_template("results.html", **_results_context(params, result))
+        region = render_template("results.html", **_results_context(params, result, popular))
         return jsonify(
             {
                 "html": region,
@@ -321,4 +334,4 @@ def results_view() -> Response:
             }
         )
 
-    return get_state().results.answer(params, get_store(), respond)
+    return get_state().results.answer(params, get_store(), respond, also=popular)

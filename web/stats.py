@@ -106,7 +106,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     app.extensions[EXTENSION] = state
     app.register_blueprint(bp)
-    app.jinja_env.globals["popular_queries"] = state.popular
     if stats is not None:
         app.after_request(_count_page)
 
@@ -114,6 +113,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 def _state() -> StatsState:
     state: StatsState = current_app.extensions[EXTENSION]
     return state
+
+
+def popular_queries() -> list[dict[str, object]]:
+    """The queries the empty search offers (``{"query", "searches"}``); none when statistics are off."""
+    return _state().popular()
 
 
 def stats_enabled() -> bool:
