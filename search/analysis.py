@@ -21,7 +21,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "7"
+ANALYZER_VERSION = "8"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -244,6 +244,31 @@ _SENTENCE_ENDS = frozenset(
 )  # how a sentence _SENTENCE_RE found can end, but at the text's end
 
 
+# Invisible characters that change nothing a reader reads (Unicode's default ignorables, which NFKC_Casefold
+# removes): soft hyphen, zero-width space and joiners, direction marks, word joiner, BOM, variation selectors
+# (the emoji one after a sun, an ideographic one after 葛). Sudachi takes each for a symbol of its own,
+# which cuts the word it stands in (機械 U+200B 学習 was 機械, U+200B, 学習; 葛 U+E0100 飾区 was 葛, 飾り,
+# 区), so it is not given them: a text is analysed without them, each one part of the term before it (so a
+# highlight never ends between a character and its variation selector).
+_IGNORABLE_RE = re.compile(
+    "[\u00ad\u034f\u061c\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff"
+    "\U000e0000-\U000e0fff]"
+)
+
+
+def _without_ignorables(chunk: str) -> tuple[str, list[int]]:
+    """``chunk`` without its ignorable characters, and where each code point of the result is in ``chunk``
+    (one more entry, ``len(chunk)``, for the end): an end maps past the ignorables after it."""
+    kept: list[str] = []
+    at: list[int] = []
+    for k, ch in enumerate(chunk):
+        if not _IGNORABLE_RE.match(ch):
+            kept.append(ch)
+            at.append(k)
+    at.append(len(chunk))
+    return "".join(kept), at
+
+
 def _sanitize(text: str) -> str:
     """Replace code points Sudachi cannot take (lone surrogates, NUL) one for one, keeping offsets."""
     return _UNSAFE_RE.sub(lambda m: " " if m.group() == "\x00" else "\ufffd", text)
@@ -326,6 +351,18 @@ _TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", TERM_SPACE))
 def _term(normalized_form: str) -> str:
     """The search term of a normalized form: lower-cased, with no ASCII whitespace."""
     return normalized_form.lower().translate(_TERM_SPACES)
+
+
+def _placed(word: Word, begin: int, end: int, at: list[int]) -> tuple[int, int, Word]:
+    """A morpheme at ``begin..end`` of a chunk read without its ignorables, placed in the chunk by ``at``
+    (:func:`_without_ignorables`), its parts' offsets too: ignorables inside the word move them."""
+    placed = at[begin]
+    if word.parts:
+        parts = tuple(
+            p._replace(start=at[begin + p.start] - placed, end=at[begin + p.end] - placed) for p in word.parts
+        )
+        word = word._replace(parts=parts)
+    return placed, at[end], word
 
 
 class JapaneseAnalyzer:
@@ -416,16 +453,24 @@ class JapaneseAnalyzer:
         add_word, add_start, add_end = words.append, starts.append, ends.append
         seen_at = occurrences.get
         oov, dropped = _OOV_WORD_ID, _DROPPED  # locals: read once per morpheme
-        for offset, chunk in iter_chunks(_sanitize(text), max_chunk_bytes):
+        text = _sanitize(text)
+        ignorables = _IGNORABLE_RE.search(text) is not None
+        for offset, chunk in iter_chunks(text, max_chunk_bytes):
             if sentences is not None:
                 known = sentences.get(chunk)
                 if known is not None:
                     _repeat(known, offset, words, starts, ends, occurrences)
                     continue
             first = len(words)
+            # What Sudachi is given, and where its code points are in the chunk (None: the same places).
+            read, where = chunk, None
+            if ignorables and _IGNORABLE_RE.search(chunk):
+                read, where = _without_ignorables(chunk)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
             # A text's last sentence may end without a sentence end: read as if a 。 ended it (_ended).
-            morphemes = tok.tokenize(chunk) if chunk[-1] in _SENTENCE_ENDS else _ended(tok, chunk)
+            morphemes = (
+                () if not read else tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
+            )
             for m in morphemes:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
@@ -447,17 +492,19 @@ class JapaneseAnalyzer:
                 begin = m.begin()
                 end = m.end()
                 if end <= begin:
-                    begin, end = _surface_span(begin, end, len(chunk))
+                    begin, end = _surface_span(begin, end, len(read))
                 elif word.splits and end - begin > 1:  # a single character cannot split
                     split_key = (word_id, m.surface())
                     split = split_seen.get(split_key)
                     if split is None:
-                        split, reusable = self._split_word(word, m, len(chunk))
+                        split, reusable = self._split_word(word, m, len(read))
                         if reusable:
                             if len(split_seen) >= WORD_CACHE_LIMIT:
                                 split_seen.clear()
                             split_seen[split_key] = split
                     word = split
+                if where is not None:
+                    begin, end, word = _placed(word, begin, end, where)
                 start = offset + begin
                 end += offset
                 add_word(word)

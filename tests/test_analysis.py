@@ -235,3 +235,16 @@ def test_the_spaces_a_highlight_joins_across_are_the_whitespace_sudachi_drops_wi
         assert (ch in INLINE_SPACES) == (morpheme.part_of_speech()[0] == "空白" and within_a_line), hex(
             ord(ch)
         )
+
+
+def test_a_term_keeps_a_variation_selector_with_its_character(analyzer: JapaneseAnalyzer) -> None:
+    # A highlight is a term's span: it must not end between a character and its selector.
+    text = "葛\U000e0100と☀\ufe0fと辻\U000e0101の話"
+    terms = analyzer.terms(text)
+    for start, end in zip(terms.starts, terms.ends, strict=True):
+        assert not _is_selector(text[start]) and (end == len(text) or not _is_selector(text[end]))
+    assert "葛\U000e0100" in [text[s:e] for s, e in zip(terms.starts, terms.ends, strict=True)]
+
+
+def _is_selector(ch: str) -> bool:
+    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"

@@ -403,6 +403,28 @@ def test_an_accent_typed_as_its_own_code_point_or_not_finds_the_same_posts(
     assert "<mark>éclair</mark>" in page.hits[0].excerpt
 
 
+@pytest.mark.parametrize(
+    ("written", "typed", "marked"),
+    [
+        ("機械\u200b学習", "機械学習", "機械\u200b学習"),  # a zero-width space where a line may break
+        ("機械学習", "機械\u200b学習", "機械学習"),
+        ("葛\U000e0100飾区", "葛飾区", "葛\U000e0100飾区"),  # an ideographic variation selector
+        ("葛飾区", "葛\U000e0100飾区", "葛飾区"),
+        ("デー\u00adタベース", "データベース", "デー\u00adタベース"),  # a soft hyphen
+    ],
+)
+def test_invisible_characters_inside_a_word_change_nothing_a_search_finds_or_marks(
+    make_post: PostFactory, memory_store: StoreFactory, written: str, typed: str, marked: str
+) -> None:
+    # Sudachi took each invisible character for a symbol of its own, which cut the word in two.
+    store = memory_store(
+        [make_post("記事", f"今日は{written}について書く。", slug="post"), make_post("他", "関係ない話。")]
+    )
+    page = search(store, typed, exact=True)
+    assert slugs(page) == ["post"]
+    assert f"<mark>{marked}</mark>" in page.hits[0].excerpt
+
+
 def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
