@@ -21,7 +21,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "8"
+ANALYZER_VERSION = "9"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -274,9 +274,16 @@ def _sanitize(text: str) -> str:
     return _UNSAFE_RE.sub(lambda m: " " if m.group() == "\x00" else "\ufffd", text)
 
 
+# Kana, the long-vowel mark and the iteration marks: Sudachi knows them, so one it tags a symbol is a stray
+# mark, not a word of a script it has no entries for: a run of dashes or tildes (---, 〜〜〜, －－－ are all
+# the symbol ー), a small kana typed alone (てぃー: て, ぃ, ー), ゝ.
+_STRAY_KANA_RE = re.compile("[\u3005\u3006\u3031-\u3035\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+
+
 def _has_word_chars(text: str) -> bool:
-    # Sudachi tags scripts it has no entries for (Thai, Devanagari, ...) as 補助記号: keep those words.
-    return any(ch.isalnum() for ch in text)
+    # Sudachi tags scripts it has no entries for (Thai, Devanagari, ...) as 補助記号: keep those words, but
+    # not its stray kana marks, which would match every post with a horizontal rule written ---.
+    return any(ch.isalnum() and not _STRAY_KANA_RE.match(ch) for ch in text)
 
 
 def _surface_span(begin: int, end: int, length: int) -> tuple[int, int]:

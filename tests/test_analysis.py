@@ -55,6 +55,12 @@ def test_punctuation_whitespace_and_emoji_are_dropped(analyzer: JapaneseAnalyzer
     assert coarse_terms(analyzer, "東京、　大阪！ 🍣") == ["東京", "大阪"]
 
 
+def test_rows_of_dashes_and_stray_kana_marks_are_dropped_as_symbols(analyzer: JapaneseAnalyzer) -> None:
+    assert coarse_terms(analyzer, "--- 〜〜〜 －－－ ｰｰ") == []
+    assert "ぃ" not in coarse_terms(analyzer, "てぃー")
+    assert coarse_terms(analyzer, "人々とデーター") == ["人々", "と", "データ"]
+
+
 def test_scripts_unknown_to_sudachi_are_kept(analyzer: JapaneseAnalyzer) -> None:
     # Sudachi tags Thai as 補助記号; dropping it would make such queries find nothing.
     assert coarse_terms(analyzer, "จุลศักราช") == ["จุลศักราช"]

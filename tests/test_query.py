@@ -425,6 +425,17 @@ def test_invisible_characters_inside_a_word_change_nothing_a_search_finds_or_mar
     assert f"<mark>{marked}</mark>" in page.hits[0].excerpt
 
 
+@pytest.mark.parametrize("typed", ["ーー", "〜〜〜", "てぃー"])
+def test_a_stray_long_vowel_mark_in_a_query_does_not_match_a_row_of_dashes(
+    make_post: PostFactory, memory_store: StoreFactory, typed: str
+) -> None:
+    # Sudachi reads ---, 〜〜〜 and a ー it cannot attach as the symbol ー, which was kept as a word.
+    store = memory_store([make_post("区切り", "前半の話。\n---\n後半の話。", slug="rule")])
+    page = search(store, typed, exact=True)
+    assert page.total == 0
+    assert "<mark>" not in "".join(h.excerpt for h in page.hits)
+
+
 def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
