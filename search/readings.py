@@ -292,11 +292,12 @@ class Vocabulary:
             return self.sounds[katakana]
         skeleton = name_skeleton(romanized(katakana))
         found = [
-            e
+            (s, e)
             for s, e in self.names.get(skeleton[:1], [])
             if abs(len(s) - len(skeleton)) <= 2 and skeletons_match(skeleton, s)
         ]
-        best = max(found, key=lambda e: e.posts) if found else None
+        # The same skeleton before a nearly same one (クエスト: Quest before xAI), then the most common.
+        best = max(found, key=lambda se: (se[0] == skeleton, se[1].posts))[1] if found else None
         if len(self.sounds) >= MAX_REMEMBERED_SOUNDS:
             self.sounds.clear()
         self.sounds[katakana] = best

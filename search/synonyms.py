@@ -193,6 +193,8 @@ _SOUND_FOLDS = (
 )
 # How close two consonant skeletons must be for a katakana word to be read as a Latin name.
 NAME_SIMILARITY = 0.75
+# Skeletons this long or longer may differ a little (a consonant a katakana rendering adds or drops).
+NAME_FUZZY_CONSONANTS = 4
 # Pairs one post contributes.
 MAX_PAIRS_PER_POST = 200
 
@@ -218,9 +220,13 @@ def sounds_like(katakana: str, latin: str) -> bool:
 
 
 def skeletons_match(a: str, b: str) -> bool:
-    """Whether two consonant skeletons (see :func:`name_skeleton`) are nearly the same."""
+    """Whether two consonant skeletons (see :func:`name_skeleton`) are nearly the same: the same, when
+    either is shorter than NAME_FUZZY_CONSONANTS (one consonant more, kt and kst, is 0.8 alike, and
+    チャット is not Quest)."""
     if len(a) < 2 or len(b) < 2:
         return False
+    if min(len(a), len(b)) < NAME_FUZZY_CONSONANTS:
+        return a == b
     matcher = difflib.SequenceMatcher(None, a, b)
     return matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.ratio() >= NAME_SIMILARITY
 

@@ -71,6 +71,41 @@ def test_katakana_sounds_like_the_latin_name_it_renders() -> None:
     assert not sounds_like("メタ", "Mistral")
 
 
+def test_a_short_consonant_skeleton_must_be_the_same_to_sound_alike() -> None:
+    # チャット is k-t and Quest k-s-t: one consonant more was 0.8 alike, above the 0.75 needed.
+    assert sounds_like("クエスト", "Quest")
+    assert not sounds_like("チャット", "Quest")
+    assert not sounds_like("クエスト", "xAI")
+
+
+def test_a_katakana_word_the_posts_write_is_not_read_as_a_name_sharing_its_consonants(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    store = memory_store(
+        [
+            make_post("行動", "次のアクションを決める。", slug="action"),
+            *(make_post(f"xAIの話{n}", "xAIが新しいモデルを出した。", slug=f"xai-{n}") for n in range(3)),
+        ]
+    )
+    page = search(store, "アクション")
+    assert slugs(page) == ["action"]
+    assert page.expanded == ()
+
+
+def test_a_katakana_name_no_post_writes_reads_as_the_name_with_its_very_consonants(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    store = memory_store(
+        [
+            *(make_post(f"xAIの話{n}", "xAIが新しいモデルを出した。", slug=f"xai-{n}") for n in range(5)),
+            *(make_post(f"Questの話{n}", "Meta Questを買った。", slug=f"quest-{n}") for n in range(3)),
+        ]
+    )
+    page = search(store, "クエスト")
+    assert [e.to_json()["with"] for e in page.expanded] == [["Quest"]]
+    assert set(slugs(page)) == {"quest-0", "quest-1", "quest-2"}
+
+
 @pytest.fixture
 def blog(make_post: PostFactory, memory_store: StoreFactory) -> Store:
     posts = [
