@@ -125,12 +125,17 @@ def search(
     suggestion = None
     if respell and vocab is not None and text:
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
-    if suggestion is not None and not total:
-        # Nothing found as typed: the suggestion's results, saying so.
+    if suggestion is not None:
         asked: dict[str, Any] = {"tags": tags, "categories": categories, "date_from": date_from, "sort": sort}
-        asked |= {"date_to": date_to, "page": page, "per_page": per_page, "with_counts": with_counts}
-        shown = search(store, suggestion, **asked, rerank=rerank, respell=False)
-        return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=shown.total > 0)
+        asked |= {"date_to": date_to, "page": page, "rerank": rerank, "respell": False}
+        if not total:
+            # Nothing found as typed: the suggestion's results, saying so.
+            shown = search(store, suggestion, **asked, per_page=per_page, with_counts=with_counts)
+            if shown.total:
+                return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=True)
+            suggestion = None  # it finds nothing either, under these filters: no use offering it
+        elif not search(store, suggestion, **asked, per_page=0, with_counts=False).total:
+            suggestion = None
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,

@@ -261,6 +261,19 @@ def test_newest_first_also_suggests_and_shows_the_suggestions_results_newest_fir
     assert len(page.hits) == 2 and page.hits[0].date > page.hits[1].date
 
 
+def test_a_suggestion_that_finds_nothing_under_the_same_filters_is_not_offered(
+    ml_blog: Store, make_post: PostFactory
+) -> None:
+    index_posts(ml_blog, [make_post("好機", "良い機会を作る。", tags=["勉強"], slug="study")])
+    # 機会学習 finds the post through 機会; 機械学習 is in no post tagged 勉強.
+    page = search(ml_blog, "機会学習", tags=["勉強"])
+    assert slugs(page) == ["study"]
+    assert page.did_you_mean is None
+    nothing = search(ml_blog, "構成", tags=["勉強"])  # neither 構成 nor 校正 under the tag
+    assert (nothing.total, nothing.did_you_mean, nothing.corrected) == (0, None, False)
+    assert search(ml_blog, "機会学習").did_you_mean == "機械学習"  # without the filter it still is
+
+
 def test_a_rare_word_that_is_in_the_posts_is_not_respelled(ml_blog: Store) -> None:
     assert search(ml_blog, "精製").did_you_mean is None  # 生成 reads the same and is commoner
     assert search(ml_blog, "機械学習").did_you_mean is None
