@@ -21,7 +21,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "9"
+ANALYZER_VERSION = "10"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -356,8 +356,16 @@ _TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", TERM_SPACE))
 
 
 def _term(normalized_form: str) -> str:
-    """The search term of a normalized form: lower-cased, with no ASCII whitespace."""
-    return normalized_form.lower().translate(_TERM_SPACES)
+    """The search term of a normalized form: lower-cased, with no ASCII whitespace, a Roman numeral as
+    its number."""
+    term = normalized_form.lower().translate(_TERM_SPACES)
+    if len(term) == 1 and "\u2160" <= term <= "\u2188":
+        # Sudachi normalises Ⅶ to 7, but before a 。 after a katakana word it reads it as the symbol Ⅶ
+        # (ファイナルファンタジーⅦ。): one term whatever the context.
+        value = unicodedata.numeric(term, -1.0)
+        if value >= 0 and value == int(value):
+            return str(int(value))
+    return term
 
 
 def _placed(word: Word, begin: int, end: int, at: list[int]) -> tuple[int, int, Word]:

@@ -436,6 +436,22 @@ def test_a_stray_long_vowel_mark_in_a_query_does_not_match_a_row_of_dashes(
     assert "<mark>" not in "".join(h.excerpt for h in page.hits)
 
 
+@pytest.mark.parametrize("typed", ["ファイナルファンタジーⅦ", "Ⅶ", "ファイナルファンタジーⅦ。"])
+def test_a_roman_numeral_is_one_term_whatever_follows_it(
+    make_post: PostFactory, memory_store: StoreFactory, typed: str
+) -> None:
+    # Sudachi read Ⅶ as 7 before を but as the symbol Ⅶ at the end of a query or before a 。.
+    store = memory_store(
+        [
+            make_post("感想", "ファイナルファンタジーⅦをプレイした。", slug="play"),
+            make_post("名作", "名作はファイナルファンタジーⅦ。", slug="best"),
+        ]
+    )
+    page = search(store, typed, exact=True)
+    assert sorted(slugs(page)) == ["best", "play"]
+    assert all("Ⅶ</mark>" in h.excerpt for h in page.hits)
+
+
 def test_words_split_in_the_query_match_the_same_string_analysed_as_one_unit(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
