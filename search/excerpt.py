@@ -9,6 +9,7 @@ import bisect
 import html
 import operator
 import re
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,11 +138,46 @@ def _escape(text: str) -> str:
     return html.escape(text) if _NEEDS_ESCAPE_RE.search(text) else text
 
 
+# How far a mark or an edge moves to take in the rest of a grapheme cluster; a piece reaches _EDGE_READ
+# past the window, so the move reads the same characters on the piece as on the whole text.
+_CLUSTER_REACH = 8
+
+
+def _extends(ch: str) -> bool:
+    """Whether ``ch`` belongs with the character before it (a combining mark, a variation selector, a
+    joiner, a skin tone, a half-width voiced sound mark): no mark or edge goes between them."""
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U000e0100" <= ch <= "\U000e01ef"
+        or ch in "\u200d\uff9e\uff9f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+    )
+
+
+def _cluster_start(text: str, k: int, floor: int) -> int:
+    """``k`` moved back to the start of the grapheme cluster it is inside, not before ``floor``."""
+    lowest = max(floor, k - _CLUSTER_REACH)
+    while k > lowest and k < len(text) and _extends(text[k]):
+        k -= 1
+    return k
+
+
+def _cluster_end(text: str, k: int, ceiling: int) -> int:
+    """``k`` moved on to the end of the grapheme cluster it is inside, not past ``ceiling``."""
+    highest = min(ceiling, k + _CLUSTER_REACH)
+    while k < highest and _extends(text[k]):
+        k += 1
+    return k
+
+
 def _render(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
     parts: list[str] = []
     pos = start
     for span in spans:
-        s, e = max(span.start, pos), min(span.end, end)
+        # A mark holds whole clusters: a term Sudachi cut before a combining mark takes the mark in.
+        s = _cluster_start(text, max(span.start, pos), pos)
+        e = _cluster_end(text, min(span.end, end), end)
         if e <= s:
             continue
         parts.append(_escape(text[pos:s]))
@@ -237,10 +273,10 @@ def render_excerpt(
     window = (plan.window[0] - offset, plan.window[1] - offset)
     c_start, c_end = plan.cluster[0] - offset, plan.cluster[1] - offset
     if not plan.merged:
-        end = _snap_end(text, window[1], c_end, words)
+        end = _cluster_end(text, _snap_end(text, window[1], c_end, words), len(text))
         return _render(text, 0, end, []).strip() + (_ELLIPSIS if _cut_after(text, end) else "")
-    start = _snap_start(text, window[0], c_start, words)
-    end = _snap_end(text, window[1], c_end, words)
+    start = _cluster_start(text, _snap_start(text, window[0], c_start, words), 0)
+    end = _cluster_end(text, _snap_end(text, window[1], c_end, words), len(text))
     # Only the matches that reach into the rendered range: merged spans are sorted and disjoint, so they
     # end in order too, and a long post's hundreds of others are never looked at.
     first = bisect.bisect_right(plan.merged, offset + start, key=_END)

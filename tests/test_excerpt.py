@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import settings
@@ -208,3 +209,51 @@ def test_a_match_that_starts_before_the_excerpt_is_marked_where_the_excerpt_show
     plan = plan_excerpt(spans, 30, len(text))
     assert plan.window[0] == 70
     assert render_excerpt(text, plan).startswith("…<mark>a</mark>aaaa<mark>aaaaa</mark>")
+
+
+# Base characters with what may follow one inside a grapheme cluster: combining marks, the combining voiced
+# sound mark, variation selectors (emoji and ideographic), an emoji skin tone.
+_CLUSTER_TEXT = st.text(
+    alphabet=st.sampled_from(
+        [
+            "葛",
+            "か",
+            "e",
+            "☀",
+            "👍",
+            "。",
+            "\n",
+            " ",
+            "\u0301",
+            "\u3099",
+            "\ufe0f",
+            "\U000e0100",
+            "\U0001f3fd",
+        ]
+    ),
+    max_size=300,
+)
+
+
+def _extends(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me", "Mc") or ch in "\ufe0f\U000e0100\U0001f3fd"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _CLUSTER_TEXT,
+    st.lists(st.tuples(st.integers(0, 300), st.integers(0, 6)), max_size=12),
+    st.integers(1, 120),
+)
+def test_marks_and_excerpt_edges_never_cut_a_grapheme_cluster(
+    text: str, raw_spans: list[tuple[int, int]], max_chars: int
+) -> None:
+    text = "あ" + text  # a text starts with a whole cluster
+    spans = [Span(s, s + n, str(s % 3)) for s, n in raw_spans]
+    for excerpt in (build_excerpt(text, spans, max_chars), highlight(text, spans)):
+        body = excerpt.removeprefix("…")
+        assert not body or not _extends(body[0])
+        for tag in re.finditer("</?mark>", excerpt):
+            after = excerpt[tag.end() : tag.end() + 1]
+            assert not after or not _extends(after), (excerpt, tag.group())
+        assert "<mark></mark>" not in excerpt
