@@ -211,20 +211,14 @@ def _readable_runs(
     for run, word in _run_words(analysis, runs[:MAX_EXPANSION_CANDIDATES]).items():
         typed = text[run[0] : run[1]]
         match = read_as_words(vocab, to_katakana(typed))
-        typed_posts = _word_doc_freq(searcher, word)
-        if (
-            typed[0] in _KATAKANA_CHARS
-            and not typed_posts
-            and (match is None or not any(map(_is_name_entry, match.options[0])))
-        ):
-            # No word of the index is read so, nor written so: a Latin name Sudachi cannot read may sound
-            # like it. A katakana word the posts write means what they mean by it: a consonant skeleton
-            # is too loose a likeness to overrule that (アクション and xAI are both k-s).
+        if typed[0] in _KATAKANA_CHARS and (match is None or not any(map(_is_name_entry, match.options[0]))):
+            # No word of the index is read so: a Latin name Sudachi cannot read may sound like it.
             name = vocab.name_sounding_like(typed)
             if name is not None:
                 match = ReadingMatch((typed,), ((name,),))
         if match is None:
             continue
+        typed_posts = _word_doc_freq(searcher, word)
         if typed[0] in _KATAKANA_CHARS:
             if len(match.pieces) != 1:
                 continue  # katakana is one word: フルネーム is not 府 + ルネーム
