@@ -233,11 +233,16 @@ def _site_url(value: str) -> str:
     return value
 
 
+# What a baseurl keeps as written: a path's own characters and the escapes already in it; the rest (a
+# space, a quote, <, Japanese) is percent-encoded as UTF-8, as Jekyll's relative_url and absolute_url do.
+_BASEURL_SAFE = "/-._~!$&'()*+,;=:@%"
+
+
 def _clean_baseurl(baseurl: str) -> str:
     baseurl = baseurl.strip().rstrip("/")
     if baseurl and not baseurl.startswith("/"):
         baseurl = "/" + baseurl
-    return baseurl
+    return urllib.parse.quote(baseurl, safe=_BASEURL_SAFE)
 
 
 # --------------------------------------------------------------------------------------------- finding

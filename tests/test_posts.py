@@ -363,6 +363,23 @@ def test_link_is_url_plus_baseurl_plus_path(tmp_path: Path) -> None:
     assert only(load_site(root)).url == "https://example.jp/blog/2024/03/05/x/"
 
 
+@pytest.mark.parametrize(
+    ("baseurl", "link"),
+    [
+        ('"/b\\"<x> y"', "https://example.jp/b%22%3Cx%3E%20y/2024/03/05/x/"),
+        ('"/ブログ%20x"', "https://example.jp/%E3%83%96%E3%83%AD%E3%82%B0%20x/2024/03/05/x/"),
+    ],
+)
+def test_baseurl_is_percent_encoded_as_jekylls_absolute_url_writes_it(
+    tmp_path: Path, baseurl: str, link: str
+) -> None:
+    # As `{{ page.url | absolute_url }}` gives them under `jekyll build` 4.3 (its escaping kept, the rest
+    # encoded as UTF-8): a raw space, quote or < made no valid link.
+    config = f'url: "https://example.jp"\nbaseurl: {baseurl}\npermalink: pretty\n'
+    root = make_site(tmp_path, {"_posts/2024-03-05-x.md": post()}, config=config)
+    assert only(load_site(root)).url == link
+
+
 def test_later_post_wins_a_url_collision(tmp_path: Path) -> None:
     config = TOKYO_CONFIG + "permalink: /:title/\n"
     files = {
