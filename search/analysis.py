@@ -269,6 +269,20 @@ def _without_ignorables(chunk: str) -> tuple[str, list[int]]:
     return "".join(kept), at
 
 
+def _tokenized(
+    tok: Tokenizer, chunk: str, *, ignorables: bool
+) -> tuple[str, list[int] | None, MorphemeList | tuple[()]]:
+    """What Sudachi is given of ``chunk`` (without its ignorables, if the text has any), where each of its
+    code points is in ``chunk`` (None: the same places), and its morphemes. A text's last sentence may
+    end without a sentence end: it is read as if a 。 ended it (:func:`_ended`)."""
+    read, where = chunk, None
+    if ignorables and _IGNORABLE_RE.search(chunk):
+        read, where = _without_ignorables(chunk)
+    if not read:
+        return read, where, ()
+    return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
+
+
 def _sanitize(text: str) -> str:
     """Replace code points Sudachi cannot take (lone surrogates, NUL) one for one, keeping offsets."""
     return _UNSAFE_RE.sub(lambda m: " " if m.group() == "\x00" else "\ufffd", text)
@@ -477,15 +491,8 @@ class JapaneseAnalyzer:
                     _repeat(known, offset, words, starts, ends, occurrences)
                     continue
             first = len(words)
-            # What Sudachi is given, and where its code points are in the chunk (None: the same places).
-            read, where = chunk, None
-            if ignorables and _IGNORABLE_RE.search(chunk):
-                read, where = _without_ignorables(chunk)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
-            # A text's last sentence may end without a sentence end: read as if a 。 ended it (_ended).
-            morphemes = (
-                () if not read else tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
-            )
+            read, where, morphemes = _tokenized(tok, chunk, ignorables=ignorables)
             for m in morphemes:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for

@@ -126,16 +126,14 @@ def search(
     if respell and vocab is not None and text:
         suggestion = did_you_mean(searcher, store.schema, get_analyzer(), text, vocab, terms)
     if suggestion is not None:
+        # Offered only if it finds something under the same filters; shown if nothing was found as typed.
         asked: dict[str, Any] = {"tags": tags, "categories": categories, "date_from": date_from, "sort": sort}
-        asked |= {"date_to": date_to, "page": page, "rerank": rerank, "respell": False}
-        if not total:
-            # Nothing found as typed: the suggestion's results, saying so.
-            shown = search(store, suggestion, **asked, per_page=per_page, with_counts=with_counts)
-            if shown.total:
-                return dataclasses.replace(shown, query=text, did_you_mean=suggestion, corrected=True)
-            suggestion = None  # it finds nothing either, under these filters: no use offering it
-        elif not search(store, suggestion, **asked, per_page=0, with_counts=False).total:
+        asked |= {"date_to": date_to, "page": page, "per_page": 0 if total else per_page, "rerank": rerank}
+        found = search(store, suggestion, **asked, with_counts=with_counts and not total, respell=False)
+        if not found.total:
             suggestion = None
+        elif not total:
+            return dataclasses.replace(found, query=text, did_you_mean=suggestion, corrected=True)
     tag_counts, category_counts = _counts(store, searcher, plan, total) if with_counts and total else ((), ())
     return SearchPage(
         query=text,
