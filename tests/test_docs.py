@@ -9,6 +9,7 @@ import pytest
 
 from mikke.search.cli import cli
 from mikke.search.config import SETTINGS
+from mikke.search.synonyms import parse_owner_synonyms
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -42,3 +43,37 @@ def test_readme_opens_with_the_run_and_test_commands() -> None:
 def test_every_settings_range_is_in_its_row_of_the_readme_table(setting) -> None:  # type: ignore[no-untyped-def]
     row = next(line for line in README.splitlines() if line.startswith(f"| `MIKKE_{setting.name.upper()}` |"))
     assert setting.range_text() in row
+
+
+def _yaml_blocks_of(section_start: str) -> list[str]:
+    """The ```yaml blocks of the README from the line starting ``section_start`` to the next bullet."""
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith(section_start))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].strip() and not lines[i].startswith(" " * (indent + 1))
+        ),
+        len(lines),
+    )
+    blocks, block = [], None
+    for line in lines[start:end]:
+        stripped = line.strip()
+        if block is None and stripped == "```yaml":
+            block = []
+        elif block is not None and stripped == "```":
+            blocks.append("\n".join(block))
+            block = None
+        elif block is not None:
+            block.append(line[indent + 2 :])
+    return blocks
+
+
+def test_every_synonyms_file_the_readme_shows_is_read_as_groups() -> None:
+    blocks = _yaml_blocks_of("- **The owner's list**")
+    assert blocks
+    for block in blocks:
+        groups = parse_owner_synonyms(block.encode("utf-8"))
+        assert len(groups) == len([line for line in block.splitlines() if line.strip()]), block
