@@ -457,8 +457,12 @@ def list_command(index_path: str | None, as_json: bool) -> None:
     for p in posts:
         if as_json:
             click.echo(json_line(p.to_json()))
-        else:
-            click.echo(f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]")
+            continue
+        # Categories are named, as tags (in brackets) would otherwise be indistinguishable from them.
+        categories = f"  categories: {', '.join(p.categories)}" if p.categories else ""
+        click.echo(
+            f"{p.date[:16]}  {printable(p.id)}\n    {p.title}\n    {p.url}  [{', '.join(p.tags)}]{categories}"
+        )
 
 
 @cli.command("related")

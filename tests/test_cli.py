@@ -301,3 +301,19 @@ def test_site_url_from_the_environment_sets_where_result_links_lead(
         for line in runner.invoke(cli, ["list", "--index", index, "--json"]).stdout.splitlines()
     ]
     assert rows and all(r["url"].startswith("http://127.0.0.1:4000/blog/") for r in rows)
+
+
+def test_list_prints_each_posts_categories_beside_its_tags(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    (site / "_posts" / "2024-05-04-notes.md").write_text(
+        "---\ntitle: 作業メモ\ncategories: [技術, 日記]\ntags: [メモ]\n---\n本文。\n", encoding="utf-8"
+    )
+    index = str(tmp_path / "index")
+    assert runner.invoke(cli, ["index", str(site), "--index", index, "--jobs", "1"]).exit_code == 0
+    result = runner.invoke(cli, ["list", "--index", index])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "_posts/2024-05-04-notes.md" in line)
+    assert "[メモ]" in lines[start + 2]
+    assert "categories: 技術, 日記" in lines[start + 2]
