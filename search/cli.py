@@ -497,6 +497,7 @@ def related_command(
 
     Examples:
 
+    \b
         mikke related _posts/2024-05-01-foo.md --limit 3
         mikke related --all --jekyll-data SITE/_data/mikke_related.json
     """

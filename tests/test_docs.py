@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from mikke.search.cli import cli
 from mikke.search.config import SETTINGS
@@ -77,3 +78,12 @@ def test_every_synonyms_file_the_readme_shows_is_read_as_groups() -> None:
     for block in blocks:
         groups = parse_owner_synonyms(block.encode("utf-8"))
         assert len(groups) == len([line for line in block.splitlines() if line.strip()]), block
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_example_command_in_help_is_shown_on_a_line_of_its_own(name: str) -> None:
+    examples = [line.strip() for line in (cli.commands[name].help or "").splitlines()]
+    examples = [line for line in examples if line.startswith("mikke ")]
+    shown = CliRunner().invoke(cli, [name, "--help"], terminal_width=100).output
+    for example in examples:
+        assert example in [line.strip() for line in shown.splitlines()], shown
