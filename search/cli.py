@@ -296,8 +296,20 @@ def _refuse_long_options(query: tuple[str, ...]) -> None:
 @cli.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
 @_index_option
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only posts with this tag (repeatable).")
-@click.option("--category", "categories", multiple=True, metavar="CAT", help="Only posts in this category.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only posts with this tag (repeatable: each narrows further).",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    metavar="CAT",
+    help="Only posts in this category (repeatable: each narrows further).",
+)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only posts on or after this day.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only posts on or before this day.")
 @click.option(

@@ -87,3 +87,10 @@ def test_every_example_command_in_help_is_shown_on_a_line_of_its_own(name: str) 
     shown = CliRunner().invoke(cli, [name, "--help"], terminal_width=100).output
     for example in examples:
         assert example in [line.strip() for line in shown.splitlines()], shown
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_option_that_repeats_says_so_in_its_help(name: str) -> None:
+    for param in cli.commands[name].params:
+        if isinstance(param, click.Option) and param.multiple:
+            assert "(repeatable" in (param.help or ""), f"{name} {param.opts[0]}"
