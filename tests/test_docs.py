@@ -94,3 +94,10 @@ def test_every_option_that_repeats_says_so_in_its_help(name: str) -> None:
     for param in cli.commands[name].params:
         if isinstance(param, click.Option) and param.multiple:
             assert "(repeatable" in (param.help or ""), f"{name} {param.opts[0]}"
+
+
+def test_the_readme_names_the_commands_that_take_no_index_option() -> None:
+    line = next(line for line in README.splitlines() if "takes `--index DIR`" in line)
+    for name, command in cli.commands.items():
+        takes_index = any("--index" in param.opts for param in command.params)
+        assert (f"`mikke {name}`" in line) != takes_index, name
