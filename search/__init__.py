@@ -39,6 +39,7 @@ from mikke.search.results import Suggestions
 from mikke.search.results import TagCount
 from mikke.search.serving import AllowedHosts
 from mikke.search.serving import allowed_hosts
+from mikke.search.serving import allowed_origins
 from mikke.search.serving import check_serve_settings
 from mikke.search.serving import public_url
 from mikke.search.stats import SearchStats
@@ -81,6 +82,7 @@ __all__ = [
     "all_related",
     "all_tags",
     "allowed_hosts",
+    "allowed_origins",
     "build_index",
     "check_serve_settings",
     "list_posts",

@@ -189,8 +189,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "allowed_origins",
         (),
-        "Origins (comma-separated, e.g. https://blog.example.jp) allowed to call the API from a browser "
-        "(CORS). Empty: none.",
+        "Origins (comma-separated; scheme, host and port, no path: e.g. https://blog.example.jp) allowed to "
+        "call the API from a browser (CORS). Empty: none.",
     ),
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -97,13 +98,52 @@ def allowed_hosts(settings: Settings) -> AllowedHosts:
     return AllowedHosts.parse(hosts)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def allowed_origins(entries: Iterable[str]) -> frozenset[str]:
+    """``MIKKE_ALLOWED_ORIGINS`` as a browser writes its ``Origin`` header, so that each entry can match:
+    ``scheme://host[:port]``, lowercase, IDNA-encoded, without the scheme's default port or a trailing slash.
+
+    :raises SettingError: an entry is not an http(s) origin (a path, no scheme, ``*``): it would never match,
+        and the blog's searches would fail in every reader's browser with nothing said on the server.
+    """
+    origins = set()
+    for entry in entries:
+        written = entry.strip()
+        try:
+            parts = urlsplit(written)
+            host, port = parts.hostname, parts.port
+            if host and not host.isascii():
+                host = host.encode("idna").decode("ascii")
+        except (ValueError, UnicodeError):  # a port that is no number, a malformed IPv6 address or name
+            host, port = None, None
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not host:
+            raise SettingError(
+                f"MIKKE_ALLOWED_ORIGINS: {written!r} is not an origin; write the blog's scheme, host and "
+                "port, like https://blog.example.jp."
+            )
+        scheme = parts.scheme.lower()
+        origin = f"{scheme}://{f'[{host}]' if ':' in host else host}"
+        if port is not None and port != _DEFAULT_PORTS[scheme]:
+            origin += f":{port}"
+        if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+            raise SettingError(
+                f"MIKKE_ALLOWED_ORIGINS: {written!r} is not an origin (a browser names only the scheme, "
+                f"host and port of the page); write {origin!r}."
+            )
+        origins.add(origin)
+    return frozenset(origins)
+
+
 def check_serve_settings(settings: Settings) -> None:
     """Refuse what the server's app would refuse in every worker: ``MIKKE_PUBLIC_URL`` that is not an
-    http(s) URL of a host, a name in ``MIKKE_ALLOWED_HOSTS`` that is none, ``MIKKE_STATS_DIR`` inside the
-    index folder.
+    http(s) URL of a host, a name in ``MIKKE_ALLOWED_HOSTS`` that is none, an entry of
+    ``MIKKE_ALLOWED_ORIGINS`` that is no origin, ``MIKKE_STATS_DIR`` inside the index folder.
 
     :raises SettingError: one of them, in one line.
     """
     allowed_hosts(settings)
+    allowed_origins(settings.allowed_origins)
     if settings.stats_dir.strip():
         stats_path(settings.stats_dir, settings.index)

@@ -182,6 +182,11 @@ def test_the_master_tells_systemd_it_is_ready(web_index: Path, tmp_path: Path) -
             "MIKKE_ALLOWED_HOSTS: '\\xad' is not a host name",
         ),
         (
+            "MIKKE_ALLOWED_ORIGINS",
+            "https://blog.example.jp/blog/",
+            "MIKKE_ALLOWED_ORIGINS: 'https://blog.example.jp/blog/' is not an origin",
+        ),
+        (
             "MIKKE_STATS_DIR",
             "{index}/stats",
             "MIKKE_STATS_DIR ({index}/stats) must not be inside the index folder",

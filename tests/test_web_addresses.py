@@ -98,3 +98,22 @@ def test_a_public_url_on_an_ipv6_address_is_answered_and_written_in_brackets(mak
     response = client.get("/opensearch.xml", headers={"Host": "[::1]:8000"})
     assert response.status_code == 200
     assert 'template="http://[::1]:8000/?q={searchTerms}"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://blog.example.jp/blog/", "blog.example.jp", "*", "ftp://blog.example.jp", "https://"]
+)
+def test_an_allowed_origin_that_is_no_origin_is_refused_at_start(make_app: AppFactory, origin: str) -> None:
+    with pytest.raises(SettingError, match=r"^MIKKE_ALLOWED_ORIGINS: .* is not an origin"):
+        make_app(SEARCH_ALLOWED_ORIGINS=f"https://other.example, {origin}")
+
+
+@pytest.mark.parametrize(
+    "written", ["https://blog.example.jp/", "HTTPS://Blog.Example.JP", "https://blog.example.jp:443"]
+)
+def test_an_allowed_origin_is_matched_whatever_form_the_setting_writes_it_in(
+    make_app: AppFactory, written: str
+) -> None:
+    client = make_app(SEARCH_ALLOWED_ORIGINS=written).test_client()
+    response = client.get("/api/tags", headers={"Origin": "https://blog.example.jp"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://blog.example.jp"

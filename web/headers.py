@@ -9,6 +9,8 @@ from flask import Flask
 from flask import Response
 from flask import request
 
+from mikke.search import allowed_origins as parse_origins
+
 # No 'unsafe-inline' anywhere: the only inline text allowed is our stylesheet, by its hash, so injected
 # markup can neither run script nor restyle the page. Images may come from any https host: posts' pictures
 # live on the blog or its CDN.
@@ -79,8 +81,9 @@ def init_app(
     :param inline_styles: CSP hash sources (``'sha256-…'``) of the stylesheets pages inline.
     :param site_url: where the blog is served (``MIKKE_SITE_URL``); an http one (a site tried locally) may
         show its posts' pictures too.
+    :raises SettingError: an entry of ``allowed_origins`` is not an origin.
     """
-    origins = frozenset(o.rstrip("/") for o in allowed_origins)
+    origins = parse_origins(allowed_origins)
     local = _HTTP_ORIGIN_RE.match(site_url.rstrip("/"))
     images = f" {local.group(0)}" if local else ""
     policy = CONTENT_SECURITY_POLICY.format(

@@ -26,6 +26,7 @@ from flask import request
 from mikke.search import SearchStats
 from mikke.search import Settings
 from mikke.search import Store
+from mikke.search import allowed_origins
 from mikke.search import open_stats
 from mikke.search import says_only_what_posts_say
 from mikke.web.params import SearchParams
@@ -101,7 +102,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     public = urlsplit(settings.public_url)
     state = StatsState(
         stats,
-        frozenset(o.rstrip("/") for o in settings.allowed_origins),
+        allowed_origins(settings.allowed_origins),
         f"{public.scheme}://{public.netloc}" if public.netloc else "",
     )
     app.extensions[EXTENSION] = state
