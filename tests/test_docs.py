@@ -1,4 +1,4 @@
-"""The README documents every command and setting, and the two newcomer commands come first."""
+"""The README and the --help texts say what mikke does: every command, option, setting and file they name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from mikke.search.cli import cli
 from mikke.search.config import SETTINGS
+from mikke.search.indexer import build_index
 from mikke.search.synonyms import parse_owner_synonyms
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
@@ -101,3 +102,13 @@ def test_the_readme_names_the_commands_that_take_no_index_option() -> None:
     for name, command in cli.commands.items():
         takes_index = any("--index" in param.opts for param in command.params)
         assert (f"`mikke {name}`" in line) != takes_index, name
+
+
+def test_the_readme_names_every_lock_file_a_reader_opens_for_writing(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    locks = sorted(index.glob("gen-*/**/.tantivy-meta.lock"))
+    assert locks
+    for lock in locks:
+        _generation, *rest = lock.relative_to(index).parts
+        assert f"`{'/'.join(['gen-*', *rest])}`" in README
