@@ -6,7 +6,9 @@ made once before the server starts: a value the app refused in each worker would
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -136,10 +138,43 @@ def allowed_origins(entries: Iterable[str]) -> frozenset[str]:
     return frozenset(origins)
 
 
+def check_listen_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address ``mikke serve`` cannot listen on (gunicorn would retry it for five
+    seconds, logging each try, and end without saying which setting to change).
+
+    Bound as gunicorn binds it (IPv6 for an address with a colon, else IPv4; SO_REUSEADDR, so a port
+    still in TIME_WAIT from a server just stopped counts as free), then released at once.
+
+    :raises SettingError: the host is no name or address of this machine, the port is taken, or it needs
+        privileges this process lacks.
+    """
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except (socket.gaierror, UnicodeError) as e:
+            reason = (e.strerror if isinstance(e, socket.gaierror) else None) or str(e)
+            raise SettingError(
+                f"Cannot listen on {where}: MIKKE_HOST (--host) {host!r} is not a name of this machine "
+                f"({reason}); use 127.0.0.1, or 0.0.0.0 for every address."
+            ) from None
+        except OSError as e:
+            other_port = "choose another MIKKE_PORT (--port)"
+            reasons: dict[int | None, str] = {
+                errno.EADDRINUSE: f"another program listens there; stop it or {other_port}",
+                errno.EACCES: f"ports below 1024 need privileges; {other_port}",
+                errno.EADDRNOTAVAIL: f"MIKKE_HOST (--host) {host!r} is not an address of this machine",
+            }
+            reason = reasons.get(e.errno) or e.strerror or str(e)
+            raise SettingError(f"Cannot listen on {where}: {reason}.") from None
+
+
 def check_serve_settings(settings: Settings) -> None:
     """Refuse what the server's app would refuse in every worker: ``MIKKE_PUBLIC_URL`` that is not an
     http(s) URL of a host, a name in ``MIKKE_ALLOWED_HOSTS`` that is none, an entry of
-    ``MIKKE_ALLOWED_ORIGINS`` that is no origin, ``MIKKE_STATS_DIR`` inside the index folder.
+    ``MIKKE_ALLOWED_ORIGINS`` that is no origin, ``MIKKE_STATS_DIR`` inside the index folder; and an
+    address it cannot listen on.
 
     :raises SettingError: one of them, in one line.
     """
@@ -147,3 +182,4 @@ def check_serve_settings(settings: Settings) -> None:
     allowed_origins(settings.allowed_origins)
     if settings.stats_dir.strip():
         stats_path(settings.stats_dir, settings.index)
+    check_listen_address(settings.host, settings.port)

@@ -203,3 +203,26 @@ def test_a_setting_the_app_refuses_stops_serve_with_one_line_before_any_worker_s
     assert done.returncode == 1
     assert done.stderr.startswith("Error: " + message.format(index=index))
     assert len(done.stderr.splitlines()) == 1, done.stderr  # no worker booted, so none failed to
+
+
+def test_a_port_another_program_listens_on_stops_serve_with_one_line(web_index: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = [sys.executable, "-m", "mikke", "serve", "--index", str(web_index), "--port", str(port)]
+        done = subprocess.run([*serve, "--workers", "1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: Cannot listen on 127.0.0.1:{port}: another program listens there")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_host_that_names_no_address_stops_serve_with_one_line(web_index: Path) -> None:
+    port = free_port()
+    serve = [sys.executable, "-m", "mikke", "serve", "--index", str(web_index), "--port", str(port)]
+    done = subprocess.run(
+        [*serve, "--workers", "1", "--host", "nowhere.invalid"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: Cannot listen on nowhere.invalid:{port}: MIKKE_HOST (--host)")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
