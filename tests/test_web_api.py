@@ -699,3 +699,13 @@ def test_app_config_out_of_a_settings_bounds_is_refused_before_the_app_is_built(
     # A too large MIKKE_STATS_DAYS used to build an app that answered 500 to every page search.
     with pytest.raises(SettingError, match=r"^MIKKE_STATS_DAYS must be from 1 to 36500, not 10{20}\.$"):
         create_app({"SEARCH_INDEX": str(web_index), "SEARCH_STATS_DAYS": 10**20})
+
+
+def test_an_index_the_server_refuses_is_not_reported_as_never_built(web_index: Path, tmp_path: Path) -> None:
+    index = copy_of_web_index(web_index, tmp_path)
+    (index / "CURRENT").chmod(0o666)  # world-writable: the server refuses to serve it (and logs why)
+    health = create_app({"TESTING": True, "SEARCH_INDEX": str(index)}).test_client().get("/healthz")
+    assert health.status_code == 503
+    error = health.get_json()["error"]
+    assert "the server cannot open it (its log says why)" in error
+    assert str(tmp_path) not in error  # the reason, with its paths, stays in the server's log

@@ -13,7 +13,11 @@ from werkzeug.exceptions import SecurityError
 
 from mikke.web.store import IndexNotReady
 
-NOT_READY_MESSAGE = "The search index is not built yet; run `mikke index SITE` on the server, then retry."
+# One message for both causes: which it is (and the paths) stays in the server's log, never in an answer.
+NOT_READY_MESSAGE = (
+    "The search index is not ready: it is not built yet, or the server cannot open it (its log says why). "
+    "Run `mikke index SITE` on the server, or fix what the log names, then retry."
+)
 NOT_READY_MESSAGE_JA = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。"
 
 _MESSAGES_JA = {
