@@ -125,7 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "per_page",
         10,
-        "Results per page when the request does not say.",
+        "Results per page: of `mikke search`, of the search page, and of the API when a request gives no "
+        "per_page.",
         flag="--limit",
         # No upper bound: `mikke search --limit` takes any number (search() reads no more hits than there
         # are posts); the web API clamps what a request asks to MIKKE_MAX_PER_PAGE.
