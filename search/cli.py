@@ -380,7 +380,8 @@ def search_command(
     first = (result.page - 1) * result.per_page
     shown = f"{first + 1}–{first + len(result.hits)}" if result.hits else "none"
     out.print(
-        f"{result.total} posts match; showing {shown}." + (" (related word forms)" if result.relaxed else "")
+        f"{result.total} {'post matches' if result.total == 1 else 'posts match'}; showing {shown}."
+        + (" (related word forms)" if result.relaxed else "")
     )
     for rank, hit in enumerate(result.hits, start=first + 1):
         _print_hit(out, rank, hit)

@@ -127,7 +127,7 @@ def test_index_refuses_a_site_url_that_is_not_an_address(
 def test_search_human_output_shows_rank_date_title_url_and_excerpt(indexed: Path, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed)])
     assert result.exit_code == 0, result.output
-    assert "1 posts match" in result.output
+    assert "1 post matches; showing 1–1." in result.output
     assert "1. 2024-05-01" in result.output
     assert "図書館で本を読む" in result.output
     assert "https://example.jp/blog/2024/05/01/library/" in result.output
