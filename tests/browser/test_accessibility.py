@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 from typing import Literal
+from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -144,3 +145,29 @@ def test_going_back_with_focus_in_the_results_moves_it_to_the_new_results(
     page.go_back()
     expect(status).to_contain_text("1〜3件目")
     expect(status).to_be_focused()
+
+
+# One unbroken run each: a word, an address and a tag, longer than a phone is wide (the query is cut to
+# MAX_QUERY_CHARS, still far wider than 320 px).
+UNBROKEN = "Supercalifragilisticexpialidocious" * 3
+UNBROKEN_URL = "https://example.com/" + "averyveryverylongpathsegment" * 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": UNBROKEN},  # in the status line, the no-results advice and the title
+        {"q": UNBROKEN_URL},
+        {"q": "検索 " + UNBROKEN},  # results, and links that search with fewer words
+        {"q": "検索", "tag": UNBROKEN},  # a filter chip and the advice to remove it
+    ],
+)
+def test_a_320px_wide_page_never_scrolls_sideways_for_a_long_unbroken_word(
+    page: Page, server_url: str, query: dict[str, str]
+) -> None:
+    # 320 CSS pixels: a small phone, or a 1280 px window zoomed to 400 % (WCAG 1.4.10 Reflow).
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(server_url + "/?" + urlencode(query))
+    expect(page.locator(STATUS)).not_to_be_empty()
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], "the page scrolls sideways"
