@@ -58,6 +58,21 @@ def test_no_serious_or_critical_axe_violation(
     assert severe_violations(page) == []
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_or_critical_axe_violation_with_a_suggestion_marked_from_the_keyboard(
+    page: Page, server_url: str, scheme: Literal["light", "dark"]
+) -> None:
+    page.emulate_media(color_scheme=scheme)
+    page.goto(server_url + "/")
+    box = page.get_by_role("combobox", name="キーワード")
+    box.press_sequentially("けんさ")
+    option = page.get_by_role("listbox", name="候補").get_by_role("option").first
+    expect(option).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    assert severe_violations(page) == []
+
+
 def test_the_result_count_is_announced_once_per_settled_query(page: Page, server_url: str) -> None:
     page.goto(server_url + "/")
     status = page.locator(STATUS)
