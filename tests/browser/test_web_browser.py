@@ -161,6 +161,41 @@ def test_a_new_query_cancels_the_request_in_flight(page: Page, server_url: str, 
     assert [e for e in console.errors if "ERR_ABORTED" not in e] == []
 
 
+RETRY = "検索できませんでした。時間をおいてもう一度お試しください。"
+NOT_BUILT = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [(500, RETRY), (503, NOT_BUILT), ("network", RETRY)],
+)
+def test_a_search_that_fails_mid_typing_says_so_and_leaves_no_results_of_the_previous_query(
+    page: Page, server_url: str, answer: int | str, message: str
+) -> None:
+    library = re.compile(r"/api/results\?q=%E5%9B%B3")
+
+    def fail(route: Route) -> None:
+        if answer == "network":
+            route.abort("internetdisconnected")
+        else:
+            route.fulfill(status=int(answer), json={"ok": False, "error": "…", "status": answer})
+
+    page.goto(server_url + "/?q=検索")
+    page.route(library, fail)
+    box = page.get_by_label("キーワード")
+    box.fill("図書館")
+    expect(page.locator(STATUS)).to_have_text(message)
+    wait_for_args(page, {"q": ["図書館"]})
+    # The results of 検索 would read as those of 図書館, which the box, the URL and the status name.
+    expect(page.locator("[data-mikke-results]")).to_be_empty()
+    expect(page).to_have_title("検索できませんでした - 記事検索")
+    expect(page.locator("[data-mikke]")).not_to_have_attribute("aria-busy", "true")
+    page.unroute(library)
+    box.press("Enter")  # trying again searches again
+    expect(page.locator(STATUS)).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    expect(page).to_have_title("「図書館」の検索結果 - 記事検索")
+
+
 def assert_post_html_is_inert(page: Page) -> None:
     excerpt = page.locator(".mikke-excerpt").first
     expect(excerpt).to_contain_text("<script>alert(1)</script>")

@@ -17,6 +17,7 @@
   var NOT_BUILT = "検索インデックスがまだ作られていません。しばらくしてからもう一度お試しください。";
   var RETRY = "検索できませんでした。時間をおいてもう一度お試しください。";
   var UNAVAILABLE = "このページでは現在、検索を利用できません。";
+  var FAILED_TITLE = "検索できませんでした - 記事検索"; // the page's <title> when a search failed
   // Pages served from these hosts are the blog's owner trying it out: problems are explained on the page.
   var OWNER_HOSTS = /^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/;
 
@@ -93,34 +94,42 @@
       status.textContent = text;
     }
 
-    function show(answer, refocus) {
+    /* Put `html` in the results region, `text` in the status and `title` on the page. */
+    function draw(html, text, title, refocus) {
       // Replacing the results destroys the link activated in them, and the focus with it: the keyboard
       // reader would start again from the top of the page. Focus they held (or that nothing holds) goes
       // to the status, the start of the new results; focus the reader took elsewhere meanwhile stays.
       var active = document.activeElement;
       var lost = refocus === true && (!active || active === document.body || results.contains(active));
-      results.innerHTML = answer.html; // templates/results.html: links are relative query strings
-      say(answer.status, lost);
+      results.innerHTML = html; // templates/results.html: links are relative query strings
+      say(text, lost);
       if (lost) status.focus({ preventScroll: false });
-      if (ownPage) document.title = answer.title;
+      if (ownPage) document.title = title;
+    }
+
+    function show(answer, refocus) {
+      draw(answer.html, answer.status, answer.title, refocus);
       stats = answer.stats === true;
       unsettle();
       if (settleWhen === "now") settle();
       else if (settleWhen === "later") settleTimer = setTimeout(settle, SETTLE_MS);
     }
 
-    function fail(message) {
+    /* The state asked for cannot be shown. The results on screen are an earlier state's: left there,
+     * under the new query in the box and the URL, they would pass for its results. */
+    function fail(message, refocus) {
       shown = null;
-      say(message, false);
+      unsettle();
+      draw("", message, FAILED_TITLE, refocus);
     }
 
     /* fetch gave no response: the network, a server that is down, or CORS. A no-cors request of this
      * script gets an (opaque) answer whenever the server answers, so then the server refused this page's
      * origin: tell the blog's owner how to allow it, and its readers only that search is unavailable. */
-    function noAnswer(id) {
+    function noAnswer(id, refocus) {
       var server = new URL(api).origin;
       if (server === location.origin) {
-        fail(RETRY);
+        fail(RETRY, refocus);
         return;
       }
       fetch(script.src, { mode: "no-cors", cache: "no-store", credentials: "omit" }).then(function () {
@@ -134,11 +143,11 @@
           ? "検索サーバー " + server + " が、このページのオリジン " + location.origin +
             " からの検索を許可していません。MIKKE_ALLOWED_ORIGINS=" + location.origin +
             " を付けて mikke serve を起動し直してください。"
-          : UNAVAILABLE);
+          : UNAVAILABLE, refocus);
       }, function () {
         if (id !== seq) return;
         console.error("mikke: the search server " + server + " does not answer (is mikke serve running?)");
-        fail(RETRY);
+        fail(RETRY, refocus);
       });
     }
 
@@ -175,9 +184,9 @@
         if (id !== seq) return; // an older request answered late: its results are stale
         if (answer.error && answer.error.name === "AbortError") return;
         root.removeAttribute("aria-busy");
-        if (answer.error) noAnswer(id);
+        if (answer.error) noAnswer(id, refocus);
         else if (answer.status === 200 && answer.body) show(answer.body, refocus);
-        else fail(answer.status === 503 ? NOT_BUILT : RETRY);
+        else fail(answer.status === 503 ? NOT_BUILT : RETRY, refocus);
       });
     }
 
