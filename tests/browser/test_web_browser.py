@@ -133,6 +133,27 @@ def test_typing_is_debounced_into_one_request(page: Page, server_url: str) -> No
     assert api_queries(requests) == [{"q": ["図書館"]}]
 
 
+def test_typing_after_results_settled_keeps_the_settled_search_in_the_history(
+    page: Page, server_url: str
+) -> None:
+    page.clock.install()  # the debounce and the settling run only when the test says so
+    page.goto(server_url + "/")
+    status = page.locator(STATUS)
+    box = page.get_by_label("キーワード")
+    box.press_sequentially("検索")
+    page.clock.run_for(300)
+    expect(status).to_have_text(FIRST_PAGE)
+    page.clock.run_for(2_000)  # the reader reads the results: the search has settled
+    box.fill("図書館")
+    page.clock.run_for(300)
+    expect(status).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    page.go_back()
+    expect(status).to_have_text(FIRST_PAGE)
+    wait_for_args(page, {"q": ["検索"]})
+    page.go_back()
+    expect(status).to_have_text("新しい記事 9件")
+
+
 def test_a_new_query_cancels_the_request_in_flight(page: Page, server_url: str, console: ConsoleLog) -> None:
     held: list[Route] = []
 

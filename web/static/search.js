@@ -58,7 +58,9 @@
     var seq = 0;
     var controller = null;
     var composing = false;
-    var typing = false; // typing replaces the history entry it pushed first, instead of one per keystroke
+    // The history entry is typing's and has not settled: typing more replaces it, instead of one entry per
+    // keystroke. Results that settle end it, so the next query typed gets an entry of its own.
+    var typing = false;
     var stats = false; // the server keeps statistics: it said so with its last results
     var counted = ownPage ? state : null; // the last settled state reported (the server counted the page)
     var settleTimer = 0;
@@ -112,7 +114,12 @@
       stats = answer.stats === true;
       unsettle();
       if (settleWhen === "now") settle();
-      else if (settleWhen === "later") settleTimer = setTimeout(settle, SETTLE_MS);
+      else if (settleWhen === "later") {
+        settleTimer = setTimeout(function () {
+          typing = false;
+          settle();
+        }, SETTLE_MS);
+      }
     }
 
     /* The state asked for cannot be shown. The results on screen are an earlier state's: left there,
