@@ -154,6 +154,32 @@ def test_typing_after_results_settled_keeps_the_settled_search_in_the_history(
     expect(status).to_have_text("新しい記事 9件")
 
 
+@pytest.mark.parametrize("how", ["Enter", "a suggestion"])
+def test_a_search_ended_by_enter_or_a_suggestion_replaces_the_history_entry_of_its_keystrokes(
+    page: Page, server_url: str, how: str
+) -> None:
+    page.clock.install()
+    page.goto(server_url + "/")
+    status = page.locator(STATUS)
+    box = page.get_by_label("キーワード")
+    box.press_sequentially("けんさ")  # a pause: its results are drawn, and the URL follows them
+    page.clock.run_for(300)
+    expect(status).to_contain_text("「けんさ」")
+    wait_for_args(page, {"q": ["けんさ"]})
+    if how == "Enter":
+        box.press_sequentially("く")
+        box.press("Enter")
+    else:
+        expect(page.get_by_role("option").first).to_contain_text("検索")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+    page.clock.run_for(300)
+    expect(status).to_contain_text("の検索結果: 6件")
+    page.go_back()  # back to where the reader started typing, not to the keystrokes on the way
+    expect(status).to_have_text("新しい記事 9件")
+    wait_for_args(page, {})
+
+
 def test_a_new_query_cancels_the_request_in_flight(page: Page, server_url: str, console: ConsoleLog) -> None:
     held: list[Route] = []
 

@@ -278,12 +278,19 @@
       }, SUGGEST_MS);
     }
 
+    /* The way a search the reader ends (Enter, a suggestion) enters the history: in place of the entry
+     * of the keystrokes that led to it, which were never a search of their own. */
+    function ended() {
+      var how = typing ? "replace" : "push";
+      clearTimeout(timer);
+      typing = false;
+      return how;
+    }
+
     function choose(text) {
       closeList();
       input.value = text;
-      clearTimeout(timer);
-      typing = false;
-      go(withText(state, text), "push");
+      go(withText(state, text), ended());
     }
 
     input.addEventListener("keydown", function (event) {
@@ -335,9 +342,7 @@
       event.preventDefault();
       if (composing) return;
       closeList();
-      clearTimeout(timer);
-      typing = false;
-      go(withText(state, input.value), "push", "now");
+      go(withText(state, input.value), ended(), "now");
     });
     root.addEventListener("click", function (event) {
       var link = event.target.closest ? event.target.closest("a[data-mikke-nav]") : null;
