@@ -72,3 +72,22 @@ def test_a_suggestion_is_chosen_with_the_mouse(page: Page, server_url: str) -> N
     expect(box).to_have_value("検索")
     expect(box).to_be_focused()
     expect(page.locator(STATUS)).to_contain_text("「検索」の検索結果")
+
+
+def test_back_closes_the_suggestions_for_the_text_it_takes_out_of_the_box(
+    page: Page, server_url: str
+) -> None:
+    page.goto(server_url + "/?q=図書館")
+    box = page.get_by_role("combobox", name="キーワード")
+    listbox = page.get_by_role("listbox", name="候補")
+    box.fill("けんさ")
+    expect(listbox.get_by_role("option").first).to_contain_text("検索")
+    page.wait_for_url(lambda url: parse_qs(urlsplit(url).query) == {"q": ["けんさ"]})
+    page.go_back()  # Alt+← with the focus still in the box
+    expect(page.locator(STATUS)).to_have_text(LIBRARY)
+    expect(box).to_have_value("図書館")
+    expect(box).to_be_focused()
+    # Suggestions for けんさ under 図書館 would let ↓ and Enter search for what is no longer typed.
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(box).not_to_have_attribute("aria-activedescendant", "mikke-suggest-1-0")

@@ -362,6 +362,7 @@
       clearTimeout(timer);
       typing = false;
       var next = canonical(location.search);
+      closeList(); // its suggestions complete the text that leaves the box
       input.value = param(next, "q");
       go(next, "none", "", results.contains(document.activeElement));
     });
