@@ -91,3 +91,20 @@ def test_back_closes_the_suggestions_for_the_text_it_takes_out_of_the_box(
     expect(listbox).to_be_hidden()
     expect(box).to_have_attribute("aria-expanded", "false")
     expect(box).not_to_have_attribute("aria-activedescendant", "mikke-suggest-1-0")
+
+
+def test_a_box_holding_half_a_surrogate_pair_still_asks_for_suggestions(
+    page: Page, server_url: str, console: ConsoleLog
+) -> None:
+    page.goto(server_url + "/")
+    box = page.get_by_role("combobox", name="キーワード")
+    box.focus()
+    # Pasted text can carry an unpaired surrogate (half an emoji); the reader's typing goes on after it.
+    with page.expect_request(lambda r: "/api/suggest?" in r.url) as asked:
+        box.evaluate(
+            "b => { b.value = 'けんさ\\ud83d'; b.dispatchEvent(new Event('input', {bubbles: true})); }"
+        )
+    assert parse_qs(urlsplit(asked.value.url).query)["q"] == ["けんさ\ufffd"]
+    box.press_sequentially("く")
+    expect(page.locator(STATUS)).to_contain_text("「けんさ\ufffdく」")
+    assert console.errors == []

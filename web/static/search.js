@@ -266,7 +266,8 @@
         if (prefix === asked) return;
         asked = prefix;
         var id = ++suggestSeq;
-        fetch(suggestApi + "?q=" + encodeURIComponent(prefix), {
+        // URLSearchParams, as for every other request: encodeURIComponent throws on an unpaired surrogate.
+        fetch(suggestApi + "?" + new URLSearchParams({ q: prefix }).toString(), {
           credentials: "omit",
           headers: { Accept: "application/json" }
         }).then(function (response) {
