@@ -329,6 +329,30 @@ def test_embed_on_an_allowed_blog_searches_the_mikke_server(
     assert console.errors == []
 
 
+def test_embed_going_back_to_the_page_without_a_search_shows_it_as_it_opened(
+    page: Page, blog: Blog, console: ConsoleLog
+) -> None:
+    page.goto(blog.allowed + "/search.html")
+    status = page.locator(STATUS)
+    results = page.locator("[data-mikke-results]")
+    expect(status).to_be_empty()  # the blog page opened without a search draws no results
+    expect(results).to_be_empty()
+    box = page.get_by_label("ブログ内を検索")
+    box.fill("図書館")
+    expect(status).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    page.go_back()
+    wait_for_args(page, {})
+    expect(box).to_have_value("")
+    expect(results).to_be_empty()  # the same URL, the same page: not a list the reader never saw there
+    expect(status).to_be_empty()
+    page.go_forward()
+    expect(status).to_have_text("「図書館」の検索結果: 2件（1〜2件目）")
+    box.fill("")  # emptying the box is the same state
+    expect(results).to_be_empty()
+    expect(status).to_be_empty()
+    assert console.errors == []
+
+
 def test_embed_refused_by_cors_tells_the_owner_on_their_machine_how_to_allow_the_origin(
     page: Page, blog: Blog, server_url: str, console: ConsoleLog
 ) -> None:

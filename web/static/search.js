@@ -30,6 +30,11 @@
     return new URLSearchParams(query).get(name) || "";
   }
 
+  /* Whether the state `query` asks for results: a query or a filter. */
+  function chooses(query) {
+    return STATE_PARAMS.some(function (name) { return param(query, name); });
+  }
+
   /* The state `query` searching `text` from its first page; q first, as in the server's links. */
   function withText(query, text) {
     var next = new URLSearchParams();
@@ -105,7 +110,7 @@
       var lost = refocus === true && (!active || active === document.body || results.contains(active));
       results.innerHTML = html; // templates/results.html: links are relative query strings
       say(text, lost);
-      if (lost) status.focus({ preventScroll: false });
+      if (lost) (text ? status : input).focus({ preventScroll: false }); // nothing to read: search again
       if (ownPage) document.title = title;
     }
 
@@ -173,6 +178,15 @@
       shown = next;
       var id = ++seq;
       if (controller) controller.abort(); // the older answer is no longer wanted
+      controller = null;
+      if (!ownPage && !chooses(next)) {
+        // The embed opened without a search draws nothing (it is not server-rendered): every way back
+        // to that state (Back, an emptied box, the last filter taken off) shows it so too.
+        root.removeAttribute("aria-busy");
+        unsettle();
+        draw("", "", "", refocus);
+        return;
+      }
       controller = typeof AbortController === "function" ? new AbortController() : null;
       root.setAttribute("aria-busy", "true");
       fetch(api + (next ? "?" + next : ""), {
@@ -372,8 +386,7 @@
       if (settleTimer) settle();
     });
     // The embed is not server-rendered: draw the state its page was opened with (a settled search).
-    var chosen = STATE_PARAMS.some(function (name) { return param(state, name); });
-    if (!ownPage && chosen) {
+    if (!ownPage && chooses(state)) {
       input.value = param(state, "q");
       go(state, "none", "now");
     }
