@@ -66,6 +66,8 @@ def test_no_serious_or_critical_axe_violation_with_a_suggestion_marked_from_the_
     page.goto(server_url + "/")
     box = page.get_by_role("combobox", name="キーワード")
     box.press_sequentially("けんさ")
+    expect(page.locator(STATUS)).to_contain_text("けんさ")  # its results drawn too, not dimmed any more
+    expect(page.locator("[data-mikke]")).not_to_have_attribute("aria-busy", "true")
     option = page.get_by_role("listbox", name="候補").get_by_role("option").first
     expect(option).to_be_visible()
     page.keyboard.press("ArrowDown")
