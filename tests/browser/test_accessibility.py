@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from .conftest import Blog
+from .test_web_browser import contrast
 
 STATUS = "[data-mikke-status]"
 SEVERE = ("serious", "critical")
@@ -188,3 +189,39 @@ def test_a_320px_wide_page_never_scrolls_sideways_for_a_long_unbroken_word(
     expect(page.locator(STATUS)).not_to_be_empty()
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], "the page scrolls sideways"
+
+
+RING_JS = """element => {
+  const opaque = c => !/^rgba\\(.*, 0\\)$/.test(c) && c !== "transparent";
+  let under = element.parentElement;
+  while (under && !opaque(getComputedStyle(under).backgroundColor)) under = under.parentElement;
+  const style = getComputedStyle(element);
+  return [style.outlineStyle, style.outlineColor, getComputedStyle(under).backgroundColor];
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_focus_ring_of_the_box_the_button_and_the_status_stands_out_3_to_1(
+    page: Page, server_url: str, scheme: Literal["light", "dark"]
+) -> None:
+    page.emulate_media(color_scheme=scheme)
+    page.goto(server_url + "/?q=検索")
+    box = page.get_by_label("キーワード")
+    box.focus()
+    rings = {"box": box.evaluate(RING_JS)}
+    page.keyboard.press("Tab")
+    button = page.get_by_role("button", name="検索")
+    expect(button).to_be_focused()
+    rings["button"] = button.evaluate(RING_JS)
+    page.locator(".mikke-next").focus()
+    page.keyboard.press("Enter")
+    status = page.locator(STATUS)
+    expect(status).to_be_focused()  # where focus goes after a link in the results (see above)
+    rings["status"] = status.evaluate(RING_JS)
+    # WCAG 1.4.11: the ring against the background it is drawn on.
+    weak = {
+        name: round(contrast(colour, background), 2)
+        for name, (style, colour, background) in rings.items()
+        if style == "none" or contrast(colour, background) < 3
+    }
+    assert weak == {}
