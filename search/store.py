@@ -244,6 +244,9 @@ class Store:
         self._current_problem = ""  # why CURRENT could not be followed, as last logged; "" when it can
         self._unloadable: tuple[tuple[int, int, int], float] | None = None  # a commit that failed to load
         self._commit: tuple[int, int, int] | None = None  # (inode, mtime, size) of the meta.json loaded
+        # (inode, mtime, size) of the live generation's SYNONYMS_FILE as last seen: every index run rewrites
+        # it, and a run that changed only the owner's list commits nothing, yet changes what searches find.
+        self._synonyms: tuple[int, int, int] | None = None
         self._reloads = 0  # in RAM, where there is no meta.json: reload() calls
         # Names this store among every store of the process, for life: id() is reused once one is freed.
         self._serial = next(_STORE_SERIALS)
@@ -297,6 +300,19 @@ class Store:
             self._unopenable = None
             self._commit = None
             self._unloadable = None
+            self._synonyms = None
+
+    def _follow_synonyms(self) -> None:
+        """Note the live generation's owner synonyms file as it is now (searches read it by themselves)."""
+        if self.root is None or self.generation is None:
+            return
+        try:
+            st = os.stat(self.root / self.generation / SYNONYMS_FILE)
+        except OSError:
+            self._synonyms = None
+            return
+        # Written by a rename, so each run's file has a new inode whatever the timestamp granularity.
+        self._synonyms = (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _follow_commits(self) -> None:
         """Load the live generation's newest commit, if one was made since the last request."""
@@ -335,10 +351,12 @@ class Store:
             self._unloadable = None
 
     def version(self) -> str:
-        """Name what a search sees now: it changes with every new generation and every commit, so an
-        answer cached under one version is the answer to the same request under that version."""
+        """Name what a search sees now: it changes with every new generation, every commit and every
+        rewrite of the owner's synonyms, so an answer cached under one version is the answer to the same
+        request under that version."""
         self._refresh()
         self._follow_commits()
+        self._follow_synonyms()
         return self.loaded_version
 
     @property
@@ -346,7 +364,7 @@ class Store:
         """The version of what the last :meth:`searcher` or :meth:`version` call loaded (no file read)."""
         if self.root is None:
             return f"memory/{self._serial}/{self._reloads}"
-        return f"{self.generation}/{self._commit}"
+        return f"{self.generation}/{self._commit}/{self._synonyms}"
 
     @property
     def committed_at(self) -> float | None:
@@ -357,6 +375,7 @@ class Store:
         """Return a searcher on the newest published posts index: a snapshot, valid for one request."""
         self._refresh()
         self._follow_commits()
+        self._follow_synonyms()
         return self._pair.posts.searcher()
 
     def text_searcher(self, *, fresh: bool = False) -> tantivy.Searcher:

@@ -87,3 +87,22 @@ def test_a_new_commit_changes_every_answer_from_the_next_request(
     assert after.status_code == 200
     assert after.get_json()["total"] == 1
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_a_run_that_changes_only_the_owners_synonyms_changes_the_answers_from_the_next_request(
+    make_app: AppFactory, site: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    (site / "_data").mkdir()
+    owner = site / "_data" / "mikke_synonyms.yml"
+    owner.write_text("- [カレー, スパイス料理]\n", encoding="utf-8")
+    build_index(site, index, jobs=1)
+    client = make_app(SEARCH_INDEX=str(index)).test_client()
+    before = client.get("/api/search?q=スパイス料理")
+    assert before.get_json()["total"] == 1
+    owner.write_text("{}\n", encoding="utf-8")
+    assert build_index(site, index, jobs=1).mode == "incremental"  # no post changed: nothing committed
+    after = client.get("/api/search?q=スパイス料理", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.get_json()["total"] == 0
+    assert client.get("/api/search?q=スパイス料理").get_json()["total"] == 0  # not the worker's cached page
