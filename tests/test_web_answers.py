@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mikke.search import build_index
+from mikke.web import answers
 from mikke.web.params import SearchParams
 
 from .conftest import post_source
@@ -106,3 +107,29 @@ def test_a_run_that_changes_only_the_owners_synonyms_changes_the_answers_from_th
     assert after.status_code == 200
     assert after.get_json()["total"] == 0
     assert client.get("/api/search?q=スパイス料理").get_json()["total"] == 0  # not the worker's cached page
+
+
+def test_an_etag_from_a_server_with_other_settings_is_not_confirmed(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    # A restart with statistics on: the same request under the same index is answered otherwise.
+    held = make_app().test_client().get("/api/results?q=検索")
+    assert held.get_json()["stats"] is False
+    restarted = make_app(SEARCH_STATS_DIR=str(tmp_path / "stats")).test_client()
+    again = restarted.get("/api/results?q=検索", headers={"If-None-Match": held.headers["ETag"]})
+    assert again.status_code == 200
+    assert again.get_json()["stats"] is True
+
+
+def test_an_etag_from_a_server_running_other_code_is_not_confirmed(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new release (templates, stylesheet, code) renders the same search otherwise; a page held from the
+    # old one would be kept with the new Content-Security-Policy, which allows only the new inline style.
+    release = tmp_path / "release"
+    shutil.copytree(Path(answers.__file__).parent, release / "web")
+    monkeypatch.setattr(answers, "CODE_FOLDERS", (release / "web",))
+    held = make_app().test_client().get("/?q=検索")
+    (release / "web" / "static" / "style.css").write_text(".mikke { color: red; }\n", "utf-8")
+    again = make_app().test_client().get("/?q=検索", headers={"If-None-Match": held.headers["ETag"]})
+    assert again.status_code == 200

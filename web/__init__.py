@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     :return: the app; its index Store and settings are in ``app.extensions["mikke"]``.
     """
     from mikke.web import addresses
+    from mikke.web import answers
     from mikke.web import api
     from mikke.web import assets
     from mikke.web import errors
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     observe.init_app(app, metrics=settings.metrics)  # first: ProxyFix (addresses) must wrap it
     addresses.init_app(app, settings)
 
+    answers.init_app(app, settings)
     store.init_app(app, settings)
     stats.init_app(app, settings)
     errors.init_app(app)

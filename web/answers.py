@@ -11,11 +11,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Hashable
+from pathlib import Path
 
+from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import request
 
+from mikke import search as _search_package
 from mikke.search import SearchPage
+from mikke.search import Settings
 from mikke.search import Store
 from mikke.web.headers import GZIP_ETAG_SUFFIX
 from mikke.web.headers import accepts_gzip
@@ -28,6 +33,28 @@ CACHE_ENTRIES = 512
 # post within about as long as the server takes to pick it up. After that, a conditional request is
 # answered 304 without searching while the index is unchanged.
 ANSWER_CACHE_CONTROL = "public, max-age=1"
+# What answers are made by besides the index: the code, templates, assets and data of both packages. A
+# new release renders the same search otherwise (and sends another Content-Security-Policy, which a 304
+# would put on the page held from before), so it must not confirm that page.
+CODE_FOLDERS = (Path(__file__).parent, Path(_search_package.__file__).parent)
+EXTENSION = "mikke_answers"
+
+
+def _code_digest(folders: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Name what ``app``'s answers are made by besides the index and the request (its code and settings),
+    for every validator it gives. Read once per app (about 5 ms), when its worker starts."""
+    code = _code_digest(CODE_FOLDERS)
+    app.extensions[EXTENSION] = hashlib.sha256(repr((code, settings)).encode()).hexdigest()
 
 
 class ResultCache:
@@ -76,8 +103,9 @@ class ResultCache:
 
 def etag(version: str, *request_parts: object) -> str:
     """The validator (an opaque value, sent weak) of the answer to ``request_parts`` under index
-    ``version`` (``store.version()``, taken once per request)."""
-    return hashlib.sha256(repr((version, request.path, request_parts)).encode()).hexdigest()[:32]
+    ``version`` (``store.version()``, taken once per request), by this server's code and settings."""
+    server = current_app.extensions[EXTENSION]
+    return hashlib.sha256(repr((server, version, request.path, request_parts)).encode()).hexdigest()[:32]
 
 
 def not_modified(tag: str, *, answer_exists: bool = True) -> Response | None:
