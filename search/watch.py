@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from watchdog.events import FileSystemEvent
 from watchdog.events import FileSystemEventHandler
@@ -80,6 +83,7 @@ def watch_site(
     observer.schedule(handler, str(root), recursive=True)
     observer.start()
     stop = stop or threading.Event()
+    previous = _interrupt_on_sigterm()
     try:
         while not stop.is_set():
             if not handler.changed.wait(timeout=0.2):
@@ -98,5 +102,20 @@ def watch_site(
     except KeyboardInterrupt:
         pass
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         observer.stop()
         observer.join()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_sigterm() -> Callable[[int, FrameType | None], Any] | int | None:
+    """Have SIGTERM (how a service manager stops a process) end the watch as Ctrl-C does: a rebuild under
+    way rolls back and the watch returns, where the signal's default would kill the process mid-write.
+    Only the main thread can set a handler; the previous one is returned, to put back."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _interrupt)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from mikke.search import build_index
 from mikke.search import open_store
@@ -122,3 +127,21 @@ def test_a_category_folder_moved_out_of_the_site_is_a_source_change(site: Path, 
     (site / "travel" / "_posts").mkdir(parents=True)
     (site / "travel" / "_posts" / "2024-05-09-trip.md").write_text(post_source("旅", "旅の記録。"), "utf-8")
     assert runs_after(site, lambda: (site / "travel").rename(tmp_path / "travel")) == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="signals a child process")
+def test_sigterm_ends_a_watch_as_ctrl_c_does(site: Path, tmp_path: Path) -> None:
+    # A service manager stops `mikke index --watch` with SIGTERM: it must end as Ctrl-C does (a rebuild
+    # under way rolled back, exit status 0), not be killed by the signal mid-write.
+    args = [sys.executable, "-m", "mikke", "index", str(site), "--index", str(tmp_path / "i"), "--watch"]
+    with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as run:
+        try:
+            assert run.stderr is not None
+            for line in run.stderr:  # the first build, then the watch
+                if line.startswith("Watching"):
+                    break
+            time.sleep(0.5)
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=30) == 0
+        finally:
+            run.kill()
