@@ -620,7 +620,8 @@ def analyse_query(
         phrases=phrases,
         excluded=tuple(excluded),
         ignored=tuple(ignored),
-        matches_nothing=bool(parsed.text) and not words and not phrases and not parsed.excluded,
+        # Text, or exclusions, of symbols alone: nothing asked for, unlike an empty query (or a lone ").
+        matches_nothing=bool(parsed.text or parsed.excluded) and not words and not phrases and not excluded,
         sequence=tuple(unit.coarse.text for unit in analysis.units) if analysis else (),
         sentence=analysis is not None and any(unit.coarse.is_function_word for unit in analysis.units),
         expansions={w.coarse: expansions[w.coarse] for w in scored if w.coarse in expandable},

@@ -300,6 +300,8 @@ def test_unknown_sort_is_rejected(blog: Store) -> None:
         ("🍣🍣", "none"),
         ("\x00\x01\x1f", "none"),
         ("-", "none"),
+        ("---", "none"),  # an exclusion of symbols excludes nothing: no word was asked for either
+        ("-🍣", "none"),
         ('"', "some"),  # nothing to search for: newest posts, as for an empty query
         ("-図書館", "some"),
         ("*", "none"),
