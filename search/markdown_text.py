@@ -17,6 +17,8 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline.state_inline import Delimiter
+from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
 
 # Bump when the clean text of a post changes for the same source (a new rule here or in what Liquid
@@ -24,7 +26,8 @@ from markdown_it.token import Token
 # only the posts whose files changed.
 # 4: markup left open hides the rest of the page (_TextExtractor.close); a post's own permalink is never a
 # style name, and :name keeps the file name's date.
-TEXT_VERSION = 4
+# 5: "*", "_" and "~~" open and close emphasis and strikethrough by kramdown's rule (_kramdown_delimiters).
+TEXT_VERSION = 5
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
@@ -159,8 +162,62 @@ _WORD_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "N
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    # Jekyll's kramdown renders GFM-style tables and passes raw HTML through; so does this.
-    return MarkdownIt("commonmark", {"html": True}).enable("table")
+    # Jekyll's kramdown renders GFM-style tables and ~~strikethrough~~ and passes raw HTML through; so does
+    # this. Its emphasis opens and closes by its own rule, not CommonMark's (_kramdown_delimiters).
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.inline.ruler.at("emphasis", _kramdown_delimiters)
+    md.inline.ruler.at("strikethrough", _kramdown_delimiters)
+    return md
+
+
+# Ruby's \s, what kramdown's emphasis rules test for: ASCII blanks only (a full-width space is no blank).
+_RUBY_BLANKS = frozenset(" \t\n\r\f\v")
+
+
+def _kramdown_delimiters(state: StateInline, silent: bool) -> bool:
+    """markdown-it's tokenizer of ``*``, ``_`` and ``~~`` runs, which marks each run as able to open or
+    close emphasis (strikethrough), with kramdown's rule instead of CommonMark's.
+
+    kramdown opens where no blank follows the run and closes where no blank comes before it; ``_`` does not
+    open after a letter ("a-" too) nor close before a letter or digit. CommonMark also refuses a run with
+    punctuation on one side and a letter on the other, so ``**「強調」**です`` and ``**注意:**本文`` showed
+    their asterisks where a Jekyll page shows bold text. Pairing the runs stays markdown-it's (balance_pairs
+    and each rule's post-processing, in linear time).
+    """
+    src = state.src
+    start = state.pos
+    marker = src[start]
+    if silent or marker not in "*_~":
+        return False
+    end = start
+    while end < state.posMax and src[end] == marker:
+        end += 1
+    length = end - start
+    if marker == "~" and length < 2:
+        return False
+    before = src[start - 1] if start > 0 else " "
+    after = src[end] if end < state.posMax else " "
+    can_open = after not in _RUBY_BLANKS
+    can_close = before not in _RUBY_BLANKS
+    if marker == "_":
+        after_letter = before.isalpha() or (before == "-" and start > 1 and src[start - 2].isalpha())
+        can_open = can_open and not after_letter
+        can_close = can_close and not after.isalnum()
+    if marker == "~":
+        # As markdown-it's strikethrough: each pair of tildes is a delimiter, an odd one left is text.
+        if length % 2:
+            state.push("text", "", 0).content = "~"
+        for _ in range(length // 2):
+            state.push("text", "", 0).content = "~~"
+            state.delimiters.append(Delimiter(ord("~"), 0, len(state.tokens) - 1, -1, can_open, can_close))
+    else:
+        for _ in range(length):
+            state.push("text", "", 0).content = marker
+            state.delimiters.append(
+                Delimiter(ord(marker), length, len(state.tokens) - 1, -1, can_open, can_close)
+            )
+    state.pos = end
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +22,42 @@ from mikke.search.markdown_text import strip_liquid
 
 def lines(body: str, **kwargs: object) -> list[str]:
     return render_text(body, **kwargs).text.split("\n")  # type: ignore[arg-type]
+
+
+JEKYLL = shutil.which("jekyll")
+needs_jekyll = pytest.mark.skipif(
+    JEKYLL is None, reason="needs Debian's jekyll: apt-get install jekyll jekyll-theme-minima"
+)
+
+
+def jekyll_lines(site: Path, bodies: Sequence[str]) -> list[list[str]]:
+    """Each Markdown body as a real Jekyll build shows it (its default kramdown, GFM input), read into text
+    blocks as mikke reads a page: what the rules below are held to where Jekyll is installed."""
+    assert JEKYLL is not None
+    (site / "_posts").mkdir(parents=True)
+    (site / "_layouts").mkdir()
+    (site / "_layouts" / "post.html").write_text("{{ content }}", "utf-8")
+    (site / "_config.yml").write_text("permalink: /:title/\n", "utf-8")
+    for n, body in enumerate(bodies):
+        (site / "_posts" / f"2020-01-01-case{n}.md").write_text(f"---\nlayout: post\n---\n{body}\n", "utf-8")
+    build = [
+        JEKYLL,
+        "build",
+        "--disable-disk-cache",
+        "--source",
+        str(site),
+        "--destination",
+        str(site / "_site"),
+    ]
+    done = subprocess.run(
+        build,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pages = (site / "_site" / f"case{n}" / "index.html" for n in range(len(bodies)))
+    return [[text for _, text in html_blocks(page.read_text("utf-8"))] for page in pages]
 
 
 # --- kramdown attribute lists, header IDs and extensions ---------------------------------------------
@@ -146,6 +186,34 @@ def test_a_heading_never_runs_into_the_sentence_after_it(body: str) -> None:
 def test_markdown_html_block_ends_at_its_own_closing_tag() -> None:
     body = '<div markdown="1">\n<div>中</div>\n\n## 見出し\n本文\n</div>\n\n後ろ'
     assert lines(body) == ["中", "見出し", "本文", "後ろ"]
+
+
+# --- Markdown as kramdown reads it ----------------------------------------------------------------------
+
+# kramdown lets "*", "**", "_" and "~~" open where no blank follows and close where no blank comes before
+# ("_" not inside a word), whatever punctuation is around them; CommonMark's flanking rules keep them as text
+# next to Japanese brackets and colons, which posts put inside bold all the time.
+EMPHASIS = [
+    ("これは**「強調」**です。", ["これは「強調」です。"]),
+    ("値は*（注）*です。", ["値は（注）です。"]),
+    ("**注意:**本文", ["注意:本文"]),
+    ("**「一」**と**「二」**", ["「一」と「二」"]),
+    ("~~「取り消し」~~です", ["「取り消し」です"]),
+    # and where kramdown keeps them as text, they stay
+    ("snake_case と 日本_語_です と _「下線」_です", ["snake_case と 日本_語_です と _「下線」_です"]),
+    ("a * b * c と ** 強調 ** と ~~ 線 ~~", ["a * b * c と ** 強調 ** と ~~ 線 ~~"]),
+    ("前**後", ["前**後"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), EMPHASIS)
+def test_emphasis_next_to_punctuation_is_markup_as_in_kramdown(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
+@needs_jekyll
+def test_the_emphasis_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
+    assert jekyll_lines(tmp_path, [body for body, _ in EMPHASIS]) == [text for _, text in EMPHASIS]
 
 
 # --- Liquid -------------------------------------------------------------------------------------------
@@ -294,6 +362,12 @@ def test_a_long_run_of_unclosed_liquid_is_read_in_linear_time(unit: str) -> None
 def test_a_long_run_of_dashes_is_read_in_linear_time(body: str) -> None:
     assert cpu_seconds(lambda: render_text(body)) < SECONDS
     assert cpu_seconds(lambda: clean_inline(body)) < SECONDS
+
+
+@pytest.mark.parametrize("unit", ["**「", "*「*」", "~~「", "_a", "a_b_"])
+def test_a_long_run_of_emphasis_markers_is_read_in_linear_time(unit: str) -> None:
+    # Nearly every run may both open and close by kramdown's rule: pairing them must stay linear.
+    assert cpu_seconds(lambda: render_text(unit * (LONG // len(unit)))) < SECONDS
 
 
 def test_end_markers_inside_a_line_still_end_nothing_but_themselves() -> None:
