@@ -17,6 +17,8 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.list import list_block
+from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_inline.state_inline import Delimiter
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
@@ -167,7 +169,31 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.inline.ruler.at("emphasis", _kramdown_delimiters)
     md.inline.ruler.at("strikethrough", _kramdown_delimiters)
+    md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
     return md
+
+
+# kramdown's ordered list items: digits and a dot, then a blank (LIST_START_OL); "1)" starts none.
+_KRAMDOWN_ORDERED_RE = re.compile(r"\d+\.[ \t]")
+_PAREN_ORDERED_RE = re.compile(r"\d+\)")
+
+
+def _kramdown_list(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """markdown-it's list rule, with kramdown's (GFM input) ordered lists: any number ends the paragraph
+    above it ("文章です。" then "2. 二番目"), where CommonMark lets only a "1." interrupt one and kept "2."
+    in the paragraph's text; and "1)" starts no list, as kramdown has none, so it stays text."""
+    pos = state.bMarks[startLine] + state.tShift[startLine]
+    end = state.eMarks[startLine]
+    if _PAREN_ORDERED_RE.match(state.src, pos, end):
+        return False
+    if (
+        silent
+        and state.parentType == "paragraph"
+        and state.blkIndent <= state.sCount[startLine] < state.blkIndent + 4
+        and _KRAMDOWN_ORDERED_RE.match(state.src, pos, end)
+    ):
+        return True
+    return list_block(state, startLine, endLine, silent)
 
 
 # Ruby's \s, what kramdown's emphasis rules test for: ASCII blanks only (a full-width space is no blank).

@@ -30,7 +30,7 @@ needs_jekyll = pytest.mark.skipif(
 )
 
 
-def jekyll_lines(site: Path, bodies: Sequence[str]) -> list[list[str]]:
+def jekyll_blocks(site: Path, bodies: Sequence[str]) -> list[list[tuple[str, str]]]:
     """Each Markdown body as a real Jekyll build shows it (its default kramdown, GFM input), read into text
     blocks as mikke reads a page: what the rules below are held to where Jekyll is installed."""
     assert JEKYLL is not None
@@ -49,15 +49,14 @@ def jekyll_lines(site: Path, bodies: Sequence[str]) -> list[list[str]]:
         "--destination",
         str(site / "_site"),
     ]
-    done = subprocess.run(
-        build,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = subprocess.run(build, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     pages = (site / "_site" / f"case{n}" / "index.html" for n in range(len(bodies)))
-    return [[text for _, text in html_blocks(page.read_text("utf-8"))] for page in pages]
+    return [html_blocks(page.read_text("utf-8")) for page in pages]
+
+
+def jekyll_lines(site: Path, bodies: Sequence[str]) -> list[list[str]]:
+    return [[text for _, text in blocks] for blocks in jekyll_blocks(site, bodies)]
 
 
 # --- kramdown attribute lists, header IDs and extensions ---------------------------------------------
@@ -214,6 +213,27 @@ def test_emphasis_next_to_punctuation_is_markup_as_in_kramdown(body: str, text: 
 @needs_jekyll
 def test_the_emphasis_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
     assert jekyll_lines(tmp_path, [body for body, _ in EMPHASIS]) == [text for _, text in EMPHASIS]
+
+
+# kramdown (GFM input) ends a paragraph at a line starting an ordered list whatever its number, where
+# CommonMark lets only "1." interrupt one; and it has no "1)" lists at all.
+LISTS = [
+    ("文章です。\n2.  二番目\n3.  三番目", ["文章です。", "二番目", "三番目"]),
+    ("文章です。\n10. 十番目", ["文章です。", "十番目"]),
+    ("文章です。\n1) 一番目", ["文章です。 1) 一番目"]),
+    ("1) 一番目\n2) 二番目", ["1) 一番目 2) 二番目"]),
+    ("文章です。\n2.5 版の話", ["文章です。 2.5 版の話"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), LISTS)
+def test_ordered_lists_start_where_kramdown_starts_them(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
+@needs_jekyll
+def test_the_list_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
+    assert jekyll_lines(tmp_path, [body for body, _ in LISTS]) == [text for _, text in LISTS]
 
 
 # --- Liquid -------------------------------------------------------------------------------------------
