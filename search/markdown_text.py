@@ -17,6 +17,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.lheading import lheading
 from markdown_it.rules_block.list import list_block
 from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_inline.state_inline import Delimiter
@@ -170,7 +171,29 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.at("emphasis", _kramdown_delimiters)
     md.inline.ruler.at("strikethrough", _kramdown_delimiters)
     md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.block.ruler.at("lheading", _kramdown_setext)
     return md
+
+
+_SETEXT_UNDERLINE_RE = re.compile(r"(?:=+|-+)[ \t]*\Z")
+
+
+def _kramdown_setext(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """markdown-it's setext heading rule, held to kramdown's: one line and its underline, where a block may
+    start (first in the post, a quote or a list item, or after a blank line). CommonMark also underlines
+    several lines, and a line right after a heading or a rule ("---" then "注記" then "---"), so a section
+    link could point at a heading the page does not have (kramdown shows the underline in the paragraph)."""
+    underline = startLine + 1
+    if underline >= endLine or not state.blkIndent <= state.sCount[underline] < state.blkIndent + 4:
+        return False
+    pos = state.bMarks[underline] + state.tShift[underline]
+    if not _SETEXT_UNDERLINE_RE.match(state.src, pos, state.eMarks[underline]):
+        return False
+    # A container's first block follows its opening token; any other follows a blank line.
+    first = not state.tokens or state.tokens[-1].nesting == 1
+    if not (first or (startLine > 0 and state.isEmpty(startLine - 1))):
+        return False
+    return lheading(state, startLine, endLine, silent)
 
 
 # kramdown's ordered list items: digits and a dot, then a blank (LIST_START_OL); "1)" starts none.

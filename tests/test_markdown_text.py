@@ -236,6 +236,34 @@ def test_the_list_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
     assert jekyll_lines(tmp_path, [body for body, _ in LISTS]) == [text for _, text in LISTS]
 
 
+# kramdown reads an underlined line as a heading only where a block may start: first in the post, a quote or
+# a list item, or after a blank line; and only one line of it. Elsewhere the underline is text of the
+# paragraph, and no section link may point at a heading the page does not have.
+SETEXT = [
+    ("前の行\n\n見出し\n---\n\n本文", ["見出し"]),
+    ("見出し\n===\n本文", ["見出し"]),
+    ("> 見出し\n> ---", ["見出し"]),
+    ("- 項目\n\n  見出し\n  ---", ["見出し"]),
+    ("## 前\n見出しではない\n---", ["前"]),
+    ("前\n\n---\n見出しではない\n---", []),
+    ("一行目\n二行目\n===", []),
+    ("一行目\n二行目\n---", []),
+]
+
+
+@pytest.mark.parametrize(("body", "headings"), SETEXT)
+def test_an_underlined_line_is_a_heading_only_where_kramdown_reads_one(
+    body: str, headings: list[str]
+) -> None:
+    assert list(render_text(body).headings) == headings
+
+
+@needs_jekyll
+def test_the_underline_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
+    pages = jekyll_blocks(tmp_path, [body for body, _ in SETEXT])
+    assert [[text for kind, text in blocks if kind == "h"] for blocks in pages] == [h for _, h in SETEXT]
+
+
 # --- Liquid -------------------------------------------------------------------------------------------
 
 SITE = {"site.title": "みっけ日記", "site.author.name": "猫", "page.title": "カレー", "site.count": "3"}
