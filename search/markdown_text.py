@@ -29,7 +29,9 @@ from markdown_it.token import Token
 # only the posts whose files changed.
 # 4: markup left open hides the rest of the page (_TextExtractor.close); a post's own permalink is never a
 # style name, and :name keeps the file name's date.
-# 5: "*", "_" and "~~" open and close emphasis and strikethrough by kramdown's rule (_kramdown_delimiters).
+# 5: Markdown read as kramdown reads it: "*", "_" and "~~" open and close by its rule (_kramdown_delimiters),
+# ordered lists start where it starts them (_kramdown_list), underlined headings only where it reads them
+# (_kramdown_setext); an END marker in a heading counts in its id (_hide_end_marker).
 TEXT_VERSION = 5
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -50,6 +52,11 @@ _END_MARKER_RE = re.compile(r"^[ \t]*-{2,}[ \t]*END[ \t]*-{2,}[ \t]*$", re.M | r
 # Only from the first dash of a run, and no giving back: a match from inside a run would start at its
 # first dash anyway, and retrying each shorter run made a long run of dashes quadratic.
 _INLINE_END_RE = re.compile(r"(?<!-)-{3,}+\s*+END\s*+-{3,}+", re.I)
+# Around an END marker inside a line, carried through Markdown rendering: the page shows it, so a heading's
+# id counts it (_inline_text), and the text leaves it out (_TextExtractor._flush). Control characters, which
+# a post's own text loses first (render_text).
+_HIDDEN_START, _HIDDEN_END = "\x05", "\x06"
+_HIDDEN_RE = re.compile("\x05[^\x05\x06]*+\x06")
 # Control characters other than tab and newline, U+FFFD left by broken encodings upstream, and the bidi
 # embedding, override and isolate controls, which can make displayed text read differently from what it is
 # ("‮evil‬ txt.exe").
@@ -303,7 +310,7 @@ def _inline_text(token: Token) -> str:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")
-    return "".join(parts).strip()
+    return "".join(parts).replace(_HIDDEN_START, "").replace(_HIDDEN_END, "").strip()
 
 
 def _set_heading_ids(tokens: list[Token], ids: HeadingIds | None) -> None:
@@ -554,7 +561,7 @@ class _TextExtractor(HTMLParser):
         self._nav: list[tuple[int, int]] = []  # spans of blocks to mark "nav" once the page is read
 
     def _flush(self) -> None:
-        text = "".join(self._parts)
+        text = _HIDDEN_RE.sub(" ", "".join(self._parts))
         self._parts = []
         for line in text.split("\n") if self._pre_depth else [text]:
             clean = _normalise_space(line)
@@ -723,8 +730,8 @@ def render_text(
     :param heading_ids: how Jekyll gives Markdown headings their ids (None: it gives none); an HTML
         heading keeps its own ``id``.
     """
-    body = _END_MARKER_RE.sub("", strip_liquid(body, variables))
-    body = _INLINE_END_RE.sub(" ", body)
+    body = strip_liquid(body, variables).replace(_HIDDEN_START, "").replace(_HIDDEN_END, "")
+    body = _INLINE_END_RE.sub(_hide_end_marker, _END_MARKER_RE.sub("", body))
     extracted = _extract(render_markdown(body, heading_ids) if markdown else body)
     rendered = extracted.blocks
     # A list of the post's own headings is its table of contents, and a list of links only (related posts,
@@ -758,6 +765,15 @@ def render_text(
         elif not first_paragraph:
             first_paragraph = text
     return PostText("\n".join(blocks), tuple(headings), first_paragraph, tuple(sections))
+
+
+def _hide_end_marker(marker: re.Match[str]) -> str:
+    """An END marker inside a line, kept for the id of a heading it stands in (a Jekyll page shows it, and
+    kramdown's id counts its letters: "## 見出し ---END---" is #見出し-end) and left out of the text. One
+    that spans lines is taken out, as before: kept, it would change the blocks around it."""
+    if "\n" in marker.group():
+        return " "
+    return _HIDDEN_START + marker.group() + _HIDDEN_END
 
 
 def clean_inline(text: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mikke.search.markdown_text import JEKYLL_HEADING_IDS
 from mikke.search.markdown_text import MAX_LIQUID_OUTPUT_CHARS
 from mikke.search.markdown_text import _TextExtractor
 from mikke.search.markdown_text import clean_inline
@@ -421,6 +422,25 @@ def test_a_long_run_of_emphasis_markers_is_read_in_linear_time(unit: str) -> Non
 def test_end_markers_inside_a_line_still_end_nothing_but_themselves() -> None:
     assert clean_inline("前---END---後 -----end----- 終") == "前 後 終"
     assert lines("前 --- END --- 後\n\n本文") == ["前 後", "本文"]
+
+
+# A generator's END marker inside a heading is hidden from the text, but the page still has it in the
+# heading and in the id kramdown derives from it: the section link must use that id.
+END_IN_HEADING = "## 見出し ---END---\n\n本文。\n\n### 次 --- END --- 続き\n\n本文二。"
+
+
+def test_an_end_marker_hidden_in_a_heading_still_counts_in_its_id() -> None:
+    text = render_text(END_IN_HEADING, heading_ids=JEKYLL_HEADING_IDS)
+    assert text.text.split("\n") == ["見出し", "本文。", "次 続き", "本文二。"]
+    assert [section_id for _, section_id, _ in text.sections] == ["見出し-end", "次--end--続き"]
+
+
+@needs_jekyll
+def test_the_end_marker_heading_ids_are_what_jekyll_writes(tmp_path: Path) -> None:
+    jekyll_lines(tmp_path, [END_IN_HEADING])
+    page = (tmp_path / "_site" / "case0" / "index.html").read_text("utf-8")
+    for _, section_id, _ in render_text(END_IN_HEADING, heading_ids=JEKYLL_HEADING_IDS).sections:
+        assert f' id="{section_id}"' in page
 
 
 @pytest.mark.parametrize(
