@@ -64,6 +64,10 @@ PERMALINK_STYLES = {
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
+# The version of the rules that turn a post file into its URL and date. It is part of every site's
+# fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
+# 2: an unquoted YAML time without an offset is in UTC.
+URL_RULES_VERSION = 2
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -105,6 +109,7 @@ class SiteConfig:
             list(self.exclude),
             sorted(self.variables.items()),
             None if self.heading_ids is None else [self.heading_ids.auto, self.heading_ids.prefix],
+            ["url-rules", URL_RULES_VERSION],
         ]
         # Only when set, so that an index of a site without them keeps its fingerprint.
         if self.include:
@@ -388,6 +393,13 @@ _DATE_RE = re.compile(
 )
 
 
+# Ruby's YAML (Psych's ScalarScanner::TIME) reads an unquoted scalar of this shape as a time, and one without
+# an offset as a time in UTC; any other date text stays a string that Jekyll gives Time.parse (local time).
+_YAML_TIME_RE = re.compile(
+    r"-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?"
+)
+
+
 def parse_date(value: str, tz: ZoneInfo) -> datetime:
     """Parse a front matter date as Ruby's ``Time.parse`` does in practice, into the site timezone.
 
@@ -646,8 +658,12 @@ def _post_date(front: dict[str, Any], file_date: str, config: SiteConfig, now: d
     """
     raw_date = _scalar(front.get("date"))
     where = f"date {raw_date!r}" if raw_date else f"date {file_date!r} in the file name"
+    # An unquoted `2025-08-29 17:25:03` is a YAML time, in UTC without an offset (Jekyll then shows it in
+    # the site timezone); quoted, or without seconds, Jekyll reads it in the site timezone.
+    yaml_time = isinstance(raw_date, PlainScalar) and _YAML_TIME_RE.fullmatch(raw_date) is not None
+    zone = ZoneInfo("UTC") if yaml_time else config.tz
     try:
-        when = parse_date(raw_date, config.tz) if raw_date else parse_date(file_date, config.tz)
+        when = parse_date(raw_date or file_date, zone).astimezone(config.tz)
     except ValueError:
         raise PostSkipped(f"{where} is not a valid date") from None
     except OverflowError:  # a valid date whose moment in the site timezone is before year 1 or after 9999

@@ -17,6 +17,7 @@ from mikke.search import Store
 from mikke.search import build_index
 from mikke.search import indexer
 from mikke.search import open_store
+from mikke.search import posts
 from mikke.search import search
 from mikke.search.analysis import Terms
 from mikke.search.analysis import Word
@@ -111,6 +112,18 @@ def test_url_setting_change_triggers_full_rebuild(site: Path, tmp_path: Path) ->
     assert report.mode == "full"
     assert "settings" in report.full_reason
     assert search(open_store(index), "図書館").hits[0].url == "https://example.jp/2024/05/01/library/"
+
+
+def test_new_url_rules_rebuild_the_index_in_full(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # When mikke learns a URL rule of Jekyll's, an update must not keep the URLs of unchanged posts.
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    monkeypatch.setattr(posts, "URL_RULES_VERSION", posts.URL_RULES_VERSION + 1)
+    report = build_index(site, index, jobs=1)
+    assert report.mode == "full"
+    assert "settings" in report.full_reason
 
 
 def test_changed_site_title_rebuilds_posts_that_show_it(site: Path, tmp_path: Path) -> None:

@@ -1,0 +1,87 @@
+"""Post URLs as Jekyll 4.3 publishes them, one rule per test.
+
+Each test states the URLs (after ``baseurl``) a tiny site's posts must get and checks mikke against them;
+where Debian's jekyll is installed it also builds the site and checks that Jekyll's ``relative_url`` of
+each post gives the same, so the stated URLs are Jekyll's own and not a guess.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from mikke.search.site import load_site
+
+JEKYLL = shutil.which("jekyll")
+
+# A page listing every post Jekyll publishes with the link a theme writes for it.
+_LIST_PAGE = (
+    "---\nlayout: null\npublished: true\npermalink: /post-urls.txt\n---\n"
+    "{% for p in site.posts %}{{ p.path }}\t{{ p.url | relative_url }}\n{% endfor %}"
+)
+
+
+def make_site(tmp_path: Path, config: str, posts: dict[str, str]) -> Path:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "_config.yml").write_text(config, encoding="utf-8")
+    for rel, text in posts.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def jekyll_urls(root: Path, tmp_path: Path) -> dict[str, str]:
+    """What ``jekyll build`` publishes: each post's path and ``page.url | relative_url``."""
+    assert JEKYLL is not None
+    source = tmp_path / "jekyll-source"
+    shutil.copytree(root, source)
+    (source / "post-urls.txt").write_text(_LIST_PAGE, encoding="utf-8")
+    destination = tmp_path / "jekyll-site"
+    done = subprocess.run(
+        [JEKYLL, "build", "--disable-disk-cache", "-s", str(source), "-d", str(destination)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = (destination / "post-urls.txt").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("\t") for line in lines if line)
+
+
+def assert_urls(tmp_path: Path, config: str, posts: dict[str, str], expected: dict[str, str]) -> None:
+    """mikke publishes exactly the posts of ``expected`` at those URLs (baseurl included), and so does
+    Jekyll when it is installed."""
+    root = make_site(tmp_path, config, posts)
+    site = load_site(root)
+    assert {p.id: site.config.baseurl + p.permalink for p in site.posts} == expected, site.skipped
+    if JEKYLL is not None:
+        assert jekyll_urls(root, tmp_path) == expected
+
+
+def test_an_unquoted_yaml_time_without_offset_is_utc_as_ruby_reads_it(tmp_path: Path) -> None:
+    # Ruby's YAML reads an unquoted `2019-03-28 23:00:00` as a time in UTC, which is the 29th in
+    # Tokyo; quoted, or without seconds, it is text that Time.parse reads in the site's timezone.
+    template = "---\ndate: {}\n---\nbody\n"
+    assert_urls(
+        tmp_path,
+        "timezone: Asia/Tokyo\npermalink: /:year/:month/:day/:hour:minute/:title/\n",
+        {
+            "_posts/2019-03-28-plain.md": template.format("2019-03-28 23:00:00"),
+            "_posts/2019-03-28-iso.md": template.format("2019-03-28T23:00:00.5"),
+            "_posts/2019-03-28-quoted.md": template.format('"2019-03-28 23:00:00"'),
+            "_posts/2019-03-28-minutes.md": template.format("2019-03-28 23:00"),
+            "_posts/2019-03-28-offset.md": template.format("2019-03-28 23:00:00 +09:00"),
+            "_posts/2019-03-28-day.md": template.format("2019-03-28"),
+        },
+        {
+            "_posts/2019-03-28-plain.md": "/2019/03/29/0800/plain/",
+            "_posts/2019-03-28-iso.md": "/2019/03/29/0800/iso/",
+            "_posts/2019-03-28-quoted.md": "/2019/03/28/2300/quoted/",
+            "_posts/2019-03-28-minutes.md": "/2019/03/28/2300/minutes/",
+            "_posts/2019-03-28-offset.md": "/2019/03/28/2300/offset/",
+            "_posts/2019-03-28-day.md": "/2019/03/28/0000/day/",
+        },
+    )
