@@ -66,8 +66,8 @@ PERMALINK_STYLES = {
 }
 # The version of the rules that turn a post file into its URL and date. It is part of every site's
 # fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
-# 2: an unquoted YAML time without an offset is in UTC.
-URL_RULES_VERSION = 2
+# 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
+URL_RULES_VERSION = 3
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -540,7 +540,7 @@ def parse_post(
     when = _post_date(front, file_date, config, now)
     categories, tags = _labels(front, post_id, config.collections_dir)
 
-    slug = _scalar(front.get("slug")) or file_slug
+    slug = _slug(front, file_slug)
     name = post_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     permalink = _permalink(config, front, when, slug, name, categories)
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
@@ -588,7 +588,17 @@ def _read_source(post_id: str, data: bytes) -> tuple[dict[str, Any], str, tuple[
     if match is None:
         raise PostSkipped("name is not YYYY-MM-DD-title.EXT")
     file_date, file_slug, ext = match.groups()
-    return front, body, (file_date, file_slug, ext)
+    # Jekyll's Document#populate_title: "slugs shouldn't end with a period".
+    return front, body, (file_date, file_slug.rstrip("."), ext)
+
+
+def _slug(front: Mapping[str, Any], file_slug: str) -> str:
+    """Jekyll's ``data["slug"] ||= slug``: the front matter's ``slug`` unless it is nil or false, even an
+    empty ``slug: ""`` (Ruby's empty string is true), which makes :title and :slug empty."""
+    value = front.get("slug")
+    if not isinstance(value, str) or _is_yaml_null(value) or _is_yaml_false(value):
+        return file_slug
+    return value
 
 
 def _permalink(

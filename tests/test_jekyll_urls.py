@@ -85,3 +85,24 @@ def test_an_unquoted_yaml_time_without_offset_is_utc_as_ruby_reads_it(tmp_path: 
             "_posts/2019-03-28-day.md": "/2019/03/28/0000/day/",
         },
     )
+
+
+def test_an_empty_slug_empties_title_and_slug_and_file_slugs_lose_trailing_periods(tmp_path: Path) -> None:
+    # Jekyll keeps `slug: ""` (Ruby's "" is true) and slugifies it to nothing; `slug:` left empty is nil
+    # and the file's slug is used, without the periods it ends with.
+    assert_urls(
+        tmp_path,
+        "permalink: /:year/x:title-:slug:output_ext\n",
+        {
+            "_posts/2020-01-02-empty.md": '---\nslug: ""\n---\nbody\n',
+            "_posts/2020-01-03-nil.md": "---\nslug:\n---\nbody\n",
+            "_posts/2020-01-04-dots...md": "---\ntitle: t\n---\nbody\n",
+            "_posts/2020-01-05-own.md": "---\nslug: Own Slug.\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-empty.md": "/2020/x-.html",
+            "_posts/2020-01-03-nil.md": "/2020/xnil-nil.html",
+            "_posts/2020-01-04-dots...md": "/2020/xdots-dots.html",
+            "_posts/2020-01-05-own.md": "/2020/xOwn-Slug.-own-slug.html",
+        },
+    )
