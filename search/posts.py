@@ -67,7 +67,8 @@ PERMALINK_STYLES = {
 # The version of the rules that turn a post file into its URL and date. It is part of every site's
 # fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
 # 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
-URL_RULES_VERSION = 3
+# 4: the placeholders :slugified_categories and :path.
+URL_RULES_VERSION = 4
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -449,15 +450,20 @@ def slugify(text: str, *, mode: str = "default", cased: bool = False) -> str:
 
 
 def _placeholders(
-    date_: datetime, slug: str, name: str, categories: Sequence[str], ext: str
+    date_: datetime, slug: str, name: str, categories: Sequence[str], ext: str, path: str
 ) -> dict[str, str]:
     """Jekyll's URL placeholders of a post (``Drops::UrlDrop``); ``name`` is its file's name without the
-    extension, date included."""
+    extension, date included; ``path`` its path below the collections folder without the extension and
+    the first ``_posts`` (Document#cleaned_relative_path)."""
     seen: list[str] = []
+    slugified: list[str] = []
     for c in categories:
         low = c.lower()
         if low not in seen:
             seen.append(low)
+        slugged = slugify(c)
+        if slugged not in slugified:
+            slugified.append(slugged)
     iso_year, iso_week, iso_day = date_.isocalendar()
     return {
         "year": f"{date_.year:04d}",
@@ -481,6 +487,8 @@ def _placeholders(
         "slug": slugify(slug),
         "name": slugify(name),
         "categories": "/".join(seen),
+        "slugified_categories": "/".join(slugified),
+        "path": path,
         "output_ext": ext,
         "collection": "posts",
     }
@@ -541,8 +549,7 @@ def parse_post(
     categories, tags = _labels(front, post_id, config.collections_dir)
 
     slug = _slug(front, file_slug)
-    name = post_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    permalink = _permalink(config, front, when, slug, name, categories)
+    permalink = _permalink(config, front, when, slug, categories, post_id)
     is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
     raw_title = _scalar(front.get("title")) or ""
     page = _page_variables(
@@ -606,15 +613,19 @@ def _permalink(
     front: Mapping[str, Any],
     when: datetime,
     slug: str,
-    name: str,
     categories: Sequence[str],
+    post_id: str,
 ) -> str:
-    """The post's path, from its own ``permalink`` or the site's; ``name`` is its file's name without the
-    extension.
+    """The post's path, from its own ``permalink`` or the site's; ``post_id`` is its file's path.
 
     :raises PostSkipped: the permalink cannot be made (see :func:`permalink_path`).
     """
-    placeholders = _placeholders(when, slug, name, categories, ".html")
+    file_name = post_id.rsplit("/", 1)[-1]
+    name, ext = file_name.rsplit(".", 1)[0], "." + file_name.rsplit(".", 1)[-1]
+    relative = post_id.removeprefix(config.collections_dir + "/") if config.collections_dir else post_id
+    # Document#cleaned_relative_path: String#sub replaces the first "_posts" wherever it is.
+    path = relative.removesuffix(ext).replace("_posts", "", 1).rstrip(".")
+    placeholders = _placeholders(when, slug, name, categories, ".html", path)
     # A post's own permalink is a template as written: Jekyll expands style names (pretty, date…) in
     # _config.yml only, so `permalink: pretty` in a post publishes it at /pretty.
     template = _scalar(front.get("permalink")) or PERMALINK_STYLES.get(config.permalink, config.permalink)

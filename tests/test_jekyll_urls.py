@@ -106,3 +106,19 @@ def test_an_empty_slug_empties_title_and_slug_and_file_slugs_lose_trailing_perio
             "_posts/2020-01-05-own.md": "/2020/xOwn-Slug.-own-slug.html",
         },
     )
+
+
+def test_slugified_categories_and_path_are_placeholders_of_their_own(tmp_path: Path) -> None:
+    # mikke read them as :slug or :path's unknown name; Jekyll slugifies each category, and :path is the
+    # file's path without its extension and without the first "_posts".
+    post = "---\ncategories: [C++ Tips, 日本 語, c++ tips]\n---\nbody\n"
+    assert_urls(
+        tmp_path,
+        'permalink: "/:slugified_categories/:path/"\n',
+        {"Top/_posts/Sub Dir/2020-01-02-My Post.md": post, "_posts/2020-01-03-x..md": "---\n---\nbody\n"},
+        {
+            "Top/_posts/Sub Dir/2020-01-02-My Post.md": "/top/c-tips/%E6%97%A5%E6%9C%AC-%E8%AA%9E"
+            "/Top/Sub%20Dir/2020-01-02-My%20Post/",
+            "_posts/2020-01-03-x..md": "/2020-01-03-x/",
+        },
+    )
