@@ -67,8 +67,8 @@ PERMALINK_STYLES = {
 # The version of the rules that turn a post file into its URL and date. It is part of every site's
 # fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
 # 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
-# 4: the placeholders :slugified_categories and :path.
-URL_RULES_VERSION = 4
+# 4: the placeholders :slugified_categories and :path. 5: :output_ext of .htm posts and own permalinks.
+URL_RULES_VERSION = 5
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -625,14 +625,38 @@ def _permalink(
     relative = post_id.removeprefix(config.collections_dir + "/") if config.collections_dir else post_id
     # Document#cleaned_relative_path: String#sub replaces the first "_posts" wherever it is.
     path = relative.removesuffix(ext).replace("_posts", "", 1).rstrip(".")
-    placeholders = _placeholders(when, slug, name, categories, ".html", path)
+    own = _scalar(front.get("permalink"))
+    placeholders = _placeholders(when, slug, name, categories, _output_ext(own, ext), path)
     # A post's own permalink is a template as written: Jekyll expands style names (pretty, date…) in
     # _config.yml only, so `permalink: pretty` in a post publishes it at /pretty.
-    template = _scalar(front.get("permalink")) or PERMALINK_STYLES.get(config.permalink, config.permalink)
+    template = own or PERMALINK_STYLES.get(config.permalink, config.permalink)
     try:
         return permalink_path(template, placeholders)
     except ValueError as e:
         raise PostSkipped(str(e)) from None
+
+
+# Jekyll's default `markdown_ext`: the extensions its Markdown converter turns into .html (any case).
+_JEKYLL_MARKDOWN_EXTS = frozenset({".markdown", ".mkdown", ".mkdn", ".mkd", ".md"})
+
+
+def _output_ext(own_permalink: str | None, ext: str) -> str:
+    """Jekyll's Renderer#output_ext: the extension of the post's own permalink unless it ends with "/",
+    else .html for Markdown, else the file's extension as written (the identity converter's): a
+    ``.htm`` post is published as .htm, a ``.HTML`` one as .HTML."""
+    if own_permalink and not own_permalink.endswith("/"):
+        own_ext = _ruby_extname(own_permalink)
+        if own_ext:
+            return own_ext
+    return ".html" if ext.lower() in _JEKYLL_MARKDOWN_EXTS else ext
+
+
+def _ruby_extname(path: str) -> str:
+    """Ruby's ``File.extname`` on Linux: from the last "." of the last segment, not counting leading dots
+    (``.config`` has none); ``name.`` gives ``.``."""
+    base = path.rsplit("/", 1)[-1].lstrip(".")
+    dot = base.rfind(".")
+    return base[dot:] if dot > 0 else ""
 
 
 # Characters a path or URL keeps as written; the rest (spaces, Japanese) is percent-encoded as UTF-8.

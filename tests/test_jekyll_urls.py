@@ -122,3 +122,26 @@ def test_slugified_categories_and_path_are_placeholders_of_their_own(tmp_path: P
             "_posts/2020-01-03-x..md": "/2020-01-03-x/",
         },
     )
+
+
+def test_output_ext_is_the_own_permalinks_else_html_for_markdown_else_the_files(tmp_path: Path) -> None:
+    # Jekyll's Renderer#output_ext: a post's own permalink with an extension sets it (even where the
+    # template does not end with it); Markdown becomes .html; HTML keeps its extension as written.
+    assert_urls(
+        tmp_path,
+        "permalink: /:title:output_ext\n",
+        {
+            "_posts/2020-01-02-page.htm": "---\n---\nbody\n",
+            "_posts/2020-01-03-upper.HTML": "---\n---\nbody\n",
+            "_posts/2020-01-04-text.MD": "---\n---\nbody\n",
+            "_posts/2020-01-05-own.md": "---\npermalink: /x/:title:output_ext.php\n---\nbody\n",
+            "_posts/2020-01-06-folder.htm": "---\npermalink: /y.z/:title:output_ext/\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-page.htm": "/page.htm",
+            "_posts/2020-01-03-upper.HTML": "/upper.HTML",
+            "_posts/2020-01-04-text.MD": "/text.html",
+            "_posts/2020-01-05-own.md": "/x/own.php.php",
+            "_posts/2020-01-06-folder.htm": "/y.z/folder.htm/",
+        },
+    )
