@@ -68,7 +68,8 @@ PERMALINK_STYLES = {
 # fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
 # 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
 # 4: the placeholders :slugified_categories and :path. 5: :output_ext of .htm posts and own permalinks.
-URL_RULES_VERSION = 5
+# 6: categories differing only by width (ＡＢ, ab) both in :categories.
+URL_RULES_VERSION = 6
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -571,7 +572,7 @@ def parse_post(
         title=title,
         date=when,
         tags=tuple(tags),
-        categories=tuple(_clean_labels(categories)),
+        categories=tuple(_clean_labels(_unique(categories))),
         excerpt=excerpt,
         text=content.text,
         headings=content.headings,
@@ -734,7 +735,9 @@ def _labels(front: dict[str, Any], post_id: str, collections_dir: str = "") -> t
     front_categories = (
         [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
     )
-    categories = _unique([*path_categories, *front_categories])
+    # Exactly as written, as Jekyll keeps them for the URL (`Tips` and `tips`, `ＡＢ` and `ab` both count);
+    # the categories shown and filtered by are these merged by tag_key.
+    categories = list(dict.fromkeys([*path_categories, *front_categories]))
     tags = _unique(
         _clean_labels([front["tag"]] if _scalar(front.get("tag")) else _string_list(front.get("tags")))
     )

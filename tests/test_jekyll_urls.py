@@ -2,7 +2,9 @@
 
 Each test states the URLs (after ``baseurl``) a tiny site's posts must get and checks mikke against them;
 where Debian's jekyll is installed it also builds the site and checks that Jekyll's ``relative_url`` of
-each post gives the same, so the stated URLs are Jekyll's own and not a guess.
+each post gives the same, so the stated URLs are Jekyll's own and not a guess. Where Jekyll's link misses
+the file Jekyll wrote (``relative_url`` NFKC-normalizes the path, and reads a ``?`` or ``#`` in it as a
+query or fragment), mikke gives the URL that file is served at instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 from mikke.search.site import load_site
 
@@ -18,7 +23,8 @@ JEKYLL = shutil.which("jekyll")
 # A page listing every post Jekyll publishes with the link a theme writes for it.
 _LIST_PAGE = (
     "---\nlayout: null\npublished: true\npermalink: /post-urls.txt\n---\n"
-    "{% for p in site.posts %}{{ p.path }}\t{{ p.url | relative_url }}\n{% endfor %}"
+    "{% for p in site.posts %}{{ p.path }}\t{{ p.url | relative_url }}\t{{ site.baseurl | append: p.url }}\n"
+    "{% endfor %}"
 )
 
 
@@ -33,8 +39,9 @@ def make_site(tmp_path: Path, config: str, posts: dict[str, str]) -> Path:
     return root
 
 
-def jekyll_urls(root: Path, tmp_path: Path) -> dict[str, str]:
-    """What ``jekyll build`` publishes: each post's path and ``page.url | relative_url``."""
+def jekyll_urls(root: Path, tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """What ``jekyll build`` publishes: each post's path, ``page.url | relative_url``, and ``baseurl``
+    + ``page.url``, escaped as the file it is written to is named."""
     assert JEKYLL is not None
     source = tmp_path / "jekyll-source"
     shutil.copytree(root, source)
@@ -48,7 +55,11 @@ def jekyll_urls(root: Path, tmp_path: Path) -> dict[str, str]:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = (destination / "post-urls.txt").read_text(encoding="utf-8").splitlines()
-    return dict(line.split("\t") for line in lines if line)
+    return {path: (link, written) for path, link, written in (line.split("\t") for line in lines if line)}
+
+
+def _served_path(url: str) -> str:
+    return unquote(urlsplit(url).path)
 
 
 def assert_urls(tmp_path: Path, config: str, posts: dict[str, str], expected: dict[str, str]) -> None:
@@ -57,8 +68,16 @@ def assert_urls(tmp_path: Path, config: str, posts: dict[str, str], expected: di
     root = make_site(tmp_path, config, posts)
     site = load_site(root)
     assert {p.id: site.config.baseurl + p.permalink for p in site.posts} == expected, site.skipped
-    if JEKYLL is not None:
-        assert jekyll_urls(root, tmp_path) == expected
+    if JEKYLL is None:
+        return
+    jekyll = jekyll_urls(root, tmp_path)
+    assert jekyll.keys() == expected.keys()
+    for path, (link, written) in jekyll.items():
+        if _served_path(link) == unquote(written):
+            assert expected[path] == link, path
+        else:  # Jekyll's own link misses the page: the page's address
+            assert _served_path(expected[path]) == unquote(written), path
+            assert quote(_served_path(expected[path]), safe="/-._~!$&'()*+,;=:@") == expected[path], path
 
 
 def test_an_unquoted_yaml_time_without_offset_is_utc_as_ruby_reads_it(tmp_path: Path) -> None:
@@ -144,4 +163,15 @@ def test_output_ext_is_the_own_permalinks_else_html_for_markdown_else_the_files(
             "_posts/2020-01-05-own.md": "/x/own.php.php",
             "_posts/2020-01-06-folder.htm": "/y.z/folder.htm/",
         },
+    )
+
+
+def test_categories_that_differ_only_in_width_are_both_in_the_url(tmp_path: Path) -> None:
+    # Jekyll merges categories only when equal, then lower-cased: `ＡＢ` and `ab` are two, `Tips` and
+    # `tips` one.
+    assert_urls(
+        tmp_path,
+        "permalink: /:categories/:title/\n",
+        {"_posts/2020-01-02-p.md": "---\ncategories: [ＡＢ, ab, Tips, tips]\n---\nbody\n"},
+        {"_posts/2020-01-02-p.md": "/%EF%BD%81%EF%BD%82/ab/tips/p/"},
     )
