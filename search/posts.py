@@ -68,8 +68,8 @@ PERMALINK_STYLES = {
 # fingerprint, so an index built under older rules is rebuilt in full rather than keeping old URLs.
 # 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
 # 4: the placeholders :slugified_categories and :path. 5: :output_ext of .htm posts and own permalinks.
-# 6: categories differing only by width (ＡＢ, ab) both in :categories.
-URL_RULES_VERSION = 6
+# 6: categories differing only by width (ＡＢ, ab) both in :categories. 7: escapes in a permalink kept.
+URL_RULES_VERSION = 7
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -505,21 +505,28 @@ def permalink_path(template: str, placeholders: dict[str, str]) -> str:
     :raises ValueError: the template names a placeholder Jekyll does not know.
     """
 
+    def value(name: str) -> str:
+        # Jekyll escapes each value (URL.escape_path): a "%" in a category is text, %25.
+        return urllib.parse.quote(placeholders[name], safe=_URL_SAFE)
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         for key in (name, name.rstrip("_")):
             if key in placeholders:
-                return placeholders[key] + name[len(key) :]
+                return value(key) + name[len(key) :]
         # Jekyll raises here; longest known prefix wins (":titlefoo" is not a placeholder).
         for end in range(len(name), 0, -1):
             if name[:end] in placeholders:
-                return placeholders[name[:end]] + name[end:]
+                return value(name[:end]) + name[end:]
         raise ValueError(f"permalink {template!r} uses unknown placeholder :{name}")
 
     path = _PLACEHOLDER_RE.sub(replace, template)
     path = ("/" + path).replace("..", "/").replace("./", "")
     path = re.sub(r"/{2,}", "/", path)
-    return urllib.parse.quote(path, safe=_URL_SAFE)
+    # The template's own text is written as a URL (relative_url only escapes what must be): an escape
+    # already in it (/p%20q/, the file "p q") stays, and a "%" that starts none is text.
+    path = urllib.parse.quote(path, safe=_URL_SAFE + "%")
+    return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", path)
 
 
 def titleize(slug: str) -> str:

@@ -175,3 +175,22 @@ def test_categories_that_differ_only_in_width_are_both_in_the_url(tmp_path: Path
         {"_posts/2020-01-02-p.md": "---\ncategories: [ＡＢ, ab, Tips, tips]\n---\nbody\n"},
         {"_posts/2020-01-02-p.md": "/%EF%BD%81%EF%BD%82/ab/tips/p/"},
     )
+
+
+def test_an_escape_written_in_a_permalink_is_kept_and_a_percent_in_a_value_is_text(tmp_path: Path) -> None:
+    # Jekyll writes `permalink: /p%20q/` to the folder "p q", served at /p%20q/; a "%" in a category is
+    # escaped (%25), as is one in the template that starts no escape.
+    assert_urls(
+        tmp_path,
+        "permalink: /:categories/:title/\n",
+        {
+            "_posts/2020-01-02-own.md": "---\npermalink: /p%20q/:title/\n---\nbody\n",
+            "_posts/2020-01-03-cat.md": "---\ncategory: 100%\n---\nbody\n",
+            "_posts/2020-01-04-bare.md": "---\npermalink: /50%/:title/\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-own.md": "/p%20q/own/",
+            "_posts/2020-01-03-cat.md": "/100%25/cat/",
+            "_posts/2020-01-04-bare.md": "/50%25/bare/",
+        },
+    )
