@@ -21,7 +21,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "10"
+ANALYZER_VERSION = "11"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -256,31 +256,25 @@ _IGNORABLE_RE = re.compile(
 )
 
 
-def _without_ignorables(chunk: str) -> tuple[str, list[int]]:
-    """``chunk`` without its ignorable characters, and where each code point of the result is in ``chunk``
-    (one more entry, ``len(chunk)``, for the end): an end maps past the ignorables after it."""
+# A run of katakana words parted by middle dots (full- or half-width): ソフト・バンク, データ・ベース,
+# ジョン・スミス, リンゴ・ミカン. Sudachi cuts it at each dot.
+_DOTTED_KATAKANA_RE = re.compile(
+    "[\u30a1-\u30fa\u30fc\uff66-\uff9f]+(?:[・･][\u30a1-\u30fa\u30fc\uff66-\uff9f]+)+"
+)
+_MIDDLE_DOTS = frozenset("・･")
+
+
+def _without(chunk: str, dropped: set[int]) -> tuple[str, list[int]]:
+    """``chunk`` without the code points at ``dropped``, and where each code point of the result is in
+    ``chunk`` (one more entry, ``len(chunk)``, for the end): an end maps past the dropped ones after it."""
     kept: list[str] = []
     at: list[int] = []
     for k, ch in enumerate(chunk):
-        if not _IGNORABLE_RE.match(ch):
+        if k not in dropped:
             kept.append(ch)
             at.append(k)
     at.append(len(chunk))
     return "".join(kept), at
-
-
-def _tokenized(
-    tok: Tokenizer, chunk: str, *, ignorables: bool
-) -> tuple[str, list[int] | None, MorphemeList | tuple[()]]:
-    """What Sudachi is given of ``chunk`` (without its ignorables, if the text has any), where each of its
-    code points is in ``chunk`` (None: the same places), and its morphemes. A text's last sentence may
-    end without a sentence end: it is read as if a 。 ended it (:func:`_ended`)."""
-    read, where = chunk, None
-    if ignorables and _IGNORABLE_RE.search(chunk):
-        read, where = _without_ignorables(chunk)
-    if not read:
-        return read, where, ()
-    return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
 
 
 def _sanitize(text: str) -> str:
@@ -384,7 +378,7 @@ def _term(normalized_form: str) -> str:
 
 def _placed(word: Word, begin: int, end: int, at: list[int]) -> tuple[int, int, Word]:
     """A morpheme at ``begin..end`` of a chunk read without its ignorables, placed in the chunk by ``at``
-    (:func:`_without_ignorables`), its parts' offsets too: ignorables inside the word move them."""
+    (:func:`_without`), its parts' offsets too: ignorables or dots inside the word move them."""
     placed = at[begin]
     if word.parts:
         parts = tuple(
@@ -415,6 +409,7 @@ class JapaneseAnalyzer:
         # Shared by threads: a lookup or store is atomic, and a race only computes an entry twice.
         self._words: dict[int | tuple[int, str, str], Word] = {}
         self._split_words: dict[tuple[int, str], Word] = {}
+        self._joined: dict[str, bool] = {}  # katakana runs with middle dots: one word without them?
 
     def _tokenizer(self) -> Tokenizer:
         tok = getattr(self._local, "tokenizer", None)
@@ -422,6 +417,50 @@ class JapaneseAnalyzer:
             tok = self._dictionary.tokenizer(SplitMode.C)
             self._local.tokenizer = tok
         return tok
+
+    def _one_word(self, run: str) -> bool:
+        """Whether the dictionary holds ``run`` (katakana words parted by middle dots) without its dots as
+        one noun: then the dots only part a loanword's pieces (ソフト・バンク, データ・ベース), where a
+        name or a list (ジョン・スミス, リンゴ・ミカン) is no one word."""
+        known = self._joined.get(run)
+        if known is None:
+            joined = "".join(ch for ch in run if ch not in _MIDDLE_DOTS)
+            known = any(m.part_of_speech()[0] == "名詞" for m in self._dictionary.lookup(joined))
+            if len(self._joined) >= WORD_CACHE_LIMIT:
+                self._joined.clear()
+            self._joined[run] = known
+        return known
+
+    def _read(self, chunk: str, *, ignorables: bool) -> tuple[str, list[int] | None]:
+        """What Sudachi is given of ``chunk``, and where each of its code points is in ``chunk`` (None: the
+        same places).
+
+        Left out: ignorable characters, if the text has any (T29), and the middle dots of a katakana run
+        the dictionary knows as one word without them: ソフト・バンク and ソフトバンク are one word
+        written two ways, and Sudachi cut the first at the dot into words the second is not made of.
+        """
+        dropped: set[int] = set()
+        if ignorables:
+            dropped.update(m.start() for m in _IGNORABLE_RE.finditer(chunk))
+        if "・" in chunk or "･" in chunk:
+            for run in _DOTTED_KATAKANA_RE.finditer(chunk):
+                if self._one_word(run.group()):
+                    dropped.update(k for k in range(run.start(), run.end()) if chunk[k] in _MIDDLE_DOTS)
+        if not dropped:
+            return chunk, None
+        return _without(chunk, dropped)
+
+    def _tokenized(
+        self, chunk: str, *, ignorables: bool
+    ) -> tuple[str, list[int] | None, MorphemeList | tuple[()]]:
+        """What Sudachi is given of ``chunk`` (:meth:`_read`), where each of its code points is in ``chunk``
+        (None: the same places), and its morphemes. A text's last sentence may end without a sentence end:
+        it is read as if a 。 ended it (:func:`_ended`)."""
+        read, where = self._read(chunk, ignorables=ignorables)
+        if not read:
+            return read, where, ()
+        tok = self._tokenizer()
+        return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
 
     def _word(self, m: Morpheme) -> Word:
         """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
@@ -472,7 +511,6 @@ class JapaneseAnalyzer:
             sentences then cost one analysis.
         :return: the :class:`Terms`, in text order.
         """
-        tok = self._tokenizer()
         words_seen = self._words
         split_seen = self._split_words
         words: list[Word] = []
@@ -492,7 +530,7 @@ class JapaneseAnalyzer:
                     continue
             first = len(words)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
-            read, where, morphemes = _tokenized(tok, chunk, ignorables=ignorables)
+            read, where, morphemes = self._tokenized(chunk, ignorables=ignorables)
             for m in morphemes:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
