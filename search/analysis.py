@@ -256,6 +256,16 @@ _IGNORABLE_RE = re.compile(
 )
 
 
+# ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
+# (霞ヶ関, 霞ケ関, 霞が関; 八ヶ岳, 八ケ岳). The dictionary holds the spellings as separate words, each its own
+# normalized form; they are one word when it reads them alike (三ケ日, ミッカビ, is not 三ヶ日, サンガニチ).
+_KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KE_RE = re.compile(f"(?<=[{_KANJI}])[ヶケヵが](?=[{_KANJI}])")
+# The spellings tried, in this order: a word takes the normalized form of the first the dictionary holds
+# with its reading, so every spelling of one word takes the same.
+_KE_SPELLINGS = "ヶケが"
+
+
 # A run of katakana words parted by middle dots (full- or half-width): ソフト・バンク, データ・ベース,
 # ジョン・スミス, リンゴ・ミカン. Sudachi cuts it at each dot.
 _DOTTED_KATAKANA_RE = re.compile(
@@ -462,9 +472,25 @@ class JapaneseAnalyzer:
         tok = self._tokenizer()
         return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
 
+    def _normalized(self, m: Morpheme) -> str:
+        """The term of ``m``: its normalized form (:func:`_term`), the same for the ヶ, ケ and が spellings
+        of one dictionary word (:data:`_KE_RE`)."""
+        surface = m.surface()
+        if _KE_RE.search(surface) is None or m.is_oov():
+            return _term(m.normalized_form())
+        reading, pos = m.reading_form(), m.part_of_speech()[0]
+        for ke in _KE_SPELLINGS:
+            spelling = _KE_RE.sub(ke, surface)
+            if spelling == surface:
+                break
+            for entry in self._dictionary.lookup(spelling):
+                if entry.reading_form() == reading and entry.part_of_speech()[0] == pos:
+                    return _term(entry.normalized_form())
+        return _term(m.normalized_form())
+
     def _word(self, m: Morpheme) -> Word:
         """What ``m`` contributes as a unit, before any split: :data:`_DROPPED` if it is no term (T6)."""
-        norm = _term(m.normalized_form())
+        norm = self._normalized(m)
         pos = m.part_of_speech()[0]
         if pos in _DROPPED_POS and not _has_word_chars(norm):
             return _DROPPED
@@ -478,7 +504,7 @@ class JapaneseAnalyzer:
         parts: list[Part] = []
         reusable = True
         for p in m.split(SplitMode.A):
-            pnorm = _term(p.normalized_form())
+            pnorm = self._normalized(p)
             if not _has_word_chars(pnorm) and p.part_of_speech()[0] in _DROPPED_POS:
                 continue
             if p.end() <= p.begin():

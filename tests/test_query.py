@@ -476,6 +476,38 @@ def test_names_and_lists_parted_by_a_middle_dot_keep_their_words(
     assert slugs(search(store, "ミカン", exact=True)) == ["fruit"]
 
 
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("霞ヶ関", "霞ケ関"),
+        ("霞ケ関", "霞が関"),
+        ("霞が関", "霞ヶ関"),
+        ("関ケ原", "関ヶ原"),
+        ("自由が丘", "自由ヶ丘"),
+    ],
+)
+def test_a_place_name_written_with_ke_small_ke_or_ga_is_one_word(
+    make_post: PostFactory, memory_store: StoreFactory, written: str, typed: str
+) -> None:
+    # The dictionary holds 霞ヶ関, 霞ケ関 and 霞が関 as three words with three normalized forms, all read
+    # カスミガセキ: a search for one spelling found the others only by the kanji-stem retry, unmarked.
+    store = memory_store(
+        [make_post("散歩", f"今日は{written}を歩いた。", slug="walk"), make_post("他", "関係ない話。")]
+    )
+    page = search(store, typed, exact=True)
+    assert slugs(page) == ["walk"]
+    assert not page.relaxed
+    assert f"<mark>{written}</mark>" in page.hits[0].excerpt
+
+
+def test_words_read_otherwise_stay_apart_whatever_their_ke(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # 三ケ日 (ミッカビ, a town) and 三ヶ日 (サンガニチ, the first three days of the year) are two words.
+    store = memory_store([make_post("みかん", "三ケ日みかんを買った。", slug="town")])
+    assert search(store, "三ヶ日", exact=True).total == 0
+
+
 @pytest.mark.parametrize("typed", ["ファイナルファンタジーⅦ", "Ⅶ", "ファイナルファンタジーⅦ。"])
 def test_a_roman_numeral_is_one_term_whatever_follows_it(
     make_post: PostFactory, memory_store: StoreFactory, typed: str
