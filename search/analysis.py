@@ -274,6 +274,33 @@ _DOTTED_KATAKANA_RE = re.compile(
 _MIDDLE_DOTS = frozenset("・･")
 
 
+# The kana iteration marks: ゝ and ヽ repeat the kana before them, ゞ and ヾ repeat it voiced (いすゞ is
+# いすず, こゝろ is こころ, コヽロ is ココロ). Sudachi knows a few words with a mark, as words of their own
+# (いすゞ beside いすず), and misreads the rest (さゝやか as 囁く, すゞき as す, ゞ, き).
+_ITERATION_RE = re.compile("[ゝゞヽヾ]")
+_HIRAGANA_RE = re.compile("[\u3041-\u3096]")
+_KATAKANA_RE = re.compile("[\u30a1-\u30fa]")
+_VOICED_MARK = "\u3099"
+
+
+def _iterated(text: str) -> str:
+    """``text`` with each kana iteration mark written as the kana it stands for, one for one (offsets
+    stay); a mark after anything but a kana of its script, or voicing a kana that has no voiced form,
+    stays."""
+    out = list(text)
+    for k, ch in enumerate(out):
+        if ch not in "ゝゞヽヾ" or k == 0:
+            continue
+        script = _HIRAGANA_RE if ch in "ゝゞ" else _KATAKANA_RE
+        if not script.fullmatch(out[k - 1]):
+            continue
+        base = unicodedata.normalize("NFD", out[k - 1])[0]  # the mark repeats the kana unvoiced
+        kana = unicodedata.normalize("NFC", base + _VOICED_MARK) if ch in "ゞヾ" else base
+        if len(kana) == 1:
+            out[k] = kana
+    return "".join(out)
+
+
 def _without(chunk: str, dropped: set[int]) -> tuple[str, list[int]]:
     """``chunk`` without the code points at ``dropped``, and where each code point of the result is in
     ``chunk`` (one more entry, ``len(chunk)``, for the end): an end maps past the dropped ones after it."""
@@ -448,6 +475,7 @@ class JapaneseAnalyzer:
         Left out: ignorable characters, if the text has any (T29), and the middle dots of a katakana run
         the dictionary knows as one word without them: ソフト・バンク and ソフトバンク are one word
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
+        A kana iteration mark is given as the kana it stands for (:func:`_iterated`).
         """
         dropped: set[int] = set()
         if ignorables:
@@ -456,9 +484,10 @@ class JapaneseAnalyzer:
             for run in _DOTTED_KATAKANA_RE.finditer(chunk):
                 if self._one_word(run.group()):
                     dropped.update(k for k in range(run.start(), run.end()) if chunk[k] in _MIDDLE_DOTS)
-        if not dropped:
-            return chunk, None
-        return _without(chunk, dropped)
+        read, where = (chunk, None) if not dropped else _without(chunk, dropped)
+        if _ITERATION_RE.search(read) is not None:
+            read = _iterated(read)
+        return read, where
 
     def _tokenized(
         self, chunk: str, *, ignorables: bool

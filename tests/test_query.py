@@ -508,6 +508,30 @@ def test_words_read_otherwise_stay_apart_whatever_their_ke(
     assert search(store, "三ヶ日", exact=True).total == 0
 
 
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("いすゞ", "いすず"),
+        ("いすず", "いすゞ"),
+        ("さゝやか", "ささやか"),
+        ("みすゞ", "みすず"),
+        ("コヽロ", "ココロ"),
+        ("イスヾ", "イスズ"),
+    ],
+)
+def test_a_kana_iteration_mark_reads_as_the_kana_it_repeats(
+    make_post: PostFactory, memory_store: StoreFactory, written: str, typed: str
+) -> None:
+    # Sudachi read いすゞ as a word of its own beside いすず, さゝやか as 囁く, すゞき as す, ゞ, き and
+    # コヽロ as an unknown word: the spelling with the mark found no other.
+    store = memory_store(
+        [make_post("記事", f"今日は{written}の話を書く。", slug="post"), make_post("他", "関係ない話。")]
+    )
+    page = search(store, typed, exact=True)
+    assert slugs(page) == ["post"]
+    assert f"<mark>{written}</mark>" in page.hits[0].excerpt
+
+
 @pytest.mark.parametrize("typed", ["ファイナルファンタジーⅦ", "Ⅶ", "ファイナルファンタジーⅦ。"])
 def test_a_roman_numeral_is_one_term_whatever_follows_it(
     make_post: PostFactory, memory_store: StoreFactory, typed: str
