@@ -457,12 +457,15 @@ class JapaneseAnalyzer:
 
     def _one_word(self, run: str) -> bool:
         """Whether the dictionary holds ``run`` (katakana words parted by middle dots) without its dots as
-        one noun: then the dots only part a loanword's pieces (ソフト・バンク, データ・ベース), where a
-        name or a list (ジョン・スミス, リンゴ・ミカン) is no one word."""
+        one common noun: then the dots only part a loanword's pieces (データ・ベース), where a list
+        (リンゴ・ミカン) is no one word, and in a name (ボード・ガヤー, ジョン・スミス) they part names a
+        reader searches alone (the dictionary's ボードガヤー does not split, so ガヤー would not find it)."""
         known = self._joined.get(run)
         if known is None:
             joined = "".join(ch for ch in run if ch not in _MIDDLE_DOTS)
-            known = any(m.part_of_speech()[0] == "名詞" for m in self._dictionary.lookup(joined))
+            known = any(
+                m.part_of_speech()[:2] == ("名詞", "普通名詞") for m in self._dictionary.lookup(joined)
+            )
             if len(self._joined) >= WORD_CACHE_LIMIT:
                 self._joined.clear()
             self._joined[run] = known
@@ -473,7 +476,7 @@ class JapaneseAnalyzer:
         same places).
 
         Left out: ignorable characters, if the text has any (T29), and the middle dots of a katakana run
-        the dictionary knows as one word without them: ソフト・バンク and ソフトバンク are one word
+        the dictionary knows as one common noun without them: データ・ベース and データベース are one word
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
         A kana iteration mark is given as the kana it stands for (:func:`_iterated`).
         """

@@ -441,8 +441,8 @@ def test_a_stray_long_vowel_mark_in_a_query_does_not_match_a_row_of_dashes(
 @pytest.mark.parametrize(
     ("written", "typed", "marked"),
     [
-        ("ソフト・バンク", "ソフトバンク", "ソフト・バンク"),
-        ("ソフトバンク", "ソフト・バンク", "ソフトバンク"),
+        ("ユーザー・インターフェース", "ユーザーインターフェース", "ユーザー・インターフェース"),
+        ("ユーザーインターフェース", "ユーザー・インターフェース", "ユーザーインターフェース"),
         ("データ・ベース", "データベース", "データ・ベース"),
         ("データベース", "データ・ベース", "データベース"),
         ("ﾃﾞｰﾀ･ﾍﾞｰｽ", "データベース", "ﾃﾞｰﾀ･ﾍﾞｰｽ"),  # half-width, with the half-width dot
@@ -451,8 +451,9 @@ def test_a_stray_long_vowel_mark_in_a_query_does_not_match_a_row_of_dashes(
 def test_a_loanword_written_with_a_middle_dot_between_its_parts_is_the_word_written_without(
     make_post: PostFactory, memory_store: StoreFactory, written: str, typed: str, marked: str
 ) -> None:
-    # Sudachi cut ソフト・バンク at the dot into ソフト and バンク, and reads ソフトバンク as one word that
-    # splits no further, so neither spelling found the other.
+    # Sudachi cut データ・ベース at the dot into データ and ベース, and reads データベース as one word that
+    # splits no further, so neither spelling found the other (ユーザー・インターフェース was found by its
+    # parts, but not marked).
     store = memory_store(
         [make_post("記事", f"今日は{written}の話を書く。", slug="post"), make_post("他", "関係ない話。")]
     )
@@ -464,15 +465,18 @@ def test_a_loanword_written_with_a_middle_dot_between_its_parts_is_the_word_writ
 def test_names_and_lists_parted_by_a_middle_dot_keep_their_words(
     make_post: PostFactory, memory_store: StoreFactory
 ) -> None:
-    # Only a run the dictionary knows as one word is read without its dots: ジョン・スミス and a list of
-    # fruit stay words of their own, each found alone.
+    # Only a run the dictionary knows as one common noun is read without its dots: names (the dictionary
+    # holds ボードガヤー as one word that does not split) and a list of fruit keep words of their own,
+    # each found alone.
     store = memory_store(
         [
             make_post("人", "ジョン・スミスに会った。", slug="name"),
+            make_post("旅", "ボード・ガヤーを訪ねた。", slug="place"),
             make_post("果物", "リンゴ・ミカン・バナナを買った。", slug="fruit"),
         ]
     )
     assert slugs(search(store, "スミス", exact=True)) == ["name"]
+    assert slugs(search(store, "ガヤー", exact=True)) == ["place"]
     assert slugs(search(store, "ミカン", exact=True)) == ["fruit"]
 
 
