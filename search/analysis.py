@@ -250,10 +250,14 @@ _SENTENCE_ENDS = frozenset(
 # which cuts the word it stands in (機械 U+200B 学習 was 機械, U+200B, 学習; 葛 U+E0100 飾区 was 葛, 飾り,
 # 区), so it is not given them: a text is analysed without them, each one part of the term before it (so a
 # highlight never ends between a character and its variation selector).
-_IGNORABLE_RE = re.compile(
-    "[\u00ad\u034f\u061c\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff"
-    "\U000e0000-\U000e0fff]"
+_IGNORABLES = (
+    "\u00ad\u034f\u061c\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff"
+    "\U000e0000-\U000e0fff"
 )
+_IGNORABLE_RE = re.compile(f"[{_IGNORABLES}]")
+# What a sentence may hold that it is not given to Sudachi as written (JapaneseAnalyzer._read): ignorables,
+# middle dots, kana iteration marks. Most sentences hold none, and are given as they are.
+_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ]")
 
 
 # ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
@@ -471,7 +475,7 @@ class JapaneseAnalyzer:
             self._joined[run] = known
         return known
 
-    def _read(self, chunk: str, *, ignorables: bool) -> tuple[str, list[int] | None]:
+    def _read(self, chunk: str) -> tuple[str, list[int] | None]:
         """What Sudachi is given of ``chunk``, and where each of its code points is in ``chunk`` (None: the
         same places).
 
@@ -480,9 +484,7 @@ class JapaneseAnalyzer:
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
         A kana iteration mark is given as the kana it stands for (:func:`_iterated`).
         """
-        dropped: set[int] = set()
-        if ignorables:
-            dropped.update(m.start() for m in _IGNORABLE_RE.finditer(chunk))
+        dropped = {m.start() for m in _IGNORABLE_RE.finditer(chunk)}
         if "・" in chunk or "･" in chunk:
             for run in _DOTTED_KATAKANA_RE.finditer(chunk):
                 if self._one_word(run.group()):
@@ -493,15 +495,14 @@ class JapaneseAnalyzer:
         return read, where
 
     def _tokenized(
-        self, chunk: str, *, ignorables: bool
+        self, tok: Tokenizer, chunk: str, *, rewrite: bool
     ) -> tuple[str, list[int] | None, MorphemeList | tuple[()]]:
-        """What Sudachi is given of ``chunk`` (:meth:`_read`), where each of its code points is in ``chunk``
-        (None: the same places), and its morphemes. A text's last sentence may end without a sentence end:
-        it is read as if a 。 ended it (:func:`_ended`)."""
-        read, where = self._read(chunk, ignorables=ignorables)
+        """What Sudachi is given of ``chunk`` (:meth:`_read`, if its text may hold what is rewritten), where
+        each of its code points is in ``chunk`` (None: the same places), and its morphemes. A text's last
+        sentence may end without a sentence end: it is read as if a 。 ended it (:func:`_ended`)."""
+        read, where = self._read(chunk) if rewrite and _REWRITTEN_RE.search(chunk) else (chunk, None)
         if not read:
             return read, where, ()
-        tok = self._tokenizer()
         return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
 
     def _normalized(self, m: Morpheme) -> str:
@@ -579,7 +580,8 @@ class JapaneseAnalyzer:
         seen_at = occurrences.get
         oov, dropped = _OOV_WORD_ID, _DROPPED  # locals: read once per morpheme
         text = _sanitize(text)
-        ignorables = _IGNORABLE_RE.search(text) is not None
+        tok = self._tokenizer()
+        rewrite = _REWRITTEN_RE.search(text) is not None  # one search of the text, not one per sentence
         for offset, chunk in iter_chunks(text, max_chunk_bytes):
             if sentences is not None:
                 known = sentences.get(chunk)
@@ -588,7 +590,7 @@ class JapaneseAnalyzer:
                     continue
             first = len(words)
             # Every value is copied out of the morpheme before the next tokenize call reuses memory.
-            read, where, morphemes = self._tokenized(chunk, ignorables=ignorables)
+            read, where, morphemes = self._tokenized(tok, chunk, rewrite=rewrite)
             for m in morphemes:
                 word_id = m.word_id()
                 # An out-of-vocabulary morpheme is its normalized input (after ㎼ -> μW, "Ｂ" can stand for
