@@ -23,6 +23,7 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,9 @@ from mikke.search.markdown_text import clean_inline
 from mikke.search.markdown_text import render_text
 from mikke.search.schema import DATE_MAX
 from mikke.search.schema import DATE_MIN
+
+if TYPE_CHECKING:
+    from mikke.search.defaults import FrontMatterDefaults
 
 MAX_POST_BYTES = 8 * 1024 * 1024  # larger files are skipped: no blog post is this big
 MAX_FRONT_MATTER_BYTES = 256 * 1024
@@ -69,7 +73,8 @@ PERMALINK_STYLES = {
 # 2: an unquoted YAML time without an offset is in UTC. 3: slug: "" and file slugs ending in ".".
 # 4: the placeholders :slugified_categories and :path. 5: :output_ext of .htm posts and own permalinks.
 # 6: categories differing only by width (ＡＢ, ab) both in :categories. 7: escapes in a permalink kept.
-URL_RULES_VERSION = 7
+# 8: front matter defaults (_config.yml `defaults`); `category` adds to `categories` instead of replacing.
+URL_RULES_VERSION = 8
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -95,6 +100,8 @@ class SiteConfig:
     # How Jekyll gives Markdown headings their ids (kramdown with GFM input, Jekyll's default); None when
     # the site's Markdown engine or input is another one: hits then link the post, not a section.
     heading_ids: HeadingIds | None = JEKYLL_HEADING_IDS
+    # The `defaults` entries that apply to posts (search/defaults.py); None without any.
+    defaults: FrontMatterDefaults | None = field(default=None, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -118,6 +125,8 @@ class SiteConfig:
             data.append(["include", list(self.include)])
         if self.collections_dir:
             data.append(["collections_dir", self.collections_dir])
+        if self.defaults:
+            data.append(["defaults", self.defaults.fingerprint_data()])
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def link(self, permalink_path: str) -> str:
@@ -358,6 +367,25 @@ def _unpublished(front: dict[str, Any]) -> bool:
     return _is_yaml_false(value) or _is_yaml_null(value)
 
 
+def _is_nil(value: Any) -> bool:
+    return value is None or _is_yaml_null(value)
+
+
+def deep_merge(target: Mapping[str, Any], overwrite: Mapping[str, Any]) -> dict[str, Any]:
+    """Jekyll's ``Utils.deep_merge_hashes``: ``overwrite`` wins, except where its value is nil (the
+    value before it stays); mappings in both are merged the same way."""
+    out = dict(target)
+    for key, new in overwrite.items():
+        if key in out:
+            old = out[key]
+            if _is_nil(new):
+                continue
+            if isinstance(old, dict) and isinstance(new, dict):
+                new = deep_merge(old, new)
+        out[key] = new
+    return out
+
+
 def _string_list(value: Any) -> list[str]:
     """Jekyll's pluralized array: a string is split on whitespace, a list keeps its items (as text).
 
@@ -551,10 +579,13 @@ def parse_post(
     :param now: the current time (for future-dated posts).
     :raises PostSkipped: Jekyll would not publish it, or it cannot be read.
     """
-    front, body, (file_date, file_slug, ext) = _read_source(post_id, data)
+    own, body, (file_date, file_slug, ext) = _read_source(post_id, data)
+    # Document#read: the defaults first, then the file's own front matter over them.
+    defaults = config.defaults.for_post(post_id) if config.defaults else {}
+    front = deep_merge(defaults, own) if defaults else own
     _check_published(front, include_hidden=include_hidden)
     when = _post_date(front, file_date, config, now)
-    categories, tags = _labels(front, post_id, config.collections_dir)
+    categories, tags = _labels(front, post_id, config.collections_dir, layers=(defaults, own))
 
     slug = _slug(front, file_slug)
     permalink = _permalink(config, front, when, slug, categories, post_id)
@@ -733,18 +764,32 @@ def _post_date(front: dict[str, Any], file_date: str, config: SiteConfig, now: d
     return when
 
 
-def _labels(front: dict[str, Any], post_id: str, collections_dir: str = "") -> tuple[list[str], list[str]]:
-    """Categories (folders above _posts first, below ``collections_dir``, then front matter:
-    Document#categories_from_path, merge_categories!) and tags (tag/tags:
-    Utils.pluralized_array_from_hash)."""
+def _labels(
+    front: Mapping[str, Any],
+    post_id: str,
+    collections_dir: str = "",
+    *,
+    layers: Sequence[Mapping[str, Any]] = (),
+) -> tuple[list[str], list[str]]:
+    """Categories and tags as Jekyll reads them from ``front`` (the post's front matter merged over its
+    defaults), ``layers`` being the defaults then the post's own front matter (``front`` alone if none).
+
+    Categories: the folders above _posts (below ``collections_dir``), joined by each layer's
+    ``categories`` (Document#categories_from_path, merge_categories!: an empty one keeps those before
+    it), then ``category`` (populate_categories adds it). Tags: ``tag``, else ``tags``
+    (Utils.pluralized_array_from_hash).
+    """
     path = post_id.removeprefix(collections_dir + "/") if collections_dir else post_id
     path_categories = path.split("/_posts/")[0].split("/") if "/_posts/" in path else []
-    front_categories = (
-        [front["category"]] if _scalar(front.get("category")) else _string_list(front.get("categories"))
-    )
     # Exactly as written, as Jekyll keeps them for the URL (`Tips` and `tips`, `ＡＢ` and `ab` both count);
     # the categories shown and filtered by are these merged by tag_key.
-    categories = list(dict.fromkeys([*path_categories, *front_categories]))
+    joined = [*path_categories]
+    for layer in layers or (front,):
+        if "categories" in layer and not _is_nil(layer["categories"]):
+            joined.extend(_string_list(layer["categories"]))
+    if _scalar(front.get("category")):
+        joined.append(front["category"])
+    categories = list(dict.fromkeys(joined))
     tags = _unique(
         _clean_labels([front["tag"]] if _scalar(front.get("tag")) else _string_list(front.get("tags")))
     )

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import yaml
 
+from mikke.search.defaults import read_defaults
 from mikke.search.document import ManifestEntry
 from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
@@ -103,8 +104,8 @@ class _Dated(Protocol):
 # ---------------------------------------------------------------------------------------------- config
 
 
-def _config_data(root: Path, *, follow_symlinks: bool) -> dict[str, Any]:
-    """The settings ``root/_config.yml`` holds (none without one, if ``root`` holds posts).
+def _config_data(root: Path, *, follow_symlinks: bool) -> tuple[dict[str, Any], str]:
+    """The settings ``root/_config.yml`` holds (none without one, if ``root`` holds posts), and its text.
 
     :raises SiteError: ``root`` is no site, or its ``_config.yml`` cannot be read or parsed.
     """
@@ -113,7 +114,7 @@ def _config_data(root: Path, *, follow_symlinks: bool) -> dict[str, Any]:
     path = root / "_config.yml"
     if not (path.exists() or path.is_symlink()):
         if _has_posts_folder(root):
-            return {}
+            return {}, ""
         # Indexing a folder that is no site would publish an empty index over the real one (a cron job
         # run from the wrong folder, a MIKKE_SITE typo).
         raise SiteError(
@@ -127,14 +128,15 @@ def _config_data(root: Path, *, follow_symlinks: bool) -> dict[str, Any]:
     if len(raw) > MAX_POST_BYTES:
         raise SiteError(f"{path} is larger than {MAX_POST_BYTES // (1024 * 1024)} MB.")
     try:
-        data = yaml.safe_load(raw.decode("utf-8-sig")) or {}
+        text = raw.decode("utf-8-sig")
+        data = yaml.safe_load(text) or {}
     except RecursionError:  # a few hundred nested [ or {: the loader recurses per level
         raise SiteError(f"Cannot read {path}: its values are nested too deeply.") from None
     except (ValueError, yaml.YAMLError) as e:  # ValueError: undecodable, or a date like 2024-13-01
         raise SiteError(f"Cannot read {path}: {one_line(e)}.") from e
     if not isinstance(data, dict):
         raise SiteError(f"{path} must be a mapping of settings, not a {type(data).__name__}.")
-    return data
+    return data, text
 
 
 def _has_posts_folder(root: Path) -> bool:
@@ -166,7 +168,7 @@ def read_site_config(
     """
     root = Path(root)
     path = root / "_config.yml"
-    data = _config_data(root, follow_symlinks=follow_symlinks)
+    data, text = _config_data(root, follow_symlinks=follow_symlinks)
     permalink = str(data.get("permalink") or "date")
     collections = data.get("collections")
     if isinstance(collections, dict) and isinstance(collections.get("posts"), dict):
@@ -180,6 +182,9 @@ def read_site_config(
     variables = liquid_variables(data, "site")
     url = str(data.get("url") or "").rstrip("/")
     served_at = _site_url(site_url)
+    collections_dir = _collections_dir(data.get("collections_dir"))
+    # Read again as front matter is (scalars as text), so the values behave as a post's own.
+    defaults = read_defaults(text, collections_dir) if data.get("defaults") is not None else None
     if served_at:
         url = variables["site.url"] = served_at  # as `jekyll serve` sets site.url to where it serves
     return SiteConfig(
@@ -191,9 +196,10 @@ def read_site_config(
         future=data.get("future") is True,
         exclude=exclude,
         include=include,
-        collections_dir=_collections_dir(data.get("collections_dir")),
+        collections_dir=collections_dir,
         variables=variables,
         heading_ids=_heading_ids(data),
+        defaults=defaults,
     )
 
 
@@ -624,6 +630,8 @@ def scan_site(
     known = known or {}
     post_ids, found_skipped = find_post_files(config, follow_symlinks=follow_symlinks)
     skipped = list(found_skipped)
+    if config.defaults is not None:
+        skipped.extend(Skipped("_config.yml", reason) for reason in config.defaults.skipped)
     parsed: list[Post] = []
     kept: list[ManifestEntry] = []
 

@@ -62,15 +62,18 @@ def _served_path(url: str) -> str:
     return unquote(urlsplit(url).path)
 
 
-def assert_urls(tmp_path: Path, config: str, posts: dict[str, str], expected: dict[str, str]) -> None:
+def assert_urls(
+    tmp_path: Path, config: str, posts: dict[str, str], expected: dict[str, str], *, collections_dir: str = ""
+) -> None:
     """mikke publishes exactly the posts of ``expected`` at those URLs (baseurl included), and so does
-    Jekyll when it is installed."""
+    Jekyll when it is installed (whose post paths are below ``collections_dir``)."""
     root = make_site(tmp_path, config, posts)
     site = load_site(root)
     assert {p.id: site.config.baseurl + p.permalink for p in site.posts} == expected, site.skipped
     if JEKYLL is None:
         return
-    jekyll = jekyll_urls(root, tmp_path)
+    below = f"{collections_dir}/" if collections_dir else ""
+    jekyll = {below + path: urls for path, urls in jekyll_urls(root, tmp_path).items()}
     assert jekyll.keys() == expected.keys()
     for path, (link, written) in jekyll.items():
         if _served_path(link) == unquote(written):
@@ -193,4 +196,167 @@ def test_an_escape_written_in_a_permalink_is_kept_and_a_percent_in_a_value_is_te
             "_posts/2020-01-03-cat.md": "/100%25/cat/",
             "_posts/2020-01-04-bare.md": "/50%25/bare/",
         },
+    )
+
+
+# ----------------------------------------------------------------------------- front matter defaults
+
+
+def test_defaults_apply_by_path_prefix_and_type_the_longer_path_then_a_type_winning(tmp_path: Path) -> None:
+    # Jekyll's FrontmatterDefaults: a scope's path is a plain prefix of the post's path (_posts/x
+    # matches _posts/xy/), one starting with "/" matches nothing in Jekyll 4.3, type "post" is the old
+    # name of "posts", "pages" is not posts; of two matching scopes the longer path wins, then one with
+    # a type over one without, whatever their order; the post's own permalink wins over all.
+    config = (
+        "permalink: /:title/\n"
+        "defaults:\n"
+        "  - {scope: {path: '', type: posts}, values: {permalink: /posts/:title/}}\n"
+        "  - {scope: {path: ''}, values: {permalink: /all/:title/}}\n"
+        "  - {scope: {path: c, type: post}, values: {permalink: /c/:title/}}\n"
+        "  - {scope: {path: c/_posts/deep, type: pages}, values: {permalink: /pages/:title/}}\n"
+        "  - {scope: {path: /d}, values: {permalink: /slash/:title/}}\n"
+        "  - {scope: {path: _posts/x}, values: {permalink: /x/:title/}}\n"
+    )
+    assert_urls(
+        tmp_path,
+        config,
+        {
+            "_posts/2020-01-02-a.md": "---\n---\nbody\n",
+            "c/_posts/2020-01-03-b.md": "---\n---\nbody\n",
+            "c/_posts/deep/2020-01-04-p.md": "---\n---\nbody\n",
+            "d/_posts/2020-01-05-d.md": "---\n---\nbody\n",
+            "_posts/xy/2020-01-06-e.md": "---\n---\nbody\n",
+            "_posts/2020-01-07-own.md": "---\npermalink: /own/\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-a.md": "/posts/a/",
+            "c/_posts/2020-01-03-b.md": "/c/b/",
+            "c/_posts/deep/2020-01-04-p.md": "/c/p/",
+            "d/_posts/2020-01-05-d.md": "/posts/d/",
+            "_posts/xy/2020-01-06-e.md": "/x/e/",
+            "_posts/2020-01-07-own.md": "/own/",
+        },
+    )
+
+
+def test_default_categories_join_the_folders_and_the_posts_own_and_category_adds_to_them(
+    tmp_path: Path,
+) -> None:
+    # Document#merge_categories!: folder categories, then the defaults' (a string is split), then the
+    # post's own; `categories:` left empty keeps those before it; `category` (the post's, else the
+    # defaults') is added after them, as populate_categories does: it never replaces `categories`.
+    config = (
+        "permalink: /:categories/:title/\n"
+        "defaults:\n"
+        "  - {scope: {path: ''}, values: {categories: d1 d2}}\n"
+        "  - {scope: {path: c}, values: {category: dc}}\n"
+    )
+    assert_urls(
+        tmp_path,
+        config,
+        {
+            "_posts/2020-01-02-a.md": "---\n---\nbody\n",
+            "c/_posts/2020-01-03-b.md": "---\ncategories: [own, d1]\n---\nbody\n",
+            "c/_posts/2020-01-04-n.md": "---\ncategories:\ncategory: mine\n---\nbody\n",
+            "_posts/2020-01-05-both.md": "---\ncategories: [x]\ncategory: y\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-a.md": "/d1/d2/a/",
+            "c/_posts/2020-01-03-b.md": "/c/d1/d2/own/dc/b/",
+            "c/_posts/2020-01-04-n.md": "/c/d1/d2/mine/n/",
+            "_posts/2020-01-05-both.md": "/d1/d2/x/y/both/",
+        },
+    )
+
+
+def test_defaults_decide_publication_date_and_slug_and_the_posts_own_values_win(tmp_path: Path) -> None:
+    # A default date replaces the file name's (Document#modify_date only uses it without one); an
+    # empty `published:` keeps the default's false, as Jekyll's merge keeps a value over nil.
+    config = (
+        "timezone: Asia/Tokyo\n"
+        "permalink: /:year/:month/:day/:title/\n"
+        "defaults:\n"
+        "  - {scope: {path: _posts/old}, values: {published: false}}\n"
+        "  - {scope: {path: _posts/dated}, values: {date: 2021-05-05 23:00:00, slug: fixed}}\n"
+    )
+    assert_urls(
+        tmp_path,
+        config,
+        {
+            "_posts/old/2020-01-02-hidden.md": "---\n---\nbody\n",
+            "_posts/old/2020-01-03-shown.md": "---\npublished: true\n---\nbody\n",
+            "_posts/old/2020-01-04-nil.md": "---\npublished:\n---\nbody\n",
+            "_posts/dated/2020-01-05-x.md": "---\n---\nbody\n",
+            "_posts/dated/2020-01-06-y.md": "---\ndate: 2020-01-06\nslug: own\n---\nbody\n",
+        },
+        {
+            "_posts/old/2020-01-03-shown.md": "/2020/01/03/shown/",
+            "_posts/dated/2020-01-05-x.md": "/2021/05/06/fixed/",
+            "_posts/dated/2020-01-06-y.md": "/2020/01/06/own/",
+        },
+    )
+
+
+def test_default_scope_paths_with_a_star_are_globs_of_the_sites_files(tmp_path: Path) -> None:
+    # Jekyll globs such a path (Dir.glob: * within a name, ** across folders, {a,b}) and applies the
+    # values to posts at or below what it finds; the longer pattern wins.
+    config = (
+        "permalink: /:title/\n"
+        "defaults:\n"
+        "  - {scope: {path: '_posts/*'}, values: {permalink: /star/:title/}}\n"
+        "  - {scope: {path: '*/_posts'}, values: {permalink: /cat/:title/}}\n"
+        "  - {scope: {path: '_posts/20*-b.md'}, values: {permalink: /file/:title/}}\n"
+        "  - {scope: {path: '{d,e}/_po*'}, values: {permalink: /brace/:title/}}\n"
+        "  - {scope: {path: '**/deep/*'}, values: {permalink: /deep/:title/}}\n"
+        "  - {scope: {path: 'f*/_posts/'}, values: {permalink: /folder/:title/}}\n"
+    )
+    assert_urls(
+        tmp_path,
+        config,
+        {
+            "_posts/2020-01-02-a.md": "---\n---\nbody\n",
+            "_posts/2020-01-03-b.md": "---\n---\nbody\n",
+            "_posts/sub/2020-01-04-s.md": "---\n---\nbody\n",
+            "c/_posts/2020-01-05-c.md": "---\n---\nbody\n",
+            "d/_posts/2020-01-06-d.md": "---\n---\nbody\n",
+            "_posts/a/deep/2020-01-07-deep.md": "---\n---\nbody\n",
+            "ff/_posts/2020-01-08-f.md": "---\n---\nbody\n",
+        },
+        {
+            "_posts/2020-01-02-a.md": "/star/a/",
+            "_posts/2020-01-03-b.md": "/file/b/",
+            "_posts/sub/2020-01-04-s.md": "/star/s/",
+            "c/_posts/2020-01-05-c.md": "/cat/c/",
+            "d/_posts/2020-01-06-d.md": "/brace/d/",
+            "_posts/a/deep/2020-01-07-deep.md": "/deep/deep/",
+            "ff/_posts/2020-01-08-f.md": "/folder/f/",
+        },
+    )
+
+
+def test_default_scope_paths_are_read_below_collections_dir_with_or_without_it(tmp_path: Path) -> None:
+    # Jekyll matches the post's path below collections_dir, and takes collections_dir off a scope path
+    # (or a globbed one) that starts with it.
+    config = (
+        "collections_dir: coll\n"
+        "permalink: /:title/\n"
+        "defaults:\n"
+        "  - {scope: {path: _posts/a}, values: {permalink: /short/:title/}}\n"
+        "  - {scope: {path: coll/_posts/b}, values: {permalink: /long/:title/}}\n"
+        "  - {scope: {path: 'coll/c*/_posts'}, values: {permalink: /glob/:title/}}\n"
+    )
+    assert_urls(
+        tmp_path,
+        config,
+        {
+            "coll/_posts/a/2020-01-02-x.md": "---\n---\nbody\n",
+            "coll/_posts/b/2020-01-03-y.md": "---\n---\nbody\n",
+            "coll/cat/_posts/2020-01-04-z.md": "---\n---\nbody\n",
+        },
+        {
+            "coll/_posts/a/2020-01-02-x.md": "/short/x/",
+            "coll/_posts/b/2020-01-03-y.md": "/long/y/",
+            "coll/cat/_posts/2020-01-04-z.md": "/glob/z/",
+        },
+        collections_dir="coll",
     )

@@ -813,3 +813,101 @@ def test_collections_dir_never_leads_outside_the_site(tmp_path: Path, value: str
             "link": f"is a symbolic link to a folder outside the site ({(tmp_path / 'outside').resolve()}); "
             "mikke reads no file outside the site root"
         }
+
+
+def test_default_values_reach_title_tags_sitemap_and_the_page_variables(tmp_path: Path) -> None:
+    # Every value of a matching default is the post's unless its front matter sets it: `tag` wins over
+    # the post's `tags` as in Jekyll's pluralized_array_from_hash; sitemap: false hides the post.
+    config = (
+        TOKYO_CONFIG + "defaults:\n"
+        "  - scope: {path: _posts}\n"
+        "    values: {title: 既定の題, tag: 既定, author: 猫}\n"
+        "  - scope: {path: _posts/hidden, type: posts}\n"
+        "    values: {sitemap: false}\n"
+    )
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/2024-01-02-a.md": post("tags: [a, b]", "{{ page.author }}の本文。"),
+            "_posts/2024-01-03-b.md": post('title: "自分の題"\ntag:'),
+            "_posts/hidden/2024-01-04-c.md": post("sitemap: true"),
+            "_posts/hidden/2024-01-05-d.md": post(""),
+        },
+        config,
+    )
+    site = load_site(root)
+    posts = {p.id: p for p in site.posts}
+    assert posts.keys() == {
+        "_posts/2024-01-02-a.md",
+        "_posts/2024-01-03-b.md",
+        "_posts/hidden/2024-01-04-c.md",
+    }
+    a, b = posts["_posts/2024-01-02-a.md"], posts["_posts/2024-01-03-b.md"]
+    assert (a.title, a.tags, a.text) == ("既定の題", ("既定",), "猫の本文。")
+    assert (b.title, b.tags) == ("自分の題", ("既定",))
+    assert skipped(site)["_posts/hidden/2024-01-05-d.md"].startswith("sitemap: false")
+    assert len(load_site(root, include_hidden=True).posts) == 4
+
+
+@pytest.mark.parametrize(
+    ("defaults", "message"),
+    [
+        ("defaults: {scope: {path: ''}, values: {permalink: /x/}}", "defaults must be a list"),
+        ("defaults:\n  - just text", "entry 1 is not a mapping"),
+        ("defaults:\n  - scope: {path: ''}", "entry 1 has no values mapping"),
+        ("defaults:\n  - {scope: {path: ''}, values: [permalink]}", "entry 1 has no values mapping"),
+        (
+            "defaults:\n  - {scope: _posts, values: {permalink: /x/}}",
+            "entry 1 has a scope that is not a mapping",
+        ),
+        (
+            "defaults:\n  - {scope: {type: 5}, values: {permalink: /x/}}",
+            "entry 1 has a scope type that is not a",
+        ),
+        (
+            "defaults:\n  - {scope: {type: }, values: {permalink: /x/}}",
+            "entry 1 has a scope type that is not a",
+        ),
+        ("defaults:\n  - {scope: {path: ''}, values: {date: 2024-01-01}}", "entry 1 has a date"),
+        ("defaults:\n  - {scope: {path: ''}, values: {date: soon}}", "entry 1 has a date"),
+    ],
+)
+def test_a_defaults_entry_jekyll_cannot_use_is_skipped_naming_the_config_file(
+    tmp_path: Path, defaults: str, message: str
+) -> None:
+    # Jekyll ignores such an entry with a warning, or stops the build; mikke skips the entry and says so.
+    config = "permalink: /:title/\n" + defaults + "\n  - {scope: {path: ''}, values: {category: ok}}\n"
+    if defaults.startswith("defaults: {"):
+        config = "permalink: /:title/\n" + defaults + "\n"
+    root = make_site(tmp_path, {"_posts/2024-01-02-a.md": post()}, config)
+    site = load_site(root)
+    assert only(site).permalink == "/a/"
+    assert message in skipped(site)["_config.yml"]
+
+
+def test_a_defaults_entry_without_scope_or_with_a_path_that_is_no_text_applies_everywhere(
+    tmp_path: Path,
+) -> None:
+    # Jekyll's applies_path? matches every post when the scope or its path is missing or not a string.
+    config = (
+        "permalink: /:categories/:title/\n"
+        "defaults:\n"
+        "  - values: {categories: [a]}\n"
+        "  - {scope: {path: 2024}, values: {category: b}}\n"
+        "  - {scope: {path: }, values: {tags: t}}\n"
+    )
+    site = load_site(make_site(tmp_path, {"_posts/2024-01-02-p.md": post()}, config))
+    assert (only(site).permalink, only(site).tags) == ("/a/b/p/", ("t",))
+    assert not site.skipped
+
+
+def test_changed_defaults_change_the_fingerprint(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {}, "defaults:\n  - {scope: {path: ''}, values: {published: false}}\n")
+    before = read_site_config(root).fingerprint()
+    assert read_site_config(root).fingerprint() == before
+    (root / "_config.yml").write_text("defaults:\n  - {scope: {path: ''}, values: {published: 'false'}}\n")
+    quoted = read_site_config(root).fingerprint()
+    (root / "_config.yml").write_text(
+        "defaults:\n  - {scope: {path: _posts}, values: {published: 'false'}}\n"
+    )
+    assert len({before, quoted, read_site_config(root).fingerprint()}) == 3
