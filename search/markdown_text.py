@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import itertools
 import re
 import unicodedata
@@ -718,10 +719,12 @@ def render_text(
     body: str,
     *,
     markdown: bool = True,
+    plain: bool = False,
     variables: Mapping[str, str] | None = None,
     heading_ids: HeadingIds | None = None,
 ) -> PostText:
-    """Render a post body (Markdown or HTML) to clean text blocks, each repeated block kept once.
+    """Render a post body (Markdown, HTML, or with ``plain`` text shown as is) to clean text blocks, each
+    repeated block kept once.
 
     Generated posts often repeat whole sections; indexing them once keeps ranking and excerpts honest.
     Each heading is a block of its own, so no excerpt runs a heading into the sentence after it.
@@ -732,7 +735,10 @@ def render_text(
     """
     body = strip_liquid(body, variables).replace(_HIDDEN_START, "").replace(_HIDDEN_END, "")
     body = _INLINE_END_RE.sub(_hide_end_marker, _END_MARKER_RE.sub("", body))
-    extracted = _extract(render_markdown(body, heading_ids) if markdown else body)
+    if plain:
+        extracted = _extract(_plain_text_html(body))
+    else:
+        extracted = _extract(render_markdown(body, heading_ids) if markdown else body)
     rendered = extracted.blocks
     # A list of the post's own headings is its table of contents, and a list of links only (related posts,
     # further reading) points elsewhere: navigation, not content. Their items are dropped (the headings
@@ -765,6 +771,16 @@ def render_text(
         elif not first_paragraph:
             first_paragraph = text
     return PostText("\n".join(blocks), tuple(headings), first_paragraph, tuple(sections))
+
+
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+
+
+def _plain_text_html(text: str) -> str:
+    """Plain text (a ``.txt`` post Jekyll publishes as written) as HTML paragraphs, one per run of lines
+    between blank lines, escaped: its "#", "*" and "<b>" are what the reader sees, so they stay text."""
+    paragraphs = (p for p in _BLANK_LINE_RE.split(text) if p.strip())
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>\n" for p in paragraphs)
 
 
 def _hide_end_marker(marker: re.Match[str]) -> str:

@@ -53,8 +53,13 @@ MAX_VARIABLE_DEPTH = 4
 MAX_VARIABLE_CHARS = 1000
 _MAX_VARIABLE_VISITS = 10_000  # values looked at, kept or not: YAML aliases can repeat a mapping
 
-MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".mdown"})
+# Jekyll's default `markdown_ext`, as the extensions its Markdown converter turns into .html.
+JEKYLL_MARKDOWN_EXT = (".markdown", ".mkdown", ".mkdn", ".mkd", ".md")
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
+# Posts Jekyll publishes as a stylesheet or script (.scss and .sass converted to .css by
+# jekyll-sass-converter, which Jekyll 4.3 always loads): no text for a reader to search.
+_STYLESHEET_EXTENSIONS = frozenset({".css", ".scss", ".sass"})
+_SCRIPT_EXTENSIONS = frozenset({".js", ".coffee"})
 
 # Jekyll's Document::DATE_FILENAME_MATCHER: date, slug, and the last extension. The slug is any run of
 # characters but "/", line breaks included (Ruby's [^/]*), so every name Jekyll publishes is read.
@@ -74,7 +79,8 @@ PERMALINK_STYLES = {
 # 4: the placeholders :slugified_categories and :path. 5: :output_ext of .htm posts and own permalinks.
 # 6: categories differing only by width (ＡＢ, ab) both in :categories. 7: escapes in a permalink kept.
 # 8: front matter defaults (_config.yml `defaults`); `category` adds to `categories` instead of replacing.
-URL_RULES_VERSION = 8
+# 9: `markdown_ext` read (.mdown is not Markdown by default); posts of any other extension published.
+URL_RULES_VERSION = 9
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _PRETTY_KEEP = set("._~!$&'()+,;=@")
 
@@ -102,6 +108,8 @@ class SiteConfig:
     heading_ids: HeadingIds | None = JEKYLL_HEADING_IDS
     # The `defaults` entries that apply to posts (search/defaults.py); None without any.
     defaults: FrontMatterDefaults | None = field(default=None, hash=False)
+    # The extensions Jekyll converts as Markdown (`markdown_ext`, see markdown_extensions), lowercase.
+    markdown_ext: tuple[str, ...] = JEKYLL_MARKDOWN_EXT
 
     @property
     def tz(self) -> ZoneInfo:
@@ -127,6 +135,8 @@ class SiteConfig:
             data.append(["collections_dir", self.collections_dir])
         if self.defaults:
             data.append(["defaults", self.defaults.fingerprint_data()])
+        if self.markdown_ext != JEKYLL_MARKDOWN_EXT:
+            data.append(["markdown_ext", list(self.markdown_ext)])
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def link(self, permalink_path: str) -> str:
@@ -589,13 +599,19 @@ def parse_post(
 
     slug = _slug(front, file_slug)
     permalink = _permalink(config, front, when, slug, categories, post_id)
-    is_markdown = ext.lower() in MARKDOWN_EXTENSIONS
+    is_markdown = ext.lower() in config.markdown_ext
+    if not is_markdown:  # a `markdown_ext` naming "css" makes .css posts Markdown pages
+        _check_text_post(ext, permalink)
     raw_title = _scalar(front.get("title")) or ""
     page = _page_variables(
         front, title=raw_title or titleize(file_slug), when=when, permalink=permalink, slug=slug
     )
     content = render_text(
-        body, markdown=is_markdown, variables={**config.variables, **page}, heading_ids=config.heading_ids
+        body,
+        markdown=is_markdown,
+        plain=not is_markdown and not _served_as_html(ext, permalink),
+        variables={**config.variables, **page},
+        heading_ids=config.heading_ids,
     )
     title = clean_inline(raw_title)
     if not title:
@@ -665,7 +681,8 @@ def _permalink(
     # Document#cleaned_relative_path: String#sub replaces the first "_posts" wherever it is.
     path = relative.removesuffix(ext).replace("_posts", "", 1).rstrip(".")
     own = _scalar(front.get("permalink"))
-    placeholders = _placeholders(when, slug, name, categories, _output_ext(own, ext), path)
+    output_ext = _output_ext(own, ext, config.markdown_ext)
+    placeholders = _placeholders(when, slug, name, categories, output_ext, path)
     # A post's own permalink is a template as written: Jekyll expands style names (pretty, date…) in
     # _config.yml only, so `permalink: pretty` in a post publishes it at /pretty.
     template = own or PERMALINK_STYLES.get(config.permalink, config.permalink)
@@ -675,19 +692,50 @@ def _permalink(
         raise PostSkipped(str(e)) from None
 
 
-# Jekyll's default `markdown_ext`: the extensions its Markdown converter turns into .html (any case).
-_JEKYLL_MARKDOWN_EXTS = frozenset({".markdown", ".mkdown", ".mkdn", ".mkd", ".md"})
+def markdown_extensions(value: Any) -> tuple[str, ...]:
+    """The ``markdown_ext`` setting as Converters::Markdown#extname_list reads it: split at "," with
+    Ruby's String#split (trailing empty entries dropped, none stripped: " txt" matches no file), each
+    lowercased with a "." before it. Anything but text fails Jekyll's build; Jekyll's default is kept."""
+    if not isinstance(value, str):
+        return JEKYLL_MARKDOWN_EXT
+    entries = value.split(",")
+    while entries and not entries[-1]:
+        entries.pop()
+    return tuple("." + e.lower() for e in entries)
 
 
-def _output_ext(own_permalink: str | None, ext: str) -> str:
+def _output_ext(own_permalink: str | None, ext: str, markdown_ext: Sequence[str]) -> str:
     """Jekyll's Renderer#output_ext: the extension of the post's own permalink unless it ends with "/",
-    else .html for Markdown, else the file's extension as written (the identity converter's): a
-    ``.htm`` post is published as .htm, a ``.HTML`` one as .HTML."""
+    else .html for Markdown (``markdown_ext``, any case), .css for Sass, else the file's extension as
+    written (the identity converter's): a ``.htm`` post is published as .htm, a ``.HTML`` one as .HTML,
+    a ``.txt`` one as .txt."""
     if own_permalink and not own_permalink.endswith("/"):
         own_ext = _ruby_extname(own_permalink)
         if own_ext:
             return own_ext
-    return ".html" if ext.lower() in _JEKYLL_MARKDOWN_EXTS else ext
+    if ext.lower() in markdown_ext:
+        return ".html"
+    return ".css" if ext.lower() in (".scss", ".sass") else ext
+
+
+def _check_text_post(ext: str, permalink: str) -> None:
+    """Skip a post Jekyll publishes as a stylesheet or script: it is no page for a reader.
+
+    :raises PostSkipped: it is one.
+    """
+    if ext.lower() in _STYLESHEET_EXTENSIONS:
+        raise PostSkipped(f"is a stylesheet (Jekyll publishes it at {permalink}), not text to search")
+    if ext.lower() in _SCRIPT_EXTENSIONS:
+        raise PostSkipped(f"is a script (Jekyll publishes it at {permalink}), not text to search")
+
+
+def _served_as_html(ext: str, permalink: str) -> bool:
+    """Whether a post Jekyll does not convert is read as HTML: an HTML file, or one written as an .html
+    page (an own permalink ending in .html, or one ending in "/", written as index.html). Anything else
+    (a .txt post at /a.txt) is shown as the text it is."""
+    if ext.lower() in HTML_EXTENSIONS or permalink.endswith("/"):
+        return True
+    return _ruby_extname(permalink).lower() in HTML_EXTENSIONS
 
 
 def _ruby_extname(path: str) -> str:

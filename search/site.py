@@ -34,14 +34,13 @@ from mikke.search.document import ManifestEntry
 from mikke.search.errors import SettingError
 from mikke.search.errors import SiteError
 from mikke.search.markdown_text import HeadingIds
-from mikke.search.posts import HTML_EXTENSIONS
-from mikke.search.posts import MARKDOWN_EXTENSIONS
 from mikke.search.posts import MAX_POST_BYTES
 from mikke.search.posts import POST_NAME_RE
 from mikke.search.posts import Post
 from mikke.search.posts import PostSkipped
 from mikke.search.posts import SiteConfig
 from mikke.search.posts import liquid_variables
+from mikke.search.posts import markdown_extensions
 from mikke.search.posts import one_line
 from mikke.search.posts import parse_post
 
@@ -200,6 +199,7 @@ def read_site_config(
         variables=variables,
         heading_ids=_heading_ids(data),
         defaults=defaults,
+        markdown_ext=markdown_extensions(data.get("markdown_ext")),
     )
 
 
@@ -504,10 +504,8 @@ class _PostFinder:
         if match is None:
             self._skip(rel, "name is not YYYY-MM-DD-title.EXT, so Jekyll does not publish it")
             return
-        ext = match.group(3).lower()
-        if ext not in MARKDOWN_EXTENSIONS | HTML_EXTENSIONS:
-            self._skip(rel, f"extension {match.group(3)!r} is neither Markdown nor HTML")
-            return
+        # Jekyll publishes a post of any extension (PostReader reads every dated name); one it cannot
+        # read as text, or a stylesheet, is reported when it is parsed.
         if is_link:
             target = os.path.realpath(entry.path)
             if not self.follow_symlinks:

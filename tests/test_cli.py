@@ -38,7 +38,7 @@ def test_index_json_prints_one_summary(site: Path, tmp_path: Path, runner: CliRu
 def test_index_summary_accounts_for_every_post_file(site: Path, tmp_path: Path, runner: CliRunner) -> None:
     posts = site / "_posts"
     (posts / "2024-05-09-bad.md").write_bytes(b"---\ntitle: [unclosed\n---\n")
-    (posts / "2024-05-10-copy.md.backup").write_text("---\ntitle: copy\n---\n", "utf-8")
+    (posts / "2024-05-10-style.css").write_text("---\n---\nbody { color: red; }\n", "utf-8")
     (posts / "2024-05-11-same.md").write_text("---\ntitle: a\nslug: same\n---\n本文", "utf-8")
     (posts / "2024-05-11-same.html").write_text("---\ntitle: b\nslug: same\n---\n本文", "utf-8")
     result = runner.invoke(cli, ["index", str(site), "--index", str(tmp_path / "i"), "--jobs", "1", "--json"])

@@ -360,3 +360,60 @@ def test_default_scope_paths_are_read_below_collections_dir_with_or_without_it(t
         },
         collections_dir="coll",
     )
+
+
+def test_markdown_ext_decides_which_posts_jekyll_converts_to_html(tmp_path: Path) -> None:
+    # Converters::Markdown#matches: `markdown_ext` split at "," (not stripped: " txt" matches nothing),
+    # each entry lowercased, compared with the file's extension lowercased. Jekyll's default list has
+    # no .mdown: such a post is published unconverted, under its own extension. (Not .txt here: the page
+    # listing Jekyll's URLs is one.)
+    body = "---\ntitle: t\n---\n# 見出し\n\n本文\n"
+    names = ["a.md", "b.text", "c.MKD", "d.mdown", "e.markdown", "f.TEXT"]
+    posts = {f"_posts/2020-01-0{n}-{name}": body for n, name in enumerate(names, 1)}
+    assert_urls(
+        tmp_path,
+        'markdown_ext: "md,Text, mdown,Mkd"\npermalink: /:title:output_ext\n',
+        posts,
+        {
+            "_posts/2020-01-01-a.md": "/a.html",
+            "_posts/2020-01-02-b.text": "/b.html",
+            "_posts/2020-01-03-c.MKD": "/c.html",
+            "_posts/2020-01-04-d.mdown": "/d.mdown",
+            "_posts/2020-01-05-e.markdown": "/e.markdown",
+            "_posts/2020-01-06-f.TEXT": "/f.html",
+        },
+    )
+
+
+def test_the_default_markdown_ext_leaves_mdown_unconverted(tmp_path: Path) -> None:
+    body = "---\ntitle: t\n---\n# 見出し\n\n本文\n"
+    assert_urls(
+        tmp_path,
+        "permalink: /:title:output_ext\n",
+        {"_posts/2020-01-01-a.mdown": body, "_posts/2020-01-02-b.mkdn": body},
+        {"_posts/2020-01-01-a.mdown": "/a.mdown", "_posts/2020-01-02-b.mkdn": "/b.html"},
+    )
+
+
+def test_posts_of_other_extensions_are_published_unconverted_under_their_extension(tmp_path: Path) -> None:
+    # Without a converter for them (jekyll-textile-converter is a plugin), Jekyll publishes such posts as
+    # they are, Liquid rendered, front matter or not, with their own extension as :output_ext.
+    body = "---\ntitle: t\n---\nh1. 見出し\n\n本文\n"
+    assert_urls(
+        tmp_path,
+        "",
+        {
+            "_posts/2020-01-01-a.txt": body,
+            "_posts/2020-01-02-b.textile": body,
+            "_posts/2020-01-03-c.md.backup": body,
+            "_posts/2020-01-04-d.TXT": "no front matter\n",
+            "_posts/2020-01-05-e.json": '---\n---\n{"a": 1}\n',
+        },
+        {
+            "_posts/2020-01-01-a.txt": "/2020/01/01/a.txt",
+            "_posts/2020-01-02-b.textile": "/2020/01/02/b.textile",
+            "_posts/2020-01-03-c.md.backup": "/2020/01/03/c.md.backup",
+            "_posts/2020-01-04-d.TXT": "/2020/01/04/d.TXT",
+            "_posts/2020-01-05-e.json": "/2020/01/05/e.json",
+        },
+    )

@@ -77,7 +77,7 @@ def test_posts_in_category_folders_get_the_folder_as_leading_category(tmp_path: 
     assert len(site.posts) == 2
 
 
-def test_other_extensions_and_bad_names_are_reported_not_indexed(tmp_path: Path) -> None:
+def test_bad_names_are_reported_and_other_extensions_published(tmp_path: Path) -> None:
     root = make_site(
         tmp_path,
         {
@@ -89,9 +89,13 @@ def test_other_extensions_and_bad_names_are_reported_not_indexed(tmp_path: Path)
     )
     site = load_site(root)
     reasons = skipped(site)
-    assert "neither Markdown nor HTML" in reasons["_posts/2024-01-01-a.md.backup"]
     assert "YYYY-MM-DD" in reasons["_posts/notes.md"]
-    assert {p.id for p in site.posts} == {"_posts/2024-01-02-b.html", "_posts/2024-01-03-c.markdown"}
+    # Jekyll publishes a post of any extension; one it has no converter for, as it is.
+    assert {p.id for p in site.posts} == {
+        "_posts/2024-01-01-a.md.backup",
+        "_posts/2024-01-02-b.html",
+        "_posts/2024-01-03-c.markdown",
+    }
 
 
 def test_unpublished_drafts_and_excluded_files_are_not_indexed(tmp_path: Path) -> None:
@@ -911,3 +915,56 @@ def test_changed_defaults_change_the_fingerprint(tmp_path: Path) -> None:
         "defaults:\n  - {scope: {path: _posts}, values: {published: 'false'}}\n"
     )
     assert len({before, quoted, read_site_config(root).fingerprint()}) == 3
+
+
+def test_a_post_jekyll_does_not_convert_is_indexed_as_the_plain_text_it_shows(tmp_path: Path) -> None:
+    # Jekyll publishes a .txt post (and a .mdown one: not in its default markdown_ext) as written, Liquid
+    # rendered: "#", "*" and tags are what the reader sees, and the text has its blank-line paragraphs.
+    body = "# 見出し {{ page.title }}\n\n本文 *強調* <b>太字</b> &amp;\n\n次の段落"
+    root = make_site(
+        tmp_path,
+        {
+            "_posts/2024-01-01-a.txt": post('title: "題"', body),
+            "_posts/2024-01-02-b.mdown": post('title: "題"', body),
+        },
+    )
+    site = load_site(root)
+    assert not site.skipped
+    for p in site.posts:
+        assert p.text.split("\n") == ["# 見出し 題", "本文 *強調* <b>太字</b> &amp;", "次の段落"], p.id
+        assert p.headings == ()
+        assert p.excerpt == "# 見出し 題"
+
+
+def test_markdown_ext_makes_jekyll_convert_txt_posts_as_markdown(tmp_path: Path) -> None:
+    body = "# 見出し\n\n本文 *強調*"
+    files = {"_posts/2024-01-01-a.txt": post(body=body), "_posts/2024-01-02-b.md": post(body=body)}
+    root = make_site(tmp_path, files, config=TOKYO_CONFIG + 'markdown_ext: "md,TXT"\n')
+    site = load_site(root)
+    assert {p.id: (p.text, p.permalink) for p in site.posts} == {
+        "_posts/2024-01-01-a.txt": ("見出し\n本文 強調", "/2024/01/01/a.html"),
+        "_posts/2024-01-02-b.md": ("見出し\n本文 強調", "/2024/01/02/b.html"),
+    }
+
+
+def test_stylesheets_and_scripts_in_posts_are_reported_not_indexed(tmp_path: Path) -> None:
+    # Jekyll publishes them too (.scss and .sass converted to .css), but they are no text to search.
+    css = "---\n---\nbody { color: red; }\n"
+    names = ["a.css", "b.scss", "c.sass", "d.js", "e.coffee"]
+    root = make_site(tmp_path, {f"_posts/2024-01-0{n}-{name}": css for n, name in enumerate(names, 1)})
+    site = load_site(root)
+    assert not site.posts
+    reasons = skipped(site)
+    assert "stylesheet" in reasons["_posts/2024-01-02-b.scss"]
+    assert "/2024/01/02/b.css" in reasons["_posts/2024-01-02-b.scss"]
+    assert "script" in reasons["_posts/2024-01-05-e.coffee"]
+    assert len(reasons) == 5
+
+
+def test_a_changed_markdown_ext_changes_the_fingerprint(tmp_path: Path) -> None:
+    root = make_site(tmp_path, {})
+    before = read_site_config(root).fingerprint()
+    (root / "_config.yml").write_text(TOKYO_CONFIG + 'markdown_ext: "md,txt"\n', "utf-8")
+    txt = read_site_config(root).fingerprint()
+    (root / "_config.yml").write_text(TOKYO_CONFIG + 'markdown_ext: "md,TXT"\n', "utf-8")
+    assert len({before, txt, read_site_config(root).fingerprint()}) == 3
