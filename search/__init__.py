@@ -45,6 +45,7 @@ from mikke.search.serving import public_url
 from mikke.search.stats import SearchStats
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
+from mikke.search.store import REOPEN_RETRY_SECONDS
 from mikke.search.store import Store
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
@@ -54,6 +55,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RELATED_LIMIT",
     "RELATED_MAX_LIMIT",
+    "REOPEN_RETRY_SECONDS",
     "SETTINGS",
     "SORTS",
     "AllowedHosts",

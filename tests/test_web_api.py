@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import logging
+import math
 import re
 import shutil
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from mikke.search import build_index
 from mikke.search import open_store
 from mikke.search.cli import cli
 from mikke.search.query import EXCERPT_HITS
+from mikke.search.store import REOPEN_RETRY_SECONDS
 from mikke.web import create_app
 from mikke.web.observe import ACCESS_LOGGER
 from mikke.web.server import MikkeServer
@@ -319,6 +321,36 @@ def test_without_an_index_the_app_starts_answers_503_and_recovers(tmp_path: Path
     assert client.get("/api/search?q=検索").get_json()["total"] == 6
     assert client.get("/api/results?q=検索").get_json()["total"] == 6
     assert client.get("/healthz").get_json()["posts"] == 9
+
+
+# Every view that needs the index; each must answer 503 while there is none.
+NEEDS_THE_INDEX = [
+    "/?q=検索",
+    "/api/search?q=検索",
+    "/api/results?q=検索",
+    "/api/suggest?q=けん",
+    "/api/tags",
+    "/api/related?url=/blog/2024/07/20/python-tips/",
+    "/healthz",
+    "/feed.atom?q=検索",
+]
+
+
+@pytest.mark.parametrize("cause", ["not built", "refused"])
+def test_every_503_says_when_to_retry_and_is_never_cached(
+    web_index: Path, tmp_path: Path, cause: str
+) -> None:
+    index = tmp_path / "index"
+    if cause == "refused":
+        index = copy_of_web_index(web_index, tmp_path)
+        (index / "CURRENT").chmod(0o666)  # world-writable: the server refuses to open it
+    client = create_app({"TESTING": True, "SEARCH_INDEX": str(index)}).test_client()
+    for url in NEEDS_THE_INDEX:
+        response = client.get(url, headers={"Origin": BLOG_ORIGIN})
+        assert response.status_code == 503, url
+        # Whole seconds (RFC 9110 10.2.3), no sooner than the server would try a refused index again.
+        assert response.headers["Retry-After"] == str(math.ceil(REOPEN_RETRY_SECONDS)), url
+        assert response.headers["Cache-Control"] == "no-store", url
 
 
 def copy_of_web_index(web_index: Path, tmp_path: Path) -> Path:

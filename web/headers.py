@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import math
 import re
 
 from flask import Flask
 from flask import Response
 from flask import request
 
+from mikke.search import REOPEN_RETRY_SECONDS
 from mikke.search import allowed_origins as parse_origins
 
 # No 'unsafe-inline' anywhere: the only inline text allowed is our stylesheet, by its hash, so injected
@@ -19,6 +21,13 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: https:{images}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The Retry-After of every 503, in whole seconds as RFC 9110 10.2.3 writes it. While no index is open, each
+# request tries to open one (web/store.py, MikkeState.open), so a new index is seen by the very next request;
+# the server's own retry period is REOPEN_RETRY_SECONDS, how often it tries again a published generation it
+# could not open (search/store.py). Asking clients to wait that long means a retry can find anything the
+# server can, while a script or monitor in a loop does not make a worker re-read the index folder many
+# times a second for nothing.
+RETRY_AFTER_SECONDS = math.ceil(REOPEN_RETRY_SECONDS)
 CORS_MAX_AGE = "86400"
 _HTTP_ORIGIN_RE = re.compile(r"\Ahttp://[A-Za-z0-9.\-]+(?::\d{1,5})?\Z")
 GZIP_MIN_BYTES = 1024
@@ -98,6 +107,11 @@ def init_app(
         if request.endpoint == "static" and response.status_code in (200, 304):
             return response  # web/assets.py sets its own caching and encoding; its errors are pages as any
         headers.setdefault("Content-Security-Policy", policy)
+        if response.status_code == 503:
+            # Not ready yet (no index, or one the server cannot open): say when to come back, and let no
+            # browser or CDN keep the 503 to answer with once the index is there.
+            headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+            headers["Cache-Control"] = "no-store"
         headers.setdefault("Cache-Control", "no-cache")
         if request.path.startswith("/api/"):
             response.vary.add("Origin")  # the answer differs per Origin; shared caches must know
