@@ -17,6 +17,8 @@ from flask.testing import FlaskClient
 from mikke.search import Hit
 from mikke.search import open_store
 from mikke.search import search
+from mikke.web import create_app
+from mikke.web.errors import NOT_READY_MESSAGE
 from mikke.web.feeds import entry
 
 from .test_web_api import ODD_QUERIES
@@ -184,3 +186,22 @@ def test_feed_is_gzipped_when_asked(client: FlaskClient) -> None:
     packed = client.get("/feed.atom", headers={"Accept-Encoding": "gzip"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.get_data()) == plain.get_data()
+
+
+def test_a_feed_without_an_index_answers_503_in_plain_text_not_json(tmp_path: Path) -> None:
+    # A feed reader shows (or logs) the body as text: JSON would be noise to it, a page's markup too.
+    client = create_app({"TESTING": True, "SEARCH_INDEX": str(tmp_path / "index")}).test_client()
+    response = client.get("/feed.atom?q=検索")
+    assert response.status_code == 503
+    assert response.mimetype == "text/plain"
+    assert response.mimetype_params.get("charset") == "utf-8"
+    assert response.get_data(as_text=True) == NOT_READY_MESSAGE + "\n"
+    assert str(tmp_path) not in response.get_data(as_text=True)
+
+
+def test_other_feed_errors_are_plain_text_too(client: FlaskClient) -> None:
+    response = client.post("/feed.atom?q=検索")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True).endswith(".\n")

@@ -1,6 +1,9 @@
-"""Error responses: one JSON shape for the API and /healthz, a friendly HTML page everywhere else."""
+"""Error responses: one JSON shape for the API and /healthz, plain text for the feed, a friendly HTML page
+everywhere else (the rule: :func:`error_shape`)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from flask import Flask
 from flask import Response
@@ -10,6 +13,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import ServiceUnavailable
 
 from mikke.web.store import IndexNotReady
 
@@ -38,10 +42,31 @@ def error_json(message: str, status: int) -> tuple[Response, int]:
     return jsonify({"ok": False, "error": message, "status": status}), status
 
 
-def wants_json() -> bool:
-    """Whether the failing request was for the JSON API (or /healthz) rather than a page."""
+# Paths whose errors are plain text: a feed reader shows (or logs) an error's body as text, where JSON or a
+# page's markup would be noise.
+TEXT_PATHS = frozenset({"/feed.atom"})
+
+ErrorShape = Literal["json", "text", "html"]
+
+
+def error_shape() -> ErrorShape:
+    """How an error answers the failing request, decided by its path alone: a request that matched no route
+    (a 404, a 405) has no endpoint, yet must be answered as its neighbours are.
+
+    JSON for the API (``/api`` and under ``/api/``) and ``/healthz``, read by programs; plain text for the
+    feed (:data:`TEXT_PATHS`); an HTML page for everything else.
+    """
     path = request.path
-    return path.startswith("/api/") or path == "/api" or path == "/healthz"
+    if path.startswith("/api/") or path == "/api" or path == "/healthz":
+        return "json"
+    if path in TEXT_PATHS:
+        return "text"
+    return "html"
+
+
+def wants_json() -> bool:
+    """Whether the failing request was for the JSON API (or /healthz) rather than a page or the feed."""
+    return error_shape() == "json"
 
 
 def _message(e: HTTPException) -> str:
@@ -71,8 +96,11 @@ def _error_response(e: HTTPException) -> Response:
         if wants_json():
             return _json(message, status)
         return Response(message, status=status, mimetype="text/plain")
-    if wants_json():
+    shape = error_shape()
+    if shape == "json":
         return _json(_message(e), status)
+    if shape == "text":
+        return Response(_message(e) + "\n", status=status, mimetype="text/plain")
     text = _MESSAGES_JA.get(status, e.name)
     return Response(
         render_template("error.html", status=status, message=text), status=status, mimetype="text/html"
@@ -85,9 +113,10 @@ def _json(message: str, status: int) -> Response:
     return response
 
 
-def _handle_not_ready(_: IndexNotReady) -> tuple[Response, int]:
-    # Only API views call get_store(); the page renders its own not-ready state with the search form.
-    return error_json(NOT_READY_MESSAGE, 503)
+def _handle_not_ready(_: IndexNotReady) -> Response:
+    # The API views and the feed call get_store(), so this answers in the failing path's shape, as any other
+    # error does. The search page (/) renders its own not-ready state, with the search form, instead.
+    return _error_response(ServiceUnavailable(NOT_READY_MESSAGE))
 
 
 def init_app(app: Flask) -> None:
