@@ -50,6 +50,17 @@ def test_related_limit_is_clamped(client: FlaskClient, limit: str) -> None:
     assert 1 <= len(response.get_json()["related"]) <= 20
 
 
-@pytest.mark.parametrize("text", [*ODD_QUERIES, "", "https://blog.example.jp/blog/no/such/post/", "/" * 3000])
+# Text only of spaces says no more than an empty url= (a 400, below).
+@pytest.mark.parametrize(
+    "text", [*(q for q in ODD_QUERIES if q.strip()), "https://blog.example.jp/blog/no/such/post/", "/" * 3000]
+)
 def test_related_of_no_post_is_a_404_in_the_error_shape(client: FlaskClient, text: str) -> None:
     assert_error_shape(client.get("/api/related", query_string={"url": text}), 404)
+
+
+@pytest.mark.parametrize("query", [{}, {"url": ""}, {"url": " " * 30}, {"url": "", "limit": "3"}])
+def test_related_without_a_url_is_a_400_naming_the_parameter(
+    client: FlaskClient, query: dict[str, str]
+) -> None:
+    body = assert_error_shape(client.get("/api/related", query_string=query), 400)
+    assert body["error"].startswith("url is required:")

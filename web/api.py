@@ -68,8 +68,13 @@ def tags_view() -> Response:
 @bp.get("/related")
 def related_view() -> Response | tuple[Response, int]:
     """The posts related to the post at ``url`` (its URL, the URL's path, or its path under the site),
-    at most ``limit``: ``{"post": {...}, "related": [...]}``; 404 when no indexed post has it."""
+    at most ``limit``: ``{"post": {...}, "related": [...]}``; 400 without ``url``, 404 when no indexed post
+    has it."""
     url = request.args.get("url", "")
+    if not url.strip():
+        # A caller that forgot the parameter (or sent it blank) gets told so, not that no post has "".
+        # Checked before the index is opened, as /api/search checks its parameters.
+        return error_json("url is required: the post's URL, the URL's path, or its path under the site.", 400)
     limit = parse_limit(request.args.get("limit"))
     store = get_store()
     tag = etag(store.version(), url, limit)
