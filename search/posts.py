@@ -613,27 +613,27 @@ def parse_post(
         variables={**config.variables, **page},
         heading_ids=config.heading_ids,
     )
-    title = clean_inline(raw_title)
-    if not title:
-        title = content.headings[0] if content.headings else titleize(file_slug)
-    raw_excerpt = _scalar(front.get("excerpt")) or _scalar(front.get("description")) or ""
-    excerpt = clean_inline(raw_excerpt) or content.first_paragraph
     return Post(
         id=post_id,
         source_hash=hashlib.sha256(data).hexdigest(),
         url=config.link(permalink),
         permalink=permalink,
-        title=title,
+        title=clean_inline(raw_title) or (content.headings[0] if content.headings else titleize(file_slug)),
         date=when,
         tags=tuple(tags),
         categories=tuple(_clean_labels(_unique(categories))),
-        excerpt=excerpt,
+        excerpt=_excerpt(front) or content.first_paragraph,
         text=content.text,
         headings=content.headings,
         block_keys=block_keys(content.text),
         sections=content.sections,
         image=post_image(config, front.get("image")),
     )
+
+
+def _excerpt(front: dict[str, Any]) -> str:
+    """The summary the post's front matter gives (``excerpt``, else ``description``), as plain text."""
+    return clean_inline(_scalar(front.get("excerpt")) or _scalar(front.get("description")) or "")
 
 
 def _read_source(post_id: str, data: bytes) -> tuple[dict[str, Any], str, tuple[str, str, str]]:
