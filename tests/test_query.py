@@ -16,6 +16,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from tantivy import Query
 
+from mikke.search import SearchPage
 from mikke.search import query
 from mikke.search import ranking
 from mikke.search import search
@@ -405,6 +406,18 @@ def test_an_accent_typed_as_its_own_code_point_or_not_finds_the_same_posts(
     assert "<mark>éclair</mark>" in page.hits[0].excerpt
 
 
+def found_and_marked(
+    memory_store: StoreFactory, make_post: PostFactory, sentence: str, typed: str, marked: str
+) -> SearchPage:
+    """Search ``typed`` (exactly as typed) among a post writing ``sentence`` and an unrelated one: the
+    post, alone, with ``marked`` marked in its excerpt."""
+    store = memory_store([make_post("記事", sentence, slug="post"), make_post("他", "関係ない話。")])
+    page = search(store, typed, exact=True)
+    assert slugs(page) == ["post"]
+    assert f"<mark>{marked}</mark>" in page.hits[0].excerpt
+    return page
+
+
 @pytest.mark.parametrize(
     ("written", "typed", "marked"),
     [
@@ -419,12 +432,7 @@ def test_invisible_characters_inside_a_word_change_nothing_a_search_finds_or_mar
     make_post: PostFactory, memory_store: StoreFactory, written: str, typed: str, marked: str
 ) -> None:
     # Sudachi took each invisible character for a symbol of its own, which cut the word in two.
-    store = memory_store(
-        [make_post("記事", f"今日は{written}について書く。", slug="post"), make_post("他", "関係ない話。")]
-    )
-    page = search(store, typed, exact=True)
-    assert slugs(page) == ["post"]
-    assert f"<mark>{marked}</mark>" in page.hits[0].excerpt
+    found_and_marked(memory_store, make_post, f"今日は{written}について書く。", typed, marked)
 
 
 @pytest.mark.parametrize("typed", ["ーー", "〜〜〜", "てぃー"])
@@ -454,12 +462,7 @@ def test_a_loanword_written_with_a_middle_dot_between_its_parts_is_the_word_writ
     # Sudachi cut データ・ベース at the dot into データ and ベース, and reads データベース as one word that
     # splits no further, so neither spelling found the other (ユーザー・インターフェース was found by its
     # parts, but not marked).
-    store = memory_store(
-        [make_post("記事", f"今日は{written}の話を書く。", slug="post"), make_post("他", "関係ない話。")]
-    )
-    page = search(store, typed, exact=True)
-    assert slugs(page) == ["post"]
-    assert f"<mark>{marked}</mark>" in page.hits[0].excerpt
+    found_and_marked(memory_store, make_post, f"今日は{written}の話を書く。", typed, marked)
 
 
 def test_names_and_lists_parted_by_a_middle_dot_keep_their_words(
@@ -495,13 +498,8 @@ def test_a_place_name_written_with_ke_small_ke_or_ga_is_one_word(
 ) -> None:
     # The dictionary holds 霞ヶ関, 霞ケ関 and 霞が関 as three words with three normalized forms, all read
     # カスミガセキ: a search for one spelling found the others only by the kanji-stem retry, unmarked.
-    store = memory_store(
-        [make_post("散歩", f"今日は{written}を歩いた。", slug="walk"), make_post("他", "関係ない話。")]
-    )
-    page = search(store, typed, exact=True)
-    assert slugs(page) == ["walk"]
+    page = found_and_marked(memory_store, make_post, f"今日は{written}を歩いた。", typed, written)
     assert not page.relaxed
-    assert f"<mark>{written}</mark>" in page.hits[0].excerpt
 
 
 def test_words_read_otherwise_stay_apart_whatever_their_ke(
@@ -528,12 +526,7 @@ def test_a_kana_iteration_mark_reads_as_the_kana_it_repeats(
 ) -> None:
     # Sudachi read いすゞ as a word of its own beside いすず, さゝやか as 囁く, すゞき as す, ゞ, き and
     # コヽロ as an unknown word: the spelling with the mark found no other.
-    store = memory_store(
-        [make_post("記事", f"今日は{written}の話を書く。", slug="post"), make_post("他", "関係ない話。")]
-    )
-    page = search(store, typed, exact=True)
-    assert slugs(page) == ["post"]
-    assert f"<mark>{written}</mark>" in page.hits[0].excerpt
+    found_and_marked(memory_store, make_post, f"今日は{written}の話を書く。", typed, written)
 
 
 @pytest.mark.parametrize("typed", ["ファイナルファンタジーⅦ", "Ⅶ", "ファイナルファンタジーⅦ。"])
