@@ -280,20 +280,39 @@ def _parse_day(value: str | None, name: str) -> date | None:
         raise click.BadParameter(str(e), param_hint=name) from None
 
 
+class _QueryCommand(click.Command):
+    """A command whose words may start with a minus: it remembers which came after ``--``.
+
+    Unknown options are let through as query words (-深層学習 excludes a word), so a mistyped long option
+    (--tga) would be searched too; knowing what followed ``--`` tells the two apart.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_AFTER_END_OF_OPTIONS] = len(args) - args.index("--") - 1 if "--" in args else 0
+        return super().parse_args(ctx, args)
+
+
+_AFTER_END_OF_OPTIONS = "mikke.words_after_end_of_options"
+
+
 def _refuse_long_options(query: tuple[str, ...]) -> None:
-    """:raises click.UsageError: a query word is a long option, mistyped (--tga) or after ``--``."""
-    mistyped = next((word for word in query if word.startswith("--")), None)
-    if mistyped is not None:
-        ctx = click.get_current_context()
-        options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
-        if mistyped.partition("=")[0] in options:  # only after "--" is a known option a word
-            raise click.UsageError(f"{mistyped} is after --, where every word is searched; put it before --.")
-        close = difflib.get_close_matches(mistyped, options)
-        raise click.NoSuchOption(mistyped, possibilities=close, ctx=ctx)
+    """:raises click.UsageError: a word before ``--`` is a long option (--tga), or after it a known one."""
+    ctx = click.get_current_context()
+    after = ctx.meta.get(_AFTER_END_OF_OPTIONS, 0)
+    options = [name for param in ctx.command.params for name in param.opts if name.startswith("--")]
+    for position, word in enumerate(query):
+        if not word.startswith("--"):
+            continue
+        if position >= len(query) - after:  # after "--": a word, unless it is one of this command's options
+            if word.partition("=")[0] in options:
+                raise click.UsageError(f"{word} is after --, where every word is searched; put it before --.")
+            continue
+        close = difflib.get_close_matches(word, options)
+        raise click.NoSuchOption(word, possibilities=close, ctx=ctx)
 
 
 # A word after a minus (-深層学習) excludes it: the query syntax's, not an option. Long options stay options.
-@cli.command("search", context_settings={"ignore_unknown_options": True})
+@cli.command("search", cls=_QueryCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
 @_index_option
 @click.option(

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mikke.search import open_store
+from mikke.search import search
 from mikke.search.cli import cli
 
 
@@ -317,3 +319,12 @@ def test_list_prints_each_posts_categories_beside_its_tags(
     start = next(i for i, line in enumerate(lines) if "_posts/2024-05-04-notes.md" in line)
     assert "[メモ]" in lines[start + 2]
     assert "categories: 技術, 日記" in lines[start + 2]
+
+
+def test_an_unknown_long_option_after_the_end_of_options_is_a_query_as_the_search_box_reads_it(
+    indexed: Path, runner: CliRunner
+) -> None:
+    after_end = runner.invoke(cli, ["search", "--index", str(indexed), "--json", "--", "--図書館"])
+    assert after_end.exit_code == 0, after_end.output
+    typed = search(open_store(indexed), "--図書館")
+    assert json.loads(after_end.stdout)["total"] == typed.total >= 1
