@@ -55,8 +55,9 @@ PAIR_MIN_POSTS = 2
 MAX_PAIRS = 20_000
 
 _KATAKANA = "\u30a1-\u30fa\u30fc"
-# A run of one script: hiragana, or katakana with its long-vowel mark (never starting with it).
-_KANA_RUN_RE = re.compile(f"[\u3041-\u3096]+|[\u30a1-\u30fa][{_KATAKANA}]*")
+# A run of one script, with the long-vowel mark (never starting with it): hiragana, or katakana. The IME
+# gives ー in hiragana too, so a loanword typed in hiragana (ぐーぐる, さーばー) is one run.
+_KANA_RUN_RE = re.compile(f"[\u3041-\u3096][\u3041-\u3096\u30fc]*|[\u30a1-\u30fa][{_KATAKANA}]*")
 _KATAKANA_START = frozenset(chr(c) for c in range(0x30A1, 0x30FB))
 _KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]")
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}

@@ -48,6 +48,7 @@ def blog(make_post: PostFactory, memory_store: StoreFactory) -> Store:
         make_post("写真のtone", "tone カーブで写真を整える。", slug="tone-2"),
         make_post("利根川の旅", "利根川を下る。", slug="tone-river"),
         make_post("ロボットの未来", "ロボットが家事をする。", slug="robot"),
+        make_post("サーバーの選び方", "サーバーを借りる。", slug="server"),
     ]
     return memory_store(posts)
 
@@ -75,6 +76,13 @@ def test_kana_next_to_kanji_is_ordinary_writing_not_a_word_typed_in_kana() -> No
     text = "オランダでは、エヌビディアの株価"
     assert [text[s:e] for s, e in kana_runs(text)] == ["オランダ", "エヌビディア"]
     assert kana_runs("あ") == []  # one kana is a particle or a typo, not a word
+
+
+def test_a_long_vowel_mark_typed_in_hiragana_stays_in_the_word() -> None:
+    # Typing a loanword in hiragana, the IME gives ー as it does in katakana: ぐーぐる is one word.
+    for text in ("ぐーぐる", "さーばー 比較", "すまーとふぉん"):
+        word = text.split()[0]
+        assert [text[s:e] for s, e in kana_runs(text)] == [word], text
 
 
 def test_romaji_in_hepburn_and_kunrei_reads_as_the_same_katakana() -> None:
@@ -163,6 +171,13 @@ def test_a_katakana_name_finds_the_latin_spelling_sudachi_reads_that_way(blog: S
     assert slugs(page) == ["nvidia"]
     assert page.hits[0].matched_by == "reading"
     assert "<mark>NVIDIA</mark>" in page.hits[0].title_html
+
+
+def test_a_loanword_typed_in_hiragana_with_long_vowels_finds_its_katakana(blog: Store) -> None:
+    page = search(blog, "さーばー")
+    assert slugs(page) == ["server"]
+    expanded = [{"word": "さーばー", "with": ["サーバー"], "by": "reading"}]
+    assert [e.to_json() for e in page.expanded] == expanded
 
 
 def test_katakana_the_posts_use_is_not_expanded_to_itself(blog: Store) -> None:
