@@ -393,7 +393,9 @@ def search_command(
     _print_notices(out, result)
     if not result.total:
         given = (("--tag", tags), ("--category", categories), ("--from", date_from), ("--to", date_to))
-        hints = (["fewer words"] if query else []) + [f"without {flag}" for flag, value in given if value]
+        # As the page offers it: a query of one word has none to leave out.
+        several = len(" ".join(query).split()) > 1
+        hints = (["fewer words"] if several else []) + [f"without {flag}" for flag, value in given if value]
         out.print("No posts match." + (f" Try {' or '.join(hints)}." if hints else ""))
         return
     first = (result.page - 1) * result.per_page

@@ -327,8 +327,15 @@ def _candidate_keys(reference: str) -> list[tuple[str, str]]:
     if not reference or not f.is_utf8(reference):
         return []
     keys = [(f.FIELD_ID, reference)]
-    parts = urlsplit(reference)
-    if parts.scheme in ("http", "https") and parts.netloc:
+    try:
+        parts = urlsplit(reference)
+    except ValueError:
+        # An unbalanced IPv6 bracket ("http://[x", "//[x"): no indexed URL is written so (indexing reads
+        # every post's URL with urlsplit), so it can only be a path.
+        parts = None
+    if parts is None:
+        pass
+    elif parts.scheme in ("http", "https") and parts.netloc:
         keys.append((f.FIELD_URL, urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))))
         keys += [(f.FIELD_URL, p) for p in _path_forms(parts.path or "/")]
         return list(dict.fromkeys(keys))

@@ -170,7 +170,15 @@ def test_a_filter_that_is_not_utf8_matches_nothing(indexed: Path, runner: CliRun
     # How Python hands a command line's byte 0xff to click: a lone surrogate.
     result = runner.invoke(cli, ["search", "図書館", "--index", str(indexed), flag, "\udcff"])
     assert result.exit_code == 0, result.output
-    assert f"No posts match. Try fewer words or without {flag}." in result.output
+    assert f"No posts match. Try without {flag}." in result.output
+
+
+def test_fewer_words_are_suggested_only_for_a_query_of_several(indexed: Path, runner: CliRunner) -> None:
+    one = runner.invoke(cli, ["search", "--index", str(indexed), "存在しない単語"])
+    assert one.exit_code == 0, one.output
+    assert "No posts match." in one.output and "fewer words" not in one.output
+    two = runner.invoke(cli, ["search", "--index", str(indexed), "存在しない", "単語"])
+    assert "No posts match. Try fewer words." in two.output
 
 
 def test_a_minus_word_on_the_command_line_excludes_it(indexed: Path, runner: CliRunner) -> None:
