@@ -21,6 +21,7 @@ from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from pathlib import PurePath
+from urllib.parse import SplitResult
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -327,23 +328,26 @@ def _candidate_keys(reference: str) -> list[tuple[str, str]]:
     if not reference or not f.is_utf8(reference):
         return []
     keys = [(f.FIELD_ID, reference)]
-    try:
-        parts = urlsplit(reference)
-    except ValueError:
-        # An unbalanced IPv6 bracket ("http://[x", "//[x"): no indexed URL is written so (indexing reads
-        # every post's URL with urlsplit), so it can only be a path.
-        parts = None
-    if parts is None:
-        pass
-    elif parts.scheme in ("http", "https") and parts.netloc:
+    parts = _split_url(reference)
+    if parts is not None and parts.scheme in ("http", "https") and parts.netloc:
         keys.append((f.FIELD_URL, urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))))
         keys += [(f.FIELD_URL, p) for p in _path_forms(parts.path or "/")]
         return list(dict.fromkeys(keys))
     names = PurePath(reference).parts[-MAX_PATH_PARTS:]
     keys += [(f.FIELD_ID, "/".join(names[i:])) for i in range(len(names))]
-    if reference.startswith("/"):
+    if parts is not None and reference.startswith("/"):
         keys += [(f.FIELD_URL, p) for p in _path_forms(parts.path)]
     return list(dict.fromkeys(keys))
+
+
+def _split_url(reference: str) -> SplitResult | None:
+    """``reference`` split as a URL, or ``None`` where urlsplit refuses it: an unbalanced IPv6 bracket
+    (``http://[x``, ``//[x``) raises ValueError. No post's URL is written so (each is split as it is
+    indexed), so such a reference can only be a path under the site."""
+    try:
+        return urlsplit(reference)
+    except ValueError:
+        return None
 
 
 def related_posts(store: Store, reference: str, *, limit: int = DEFAULT_LIMIT) -> RelatedPosts:

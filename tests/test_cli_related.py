@@ -137,7 +137,7 @@ def test_related_usage_errors_say_what_to_give(index: Path, args: tuple[str, ...
     assert message in output
 
 
-@pytest.mark.parametrize("reference", ["_posts/no-such-post.md", "_posts/\udcff.md"])
+@pytest.mark.parametrize("reference", ["_posts/no-such-post.md", "_posts/\udcff.md", "http://[x"])
 def test_an_unknown_post_is_a_one_line_error(index: Path, reference: str) -> None:
     code, output = run(reference, "--index", str(index))
     assert code == 1

@@ -195,7 +195,11 @@ def test_a_post_is_found_by_its_url_with_unquoted_japanese(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "reference",
-    ["", " ", "/", "_posts", "https://blog.example.jp/", "https://other.example/x", "\x00", "a" * 5000],
+    [
+        *("", " ", "/", "_posts", "https://blog.example.jp/", "https://other.example/x", "\x00", "a" * 5000),
+        # Unbalanced IPv6 brackets, which urlsplit refuses with ValueError.
+        *("http://[x", "https://[::1/x", "http://a]b/", "//[x", "/[x"),
+    ],
 )
 def test_a_reference_to_no_post_raises_post_not_found(indexed: Path, reference: str) -> None:
     with pytest.raises(PostNotFound):

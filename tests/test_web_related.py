@@ -64,3 +64,11 @@ def test_related_without_a_url_is_a_400_naming_the_parameter(
 ) -> None:
     body = assert_error_shape(client.get("/api/related", query_string=query), 400)
     assert body["error"].startswith("url is required:")
+
+
+@pytest.mark.parametrize("url", ["http://[x", "https://[::1/blog/", "http://a]b/", "//[x/"])
+def test_related_of_a_url_with_an_unbalanced_bracket_is_a_404_not_a_500(
+    client: FlaskClient, url: str
+) -> None:
+    body = assert_error_shape(client.get("/api/related", query_string={"url": url}), 404)
+    assert repr(url) in body["error"]
