@@ -49,6 +49,7 @@ from mikke.search.store import REOPEN_RETRY_SECONDS
 from mikke.search.store import Store
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
+from mikke.search.syntax import parse_optional_day
 
 __version__ = "0.1.0"
 
@@ -91,6 +92,7 @@ __all__ = [
     "open_stats",
     "open_store",
     "parse_day",
+    "parse_optional_day",
     "public_url",
     "related_posts",
     "says_only_what_posts_say",

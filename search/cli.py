@@ -45,7 +45,7 @@ from mikke.search.stats import MAX_REPORT_ROWS
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
 from mikke.search.store import open_store
-from mikke.search.syntax import parse_day
+from mikke.search.syntax import parse_optional_day
 from mikke.search.template import TemplateRule
 from mikke.search.watch import watch_site
 
@@ -272,10 +272,8 @@ def _print_report(console: Console, report: IndexReport) -> None:
 
 
 def _parse_day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
     try:
-        return parse_day(value)
+        return parse_optional_day(value)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint=name) from None
 

@@ -75,3 +75,14 @@ def parse_day(text: str) -> date:
             pass
     shown = text if len(text) <= 40 else text[:40] + "…"
     raise ValueError(f"{shown!r} is not a date like 2024-05-01.")
+
+
+def parse_optional_day(text: str | None) -> date | None:
+    """A ``from``/``to`` bound as the API and the CLI read it: ``None`` (no bound) when absent or blank, as
+    an empty form field or an empty shell variable sends it, else :func:`parse_day`.
+
+    :raises ValueError: with a sentence naming the expected form.
+    """
+    if text is None or not text.strip():
+        return None
+    return parse_day(text)

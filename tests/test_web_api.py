@@ -59,6 +59,41 @@ def test_search_answers_with_the_json_of_mikke_search(client: FlaskClient, web_i
     assert body == json.loads(result.output)
 
 
+# The same search as API parameters and as `mikke search` arguments; each pair must answer alike.
+SAME_SEARCH = [
+    pytest.param({"q": "検索", "page": "2"}, ["検索", "--page", "2"], id="page"),
+    pytest.param({"q": "検索", "page": "99"}, ["検索", "--page", "99"], id="page-past-the-last"),
+    pytest.param(
+        {"q": "検索", "tag": [" python ", "Python"]},
+        ["検索", "--tag", " python ", "--tag", "Python"],
+        id="tags",
+    ),
+    pytest.param(
+        {"q": "検索", "sort": "date", "exact": "1"}, ["検索", "--sort", "date", "--exact"], id="sort"
+    ),
+    pytest.param({"q": "検索 -図書館"}, ["検索", "-図書館"], id="minus-word"),
+    pytest.param(
+        {"from": "2024-03-01", "to": "2024-05-05"}, ["--from", "2024-03-01", "--to", "2024-05-05"], id="days"
+    ),
+    # A blank day is no bound: what an empty form field (or an empty shell variable) sends.
+    pytest.param({"q": "検索", "from": "", "to": " "}, ["検索", "--from", "", "--to", " "], id="blank-days"),
+]
+
+
+@pytest.mark.parametrize(("query", "args"), SAME_SEARCH)
+def test_the_api_and_mikke_search_json_answer_the_same_search_alike(
+    client: FlaskClient, web_index: Path, query: dict[str, Any], args: list[str]
+) -> None:
+    api = client.get("/api/search", query_string={**query, "per_page": PER_PAGE})
+    result = CliRunner().invoke(
+        cli, ["search", *args, "--index", str(web_index), "--limit", str(PER_PAGE), "--json"]
+    )
+    assert api.status_code == 200 and result.exit_code == 0, result.output
+    body = api.get_json()
+    assert body.pop("truncated") is False
+    assert body == json.loads(result.output)
+
+
 def test_search_hits_have_marked_and_escaped_excerpts(client: FlaskClient) -> None:
     body = client.get("/api/search?q=エスケープ").get_json()
     hit = body["hits"][0]

@@ -19,7 +19,7 @@ from mikke.search import SORTS
 from mikke.search import SearchPage
 from mikke.search import Settings
 from mikke.search import Store
-from mikke.search import parse_day
+from mikke.search import parse_optional_day
 from mikke.search import search
 
 # Pages past this are never useful to a reader and would make tantivy collect a huge top-k.
@@ -118,10 +118,8 @@ def _filters(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _day(raw: str | None, name: str) -> date | None:
-    if raw is None or not raw.strip():
-        return None
     try:
-        return parse_day(raw)
+        return parse_optional_day(raw)
     except ValueError as e:
         raise BadParameter(f"{name}: {e}") from None
 
