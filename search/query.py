@@ -95,8 +95,8 @@ def search(
     Any ``text`` is accepted: ``"exact phrase"`` and ``-word`` are honoured, the rest is analysed as words
     (kana, romaji and synonyms also searched as the words they stand for, unless ``exact``). Keyword queries
     rank posts with every word first; the first hits are reranked by a learned model (``rerank``,
-    search/rerank.py). An empty query lists posts newest first. The
-    work is bounded whatever the text (search/words.py): what was left out is in
+    search/rerank.py). An empty query (or one of spaces alone, answered as empty) lists posts newest first.
+    The work is bounded whatever the text (search/words.py): what was left out is in
     :attr:`SearchPage.ignored`, and hits past EXCERPT_HITS carry the post's summary, not an excerpt.
 
     ``tags``/``categories`` filter (every one must match); ``date_from``/``date_to`` bound the post's date
@@ -109,6 +109,10 @@ def search(
     """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    if not text.strip():
+        # Spaces alone (a full-width one from an IME) ask for nothing: the page answers as to an empty query,
+        # so the CLI's and the API's `query` (the web layer drops such text too) agree.
+        text = ""
     page = max(1, page)
     per_page = max(0, per_page)
     searcher = store.searcher()  # one snapshot for hits and counts: a commit may land meanwhile

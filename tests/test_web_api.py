@@ -77,6 +77,8 @@ SAME_SEARCH = [
     ),
     # A blank day is no bound: what an empty form field (or an empty shell variable) sends.
     pytest.param({"q": "検索", "from": "", "to": " "}, ["検索", "--from", "", "--to", " "], id="blank-days"),
+    # Spaces alone (an IME's full-width one) ask for nothing: both answer as to an empty query.
+    pytest.param({"q": "\u3000 "}, ["\u3000", " "], id="spaces-alone"),
 ]
 
 
