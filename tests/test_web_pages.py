@@ -189,6 +189,25 @@ def test_page_past_the_end_offers_the_first_page(client: FlaskClient) -> None:
     assert args_of(back[0].href) == {"q": ["検索"]}
 
 
+def test_every_page_link_leads_to_the_page_it_names_even_past_the_last_page_served(
+    make_app: AppFactory, crowded_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A blog of more pages than MAX_PAGE (22,640 posts are 2,264 pages of ten): a page past it is clamped,
+    # so a link to it would show page MAX_PAGE again. Four pages here, of the 40 the crowded site fills.
+    monkeypatch.setattr("mikke.web.params.MAX_PAGE", 4)
+    client = make_app(SEARCH_INDEX=str(crowded_index)).test_client()
+    for url in ("/", "/?page=3", "/?page=4", "/?page=40"):
+        page = parse_page(client.get(url))
+        numbered = [a for a in links(page) if a.text.isdigit()]
+        for a in [*numbered, *links(page, "mikke-next"), *links(page, "mikke-prev")]:
+            target = client.get(on_page(a.href)).get_data(as_text=True)
+            shown = re.search(r'<strong aria-current="page">(\d+)</strong>', target)
+            assert shown and shown.group(1) == args_of(a.href).get("page", ["1"])[0], (url, a.text, a.href)
+    last = parse_page(client.get("/?page=4"))
+    assert not links(last, "mikke-next")
+    assert [a.text for a in last.anchors if a.text.isdigit()] == ["1", "2", "3"]
+
+
 def test_no_results_suggest_removing_a_tag_or_a_word(client: FlaskClient) -> None:
     page = parse_page(client.get("/?q=カレー 煮込む&tag=python"))
     assert page.texts["mikke-status"] == "「カレー 煮込む」に一致する記事は見つかりませんでした。"

@@ -29,6 +29,7 @@ from mikke.search import SearchPage
 from mikke.search import TagCount
 from mikke.search import tag_key
 from mikke.web.params import SearchParams
+from mikke.web.params import last_linked_page
 from mikke.web.params import parse_search_args
 from mikke.web.stats import popular_queries
 from mikke.web.stats import stats_enabled
@@ -142,7 +143,7 @@ def _facet(
 
 def _pagination(params: SearchParams, result: SearchPage) -> tuple[Link | None, ...]:
     """Links to the first, last and nearby pages; ``None`` marks a gap."""
-    last = result.pages
+    last = last_linked_page(result.pages)
     if last <= 1:
         return ()
     current = min(params.page, last)
@@ -253,6 +254,7 @@ def _results_context(
     params: SearchParams, result: SearchPage, popular: list[dict[str, object]]
 ) -> dict[str, object]:
     """What templates/results.html needs to draw ``result``."""
+    last_page = last_linked_page(result.pages)
     return {
         "params": params,
         "result": result,
@@ -275,7 +277,7 @@ def _results_context(
         "exact_url": _url(params, exact=1, page=1),
         "did_you_mean_url": _url(params, q=result.did_you_mean or "", page=1),
         "prev_url": _url(params, page=min(params.page - 1, result.pages)) if params.page > 1 else "",
-        "next_url": _url(params, page=params.page + 1) if params.page < result.pages else "",
+        "next_url": _url(params, page=params.page + 1) if params.page < last_page else "",
         "sort_links": [
             Link("関連度順", _url(params, sort="relevance", page=1), active=result.sort == "relevance"),
             Link("新しい順", _url(params, sort="date", page=1), active=result.sort == "date"),

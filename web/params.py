@@ -103,6 +103,12 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return min(max(int(text), low), high)
 
 
+def last_linked_page(pages: int) -> int:
+    """The last of ``pages`` pages of results a link may lead to: a ``page`` past MAX_PAGE is read as
+    MAX_PAGE, so a link further on would show that page again under another number."""
+    return min(pages, MAX_PAGE)
+
+
 def parse_limit(raw: str | None) -> int:
     """``limit`` of ``/api/related``: a whole number clamped to what the core allows, else its default."""
     return _int(raw, RELATED_LIMIT, 1, RELATED_MAX_LIMIT)
