@@ -13,6 +13,7 @@ import gzip
 import html.parser
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,6 +221,7 @@ def assert_well_formed(
         _assert_shape(response, body, shape)
     elif path == "/feed.atom":
         assert response.mimetype == "application/atom+xml"
+        ET.fromstring(body)  # well-formed XML: feedparser alone would forgive some faults
         feed = feedparser.parse(body)
         assert not feed.bozo, feed.get("bozo_exception")
     if response.mimetype == "text/html":
