@@ -343,7 +343,7 @@ def _candidate_keys(reference: str) -> list[tuple[str, str]]:
 def _split_url(reference: str) -> SplitResult | None:
     """``reference`` split as a URL, or ``None`` where urlsplit refuses it: an unbalanced IPv6 bracket
     (``http://[x``, ``//[x``) raises ValueError. No post's URL is written so (each is split as it is
-    indexed), so such a reference can only be a path under the site."""
+    indexed), so such a reference can only be a path under the site (docs/DESIGN.md, Traps: T35)."""
     try:
         return urlsplit(reference)
     except ValueError:
