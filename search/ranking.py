@@ -404,7 +404,10 @@ def filter_queries(
                 include_upper=False,
             )
         )
-    return filters
+    # A filter narrows and never scores: a term query is scored by BM25 like any word, and over a tag field
+    # as long as the post's tag list it would rank the posts with the fewest tags first (docs/DESIGN.md,
+    # Traps: T36); a range query adds its constant 1 to every score.
+    return [Query.const_score_query(q, 0.0) for q in filters]
 
 
 def _conjunction(must: Sequence[Query], must_not: Sequence[Query]) -> Query:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -207,6 +208,38 @@ def test_a_name_is_marked_across_any_space_within_a_line_but_not_across_a_line_b
 def test_tag_filter_is_case_insensitive_and_tags_narrow(blog: Store) -> None:
     assert set(slugs(search(blog, "", tags=["PYTHON"]))) == {"suffrage", "engine"}
     assert slugs(search(blog, "", tags=["python", "検索"])) == ["engine"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"tags": ["猫"]},
+        {"tags": ["猫", "猫"]},  # the CLI passes a repeated --tag as given
+        {"categories": ["日記"]},
+        {"tags": ["猫"], "date_from": date(2024, 1, 1)},
+    ],
+)
+def test_a_filter_narrows_the_results_without_changing_their_scores_or_order(
+    make_post: PostFactory, memory_store: StoreFactory, filters: dict[str, Any]
+) -> None:
+    # Posts of one tag and category, the more relevant ones with more tags: a scored filter (BM25 of the
+    # tag term over a field as long as the post's tag list) would put the posts with fewest tags first.
+    posts = [
+        make_post(
+            f"猫の記録{n}",
+            "猫と暮らす。" * (4 - n) + "庭の話。",
+            tags=["猫", *(f"タグ{i}" for i in range(4 - n))],
+            categories=["日記"],
+            slug=f"cat-{n}",
+        )
+        for n in range(4)
+    ]
+    store = memory_store([*posts, make_post("犬の記録", "猫を見かけた。", tags=["犬"], slug="dog")])
+    everything = search(store, "猫", per_page=10, rerank=False)
+    narrowed = search(store, "猫", per_page=10, rerank=False, **filters)
+    kept = [(h.id, h.score) for h in everything.hits if h.id in {n.id for n in narrowed.hits}]
+    assert [(h.id, h.score) for h in narrowed.hits] == kept
+    assert len(kept) == 4
 
 
 def test_tag_counts_cover_the_whole_result_set(blog: Store) -> None:

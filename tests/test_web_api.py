@@ -68,6 +68,10 @@ SAME_SEARCH = [
         ["検索", "--tag", " python ", "--tag", "Python"],
         id="tags",
     ),
+    # The API keeps one of each filter, the CLI passes them as given: a filter must not score.
+    pytest.param(
+        {"q": "検索", "tag": ["検索", "検索"]}, ["検索", "--tag", "検索", "--tag", "検索"], id="repeated-tag"
+    ),
     pytest.param(
         {"q": "検索", "sort": "date", "exact": "1"}, ["検索", "--sort", "date", "--exact"], id="sort"
     ),
