@@ -762,7 +762,10 @@ def post_image(config: SiteConfig, value: Any) -> str | None:
     image = urllib.parse.quote(image.strip(), safe=_IMAGE_URL_SAFE)
     if image.startswith("//"):
         image = "https:" + image
-    parts = urllib.parse.urlsplit(image)
+    try:
+        parts = urllib.parse.urlsplit(image)
+    except ValueError:  # an unbalanced IPv6 bracket (http://[x/a.png): no URL a reader could follow (T35)
+        return None
     if parts.scheme or parts.netloc:
         return image if parts.scheme in ("http", "https") and parts.netloc else None
     if not config.url:

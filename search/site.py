@@ -180,6 +180,10 @@ def read_site_config(
     exclude, include = _patterns(data.get("exclude")), _patterns(data.get("include"))
     variables = liquid_variables(data, "site")
     url = str(data.get("url") or "").rstrip("/")
+    try:
+        urllib.parse.urlsplit(url)
+    except ValueError as e:  # every post's link starts with it: none could be split, so refuse it here (T35)
+        raise SiteError(f"{path}: url {url!r} is not a URL ({e}).") from e
     served_at = _site_url(site_url)
     collections_dir = _collections_dir(data.get("collections_dir"))
     # Read again as front matter is (scalars as text), so the values behave as a post's own.

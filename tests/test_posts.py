@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -278,6 +279,14 @@ def test_front_matter_nested_too_deeply_skips_only_that_post(tmp_path: Path, nes
 def test_config_that_yaml_cannot_build_is_a_site_error(tmp_path: Path, setting: str, message: str) -> None:
     root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()}, TOKYO_CONFIG + setting + "\n")
     with pytest.raises(SiteError, match=rf"Cannot read .*_config\.yml: .*{message}"):
+        load_site(root)
+
+
+@pytest.mark.parametrize("url", ["http://[oops", "https://[::1/blog"])
+def test_a_site_url_that_is_no_url_is_named_with_its_file(tmp_path: Path, url: str) -> None:
+    config = f'url: "{url}"\ntimezone: Asia/Tokyo\n'
+    root = make_site(tmp_path, {"_posts/2024-01-02-good.md": post()}, config)
+    with pytest.raises(SiteError, match=rf"_config\.yml: url {re.escape(repr(url))} is not a URL"):
         load_site(root)
 
 

@@ -159,6 +159,8 @@ def test_a_hit_before_any_heading_or_without_matches_in_the_text_links_the_post(
         ("", None),
         (["/a.png"], None),
         ("/a.png\n<script>", None),
+        ("http://[x/a.png", None),  # urlsplit refuses it: no image, and the post is indexed all the same
+        ("//[x/a.png", None),
     ],
 )
 def test_a_posts_image_becomes_an_absolute_http_url_or_nothing(value: object, expected: str | None) -> None:
