@@ -29,6 +29,7 @@ from mikke.search.cli import cli
 from mikke.search.query import EXCERPT_HITS
 from mikke.search.store import REOPEN_RETRY_SECONDS
 from mikke.web import create_app
+from mikke.web import params as params_module
 from mikke.web.observe import ACCESS_LOGGER
 from mikke.web.server import MikkeServer
 from mikke.web.server import gunicorn_options
@@ -203,6 +204,15 @@ def test_page_and_per_page_are_clamped(client: FlaskClient, query: str, page: in
 def test_page_past_the_end_is_empty_not_an_error(client: FlaskClient) -> None:
     body = client.get("/api/search?q=検索&page=1000").get_json()
     assert body["total"] == 6 and body["hits"] == []
+
+
+def test_pages_names_the_last_page_served_when_page_is_clamped(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(params_module, "MAX_PAGE", 2)  # 1,000 pages of hits take 1,000 posts
+    body = client.get("/api/search?q=検索&per_page=1&page=3").get_json()
+    assert body["total"] == 6
+    assert (body["page"], body["pages"]) == (2, 2)  # a client paging up to pages never loops on page 2
 
 
 def test_long_query_is_cut_and_the_answer_says_so(client: FlaskClient) -> None:

@@ -18,6 +18,7 @@ from mikke.web.answers import not_modified
 from mikke.web.answers import validate
 from mikke.web.errors import error_json
 from mikke.web.params import BadParameter
+from mikke.web.params import last_linked_page
 from mikke.web.params import parse_limit
 from mikke.web.params import parse_search_args
 from mikke.web.store import get_state
@@ -36,7 +37,10 @@ def search_view() -> Response | tuple[Response, int]:
         return error_json(str(e), 400)
 
     def respond(page: SearchPage) -> Response:
-        return jsonify(page.to_json() | {"truncated": params.truncated})
+        # The last page is the last one served: a client paging until ``pages`` stops where page= does.
+        return jsonify(
+            page.to_json() | {"pages": last_linked_page(page.pages), "truncated": params.truncated}
+        )
 
     return state.results.answer(params, get_store(), respond)
 
