@@ -60,7 +60,7 @@ def test_no_query_yet_explains_and_lists_newest_posts(client: FlaskClient) -> No
     assert titles[0] == "検索のコツ"  # the newest post
 
 
-@pytest.mark.parametrize("spaces", [" ", "\u3000", " \t\u3000 "])
+@pytest.mark.parametrize("spaces", [" ", "\u3000", " \t\u3000 ", " " * MAX_QUERY_CHARS + "図書館"])
 def test_a_query_of_only_spaces_is_the_empty_search(client: FlaskClient, spaces: str) -> None:
     response = client.get("/", query_string={"q": spaces})
     page = parse_page(response)

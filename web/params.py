@@ -145,13 +145,13 @@ def parse_search_args(args: MultiDict[str, str], settings: Settings, *, strict: 
     """
     notices: list[str] = []
     q = args.get("q", "")
-    if not q.strip():
-        # Spaces alone (a space bar pressed, a full-width space) search for nothing, as the core reads
-        # them: the newest posts, not "results for 「　」".
-        q = ""
     truncated = len(q) > settings.max_query_chars
     if truncated:
         q = q[: settings.max_query_chars]
+    if not q.strip():
+        # Spaces alone (a space bar pressed, a full-width space, or all that is left of a long query once
+        # cut) search for nothing, as the core reads them: the newest posts, not "results for 「　」".
+        q = ""
     sort = args.get("sort", "").strip() or "relevance"
     if sort not in SORTS:
         if strict:
