@@ -10,6 +10,7 @@ import itertools
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -21,7 +22,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "11"
+ANALYZER_VERSION = "12"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -34,6 +35,9 @@ _DROPPED_POS = frozenset({"補助記号", "空白"})
 # next to each other to a search, and a highlight joins its marks across them; across a line break, which
 # ends a block of the clean text, or a symbol, it does not.
 INLINE_SPACES = frozenset(" \t\u00a0\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
+# What joins the parts of a name as a space does (GPT-4, Llama-3.1, Node.js, Wi‐Fi): the analysis drops it,
+# so the parts stand next to each other to a search, and a highlight joins its marks across it.
+NAME_JOINERS = frozenset("-\u2010\u2011\u2012\u2013\u2043\u2212\ufe63\uff0d.\uff0e")
 # Words that carry grammar rather than topic: indexed (so phrases still match) but never a query keyword on
 # their own, like Lucene's Japanese stop tags. Matched with Sudachi's pos_matcher, which
 # compares POS ids rather than strings.
@@ -255,9 +259,26 @@ _IGNORABLES = (
     "\U000e0000-\U000e0fff"
 )
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLES}]")
+# Hyphens and dashes. Between two Latin letters or digits any hyphen is the ASCII one (Wi‐Fi with U+2010,
+# as word processors write it, is Wi-Fi, which Sudachi knows); between a letter and a number it parts a
+# name from its version, as a space does (GPT-4 is GPT 4 and GPT4: the dictionary's GPT-4, COVID-19 and
+# GPT-3 were single words, which neither GPT4 nor GPT 4 found, and it read GPT-3.5 as GPT-3 and 5); after
+# a katakana letter one of them, or a dash, stands for the long-vowel mark (ケ−キ, ユ‐ザ‐ and コ─ヒ─ are
+# old encodings' and keyboards' ケーキ, ユーザー, コーヒー, which Sudachi cut into kana). Full-width and
+# small forms are Sudachi's NFKC input normalisation's: － and ﹣ are -.
+_HYPHENS = "".join(sorted(NAME_JOINERS - frozenset(".\uff0e")))
+_LONG_MARK_STANDINS = _HYPHENS + "\u2014\u2015\u2500\u2501"
+_DASH_RE = re.compile(f"[{re.escape(_LONG_MARK_STANDINS)}]")
+_LATIN_LETTER_RE = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
+_DIGIT_CHAR_RE = re.compile("[0-9\uff10-\uff19]")
+# A katakana letter a long-vowel mark can follow (not ー itself, nor ・), full- or half-width.
+_KATAKANA_LETTER_RE = re.compile("[\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9f]")
+_KATAKANA_RE_ANY = re.compile("[\u30a1-\u30fa\u30fc\uff66-\uff9f]")
+
+
 # What a sentence may hold that it is not given to Sudachi as written (JapaneseAnalyzer._read): ignorables,
-# middle dots, kana iteration marks. Most sentences hold none, and are given as they are.
-_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ]")
+# middle dots, kana iteration marks, hyphens and dashes. Most sentences hold none, and are given as they are.
+_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}]")
 
 
 # ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
@@ -303,6 +324,55 @@ def _iterated(text: str) -> str:
         if len(kana) == 1:
             out[k] = kana
     return "".join(out)
+
+
+def _dashed(text: str, one_word: Callable[[str], bool]) -> str:
+    """``text`` with each hyphen or dash written as what it stands for, one for one (offsets stay): a
+    space between a Latin letter and a digit, ``-`` between two Latin letters or digits, ``ー`` after a
+    katakana letter (a dash of two, ――, stays a dash).
+
+    Between two katakana a dash may also part two words (ソフト-ハード): it is ``ー`` only where
+    ``one_word`` says the run of katakana it stands in is one word with ``ー`` in its place (ユ−ザ−)."""
+    out: list[str] | None = None
+    for m in _DASH_RE.finditer(text):
+        k = m.start()
+        ch = text[k]
+        before = text[k - 1] if k else ""
+        after = text[k + 1] if k + 1 < len(text) else ""
+        latin_before = _LATIN_LETTER_RE.match(before) is not None
+        alnum_before = latin_before or _DIGIT_CHAR_RE.match(before) is not None
+        latin_after = _LATIN_LETTER_RE.match(after) is not None
+        digit_after = _DIGIT_CHAR_RE.match(after) is not None
+        if ch in _HYPHENS and latin_before and digit_after:
+            read = " "
+        elif ch in _HYPHENS and alnum_before and (latin_after or digit_after):
+            read = "-"
+        elif _KATAKANA_LETTER_RE.match(before) is None or latin_after or digit_after or _DASH_RE.match(after):
+            continue
+        elif _KATAKANA_RE_ANY.match(after) is None or one_word(_katakana_run(text, k)):
+            read = "ー"
+        else:
+            continue
+        if read != ch:
+            if out is None:
+                out = list(text)
+            out[k] = read
+    return text if out is None else "".join(out)
+
+
+def _katakana_run(text: str, k: int) -> str:
+    """The run of katakana (and single dashes between them) around the dash at ``k``, each dash after a
+    katakana letter written ``ー``, NFKC (half-width katakana full-width), as the dictionary holds words."""
+    start, end = k, k + 1
+    while start > 0 and (_KATAKANA_RE_ANY.match(text[start - 1]) or _DASH_RE.match(text[start - 1])):
+        start -= 1
+    while end < len(text) and (_KATAKANA_RE_ANY.match(text[end]) or _DASH_RE.match(text[end])):
+        end += 1
+    run = [
+        "ー" if _DASH_RE.match(ch) and j > start and _KATAKANA_LETTER_RE.match(text[j - 1]) else ch
+        for j, ch in enumerate(text[start:end], start)
+    ]
+    return unicodedata.normalize("NFKC", "".join(run))
 
 
 def _without(chunk: str, dropped: set[int]) -> tuple[str, list[int]]:
@@ -451,6 +521,7 @@ class JapaneseAnalyzer:
         self._words: dict[int | tuple[int, str, str], Word] = {}
         self._split_words: dict[tuple[int, str], Word] = {}
         self._joined: dict[str, bool] = {}  # katakana runs with middle dots: one word without them?
+        self._words_known: dict[str, bool] = {}  # katakana runs with dashes for ー: a word?
 
     def _tokenizer(self) -> Tokenizer:
         tok = getattr(self._local, "tokenizer", None)
@@ -475,6 +546,16 @@ class JapaneseAnalyzer:
             self._joined[run] = known
         return known
 
+    def _is_word(self, katakana: str) -> bool:
+        """Whether the dictionary holds ``katakana`` as a word (a dash written for ー in it, _dashed)."""
+        known = self._words_known.get(katakana)
+        if known is None:
+            known = bool(self._dictionary.lookup(katakana))
+            if len(self._words_known) >= WORD_CACHE_LIMIT:
+                self._words_known.clear()
+            self._words_known[katakana] = known
+        return known
+
     def _read(self, chunk: str) -> tuple[str, list[int] | None]:
         """What Sudachi is given of ``chunk``, and where each of its code points is in ``chunk`` (None: the
         same places).
@@ -482,7 +563,8 @@ class JapaneseAnalyzer:
         Left out: ignorable characters, if the text has any (T29), and the middle dots of a katakana run
         the dictionary knows as one common noun without them: データ・ベース and データベース are one word
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
-        A kana iteration mark is given as the kana it stands for (:func:`_iterated`).
+        A kana iteration mark is given as the kana it stands for (:func:`_iterated`), a hyphen or dash as
+        what it stands for (:func:`_dashed`).
         """
         dropped = {m.start() for m in _IGNORABLE_RE.finditer(chunk)}
         if "・" in chunk or "･" in chunk:
@@ -492,6 +574,8 @@ class JapaneseAnalyzer:
         read, where = (chunk, None) if not dropped else _without(chunk, dropped)
         if _ITERATION_RE.search(read) is not None:
             read = _iterated(read)
+        if _DASH_RE.search(read) is not None:
+            read = _dashed(read, self._is_word)
         return read, where
 
     def _tokenized(

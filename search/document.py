@@ -31,6 +31,7 @@ import tantivy
 
 from mikke.search import schema as f
 from mikke.search.analysis import INLINE_SPACES
+from mikke.search.analysis import NAME_JOINERS
 from mikke.search.analysis import Terms
 from mikke.search.analysis import get_analyzer
 from mikke.search.analysis import tag_key
@@ -733,6 +734,9 @@ class StoredPost:
 # The most whitespace between two parts of a word or phrase that a highlight joins them across: enough for
 # any run a writer types (Claude 4, "Claude 　4"), and a bound on the text read to tell it is whitespace.
 MAX_JOINED_SPACES = 16
+# What a highlight joins two parts of a word across: whitespace within a line, and one hyphen or period
+# (GPT-4, llama-3.1), which the search drops between them as well.
+_JOINED_ACROSS = INLINE_SPACES | NAME_JOINERS
 
 
 def match_spans(
@@ -742,7 +746,8 @@ def match_spans(
 
     A word of several parts (a compound, a name, a phrase) is one span from its first part to its last,
     wherever its parts stand one after the other in the text, next to each other or parted only by
-    whitespace within the line (analysis.INLINE_SPACES), which the search drops too.
+    whitespace within the line (analysis.INLINE_SPACES) and at most one hyphen or period
+    (analysis.NAME_JOINERS), which the search drops too.
 
     :param text: the code points ``start..end`` of the text; without it, parts join only where one ends
         where the next begins.
@@ -753,11 +758,10 @@ def match_spans(
         return map(Span, found[::2], found[1::2], itertools.repeat(key))
 
     def spaces_only(start: int, end: int) -> bool:
-        return (
-            text is not None
-            and end - start <= MAX_JOINED_SPACES
-            and INLINE_SPACES.issuperset(text(start, end))
-        )
+        if text is None or end - start > MAX_JOINED_SPACES:
+            return False
+        gap = text(start, end)
+        return _JOINED_ACROSS.issuperset(gap) and sum(ch in NAME_JOINERS for ch in gap) <= 1
 
     spans: list[Span] = []
     for word in words:

@@ -135,6 +135,8 @@ _LATIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*\Z")
 _VERSION_RE = re.compile(r"[0-9]{1,2}(?:\.[0-9]+)?\Z")
 _ALNUM_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)*\Z")
 _KATAKANA_WORD_RE = re.compile("[\u30a1-\u30fa][\u30a1-\u30fa\u30fc]+\\Z")
+# Full-width ASCII and the ideographic space as their ASCII forms, one for one (as NFKC reads them).
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # What makes a number after a word a count (2つ, 3倍, 4社), not the word's level or version.
 _COUNTERS = frozenset("つ個人件回台年月日時分秒倍割位社点本枚歳円億万千兆%％")
 
@@ -143,7 +145,8 @@ def name_runs(text: str, analysis: Analysis) -> list[tuple[int, int]]:
     """Spans of model and product names written as letters and a number (HBM4, GPT-5, o3, SB53, GPT-4.5,
     Claude 4), or as a katakana word and a number (レベル4, フェーズ3), which Sudachi cuts apart (hbm|4):
     each is searched as one word, its parts standing together, so that a post about HBM4 ranks above one
-    that says HBM often and 4 somewhere."""
+    that says HBM often and 4 somewhere. A name typed in full-width letters (ＧＰＴ－４) is one too."""
+    text = text.translate(_HALF_WIDTH)
     runs: list[tuple[int, int]] = []
     units = analysis.units
     k = 0

@@ -255,13 +255,18 @@ def test_stored_offsets_keep_at_most_a_bounded_number_of_occurrences_of_a_term()
         ("\u3000", True),
         ("\u00a0", True),
         ("\t ", True),
+        ("-", True),  # the parts of a name: Claude-4, GPT-4, Node.js
+        ("\u2010", True),
+        (".", True),
+        (" - ", True),
         ("\n", False),  # a line break ends a block of the clean text
         ("、", False),
-        ("-", False),
+        ("--", False),
+        ("-.", False),
         (" " * (MAX_JOINED_SPACES + 1), False),  # further than the text read to check
     ],
 )
-def test_the_parts_of_a_word_are_one_span_across_whitespace_within_a_line_only(
+def test_the_parts_of_a_word_are_one_span_across_whitespace_or_one_hyphen_within_a_line_only(
     between: str, joined: bool
 ) -> None:
     text = f"Claude{between}4"
