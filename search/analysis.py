@@ -22,7 +22,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "12"
+ANALYZER_VERSION = "13"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -474,10 +474,33 @@ TERM_SPACE = "\u00a0"
 _TERM_SPACES = str.maketrans(dict.fromkeys(" \t\n\r\x0b\x0c", TERM_SPACE))
 
 
+# A word of katakana alone (and ー), and ヴ with the small vowel after it: the katakana stem below.
+_KATAKANA_WORD_RE = re.compile("[\u30a1-\u30fa\u30fc]+")
+_VU_RE = re.compile("ヴ([ァィェォュ]?)")
+_VU_AS = {"ァ": "バ", "ィ": "ビ", "ェ": "ベ", "ォ": "ボ", "ュ": "ビュ", "": "ブ"}
+# Lucene's katakana stemmer's bound: a word of fewer characters keeps its last ー (キー, カバー, コピー).
+KATAKANA_STEM_MIN_CHARS = 4
+
+
+def katakana_stem(term: str) -> str:
+    """``term`` with ヴ written as the バ-row kana (ヴァイオリン is バイオリン), and, if it is a katakana word
+    of at least KATAKANA_STEM_MIN_CHARS characters, without its last long-vowel mark (サーバー is サーバ).
+
+    Loanwords are written both ways (JIS Z 8301 drops the last ー of a word of three or more sounds), and
+    Sudachi's dictionary unifies only the words it holds both ways: トークナイザー and トークナイザ, パーサー
+    and パーサ, ヴォーカロイド and ボーカロイド were two words each. Shorter words keep their ー, where
+    dropping it makes another word (カバー is not カバ)."""
+    if "ヴ" in term:
+        term = _VU_RE.sub(lambda m: _VU_AS[m.group(1)], term)
+    if len(term) >= KATAKANA_STEM_MIN_CHARS and term[-1] == "ー" and _KATAKANA_WORD_RE.fullmatch(term):
+        return term[:-1]
+    return term
+
+
 def _term(normalized_form: str) -> str:
     """The search term of a normalized form: lower-cased, with no ASCII whitespace, a Roman numeral as
-    its number."""
-    term = normalized_form.lower().translate(_TERM_SPACES)
+    its number, a katakana word by its stem (:func:`katakana_stem`)."""
+    term = katakana_stem(normalized_form.lower().translate(_TERM_SPACES))
     if len(term) == 1 and "\u2160" <= term <= "\u2188":
         # Sudachi normalises Ⅶ to 7, but before a 。 after a katakana word it reads it as the symbol Ⅶ
         # (ファイナルファンタジーⅦ。): one term whatever the context.

@@ -27,6 +27,7 @@ import yaml
 
 from mikke.search.analysis import TERM_SPACE
 from mikke.search.analysis import Terms
+from mikke.search.analysis import katakana_stem
 
 # Sudachi's columns: group, 体言/用言 (1: noun), expansion flag (0: expand, 1: never a trigger itself,
 # 2: never used), ..., headword (column 8).
@@ -38,8 +39,10 @@ MAX_GROUPS_PER_WORD = 3
 
 
 def spelling_key(text: str) -> str:
-    """How spellings are compared: NFKC, lower-case, without spaces at the ends."""
-    return unicodedata.normalize("NFKC", text).strip().lower()
+    """How spellings are compared: NFKC, lower-case, without spaces at the ends, a katakana word by its
+    stem as the analysis makes its term (サーバー and サーバ are one spelling: a query word is looked up
+    by its term, which is the stem)."""
+    return katakana_stem(unicodedata.normalize("NFKC", text).strip().lower())
 
 
 @dataclass(slots=True)
