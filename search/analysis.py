@@ -22,7 +22,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "13"
+ANALYZER_VERSION = "14"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -276,9 +276,32 @@ _KATAKANA_LETTER_RE = re.compile("[\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9f]")
 _KATAKANA_RE_ANY = re.compile("[\u30a1-\u30fa\u30fc\uff66-\uff9f]")
 
 
+# Latin letters with diacritics (Latin-1 Supplement to Latin Extended-B, Latin Extended Additional): each is
+# read as its letter, as search engines fold accents (Lucene's ASCIIFoldingFilter). Sudachi holds the word
+# written without them (cafe, its カフェ) and reads the other as an unknown word (café), so Pokémon did not
+# find Pokemon. Letters that do not decompose to an ASCII letter (ß, æ, ø) stay.
+_ACCENTED_RANGES = "\u00c0-\u024f\u1e00-\u1eff"
+_ACCENTED_RE = re.compile(f"[{_ACCENTED_RANGES}]")
+
+
+def _unaccented() -> dict[int, str]:
+    """Each letter of _ACCENTED_RANGES that is an ASCII letter with combining marks -> that letter."""
+    table: dict[int, str] = {}
+    for code in itertools.chain(range(0xC0, 0x250), range(0x1E00, 0x1F00)):
+        parts = unicodedata.normalize("NFD", chr(code))
+        letter, marks = parts[0], parts[1:]
+        if marks and letter.isascii() and letter.isalpha() and all(map(unicodedata.combining, marks)):
+            table[code] = letter
+    return table
+
+
+_UNACCENTED = _unaccented()
+
+
 # What a sentence may hold that it is not given to Sudachi as written (JapaneseAnalyzer._read): ignorables,
-# middle dots, kana iteration marks, hyphens and dashes. Most sentences hold none, and are given as they are.
-_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}]")
+# middle dots, kana iteration marks, hyphens and dashes, accented Latin letters. Most sentences hold none, and
+# are given as they are.
+_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}{_ACCENTED_RANGES}]")
 
 
 # ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
@@ -587,7 +610,7 @@ class JapaneseAnalyzer:
         the dictionary knows as one common noun without them: データ・ベース and データベース are one word
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
         A kana iteration mark is given as the kana it stands for (:func:`_iterated`), a hyphen or dash as
-        what it stands for (:func:`_dashed`).
+        what it stands for (:func:`_dashed`), a Latin letter with diacritics as its letter (é as e).
         """
         dropped = {m.start() for m in _IGNORABLE_RE.finditer(chunk)}
         if "・" in chunk or "･" in chunk:
@@ -599,6 +622,8 @@ class JapaneseAnalyzer:
             read = _iterated(read)
         if _DASH_RE.search(read) is not None:
             read = _dashed(read, self._is_word)
+        if _ACCENTED_RE.search(read) is not None:
+            read = read.translate(_UNACCENTED)  # one for one: offsets stay
         return read, where
 
     def _tokenized(

@@ -112,6 +112,9 @@ LATIN = _pairs(
     ("Llama 3.1", "llama-3.1"),
     ("iPhone 15", "iPhone15"),
     ("Python3", "Python 3"),
+    ("Pokémon", "Pokemon"),
+    ("café", "cafe"),
+    ("naïve", "naive"),
 )
 NUMBERS = _pairs(
     ("10万", "１０万"),
