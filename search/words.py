@@ -19,8 +19,11 @@ from dataclasses import field
 import tantivy
 
 from mikke.search import schema as f
+from mikke.search.analysis import INLINE_SPACES
+from mikke.search.analysis import NAME_JOINERS
 from mikke.search.analysis import Analysis
 from mikke.search.analysis import JapaneseAnalyzer
+from mikke.search.analysis import Term
 from mikke.search.analysis import Unit
 from mikke.search.readings import Entry
 from mikke.search.readings import ReadingMatch
@@ -415,21 +418,37 @@ def _read_romaji_together(
 
 
 def fused_neighbours(
-    analysis: Analysis, words: Sequence[QueryWord], searcher: tantivy.Searcher
+    analysis: Analysis,
+    words: Sequence[QueryWord],
+    searcher: tantivy.Searcher,
+    text: str = "",
+    analyzer: JapaneseAnalyzer | None = None,
 ) -> dict[str, list[str]]:
     """Map each query word to the indexed terms it forms with an adjacent query word.
 
     Sudachi splits the same string differently in different contexts (``１ヘクトメートル`` gives ヘクト +
     メートル, the title ``ヘクトメートル`` one unit), so a word also matches where it and its neighbour
-    were analysed as one unit. Only fusions that occur in the index are kept.
+    were analysed as one unit. Two Latin words parted in ``text`` by one hyphen, period or space are
+    neighbours too: a name is written whole or in parts (Node.js and NodeJS, K-POP and KPOP, Git Hub and
+    GitHub), and the two written together are what ``analyzer`` makes of them (Sudachi reads Blu as blu
+    and ray as レイ, BluRay as bluray). Only fusions that occur in the index are kept.
     """
     searched = {w.coarse for w in words}
     fused: dict[str, list[str]] = {}
     tried: set[str] = set()
     for a, b in itertools.pairwise(analysis.units):
-        if a.coarse.text not in searched or b.coarse.text not in searched or a.coarse.end != b.coarse.start:
+        if a.coarse.text not in searched or b.coarse.text not in searched:
+            continue
+        latin = _latin_parts(text, a.coarse, b.coarse)
+        if a.coarse.end != b.coarse.start and not latin:
             continue
         term = a.coarse.text + b.coarse.text
+        if latin and analyzer is not None:
+            whole = word_for(
+                analyzer, text[a.coarse.start : a.coarse.end] + text[b.coarse.start : b.coarse.end]
+            )
+            if whole is not None and len(whole.parts) == 1:
+                term = whole.coarse
         if term in tried or len(tried) >= MAX_QUERY_WORDS:
             continue
         tried.add(term)
@@ -439,6 +458,46 @@ def fused_neighbours(
             if term not in fused.setdefault(word, []):
                 fused[word].append(term)
     return fused
+
+
+def _latin_parts(text: str, a: Term, b: Term) -> bool:
+    """Whether ``a`` and ``b`` are Latin words (letters and digits) written together or parted in
+    ``text`` by one hyphen, period or space, as the parts of a name are (Node.js, K-POP, Git Hub)."""
+    gap = text[a.end : b.start]
+    return (
+        len(gap) <= 1
+        and (not gap or gap in NAME_JOINERS or gap in INLINE_SPACES)
+        and all(_LATIN_WORD_RE.fullmatch(text[t.start : t.end].translate(_HALF_WIDTH)) for t in (a, b))
+    )
+
+
+_LATIN_WORD_RE = re.compile("[A-Za-z0-9]+")
+# A Latin word parted when no post holds it whole: letters only (a number in it makes a name run already),
+# and no longer than a name is, which bounds the term lookups of one word.
+_PARTED_RE = re.compile("[a-z]{3,24}")
+
+
+def parted_latin(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, word: QueryWord) -> QueryWord:
+    """``word``, a Latin word no post holds (nodejs, kpop, javascript), as two words posts write next to
+    each other (Node.js, K-POP, Java Script: the parts' pair term, schema.PAIRS_OF), the most posts' if
+    several cuts are written; ``word`` itself otherwise. It is then matched whole or by its parts, as a
+    compound is, and highlighted across the period, hyphen or space between them."""
+    if len(word.parts) != 1 or not _PARTED_RE.fullmatch(word.coarse):
+        return word
+    if any(searcher.doc_freq(field, word.coarse) for pair in f.TEXT_FIELDS for field in pair):
+        return word
+    best, best_posts = word, 0
+    for cut in range(1, len(word.coarse)):
+        first, second = word_for(analyzer, word.coarse[:cut]), word_for(analyzer, word.coarse[cut:])
+        if first is None or second is None or len(first.parts) != 1 or len(second.parts) != 1:
+            continue
+        pair = f.pair_term(first.parts[0], second.parts[0])
+        if pair == f.PAIR_FILLER:
+            continue
+        posts = max(searcher.doc_freq(field, pair) for field in f.PAIRS_OF.values())
+        if posts > best_posts:
+            best, best_posts = QueryWord(word.coarse, (first.parts[0], second.parts[0])), posts
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,6 +666,11 @@ def analyse_query(
         if analysis and vocab is not None
         else {}
     )
+    # After expansion, which reads a Latin word few posts hold as romaji (handoutai), not as Latin words.
+    words = [
+        parted_latin(searcher, analyzer, w) if k < MAX_EXPANSION_CANDIDATES else w
+        for k, w in enumerate(words)
+    ]
     scored, doc_freq, expandable = _score_words(searcher, words, expansions)
     kept = {w.coarse for w in scored}
     ignored: dict[str, None] = {w.coarse: None for w in words if w.coarse not in kept}
@@ -614,7 +678,11 @@ def analyse_query(
     phrases = _chosen_phrases(searcher, analyzer, parsed.phrases, ignored)
     excluded = _exclusions(analyzer, parsed.excluded, ignored)
 
-    fused = fused_neighbours(analysis, scored, searcher) if analysis and len(scored) > 1 else {}
+    fused = (
+        fused_neighbours(analysis, scored, searcher, parsed.text, analyzer)
+        if analysis and len(scored) > 1
+        else {}
+    )
     return QueryTerms(
         words=tuple(words),
         scored=tuple(scored),

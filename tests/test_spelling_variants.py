@@ -112,6 +112,12 @@ LATIN = _pairs(
     ("Llama 3.1", "llama-3.1"),
     ("iPhone 15", "iPhone15"),
     ("Python3", "Python 3"),
+    # Written whole or in parts, by a period, hyphen or space.
+    ("Node.js", "NodeJS"),
+    ("Next.js", "nextjs"),
+    ("K-POP", "KPOP"),
+    ("JavaScript", "Java Script"),
+    ("GitHub", "Git Hub"),
     ("Pokémon", "Pokemon"),
     ("café", "cafe"),
     ("naïve", "naive"),
@@ -144,10 +150,8 @@ SPACES = _pairs(
 # Pairs no rule unifies: each needs a word list of its own, or Sudachi reads one spelling wrongly in a
 # sentence. (written, typed, why)
 NOT_UNIFIED = [
-    ("JavaScript", "Java Script", "Sudachi reads Script alone as スクリプト: no Latin word splitting"),
-    ("K-POP", "KPOP", "a Latin word written whole or parted by a hyphen needs word splitting"),
-    ("USB-C", "USBC", "a Latin word written whole or parted by a hyphen needs word splitting"),
-    ("Node.js", "NodeJS", "a Latin word written whole or parted by a period needs word splitting"),
+    ("USB-C", "USBC", "the dictionary holds USB-C as one word, which no cut of USBC reaches"),
+    ("BluRay", "Blu-ray", "Blu-ray has synonyms as a whole, so it is one query word and is not fused"),
     ("テレビ", "TV", "Sudachi's synonyms never expand the abbreviation TV (flag 1)"),
     ("パソコン", "PC", "Sudachi's synonyms never expand the abbreviation PC (flag 1)"),
     ("イヌ", "犬", "the dictionary gives イヌ its own normalized form, not 犬's"),
@@ -296,3 +300,19 @@ def test_a_short_katakana_word_keeps_its_long_vowel(
     assert _slugs(search(store, "カバー", exact=True)) == ["shop"]
     assert _slugs(search(store, "カバ", exact=True)) == ["zoo"]
     assert _slugs(search(store, "キー", exact=True)) == ["shop"]
+
+
+def test_a_latin_word_no_post_holds_is_found_by_its_parts_only_where_they_stand_together(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # nodejs is searched as node + js only because no post writes it whole, and only where the two are
+    # written next to each other (Node.js), not in one post apart.
+    store = memory_store(
+        [
+            make_post("記事", "Node.js でサーバを書いた。", slug="together"),
+            make_post("記事", "Node を立ててから js のファイルを書いた。", slug="apart"),
+        ]
+    )
+    page = search(store, "nodejs", exact=True)
+    assert _slugs(page) == ["together"]
+    assert "<mark>Node.js</mark>" in page.hits[0].excerpt
