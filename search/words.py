@@ -472,6 +472,34 @@ def _latin_parts(text: str, a: Term, b: Term) -> bool:
 
 
 _LATIN_WORD_RE = re.compile("[A-Za-z0-9]+")
+# A name of Latin words and numbers parted by hyphens, periods or spaces (Blu-ray, Node.js, GPT-4o).
+_LATIN_NAME_RE = re.compile("[A-Za-z0-9]+(?:[-.\u2010\u2013\u2212 ][A-Za-z0-9]+)+")
+_NAME_GAPS_RE = re.compile("[-.\u2010\u2013\u2212 ]")
+
+
+def written_whole(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    runs: Sequence[tuple[int, int]],
+) -> list[tuple[str, str]]:
+    """For each run searched as one word (a name, words with synonyms as a whole) that is a Latin name in
+    parts (Blu-ray), the word and the term its parts make written together (BluRay: bluray), where a post
+    holds that term: the run's word also matches it, as two neighbours match their fusion."""
+    found: list[tuple[str, str]] = []
+    for run, word in _run_words(analysis, runs[:MAX_EXPANSION_CANDIDATES]).items():
+        surface = text[run[0] : run[1]].translate(_HALF_WIDTH)
+        if not _LATIN_NAME_RE.fullmatch(surface):
+            continue
+        whole = word_for(analyzer, _NAME_GAPS_RE.sub("", surface))
+        if whole is None or len(whole.parts) != 1 or whole.coarse == word.coarse:
+            continue
+        if any(searcher.doc_freq(field, whole.coarse) for field, _ in f.TEXT_FIELDS):
+            found.append((word.coarse, whole.coarse))
+    return found
+
+
 # A Latin word parted when no post holds it whole: letters only (a number in it makes a name run already),
 # and no longer than a name is, which bounds the term lookups of one word.
 _PARTED_RE = re.compile("[a-z]{3,24}")
@@ -683,6 +711,10 @@ def analyse_query(
         if analysis and len(scored) > 1
         else {}
     )
+    if analysis:
+        for coarse, whole in written_whole(searcher, analyzer, parsed.text, analysis, [*phrase_runs, *names]):
+            if whole not in fused.setdefault(coarse, []):
+                fused[coarse].append(whole)
     return QueryTerms(
         words=tuple(words),
         scored=tuple(scored),
