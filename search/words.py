@@ -428,10 +428,11 @@ def fused_neighbours(
 
     Sudachi splits the same string differently in different contexts (``１ヘクトメートル`` gives ヘクト +
     メートル, the title ``ヘクトメートル`` one unit), so a word also matches where it and its neighbour
-    were analysed as one unit. Two Latin words parted in ``text`` by one hyphen, period or space are
-    neighbours too: a name is written whole or in parts (Node.js and NodeJS, K-POP and KPOP, Git Hub and
-    GitHub), and the two written together are what ``analyzer`` makes of them (Sudachi reads Blu as blu
-    and ray as レイ, BluRay as bluray). Only fusions that occur in the index are kept.
+    were analysed as one unit. Two Latin words parted in ``text`` by one hyphen, period or space, and two
+    katakana words parted by a space, are neighbours too: a name is written whole or in parts (Node.js
+    and NodeJS, K-POP and KPOP, Git Hub and GitHub, ホーム ページ and ホームページ), and the two written
+    together are what ``analyzer`` makes of them (Sudachi reads Blu as blu and ray as レイ, BluRay as
+    bluray). Only fusions that occur in the index are kept.
     """
     searched = {w.coarse for w in words}
     fused: dict[str, list[str]] = {}
@@ -439,11 +440,11 @@ def fused_neighbours(
     for a, b in itertools.pairwise(analysis.units):
         if a.coarse.text not in searched or b.coarse.text not in searched:
             continue
-        latin = _latin_parts(text, a.coarse, b.coarse)
-        if a.coarse.end != b.coarse.start and not latin:
+        parts = _name_parts(text, a.coarse, b.coarse)
+        if a.coarse.end != b.coarse.start and not parts:
             continue
         term = a.coarse.text + b.coarse.text
-        if latin and analyzer is not None:
+        if parts and analyzer is not None:
             whole = word_for(
                 analyzer, text[a.coarse.start : a.coarse.end] + text[b.coarse.start : b.coarse.end]
             )
@@ -460,15 +461,17 @@ def fused_neighbours(
     return fused
 
 
-def _latin_parts(text: str, a: Term, b: Term) -> bool:
+def _name_parts(text: str, a: Term, b: Term) -> bool:
     """Whether ``a`` and ``b`` are Latin words (letters and digits) written together or parted in
-    ``text`` by one hyphen, period or space, as the parts of a name are (Node.js, K-POP, Git Hub)."""
+    ``text`` by one hyphen, period or space, as the parts of a name are (Node.js, K-POP, Git Hub), or
+    katakana words parted by one space (ホーム ページ)."""
     gap = text[a.end : b.start]
-    return (
-        len(gap) <= 1
-        and (not gap or gap in NAME_JOINERS or gap in INLINE_SPACES)
-        and all(_LATIN_WORD_RE.fullmatch(text[t.start : t.end].translate(_HALF_WIDTH)) for t in (a, b))
-    )
+    if len(gap) > 1 or (gap and gap not in NAME_JOINERS and gap not in INLINE_SPACES):
+        return False
+    surfaces = [text[t.start : t.end].translate(_HALF_WIDTH) for t in (a, b)]
+    if all(map(_LATIN_WORD_RE.fullmatch, surfaces)):
+        return True
+    return gap in INLINE_SPACES and all(_KATAKANA_WORD_RE.match(x) for x in surfaces)
 
 
 _LATIN_WORD_RE = re.compile("[A-Za-z0-9]+")
@@ -501,15 +504,16 @@ def written_whole(
 
 
 # A Latin word parted when no post holds it whole: letters only (a number in it makes a name run already),
-# and no longer than a name is, which bounds the term lookups of one word.
-_PARTED_RE = re.compile("[a-z]{3,24}")
+# or a katakana word, no longer than a name is, which bounds the term lookups of one word.
+_PARTED_RE = re.compile("[a-z]{3,24}|[\u30a1-\u30fa][\u30a1-\u30fa\u30fc]{3,23}")
 
 
 def parted_latin(searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, word: QueryWord) -> QueryWord:
-    """``word``, a Latin word no post holds (nodejs, kpop, javascript), as two words posts write next to
-    each other (Node.js, K-POP, Java Script: the parts' pair term, schema.PAIRS_OF), the most posts' if
-    several cuts are written; ``word`` itself otherwise. It is then matched whole or by its parts, as a
-    compound is, and highlighted across the period, hyphen or space between them."""
+    """``word``, a Latin or katakana word no post holds (nodejs, kpop, javascript, ホームページ), as two
+    words posts write next to each other (Node.js, K-POP, Java Script, ホーム ページ: the parts' pair
+    term, schema.PAIRS_OF), the most posts' if several cuts are written; ``word`` itself otherwise. It is
+    then matched whole or by its parts, as a compound is, and highlighted across the period, hyphen or
+    space between them."""
     if len(word.parts) != 1 or not _PARTED_RE.fullmatch(word.coarse):
         return word
     if any(searcher.doc_freq(field, word.coarse) for pair in f.TEXT_FIELDS for field in pair):
