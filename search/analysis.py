@@ -22,7 +22,7 @@ from sudachipy import SplitMode
 from sudachipy import Tokenizer
 
 # Bump when anything below changes the terms produced for a given text: the index is rebuilt by itself.
-ANALYZER_VERSION = "14"
+ANALYZER_VERSION = "15"
 
 # SudachiPy rejects more than 49,149 UTF-8 bytes per call ("Input is too long"; docs/DESIGN.md, T4). We stay
 # well below it so a chunk is cut at a line or sentence boundary rather than at the hard limit.
@@ -298,10 +298,31 @@ def _unaccented() -> dict[int, str]:
 _UNACCENTED = _unaccented()
 
 
+# The zeros that pad a month, day, hour, minute or second (2024年01月05日, 09時05分): Sudachi reads 01 as
+# the number 01, another term than the 1 of 1月, so a date written one way did not match the other.
+_ZERO_PADDED_RE = re.compile(
+    "(?<![0-9\uff10-\uff19.,\uff0e\uff0c])[0\uff10]+(?=[0-9\uff10-\uff19]+[月日時分秒])"
+)
+
+
+def _unpadded(read: str, where: list[int] | None) -> tuple[str, list[int]]:
+    """``read`` with the zeros that pad a month, day or time read as spaces, one for one, and ``where``
+    (None: the same places) with the number after them placed at its first zero, so its term, and a
+    highlight, covers the number as written (01)."""
+    placed = list(range(len(read) + 1)) if where is None else list(where)
+    out = list(read)
+    for m in _ZERO_PADDED_RE.finditer(read):
+        out[m.start() : m.end()] = " " * (m.end() - m.start())
+        placed[m.end()] = placed[m.start()]
+    return "".join(out), placed
+
+
 # What a sentence may hold that it is not given to Sudachi as written (JapaneseAnalyzer._read): ignorables,
-# middle dots, kana iteration marks, hyphens and dashes, accented Latin letters. Most sentences hold none, and
-# are given as they are.
-_REWRITTEN_RE = re.compile(f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}{_ACCENTED_RANGES}]")
+# middle dots, kana iteration marks, hyphens and dashes, accented Latin letters, zero-padded dates. Most
+# sentences hold none, and are given as they are.
+_REWRITTEN_RE = re.compile(
+    f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}{_ACCENTED_RANGES}]|{_ZERO_PADDED_RE.pattern}"
+)
 
 
 # ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
@@ -610,7 +631,8 @@ class JapaneseAnalyzer:
         the dictionary knows as one common noun without them: データ・ベース and データベース are one word
         written two ways, and Sudachi cut the first at the dot into words the second is not made of.
         A kana iteration mark is given as the kana it stands for (:func:`_iterated`), a hyphen or dash as
-        what it stands for (:func:`_dashed`), a Latin letter with diacritics as its letter (é as e).
+        what it stands for (:func:`_dashed`), a Latin letter with diacritics as its letter (é as e), the
+        zeros that pad a month, day or time as spaces (:func:`_unpadded`).
         """
         dropped = {m.start() for m in _IGNORABLE_RE.finditer(chunk)}
         if "・" in chunk or "･" in chunk:
@@ -624,6 +646,8 @@ class JapaneseAnalyzer:
             read = _dashed(read, self._is_word)
         if _ACCENTED_RE.search(read) is not None:
             read = read.translate(_UNACCENTED)  # one for one: offsets stay
+        if _ZERO_PADDED_RE.search(read) is not None:
+            read, where = _unpadded(read, where)
         return read, where
 
     def _tokenized(

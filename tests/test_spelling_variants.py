@@ -133,6 +133,8 @@ NUMBERS = _pairs(
     ("１，０００円", "1,000円"),
     ("1000円", "千円"),
     ("2024年1月", "２０２４年１月"),
+    ("2024年01月", "2024年1月"),  # a zero that pads a month or a time
+    ("09時05分", "9時5分"),
     ("3.5%", "3.5％"),
     ("5kg", "５ｋｇ"),
     ("5kg", "5 kg"),
@@ -160,7 +162,6 @@ NOT_UNIFIED = [
     ("ねこ", "猫", "Sudachi reads 今日はねこの話 as ね + この"),
     ("ぱそこん", "パソコン", "Sudachi reads ぱそこん as ぱっ + そこ + ん"),
     ("フォロワー", "フォロアー", "ワ and ア are different kana: only a word list knows they are one word"),
-    ("2024年01月", "2024年1月", "a zero-padded number is another number to the analysis"),
     ("2024年1月", "2024/1", "a date written with a slash needs a date parser"),
 ]
 
@@ -318,3 +319,19 @@ def test_a_latin_word_no_post_holds_is_found_by_its_parts_only_where_they_stand_
     page = search(store, "nodejs", exact=True)
     assert _slugs(page) == ["together"]
     assert "<mark>Node.js</mark>" in page.hits[0].excerpt
+
+
+def test_a_zero_that_pads_a_date_changes_nothing_but_a_number_keeps_its_zeros(
+    make_post: PostFactory, memory_store: StoreFactory
+) -> None:
+    # 01月 is 1月, but 10月 is not (it is found by 月 alone, its 10 unmarked), and a zero in any other
+    # number stays.
+    store = memory_store(
+        [
+            make_post("記事", "締め切りは10月です。", slug="october"),
+            make_post("記事", "会員番号は0120です。", slug="number"),
+        ]
+    )
+    assert [h.excerpt for h in search(store, "1月", exact=True).hits] == ["締め切りは10<mark>月</mark>です。"]
+    assert _slugs(search(store, "0120", exact=True)) == ["number"]
+    assert search(store, "120", exact=True).total == 0
