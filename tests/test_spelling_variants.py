@@ -163,6 +163,10 @@ NOT_UNIFIED = [
     ("ぱそこん", "パソコン", "Sudachi reads ぱそこん as ぱっ + そこ + ん"),
     ("フォロワー", "フォロアー", "ワ and ア are different kana: only a word list knows they are one word"),
     ("2024年1月", "2024/1", "a date written with a slash needs a date parser"),
+    ("渡邉", "渡辺", "variant kanji (異体字) need a table of variants; the dictionary keeps them apart"),
+    ("髙橋", "高橋", "variant kanji (異体字) need a table of variants; the dictionary keeps them apart"),
+    ("國學院", "国学院", "old kanji forms (旧字体) need a table of variants"),
+    ("パーテイ", "パーティ", "テイ and ティ are different kana: only a word list knows they are one word"),
 ]
 
 
