@@ -321,8 +321,25 @@ def _unpadded(read: str, where: list[int] | None) -> tuple[str, list[int]]:
 # middle dots, kana iteration marks, hyphens and dashes, accented Latin letters, zero-padded dates. Most
 # sentences hold none, and are given as they are.
 _REWRITTEN_RE = re.compile(
-    f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS)}{_ACCENTED_RANGES}]|{_ZERO_PADDED_RE.pattern}"
+    f"[{_IGNORABLES}・･ゝゞヽヾ{re.escape(_LONG_MARK_STANDINS.replace('-', ''))}{_ACCENTED_RANGES}]"
 )
+# An ASCII hyphen is rewritten only between a Latin letter and a digit (GPT-4) or after a katakana letter
+# (ケ-キ): in Markdown lists, URLs and words like state-of-the-art it is too common a character to send
+# every text holding one through the rewrite. A zero, only before digits and a unit of a date or time.
+_REWRITTEN_HYPHEN_RE = re.compile(
+    "[A-Za-z\uff21-\uff3a\uff41-\uff5a]-[0-9\uff10-\uff19]|[\u30a1-\u30fa\uff66-\uff6f\uff71-\uff9f]-"
+)
+_REWRITTEN_ZERO_RE = re.compile("[0\uff10][0-9\uff10-\uff19]*[月日時分秒]")
+
+
+def _may_rewrite(text: str) -> bool:
+    """Whether ``text`` may hold what :meth:`JapaneseAnalyzer._read` rewrites (if not, it is given as is).
+    Cheap tests first: most texts hold none of it, and this runs on every text indexed or searched."""
+    return (
+        _REWRITTEN_RE.search(text) is not None
+        or ("-" in text and _REWRITTEN_HYPHEN_RE.search(text) is not None)
+        or (("0" in text or "\uff10" in text) and _REWRITTEN_ZERO_RE.search(text) is not None)
+    )
 
 
 # ヶ, ケ, ヵ or が between two kanji of one word: the old genitive が (or the counter か), written four ways
@@ -656,7 +673,7 @@ class JapaneseAnalyzer:
         """What Sudachi is given of ``chunk`` (:meth:`_read`, if its text may hold what is rewritten), where
         each of its code points is in ``chunk`` (None: the same places), and its morphemes. A text's last
         sentence may end without a sentence end: it is read as if a 。 ended it (:func:`_ended`)."""
-        read, where = self._read(chunk) if rewrite and _REWRITTEN_RE.search(chunk) else (chunk, None)
+        read, where = self._read(chunk) if rewrite and _may_rewrite(chunk) else (chunk, None)
         if not read:
             return read, where, ()
         return read, where, tok.tokenize(read) if read[-1] in _SENTENCE_ENDS else _ended(tok, read)
@@ -737,7 +754,7 @@ class JapaneseAnalyzer:
         oov, dropped = _OOV_WORD_ID, _DROPPED  # locals: read once per morpheme
         text = _sanitize(text)
         tok = self._tokenizer()
-        rewrite = _REWRITTEN_RE.search(text) is not None  # one search of the text, not one per sentence
+        rewrite = _may_rewrite(text)  # one search of the text, not one per sentence
         for offset, chunk in iter_chunks(text, max_chunk_bytes):
             if sentences is not None:
                 known = sentences.get(chunk)
