@@ -76,6 +76,7 @@ from mikke.search.store import publish_generation
 from mikke.search.store import remove_stale_generations
 from mikke.search.store import share_generation
 from mikke.search.store import update_interrupted
+from mikke.search.store import write_build_info
 from mikke.search.store import write_generation_file
 from mikke.search.store import writer_lock
 from mikke.search.synonyms import OWNER_FILE
@@ -520,7 +521,10 @@ def _full_build(build: _Build, info: BuildInfo) -> IndexReport:
         template = template_keys(count_blocks(scan.changed), len(scan.changed), build.template)
         posts = [without_template(p, template) for p in scan.changed]
         info = dataclasses.replace(
-            info, template_fingerprint=fingerprint(template), template_blocks=len(template)
+            info,
+            template_fingerprint=fingerprint(template),
+            template_blocks=len(template),
+            template_rule=build.template.key(),
         )
         name, indexes = create_generation(root, info)
         try:
@@ -563,7 +567,10 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
         updated = sorted(changed_ids & set(manifest))
         added = sorted(changed_ids - set(manifest))
         template_chars = 0
-        if changed or removed:
+        # A rule other than the one the index was built with (MIKKE_TEMPLATE_MIN_POSTS, _MIN_SHARE) may find
+        # other template in posts that did not change: it is worked out again even when no post changed.
+        new_rule = info.template_rule != build.template.key()
+        if changed or removed or new_rule:
             posts = len(unchanged) + len(changed)
             least = build.template.threshold(posts) - len(changed)  # fewer unchanged posts cannot make it
             counts = _block_counts(indexes.posts, {*removed, *updated}, least)
@@ -572,6 +579,7 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
             if fingerprint(template) != info.template_fingerprint:
                 return None
             changed = [without_template(p, template) for p in changed]
+        if changed or removed:
             template_chars = sum(p.template_chars for p in changed)
             try:
                 mark_update(root, generation)
@@ -589,6 +597,12 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
                 raise IndexBuildError(
                     f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
                 ) from e
+        if new_rule:  # it finds the template the index was built without: remembered, not checked again
+            remembered = dataclasses.replace(info, template_rule=build.template.key())
+            try:
+                write_build_info(root, generation, remembered)
+            except OSError as e:
+                raise IndexBuildError(f"Updating the index under {root}/ failed: {e}.") from e
         # The owner's list may change alone: it is stored again on every run.
         synonym_groups, synonyms_skipped = build.owner_synonyms(root, generation)
         share_generation(root, generation)

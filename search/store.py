@@ -59,6 +59,8 @@ class BuildInfo:
     created_at: float
     template_fingerprint: str = ""  # the site template taken out of posts (search/template.py)
     template_blocks: int = 0
+    # The rule that found that template (TemplateRule.key()); "" in an index built before it was recorded.
+    template_rule: str = ""
     collections_dir: str = ""  # the site's collections_dir: Jekyll's page.path of a post is from there
 
     def compatible_with(self, other: BuildInfo) -> bool:
@@ -131,6 +133,11 @@ def clear_update_mark(root: Path, name: str) -> None:
 def update_interrupted(root: Path, name: str) -> bool:
     """Whether an update of generation ``name`` began committing and never finished."""
     return os.path.lexists(root / name / UPDATE_MARK_FILE)
+
+
+def write_build_info(root: Path, name: str, info: BuildInfo) -> None:
+    """Replace what generation ``name`` records of its build (an update that keeps it under a new rule)."""
+    _write_json_atomically(root / name / INFO_FILE, json.dumps(asdict(info), ensure_ascii=False))
 
 
 def write_generation_file(root: Path, name: str, filename: str, text: str) -> None:

@@ -25,6 +25,10 @@ class TemplateRule:
     min_posts: int = 5
     min_share: float = 0.02
 
+    def key(self) -> str:
+        """The rule as recorded with an index, to tell whether a later run applies another one."""
+        return f"{self.min_posts}/{self.min_share!r}"
+
     def threshold(self, posts: int) -> int:
         """The number of posts of a site of ``posts`` posts a block must be in."""
         return max(self.min_posts, math.ceil(self.min_share * posts), 2)

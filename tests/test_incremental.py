@@ -17,6 +17,7 @@ from mikke.search import build_index
 from mikke.search import list_posts
 from mikke.search import open_store
 from mikke.search import search
+from mikke.search.template import TemplateRule
 
 from .conftest import SITE_CONFIG
 from .conftest import post_source
@@ -134,3 +135,21 @@ class IncrementalMatchesFull(RuleBasedStateMachine):
 
 IncrementalMatchesFull.TestCase.settings = settings(max_examples=12, stateful_step_count=6, deadline=None)
 test_incremental_index_matches_full_rebuild = IncrementalMatchesFull.TestCase
+
+
+def test_a_new_template_rule_applies_although_no_post_changed(site: Path, tmp_path: Path) -> None:
+    # MIKKE_TEMPLATE_MIN_POSTS lowered between two runs of an unchanged blog: the advert its three posts
+    # repeat is template under the new rule, as a full rebuild under it says.
+    for post in (site / "_posts").iterdir():
+        post.write_text(post.read_text("utf-8") + "\nこの記事が役に立ったら本を買ってください。\n", "utf-8")
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    assert search(open_store(index), '"本を買ってください"').total == 3
+
+    rule = TemplateRule(min_posts=2)
+    report = build_index(site, index, jobs=1, template=rule)
+    assert (report.mode, report.template_blocks) == ("full", 1)
+    assert search(open_store(index), '"本を買ってください"').total == 0
+    # A rule that finds the same template keeps the index, and is remembered with it.
+    assert build_index(site, index, jobs=1, template=TemplateRule(min_posts=3)).mode == "incremental"
+    assert open_store(index).info.template_rule == TemplateRule(min_posts=3).key()
