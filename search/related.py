@@ -42,6 +42,7 @@ from mikke.search.results import IndexedPost
 from mikke.search.results import RelatedPost
 from mikke.search.results import RelatedPosts
 from mikke.search.store import Store
+from mikke.search.words import posts_holding
 
 # What one occurrence of a word counts for, by where it is: a title names what a post is about.
 WEIGHT_TITLE = 3
@@ -189,7 +190,7 @@ class _Frequencies:
         key = (field, term)
         n = self._seen.get(key)
         if n is None:
-            n = self._seen[key] = self.searcher.doc_freq(field, term)
+            n = self._seen[key] = posts_holding(self.searcher, field, term)
         return n
 
 

@@ -20,6 +20,7 @@ from mikke.search.readings import read_as_words
 from mikke.search.readings import spelled
 from mikke.search.words import QueryTerms
 from mikke.search.words import as_word
+from mikke.search.words import posts_holding
 from mikke.search.words import word_for
 
 # Only short queries are looked at (a reader's keywords, not a pasted question), a few groups of words each.
@@ -87,7 +88,9 @@ def did_you_mean(
         alternative = word_for(analyzer, respelled)
         if original is None or alternative is None or alternative.coarse == original.coarse:
             continue
-        if len(group) == 1 and any(searcher.doc_freq(field, original.coarse) for field, _ in f.TEXT_FIELDS):
+        if len(group) == 1 and any(
+            posts_holding(searcher, field, original.coarse) for field, _ in f.TEXT_FIELDS
+        ):
             continue
         typed_posts = _posts(searcher, builder.word(original))
         if len(group) == 1 and typed_posts:

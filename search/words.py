@@ -9,6 +9,7 @@ named in ``SearchPage.ignored``.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Mapping
@@ -453,7 +454,7 @@ def fused_neighbours(
         if term in tried or len(tried) >= MAX_QUERY_WORDS:
             continue
         tried.add(term)
-        if not any(searcher.doc_freq(field, term) for field, _ in f.TEXT_FIELDS):
+        if not any(posts_holding(searcher, field, term) for field, _ in f.TEXT_FIELDS):
             continue
         for word in (a.coarse.text, b.coarse.text):
             if term not in fused.setdefault(word, []):
@@ -560,12 +561,39 @@ class QueryTerms:
         return sum(1 for piece in self.text.split() if any(ch.isalnum() for ch in piece))
 
 
+# Posts of a posting list counted one by one (about 13 ns each) to leave out the versions updates replaced;
+# above it, tantivy's count is taken as it is (see posts_holding).
+LIVE_COUNT_MAX_POSTS = 1_000
+
+
+@functools.cache
+def _schema() -> tantivy.Schema:
+    return f.build_schema()
+
+
+def posts_holding(searcher: tantivy.Searcher, field: str, term: str) -> int:
+    """How many posts hold ``term`` in ``field``.
+
+    tantivy's ``doc_freq`` also counts the versions of posts that an update replaced or deleted, until a
+    merge of their segment drops them, so after an edit took a word out of the only post that held it the
+    word would still be "held", and an edited post would share all its words with its own old version: an
+    incremental index would decide otherwise than a full rebuild (docs/DESIGN.md, Traps). The live posts
+    are counted when the word is in at most LIVE_COUNT_MAX_POSTS; a word in more posts is common enough
+    that the few replaced versions barely move its count, and counting them would cost a search its speed.
+    """
+    df = searcher.doc_freq(field, term)
+    if not df or df > LIVE_COUNT_MAX_POSTS:
+        return df
+    found = searcher.search(tantivy.Query.term_query(_schema(), field, term), 1, count=True)
+    return int(found.count or 0)  # type: ignore[attr-defined]  # tantivy 0.27's stub omits count
+
+
 def _word_doc_freq(searcher: tantivy.Searcher, word: QueryWord) -> int:
-    df = searcher.doc_freq(f.FIELD_BODY, word.coarse)
+    df = posts_holding(searcher, f.FIELD_BODY, word.coarse)
     if df or len(word.parts) == 1:
         return df
     # A compound missing as a whole is found through its parts; its rarest part bounds how common it is.
-    return min(searcher.doc_freq(f.FIELD_BODY_FINE, p) for p in word.parts)
+    return min(posts_holding(searcher, f.FIELD_BODY_FINE, p) for p in word.parts)
 
 
 def rarity(doc_freq: int) -> tuple[bool, int]:
@@ -624,7 +652,7 @@ def _score_words(
 
 def _phrase_doc_freq(searcher: tantivy.Searcher, analysis: Analysis) -> int:
     """How many posts a phrase can match at most: the document frequency of its rarest part."""
-    return min(searcher.doc_freq(f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
+    return min(posts_holding(searcher, f.FIELD_BODY_FINE, t) for t in {t.text for t in analysis.fine})
 
 
 def _chosen_phrases(
