@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -13,7 +16,9 @@ from hypothesis.stateful import invariant
 from hypothesis.stateful import precondition
 from hypothesis.stateful import rule
 
+from mikke.search import Hit
 from mikke.search import Store
+from mikke.search import all_tags
 from mikke.search import build_index
 from mikke.search import list_posts
 from mikke.search import open_store
@@ -138,6 +143,282 @@ class IncrementalMatchesFull(RuleBasedStateMachine):
 
 IncrementalMatchesFull.TestCase.settings = settings(max_examples=12, stateful_step_count=6, deadline=None)
 test_incremental_index_matches_full_rebuild = IncrementalMatchesFull.TestCase
+
+
+# ------------------------------------------------------------------------------------------------------------
+# What blog owners change besides a post's words: front matter, _config.yml, where posts live, posts that
+# break and are fixed, URL collisions, the owner's synonyms. After every run the incremental index, a server
+# that stayed open on it all along, and a full rebuild must list and find the same posts alike.
+
+LOCATIONS = ["_posts", "_posts/2024", "diary/_posts"]
+TAGS = ["Python", "python", "旅行", "料理", "猫"]
+CATEGORIES = ["日記", "Tech", "tech"]
+DATES = [
+    None,  # the file name's
+    "2024-03-{day:02d} 23:30:00 -0500",  # the next day in Tokyo
+    "2024-03-{day:02d} 01:00:00 +0900",  # the day before in UTC
+    "2024-03-{day:02d}",
+    "2099-01-01 10:00:00 +0900",  # in the future: published only with future: true
+]
+PERMALINKS = [None, "/p/:title/", "/fixed/", "/:categories/:slug.html"]
+CONFIG_PERMALINKS = ["date", "pretty", "/:categories/:title/", "/:year/:month/:day/:title/"]
+TIMEZONES = ["Asia/Tokyo", "UTC", "America/New_York"]
+DEFAULTS = [
+    "",
+    "defaults:\n  - scope: {path: _posts/2024}\n    values: {tags: [旅行]}\n",
+    "defaults:\n  - scope: {path: diary}\n    values: {published: false}\n",
+    "defaults:\n  - scope: {path: '', type: posts}\n"
+    "    values: {categories: [Tech], permalink: /:categories/:title/}\n",
+]
+EXTRA = [None, "category: 日記", "tag: 猫", "sitemap: false", "image: /a.png", "description: 要約の説明"]
+SYNONYMS = [
+    None,
+    "- [図書館, ライブラリー]\n",
+    "- [猫, ネコ, キャット]\n- [図書館, ライブラリー]\n",
+    "[broken\n",
+]
+SITE_QUERIES = ["", "図書館", "ライブラリー", "猫 東京", "キャット", "要約"]
+FILTERS: list[dict[str, list[str]]] = [
+    {"tags": ["python"]},
+    {"tags": ["旅行"]},
+    {"categories": ["tech"]},
+    {"categories": ["diary"]},
+    {"categories": ["日記"], "tags": ["猫"]},
+]
+ADVERT = "この記事が役に立ったら本を買ってください。"
+
+
+@dataclass
+class FrontMatter:
+    words: list[str]
+    day: int
+    title: str | None = None
+    date: str | None = None
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] | None = None
+    permalink: str | None = None
+    slug: str | None = None
+    published: bool = True
+    excerpt: str | None = None
+    extra: str | None = None  # one more front matter line: category, tag, sitemap, image, description
+    advert: bool = False
+    broken: str | None = None  # "yaml" or "bytes": the file cannot be read
+
+    def source(self) -> bytes:
+        lines = ["---", "layout: post"]
+        if self.title is not None:
+            lines.append(f'title: "{self.title}"')
+        if self.date is not None:
+            lines.append(f"date: {self.date.format(day=self.day)}")
+        lines.append(f"tags: [{', '.join(self.tags)}]")
+        if self.categories is not None:
+            lines.append(f"categories: [{', '.join(self.categories)}]")
+        for key in ("permalink", "slug", "excerpt"):
+            if getattr(self, key) is not None:
+                lines.append(f"{key}: {getattr(self, key)}")
+        if not self.published:
+            lines.append("published: false")
+        if self.extra is not None:
+            lines.append(self.extra)
+        if self.broken == "yaml":
+            lines.append("tags: [unclosed")
+        lines += ["---", "", _body(self.words)]
+        if self.advert:
+            lines += ["", ADVERT]
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        return data + b"\xff\xfe\x00" if self.broken == "bytes" else data
+
+
+class SiteEditsMatchFull(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="mikke-site-"))
+        self.site = self.tmp / "site"
+        (self.site / "_posts").mkdir(parents=True)
+        for n in range(BACKGROUND_POSTS):
+            a, b = _BACKGROUND[n % 8], _BACKGROUND[(n * 3 + 1) % 8]
+            body = f"{a}と{b}の記録、その{n}。{b}について{n + 1}回目に書いた。"
+            source = post_source(f"{a}の記録{n}", body, date=f"2023-01-{n + 1:02d} 12:00:00 +0900")
+            (self.site / "_posts" / f"2023-01-{n + 1:02d}-background-{n}.md").write_text(source, "utf-8")
+        self.config = {
+            "permalink": "date",
+            "timezone": "Asia/Tokyo",
+            "baseurl": "",
+            "url": "https://example.jp",
+            "future": "false",
+            "exclude": "[]",
+            "include": "[]",
+            "defaults": "",
+        }
+        self._write_config()
+        self.posts: dict[str, FrontMatter] = {}  # path from the site root -> what it holds
+        self.counter = 0
+        self.server: Store | None = None  # opened after the first run, never reopened: a running server
+        self.rule = TemplateRule()
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _write_config(self) -> None:
+        text = "title: テストブログ\n" + "".join(
+            f"{key}: {value}\n" for key, value in self.config.items() if key != "defaults"
+        )
+        (self.site / "_config.yml").write_text(text + self.config["defaults"], "utf-8")
+
+    def _save(self, path: str) -> None:
+        file = self.site / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(self.posts[path].source())
+
+    def _pick(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(sorted(self.posts)))
+
+    @rule(
+        location=st.sampled_from(LOCATIONS),
+        day=st.integers(1, 4),
+        slug=st.sampled_from(["a", "b"]),
+        words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    )
+    def add_post(self, location: str, day: int, slug: str, words: list[str]) -> None:
+        path = f"{location}/2024-03-{day:02d}-{slug}.md"
+        self.posts[path] = FrontMatter(words, day)
+        self._save(path)
+
+    @precondition(lambda self: self.posts)
+    @rule(data=st.data())
+    def edit_front_matter(self, data: st.DataObject) -> None:
+        path = self._pick(data)
+        post = self.posts[path]
+        key = data.draw(
+            st.sampled_from(
+                [
+                    *["title", "date", "tags", "categories", "permalink", "slug", "published", "excerpt"],
+                    *["extra", "advert"],
+                ]
+            )
+        )
+        values: dict[str, st.SearchStrategy[Any]] = {
+            "title": st.sampled_from([None, "東京の猫", "図書館"]),
+            "date": st.sampled_from(DATES),
+            "tags": st.lists(st.sampled_from(TAGS), max_size=2),
+            "categories": st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), max_size=2)),
+            "permalink": st.sampled_from(PERMALINKS),
+            "slug": st.sampled_from([None, "same", "other"]),
+            "published": st.booleans(),
+            "excerpt": st.sampled_from([None, "要約です"]),
+            "advert": st.booleans(),
+            "extra": st.sampled_from(EXTRA),
+        }
+        setattr(post, key, data.draw(values[key]))
+        self._save(path)
+
+    @precondition(lambda self: self.posts)
+    @rule(data=st.data(), how=st.sampled_from([None, "yaml", "bytes"]))
+    def break_or_fix_post(self, data: st.DataObject, how: str | None) -> None:
+        path = self._pick(data)
+        self.posts[path].broken = how
+        self._save(path)
+
+    @precondition(lambda self: self.posts)
+    @rule(data=st.data(), location=st.sampled_from(LOCATIONS))
+    def move_post(self, data: st.DataObject, location: str) -> None:
+        path = self._pick(data)
+        new = f"{location}/{path.rsplit('/', 1)[1]}"
+        if new in self.posts:
+            return
+        self.posts[new] = self.posts.pop(path)
+        (self.site / new).parent.mkdir(parents=True, exist_ok=True)
+        (self.site / path).rename(self.site / new)
+
+    @precondition(lambda self: self.posts)
+    @rule(data=st.data())
+    def delete_post(self, data: st.DataObject) -> None:
+        path = self._pick(data)
+        del self.posts[path]
+        (self.site / path).unlink()
+
+    @rule(
+        key=st.sampled_from(
+            ["permalink", "timezone", "baseurl", "url", "future", "exclude", "include", "defaults"]
+        ),
+        data=st.data(),
+    )
+    def edit_config(self, key: str, data: st.DataObject) -> None:
+        values = {
+            "permalink": CONFIG_PERMALINKS,
+            "timezone": TIMEZONES,
+            "baseurl": ['""', "/blog"],
+            "url": ["https://example.jp", "https://blog.example.jp"],
+            "future": ["false", "true"],
+            "exclude": ["[]", "[diary]"],
+            "include": ["[]", "[diary]"],
+            "defaults": DEFAULTS,
+        }
+        self.config[key] = data.draw(st.sampled_from(values[key]))
+        self._write_config()
+
+    @rule(synonyms=st.sampled_from(SYNONYMS))
+    def edit_synonyms(self, synonyms: str | None) -> None:
+        path = self.site / "_data" / "mikke_synonyms.yml"
+        if synonyms is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(synonyms, "utf-8")
+
+    @rule(min_posts=st.sampled_from([2, 5]))
+    def change_template_rule(self, min_posts: int) -> None:
+        self.rule = TemplateRule(min_posts=min_posts)  # MIKKE_TEMPLATE_MIN_POSTS
+
+    @rule()
+    def index_incrementally(self) -> None:
+        build_index(self.site, self.tmp / "incremental", jobs=1, template=self.rule)
+
+    @invariant()
+    def incremental_and_server_equal_full_rebuild(self) -> None:
+        incremental = self.tmp / "incremental"
+        before = {p.id for p in list_posts(self.server)} if self.server else set()
+        report = build_index(self.site, incremental, jobs=1, template=self.rule)
+        after = {p.id for p in list_posts(open_store(incremental))}
+        if report.mode == "incremental":  # the report line says what changed
+            assert (set(report.added), set(report.removed)) == (after - before, before - after)
+            assert set(report.updated) <= before & after
+            assert report.unchanged + len(report.updated) + len(report.added) == report.posts == len(after)
+        self.counter += 1
+        full = self.tmp / f"full-{self.counter}"
+        expected = build_index(self.site, full, full=True, jobs=1, template=self.rule)
+        assert report.posts == expected.posts
+        assert {(s.path, s.reason) for s in report.skipped} == {(s.path, s.reason) for s in expected.skipped}
+        assert report.collisions == expected.collisions
+        if self.server is None:
+            self.server = open_store(incremental)
+        b = open_store(full)
+        for a in (open_store(incremental), self.server):
+            assert_same_index(a, b)
+        shutil.rmtree(full)
+
+
+def assert_same_index(a: Store, b: Store) -> None:
+    assert [p.to_json() for p in list_posts(a)] == [p.to_json() for p in list_posts(b)]
+    assert all_tags(a) == all_tags(b)
+    for query in SITE_QUERIES:
+        for filters in [{}, *FILTERS]:
+            ha = search(a, query, per_page=50, **filters)
+            hb = search(b, query, per_page=50, **filters)
+            assert (ha.total, ha.tags, ha.categories) == (hb.total, hb.tags, hb.categories)
+            assert (ha.expanded, ha.did_you_mean) == (hb.expanded, hb.did_you_mean)
+            assert {h.id: _listed(h) for h in ha.hits} == {h.id: _listed(h) for h in hb.hits}
+            assert_same_order(ha.hits, hb.hits)
+
+
+def _listed(hit: Hit) -> dict[str, object]:
+    shown = hit.to_json()
+    del shown["score"]
+    return shown
+
+
+SiteEditsMatchFull.TestCase.settings = settings(max_examples=10, stateful_step_count=8, deadline=None)
+test_site_edits_match_full_rebuild = SiteEditsMatchFull.TestCase
 
 
 def test_a_new_template_rule_applies_although_no_post_changed(site: Path, tmp_path: Path) -> None:
