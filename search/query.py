@@ -11,8 +11,10 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import tantivy
@@ -206,11 +208,49 @@ class _Window:
             found = searcher.search(
                 plan.match_query, self.limit, count=True, order_by_field=f.FIELD_DATE, offset=self.offset
             )
-            return _Found(self, Ranking.of(found), rerank=False)
+            dated = _by_date_then_id(searcher, schema, plan.match_query, Ranking.of(found), self.offset)
+            return _Found(self, dated, rerank=False)
         if rerank and self.offset < RERANK_HITS:
             wide = max(RERANK_HITS, self.offset + self.limit)
             return _Found(self, search_ranked(searcher, schema, plan, wide), rerank=True)
         return _Found(self, search_ranked(searcher, schema, plan, self.limit, self.offset), rerank=False)
+
+
+def _by_date_then_id(
+    searcher: tantivy.Searcher, schema: tantivy.Schema, match: Query, window: Ranking, offset: int
+) -> Ranking:
+    """``window``, the posts ``match`` finds from ``offset`` on, newest first, as the same window of the
+    posts by date and then by id.
+
+    tantivy orders posts of one date (a day's posts dated by their file name) by their place in the index,
+    which an update changes: an edited post goes to a new segment. A page boundary between such posts
+    showed other posts on each page of an incremental index than of a full rebuild, and pages did not
+    follow the ids. When posts of the window's first or last date lie outside it, every post of its dates
+    is placed by id (usually a few more than the window).
+    """
+    if not window.hits:
+        return window
+    newest, oldest = int(window.hits[0][0]), int(window.hits[-1][0])
+    dates = Query.range_query(
+        schema, f.FIELD_DATE, tantivy.FieldType.Date, _moment(oldest), _moment(newest), True, True
+    )
+    span = Query.boolean_query([(Occur.Must, match), (Occur.Must, dates)])
+    held = int(searcher.search(span, 1, count=True).count or 0)  # type: ignore[attr-defined]
+    if held <= len(window.hits):
+        return window
+    later = Query.range_query(
+        schema, f.FIELD_DATE, tantivy.FieldType.Date, _moment(newest), f.DATE_MAX, False, False
+    )
+    before = searcher.search(Query.boolean_query([(Occur.Must, match), (Occur.Must, later)]), 1, count=True)
+    first = offset - int(before.count or 0)  # type: ignore[attr-defined]
+    found = searcher.search(span, held, order_by_field=f.FIELD_DATE)
+    placed = sorted(found.hits, key=lambda h: (-int(h[0]), StoredPost(searcher.doc(h[1])).id))
+    return Ranking(placed[first : first + len(window.hits)], window.count)
+
+
+def _moment(nanoseconds: int) -> datetime:
+    """A FIELD_DATE sort key (nanoseconds since 1970) as the moment it is."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanoseconds // 1000)
 
 
 @dataclass(frozen=True, slots=True)

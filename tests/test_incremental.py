@@ -409,6 +409,9 @@ def assert_same_index(a: Store, b: Store) -> None:
             assert (ha.expanded, ha.did_you_mean) == (hb.expanded, hb.did_you_mean)
             assert {h.id: _listed(h) for h in ha.hits} == {h.id: _listed(h) for h in hb.hits}
             assert_same_order(ha.hits, hb.hits)
+    for page in (1, 2, 3, 4):  # posts of one date split across pages alike
+        pa, pb = (search(s, "", sort="date", page=page, per_page=1) for s in (a, b))
+        assert [h.id for h in pa.hits] == [h.id for h in pb.hits]
 
 
 def _listed(hit: Hit) -> dict[str, object]:
@@ -479,3 +482,32 @@ def test_an_edited_posts_related_posts_score_as_after_a_full_rebuild(site: Path,
 
     assert scores(open_store(index)) == scores(open_store(tmp_path / "full"))
     assert len(scores(open_store(index))) == 2
+
+
+def test_pages_by_date_split_posts_of_one_date_as_a_full_rebuild_does(site: Path, tmp_path: Path) -> None:
+    # Posts of one day (the file name's date) come back from tantivy in index order, which an edit changes:
+    # the edited post moved to the last page, so pages showed other posts than after a full rebuild.
+    for slug in "abcd":
+        source = post_source(f"日記{slug}", "猫の話。")
+        (site / "_posts" / f"2024-06-01-{slug}.md").write_text(
+            source.replace("date: 2024-05-01 10:00:00 +0900\n", "")
+        )
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    _edit(site / "_posts" / "2024-06-01-a.md", "猫の話。", "猫の話、追記。")
+    build_index(site, index, jobs=1)
+    build_index(site, tmp_path / "full", full=True, jobs=1)
+
+    def pages(store: Store, query: str, **filters: list[str]) -> list[list[str]]:
+        found = (search(store, query, sort="date", page=n, per_page=2, **filters) for n in (1, 2, 3, 4))
+        return [[hit.id.removeprefix("_posts/") for hit in page.hits] for page in found]
+
+    for store in (open_store(index), open_store(tmp_path / "full")):
+        assert pages(store, "") == [
+            ["2024-06-01-a.md", "2024-06-01-b.md"],
+            ["2024-06-01-c.md", "2024-06-01-d.md"],
+            ["2024-05-02-engine.md", "2024-05-01-library.md"],  # library and curry: both 2024-05-01 10:00
+            ["2024-05-03-curry.md"],
+        ]
+        by_date = [["2024-06-01-a.md", "2024-06-01-b.md"], ["2024-06-01-c.md", "2024-06-01-d.md"], [], []]
+        assert pages(store, "猫") == by_date
