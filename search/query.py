@@ -212,8 +212,8 @@ class _Window:
             return _Found(self, dated, rerank=False)
         if rerank and self.offset < RERANK_HITS:
             wide = max(RERANK_HITS, self.offset + self.limit)
-            return _Found(self, search_ranked(searcher, schema, plan, wide), rerank=True)
-        return _Found(self, search_ranked(searcher, schema, plan, self.limit, self.offset), rerank=False)
+            return _Found(self, _by_score_then_id(searcher, schema, plan, 0, wide), rerank=True)
+        return _Found(self, _by_score_then_id(searcher, schema, plan, self.offset, self.limit), rerank=False)
 
 
 def _by_date_then_id(
@@ -246,6 +246,45 @@ def _by_date_then_id(
     found = searcher.search(span, held, order_by_field=f.FIELD_DATE)
     placed = sorted(found.hits, key=lambda h: (-int(h[0]), StoredPost(searcher.doc(h[1])).id))
     return Ranking(placed[first : first + len(window.hits)], window.count)
+
+
+def _by_score_then_id(
+    searcher: tantivy.Searcher, schema: tantivy.Schema, plan: Plan, offset: int, limit: int
+) -> Ranking:
+    """The hits ``offset`` to ``offset + limit`` of ``plan`` by score, posts of one score (within
+    SCORE_TIE) by id, as :func:`_fetch` orders a page.
+
+    tantivy gives posts of one score in their place in the index, which an update changes (an edited post
+    goes to a new segment): a page boundary between them showed other posts on each page of an incremental
+    index than of a full rebuild. The hits are taken from the first on, as many more as it takes to hold
+    every post tied with the window's last one, and the posts of a score that a boundary splits are placed
+    by id.
+    """
+    wanted = offset + limit
+    asked = wanted + 1
+    while True:
+        found = search_ranked(searcher, schema, plan, asked)
+        hits = found.hits
+        if len(hits) < asked or not _tied(float(hits[wanted - 1][0]), float(hits[-1][0])):
+            break
+        asked *= 2
+    placed: list[tuple[float, tantivy.DocAddress]] = []
+    group: list[tuple[float, tantivy.DocAddress]] = []
+    for hit in [*hits, None]:
+        if group and (hit is None or not _tied(float(group[0][0]), float(hit[0]))):
+            start = len(placed)
+            if len(group) > 1 and start < wanted and start + len(group) > offset:
+                group.sort(key=lambda h: StoredPost(searcher.doc(h[1])).id)
+            placed.extend(group)
+            group = []
+        if hit is not None:
+            group.append(hit)
+    return Ranking(placed[offset:wanted], found.count)
+
+
+def _tied(better: float, worse: float) -> bool:
+    """Whether two scores are one (see SCORE_TIE)."""
+    return better - worse <= SCORE_TIE * abs(better)
 
 
 def _moment(nanoseconds: int) -> datetime:

@@ -511,3 +511,23 @@ def test_pages_by_date_split_posts_of_one_date_as_a_full_rebuild_does(site: Path
         ]
         by_date = [["2024-06-01-a.md", "2024-06-01-b.md"], ["2024-06-01-c.md", "2024-06-01-d.md"], [], []]
         assert pages(store, "猫") == by_date
+
+
+def test_pages_by_relevance_split_tied_posts_as_a_full_rebuild_does(site: Path, tmp_path: Path) -> None:
+    # Three posts alike score the same; tantivy returned them in index order, which tagging one changed.
+    for slug in "abc":
+        (site / "_posts" / f"2024-06-01-{slug}.md").write_text(post_source("日記", "猫の話です。"), "utf-8")
+    index = tmp_path / "index"
+    build_index(site, index, jobs=1)
+    _edit(site / "_posts" / "2024-06-01-a.md", "tags: []", "tags: [猫]")
+    build_index(site, index, jobs=1)
+    build_index(site, tmp_path / "full", full=True, jobs=1)
+
+    for store in (open_store(index), open_store(tmp_path / "full")):
+        for rerank in (True, False):
+            found = [search(store, "猫", page=n, per_page=1, rerank=rerank).hits for n in (1, 2, 3)]
+            assert [hit.id for page in found for hit in page] == [
+                "_posts/2024-06-01-a.md",
+                "_posts/2024-06-01-b.md",
+                "_posts/2024-06-01-c.md",
+            ]
