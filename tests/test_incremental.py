@@ -412,6 +412,9 @@ def assert_same_index(a: Store, b: Store) -> None:
     for page in (1, 2, 3, 4):  # posts of one date split across pages alike
         pa, pb = (search(s, "", sort="date", page=page, per_page=1) for s in (a, b))
         assert [h.id for h in pa.hits] == [h.id for h in pb.hits]
+    for s in (a, b):  # pages of one post each follow the order of one page, ties included
+        pages = [h.id for n in (1, 2, 3, 4) for h in search(s, "猫", page=n, per_page=1).hits]
+        assert pages == [h.id for h in search(s, "猫", per_page=4).hits]
 
 
 def _listed(hit: Hit) -> dict[str, object]:
