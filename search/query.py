@@ -244,7 +244,10 @@ def _by_date_then_id(
     before = searcher.search(Query.boolean_query([(Occur.Must, match), (Occur.Must, later)]), 1, count=True)
     first = offset - int(before.count or 0)  # type: ignore[attr-defined]
     found = searcher.search(span, held, order_by_field=f.FIELD_DATE)
-    placed = sorted(found.hits, key=lambda h: (-int(h[0]), StoredPost(searcher.doc(h[1])).id))
+    by_date: dict[int, list[tuple[float, tantivy.DocAddress]]] = {}
+    for hit in found.hits:
+        by_date.setdefault(-int(hit[0]), []).append(hit)
+    placed = [h for day in sorted(by_date) for h in _in_stable_order(searcher, by_date[day])]
     return Ranking(placed[first : first + len(window.hits)], window.count)
 
 
@@ -261,7 +264,9 @@ def _by_score_then_id(
     by id.
     """
     wanted = offset + limit
-    asked = wanted + 1
+    # Room for a tie at the window's end from the first search: another search costs more than more hits
+    # from one (a top-K heap), and a post is often tied with a copy or two of itself.
+    asked = 2 * wanted + 1
     while True:
         found = search_ranked(searcher, schema, plan, asked)
         hits = found.hits
@@ -274,12 +279,29 @@ def _by_score_then_id(
         if group and (hit is None or not _tied(float(group[0][0]), float(hit[0]))):
             start = len(placed)
             if len(group) > 1 and start < wanted and start + len(group) > offset:
-                group.sort(key=lambda h: StoredPost(searcher.doc(h[1])).id)
+                group = _in_stable_order(searcher, group)
             placed.extend(group)
             group = []
         if hit is not None:
             group.append(hit)
     return Ranking(placed[offset:wanted], found.count)
+
+
+def _in_stable_order(
+    searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
+) -> list[tuple[float, tantivy.DocAddress]]:
+    """``hits`` (of one score or date) in an order every build of the index gives them: by the posts'
+    FIELD_SERIAL (a hash of the id, read for all at once without fetching a document), by id where two
+    share one."""
+    serials = searcher.fast_field_values(f.FIELD_SERIAL, [address for _, address in hits])
+    if len(set(serials)) == len(serials):
+        keys: list[tuple[int, str]] = [(serial, "") for serial in serials]
+    else:
+        keys = [
+            (serial, str(searcher.doc(address).get_first(f.FIELD_ID) or ""))
+            for serial, (_, address) in zip(serials, hits, strict=True)
+        ]
+    return [hit for _, hit in sorted(zip(keys, hits, strict=True), key=lambda pair: pair[0])]
 
 
 def _tied(better: float, worse: float) -> bool:
@@ -358,13 +380,16 @@ def _fetch(searcher: tantivy.Searcher, result: Ranking, *, by_date: bool) -> lis
     """The result's stored posts with their scores and addresses, in a stable order.
 
     Equal scores or dates come back in segment order, which differs between an incremental update and a
-    full rebuild; the post id makes the order the same for both. Scores within SCORE_TIE of the best of
-    them are equal: tantivy adds a post's clause scores as 32-bit floats in an order that can change with
-    the index's segments, and search_ranked adds proximity in another one.
+    full rebuild; the post's FIELD_SERIAL (then its id) makes the order the same for both. Scores within
+    SCORE_TIE of the best of them are equal: tantivy adds a post's clause scores as 32-bit floats in an
+    order that can change with the index's segments, and search_ranked adds proximity in another one.
     """
     fetched = [(float(score), address, StoredPost(searcher.doc(address))) for score, address in result.hits]
+    # The order _in_stable_order gives posts of one score or date, as the window of hits was chosen in.
+    serials = searcher.fast_field_values(f.FIELD_SERIAL, [address for _, address in result.hits])
+    stable = {id(hit[2]): (serial, hit[2].id) for serial, hit in zip(serials, fetched, strict=True)}
     if by_date:
-        fetched.sort(key=lambda x: x[2].id)
+        fetched.sort(key=lambda x: stable[id(x[2])])
         fetched.sort(key=lambda x: x[2].date, reverse=True)
         return fetched
     fetched.sort(key=lambda x: -x[0])
@@ -372,10 +397,10 @@ def _fetch(searcher: tantivy.Searcher, result: Ranking, *, by_date: bool) -> lis
     tied: list[Ranked] = []
     for hit in fetched:
         if tied and tied[0][0] - hit[0] > SCORE_TIE * abs(tied[0][0]):
-            ordered.extend(sorted(tied, key=lambda x: x[2].id))
+            ordered.extend(sorted(tied, key=lambda x: stable[id(x[2])]))
             tied = []
         tied.append(hit)
-    ordered.extend(sorted(tied, key=lambda x: x[2].id))
+    ordered.extend(sorted(tied, key=lambda x: stable[id(x[2])]))
     return ordered
 
 

@@ -505,15 +505,13 @@ def test_pages_by_date_split_posts_of_one_date_as_a_full_rebuild_does(site: Path
         found = (search(store, query, sort="date", page=n, per_page=2, **filters) for n in (1, 2, 3, 4))
         return [[hit.id.removeprefix("_posts/") for hit in page.hits] for page in found]
 
-    for store in (open_store(index), open_store(tmp_path / "full")):
-        assert pages(store, "") == [
-            ["2024-06-01-a.md", "2024-06-01-b.md"],
-            ["2024-06-01-c.md", "2024-06-01-d.md"],
-            ["2024-05-02-engine.md", "2024-05-01-library.md"],  # library and curry: both 2024-05-01 10:00
-            ["2024-05-03-curry.md"],
-        ]
-        by_date = [["2024-06-01-a.md", "2024-06-01-b.md"], ["2024-06-01-c.md", "2024-06-01-d.md"], [], []]
-        assert pages(store, "猫") == by_date
+    updated, rebuilt = open_store(index), open_store(tmp_path / "full")
+    for query in ("", "猫"):
+        assert pages(updated, query) == pages(rebuilt, query), query
+        # Pages of two follow one page of every post: one order of the day's posts, whatever the page size.
+        whole = [h.id.removeprefix("_posts/") for h in search(updated, query, sort="date", per_page=10).hits]
+        assert [post for page in pages(updated, query) for post in page] == whole, query
+        assert sorted(whole[:4]) == [f"2024-06-01-{slug}.md" for slug in "abcd"], query
 
 
 def test_pages_by_relevance_split_tied_posts_as_a_full_rebuild_does(site: Path, tmp_path: Path) -> None:
@@ -526,11 +524,13 @@ def test_pages_by_relevance_split_tied_posts_as_a_full_rebuild_does(site: Path, 
     build_index(site, index, jobs=1)
     build_index(site, tmp_path / "full", full=True, jobs=1)
 
-    for store in (open_store(index), open_store(tmp_path / "full")):
-        for rerank in (True, False):
-            found = [search(store, "猫", page=n, per_page=1, rerank=rerank).hits for n in (1, 2, 3)]
-            assert [hit.id for page in found for hit in page] == [
-                "_posts/2024-06-01-a.md",
-                "_posts/2024-06-01-b.md",
-                "_posts/2024-06-01-c.md",
-            ]
+    def paged(store: Store, rerank: bool) -> list[str]:
+        found = [search(store, "猫", page=n, per_page=1, rerank=rerank).hits for n in (1, 2, 3)]
+        return [hit.id for page in found for hit in page]
+
+    updated, rebuilt = open_store(index), open_store(tmp_path / "full")
+    for rerank in (True, False):
+        assert paged(updated, rerank) == paged(rebuilt, rerank)
+        whole = [hit.id for hit in search(updated, "猫", per_page=3, rerank=rerank).hits]
+        assert paged(updated, rerank) == whole  # pages of one follow a page of three
+        assert sorted(whole) == [f"_posts/2024-06-01-{slug}.md" for slug in "abc"]
