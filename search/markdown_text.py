@@ -33,7 +33,9 @@ from markdown_it.token import Token
 # 5: Markdown read as kramdown reads it: "*", "_" and "~~" open and close by its rule (_kramdown_delimiters),
 # ordered lists start where it starts them (_kramdown_list), underlined headings only where it reads them
 # (_kramdown_setext); an END marker in a heading counts in its id (_hide_end_marker).
-TEXT_VERSION = 5
+# 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
+# (_move_footnotes).
+TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
 MAX_LIQUID_OUTPUT_CHARS = 100_000
@@ -430,8 +432,67 @@ def strip_kramdown(text: str) -> str:
 
     # The placeholders' delimiters are control characters, dropped from the clean text anyway.
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
-    text = _open_markdown_html(_strip_attribute_lists(_strip_extensions(text)))
+    text = _open_markdown_html(_strip_attribute_lists(_move_footnotes(_strip_extensions(text))))
     return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
+
+
+# kramdown's footnotes: a definition starts a block ("[^name]: text", the name ASCII word characters and
+# "-"), its text going on over the lines indented after it (blank lines between them, and lines right after
+# an indented one, lazily); a marker "[^name]" of a defined name.
+_FOOTNOTE_DEF_RE = re.compile(r"[ ]{0,3}\[\^([A-Za-z0-9_][A-Za-z0-9_-]*+)\]:[ \t]*+(.*)")
+_FOOTNOTE_MARKER_RE = re.compile(r"\[\^([A-Za-z0-9_][A-Za-z0-9_-]*+)\]")
+_INDENT_RE = re.compile(r"\t| {4}")
+
+
+def _move_footnotes(text: str) -> str:
+    """Footnotes as Jekyll's kramdown shows them: each marker is its footnote's number (in the order the
+    markers first appear), and the text of each footnote referred to stands at the end of the post, in that
+    order. markdown-it reads a definition as a link reference, and its text was lost, while the marker
+    showed as "^name"."""
+    if "[^" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    notes: dict[str, list[str]] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        definition = _FOOTNOTE_DEF_RE.fullmatch(line)
+        # A definition starts a block: first in the post, or after a blank line or another definition
+        # (whose place is left blank here); inside a paragraph it is the paragraph's text.
+        if definition is None or (out and out[-1].strip()):
+            out.append(line)
+            i += 1
+            continue
+        content = [definition.group(2)]
+        i += 1
+        while True:  # groups of indented lines, each after any blank lines and with lazy lines after it
+            j = i
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j == len(lines) or not _INDENT_RE.match(lines[j]):
+                break
+            content.extend("" for _ in range(i, j))
+            while j < len(lines) and lines[j].strip():
+                content.append(_INDENT_RE.sub("", lines[j], count=1))
+                j += 1
+            i = j
+        notes[definition.group(1)] = content  # a later definition of a name wins, as in kramdown
+        out.append("")
+    if not notes:
+        return text
+    numbers: dict[str, int] = {}
+
+    def number(marker: re.Match[str]) -> str:
+        name = marker.group(1)
+        if name not in notes:
+            return marker.group()  # kramdown shows a marker without a definition as written
+        return f"<sup>{numbers.setdefault(name, len(numbers) + 1)}</sup>"
+
+    body = _FOOTNOTE_MARKER_RE.sub(number, "\n".join(out))
+    # Markers inside a footnote number the footnotes they name after those of the post's own text.
+    shown = [_FOOTNOTE_MARKER_RE.sub(number, "\n".join(notes[name])) for name in list(numbers)]
+    return "\n\n".join([body, *shown])
 
 
 def _strip_extensions(text: str) -> str:

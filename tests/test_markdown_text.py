@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -159,6 +160,45 @@ def test_kramdown_syntax_inside_code_is_code() -> None:
 
 def test_kramdown_markup_in_an_html_post_is_left_as_written() -> None:
     assert lines("<p>段落</p>\n{: .note}", markdown=False) == ["段落", "{: .note}"]
+
+
+# --- footnotes and other kramdown blocks that markdown-it reads otherwise -----------------------------
+
+# Each case: a body and the text Jekyll's page shows, its footnotes' back links (↩) aside: they are links
+# back up the page, which an excerpt would show as a stray arrow (see jekyll_text_blocks).
+KRAMDOWN_BLOCKS = [
+    # a footnote's marker is its number, and its text stands at the end of the page, numbered in the order
+    # the markers first appear
+    (
+        "本文[^a]と本文[^b]と再び[^a]。\n\n[^b]: 二つ目の注。\n"
+        "[^a]: 一つ目の注。\n    続きの行。\n\n    二段落目。",
+        ["本文1と本文2と再び1。", "一つ目の注。 続きの行。", "二段落目。", "二つ目の注。"],
+    ),
+    ("> 引用の中[^q]\n\n[^q]: 引用の注。\n\n後ろの段落。", ["引用の中1", "後ろの段落。", "引用の注。"]),
+    ("- 項目[^long-name_2]\n\n[^long-name_2]: 項目の注。", ["項目1", "項目の注。"]),
+    # a marker without its definition, a definition inside a paragraph, a footnote never referred to
+    ("定義のない[^x]参照。", ["定義のない[^x]参照。"]),
+    ("段落の途中\n[^1]: 途中の定義\n後ろの行[^1]", ["段落の途中 [^1]: 途中の定義 後ろの行[^1]"]),
+    ("使われない注。\n\n[^u]: 使われない。", ["使われない注。"]),
+    ("コード `[^c]` の中[^c]。\n\n[^c]: 注。", ["コード [^c] の中1。", "注。"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), KRAMDOWN_BLOCKS)
+def test_footnotes_and_kramdown_blocks_read_as_the_page_shows_them(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
+def jekyll_text_blocks(site: Path, bodies: Sequence[str]) -> list[list[str]]:
+    """jekyll_lines, without the back links (↩, ↩2…) kramdown ends each footnote with."""
+    pages = jekyll_lines(site, bodies)
+    return [[re.sub(r"(?:\s*↩\d*)+\Z", "", text) for text in page] for page in pages]
+
+
+@needs_jekyll
+def test_the_kramdown_block_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
+    bodies = [body for body, _ in KRAMDOWN_BLOCKS]
+    assert jekyll_text_blocks(tmp_path, bodies) == [text for _, text in KRAMDOWN_BLOCKS]
 
 
 # --- headings are lines of their own ------------------------------------------------------------------
