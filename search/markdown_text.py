@@ -34,7 +34,7 @@ from markdown_it.token import Token
 # ordered lists start where it starts them (_kramdown_list), underlined headings only where it reads them
 # (_kramdown_setext); an END marker in a heading counts in its id (_hide_end_marker).
 # 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
-# (_move_footnotes).
+# (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -182,7 +182,26 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.at("strikethrough", _kramdown_delimiters)
     md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
     md.block.ruler.at("lheading", _kramdown_setext)
+    md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
     return md
+
+
+def _kramdown_line_break(state: StateInline, silent: bool) -> bool:
+    """kramdown's other hard line break: two backslashes at the end of a line (LINE_BREAK), where
+    CommonMark reads an escaped backslash and the page showed a "\\" that Jekyll's does not. Runs before
+    markdown-it's escapes, which take backslashes in pairs from the left as kramdown does, so an odd one
+    before the pair ("\\\\\\") is still an escaped backslash followed by a break."""
+    pos = state.pos
+    src = state.src
+    if not src.startswith("\\\\\n", pos):
+        return False
+    if not silent:
+        state.push("hardbreak", "br", 0)
+    pos += 3
+    while pos < state.posMax and src[pos] in " \t":  # the next line's indent, as after any break
+        pos += 1
+    state.pos = pos
+    return True
 
 
 _SETEXT_UNDERLINE_RE = re.compile(r"(?:=+|-+)[ \t]*\Z")
