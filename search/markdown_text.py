@@ -34,7 +34,8 @@ from markdown_it.token import Token
 # ordered lists start where it starts them (_kramdown_list), underlined headings only where it reads them
 # (_kramdown_setext); an END marker in a heading counts in its id (_hide_end_marker).
 # 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
-# (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break).
+# (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
+# definitions are no text (_drop_abbreviations).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -451,8 +452,27 @@ def strip_kramdown(text: str) -> str:
 
     # The placeholders' delimiters are control characters, dropped from the clean text anyway.
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
-    text = _open_markdown_html(_strip_attribute_lists(_move_footnotes(_strip_extensions(text))))
+    text = _move_footnotes(_drop_abbreviations(_strip_extensions(text)))
+    text = _open_markdown_html(_strip_attribute_lists(text))
     return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
+
+
+# kramdown's abbreviation definition, one line (ABBREV_DEFINITION_START): "*[HTML]: Hyper Text Markup".
+_ABBREVIATION_RE = re.compile(r"[ ]{0,3}\*\[.+?\]:.*")
+
+
+def _drop_abbreviations(text: str) -> str:
+    """Take out the abbreviation definitions that start a block (first in the post, after a blank line or
+    another one), which kramdown shows nowhere (its abbreviations keep their text, only titled); markdown-it
+    showed each as a line of text. Inside a paragraph, kramdown shows one as text, and so does this."""
+    if "*[" not in text:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        if _ABBREVIATION_RE.fullmatch(line) and not (out and out[-1].strip()):
+            line = ""  # a blank, as the block after it starts anew
+        out.append(line)
+    return "\n".join(out)
 
 
 # kramdown's footnotes: a definition starts a block ("[^name]: text", the name ASCII word characters and

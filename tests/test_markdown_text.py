@@ -184,6 +184,11 @@ KRAMDOWN_BLOCKS = [
     # two backslashes at a line's end are a line break, as two spaces are (one backslash before it stays)
     ("行末に二つ\\\\\n次の行。三つ\\\\\\\n次。", ["行末に二つ 次の行。三つ\\ 次。"]),
     ("- 項目です\\\\\n  続き\n\n> 引用\\\\\n> 続き", ["項目です 続き", "引用 続き"]),
+    # an abbreviation's definition, where a block starts, is no text of the page (inside a paragraph it is)
+    (
+        "HTML と CSS。\n*[HTML]: Hyper Text\n続き。\n\n*[CSS]: Cascading\n*[API]: Interface\n次の段落。",
+        ["HTML と CSS。 *[HTML]: Hyper Text 続き。", "次の段落。"],
+    ),
 ]
 
 
