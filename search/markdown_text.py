@@ -5,6 +5,7 @@ stripped, repeats dropped. Pure functions on strings; imports markdown-it only.
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import html
 import itertools
@@ -21,6 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block.lheading import lheading
 from markdown_it.rules_block.list import list_block
 from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.rules_inline.state_inline import Delimiter
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
@@ -35,7 +37,8 @@ from markdown_it.token import Token
 # (_kramdown_setext); an END marker in a heading counts in its id (_hide_end_marker).
 # 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
 # (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
-# definitions are no text (_drop_abbreviations).
+# definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
+# (_kramdown_typography).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -184,7 +187,153 @@ def _markdown() -> MarkdownIt:
     md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
     md.block.ruler.at("lheading", _kramdown_setext)
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
+    md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
     return md
+
+
+# kramdown's typographic symbols (TYPOGRAPHIC_SYMS, in its order: the longer first) and what Jekyll's page
+# shows for each. "<< " is "&laquo;&nbsp;" there; a plain blank here, as in the text kramdown derives a
+# heading's id from (and the clean text makes every blank one space anyway).
+_TYPOGRAPHIC_SYMS = {
+    "---": "\u2014",
+    "--": "\u2013",
+    "...": "\u2026",
+    "\\<<": "<<",
+    "\\>>": ">>",
+    "<< ": "\u00ab ",
+    " >>": " \u00bb",
+    "<<": "\u00ab",
+    ">>": "\u00bb",
+}
+# Where kramdown's span parsers for smart quotes and typographic symbols may start ([^\\]?["'] and
+# --|\.\.\.|(?:\\| )?(?:<<|>>)), the quotes first where both may.
+_TYPOGRAPHY_START_RE = re.compile(r"""(?P<quote>[^\\]?["'])|(?P<sym>--|\.\.\.|(?:\\| )?(?:<<|>>))""")
+_SYMS_RE = re.compile("|".join(re.escape(sym) for sym in _TYPOGRAPHIC_SYMS))
+# kramdown's SQ_RULES, tried in order where a quote may start (ASCII classes, as Ruby's \w, \s and \d):
+# each part is a group kept as text or a quote, "l"/"r" opening or closing, of the kind the group holds
+# (a fixed "‘" or "“" where the rule names one).
+_SQ_PUNCT = r"""[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
+_SQ_CLOSE = r"[^ \\\t\r\n\[{(-]"
+_SMART_QUOTE_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, re.ASCII | flags), parts)
+    for pattern, flags, parts in (
+        (r"""("|')(?=[_*]{1,2}\S)""", 0, ("l",)),
+        (r"""("|')(?=""" + _SQ_PUNCT + r"""(?!\.\.)\B)""", 0, ("r",)),
+        (r"""(\s?)(")(')(?=\w)""", 0, ("", "l", "l")),
+        (r"""(\s?)(')(")(?=\w)""", 0, ("", "l", "l")),
+        (r"""(\s?)(')(?=\d\ds)""", 0, ("", "r")),
+        (r"""(\s)('|")(?=\w)""", 0, ("", "l")),
+        (r"(" + _SQ_CLOSE + r""")('|")""", 0, ("", "r")),
+        (r"""("|')(?=\s|s\b|$)""", re.M, ("r",)),
+        (r"(.?)(')", re.S, ("", "l")),
+        (r"""(.?)(")""", re.S, ("", "l")),
+    )
+)
+_QUOTES = {("l", "'"): "\u2018", ("r", "'"): "\u2019", ("l", '"'): "\u201c", ("r", '"'): "\u201d"}
+
+
+def _kramdown_typography(state: StateCore) -> None:
+    """kramdown's smart quotes and typographic symbols in the text of each inline run, as Jekyll's page
+    shows them: "quoted" as “quoted”, it's as it’s, "--" and "---" as – and —, "..." as …, "<<" as «. Not in
+    code, HTML, an image's alt text (kramdown keeps it as written) nor a title or tag (clean_inline: a
+    layout shows those as written)."""
+    if state.inlineMode:
+        return
+    for token in state.tokens:
+        if token.type == "inline" and token.children:
+            _typography_in(token.children)
+
+
+def _typography_in(children: list[Token]) -> None:
+    # kramdown reads a run of text (line breaks within it too) with a scanner that jumps over each element
+    # it parses (emphasis, a code span, a link, an escaped character), so a quote right after one has no
+    # character before it for the rules to look at; what follows a quote is the source, whatever element it
+    # starts. That source is rebuilt from the tokens.
+    pieces: list[str] = []
+    runs: list[list[tuple[int, Token]]] = []  # each run's tokens, with where each starts in the source
+    length = 0
+    in_run = False
+    for token in children:
+        if token.type in ("text", "softbreak"):
+            piece = token.content if token.type == "text" else "\n"
+            if not in_run:
+                runs.append([])
+            runs[-1].append((length, token))
+            in_run = True
+        else:
+            piece = _source_of(token)
+            in_run = False
+        pieces.append(piece)
+        length += len(piece)
+    source = "".join(pieces)
+    for run in runs:
+        starts = [start for start, _ in run]
+        end = starts[-1] + (len(run[-1][1].content) if run[-1][1].type == "text" else 1)
+        ends = [*starts[1:], end]
+        texts: list[list[str]] = [[] for _ in run]
+        for start, stop, piece in _typographic_pieces(source, starts[0], end):
+            n = bisect.bisect_right(starts, start) - 1
+            if piece != source[start:stop]:  # a quote or symbol typeset: its token's, where it starts
+                texts[n].append(piece)
+                continue
+            while start < stop:  # text kept as written may run over several tokens: each keeps its own
+                texts[n].append(source[start : min(stop, ends[n])])
+                start = ends[n]
+                n += 1
+        for (_, token), shown in zip(run, texts, strict=True):
+            if token.type == "text":
+                token.content = "".join(shown)
+
+
+def _source_of(token: Token) -> str:
+    """What kramdown's scanner sees of an element: its markup (what a quote's rules look at after it)."""
+    if token.type == "text_special":
+        return token.markup or token.content  # an escape ("\\'") or an entity as written
+    if token.type == "code_inline":
+        return token.markup + token.content + token.markup
+    if token.type == "html_inline":
+        return token.content
+    if token.type == "hardbreak":
+        return "\n"
+    if token.type == "link_open":
+        return "["
+    if token.type in ("link_close", "image"):
+        return "](x)"
+    return token.markup
+
+
+def _typographic_pieces(source: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """The text of ``source[start:end]`` with kramdown's typography, as pieces each with the span of the
+    source it stands for."""
+    out: list[tuple[int, int, str]] = []
+    pos = start
+    while (m := _TYPOGRAPHY_START_RE.search(source, pos, end)) is not None:
+        out.append((pos, m.start(), source[pos : m.start()]))
+        pos = m.start()
+        if m.group("quote") is not None:
+            for rule, parts in _SMART_QUOTE_RULES:
+                # A rule may look past the run (at what follows it) but takes nothing beyond it.
+                found = rule.match(source, pos)
+                if found is None or found.end() > end:
+                    continue
+                for n, part in enumerate(parts, 1):
+                    group = found.group(n)
+                    out.append((found.start(n), found.end(n), _QUOTES[part, group] if part else group))
+                pos = found.end()
+                break
+            else:  # no rule takes it (kramdown's last two always do)
+                out.append((pos, pos + 1, source[pos]))
+                pos += 1
+        else:
+            sym = _SYMS_RE.match(source, pos, end)
+            if sym is None:  # " <<" may start one, and is none: kramdown keeps the blank and reads on
+                out.append((pos, pos + 1, source[pos]))
+                pos += 1
+                continue
+            out.append((pos, sym.end(), _TYPOGRAPHIC_SYMS[sym.group()]))
+            pos = sym.end()
+    out.append((pos, end, source[pos:end]))
+    return out
 
 
 def _kramdown_line_break(state: StateInline, silent: bool) -> bool:

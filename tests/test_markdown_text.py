@@ -203,10 +203,45 @@ def jekyll_text_blocks(site: Path, bodies: Sequence[str]) -> list[list[str]]:
     return [[re.sub(r"(?:\s*↩\d*)+\Z", "", text) for text in page] for page in pages]
 
 
+# kramdown's typography: smart quotes (by its rules, which read a quote after a Japanese character as a
+# closing one), dashes, ellipses and guillemets; not in code, nor in an image's alt text.
+TYPOGRAPHY = [
+    ("\"quoted\" text 'single' and it's the '90s.", ["“quoted” text ‘single’ and it’s the ’90s."]),
+    ('日本語の"テスト"です。「"引用"」と\'単\'も。', ["日本語の”テスト”です。「”引用”」と’単’も。"]),
+    ('"**強調**"と"`code`"と"[リンク](/x)"。', ["“強調“と”code“と”リンク“。"]),
+    ("He said, \"'Quoted' words.\"", ["He said, “‘Quoted’ words.”"]),
+    (
+        "1--2 と a---b と 待って... と <<引用>> と a << b >> c と \\<<x",
+        ["1–2 と a—b と 待って… と «引用» と a « b » c と <<x"],
+    ),
+    ('行頭の\n"改行後" の引用', ["行頭の “改行後” の引用"]),
+    ('## "見出し"の--ダッシュ\n\n本文。', ["“見出し”の–ダッシュ", "本文。"]),
+    ("| \"セル\" | a--b |\n|---|---|\n| 'x' | ... |", ["“セル”", "a–b", "‘x’", "…"]),
+    ('- "項目"...\n- it\'s', ["“項目”…", "it’s"]),
+    ('![alt "x" -- y](/a.png)', ['alt "x" -- y']),
+    ('\\"エスケープ\\" と &quot;実体&quot; と `a--b`', ['"エスケープ" と "実体" と a--b']),
+    ('"" と \'\' と "\'" と "a"b"', ["”” と ‘’ と “’” と “a”b”"]),
+    ("<span>\"スパン\"</span>と**'太'**", ["“スパン”と‘太’"]),
+    ("Rock 'n' roll, don't! (\"paren\") ['br'] -\"d\"-", ["Rock ‘n’ roll, don’t! (“paren”) [‘br’] -“d”-"]),
+    ('"a"."b", \'d\': "e"?', ["“a”.”b”, ‘d’: “e”?"]),
+    # the lines after an element keep their text, typeset or not
+    ('"前"<br>\n"後" -- 続き\n\n![](/a.png)\n画像の後', ["“前” “後” – 続き", "画像の後"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), TYPOGRAPHY)
+def test_quotes_dashes_and_ellipses_read_as_kramdown_typesets_them(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
+def test_titles_keep_their_quotes_as_a_layout_shows_them() -> None:
+    assert clean_inline('"引用" -- それは...') == '"引用" -- それは...'
+
+
 @needs_jekyll
-def test_the_kramdown_block_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    bodies = [body for body, _ in KRAMDOWN_BLOCKS]
-    assert jekyll_text_blocks(tmp_path, bodies) == [text for _, text in KRAMDOWN_BLOCKS]
+def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
+    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY
+    assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
 # --- headings are lines of their own ------------------------------------------------------------------
