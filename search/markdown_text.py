@@ -19,6 +19,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.hr import hr
 from markdown_it.rules_block.lheading import lheading
 from markdown_it.rules_block.list import list_block
 from markdown_it.rules_block.state_block import StateBlock
@@ -38,7 +39,7 @@ from markdown_it.token import Token
 # 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
 # (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
-# (_kramdown_typography).
+# (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -186,6 +187,7 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.at("strikethrough", _kramdown_delimiters)
     md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
     md.block.ruler.at("lheading", _kramdown_setext)
+    md.block.ruler.at("hr", _kramdown_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
     md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
     return md
@@ -373,6 +375,22 @@ def _kramdown_setext(state: StateBlock, startLine: int, endLine: int, silent: bo
     if not (first or (startLine > 0 and state.isEmpty(startLine - 1))):
         return False
     return lheading(state, startLine, endLine, silent)
+
+
+# A line kramdown's GFM parser lets end a paragraph that a rule may also be: one starting a bullet list.
+_BULLET_START_RE = re.compile(r"[ \t]{0,3}[*+-][ \t]")
+
+
+def _kramdown_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """markdown-it's thematic break, held to kramdown's paragraphs: they end at a line that starts a list,
+    a heading, a quote or a fence (PARAGRAPH_END_GFM), never at a rule, so "***" or "___" right below a line
+    of text (a quote's or list item's too) is text of it; "* * *", which starts a list item, is a rule. The
+    text had a paragraph break there, and lost the line the page shows."""
+    if silent and state.parentType in ("paragraph", "blockquote"):
+        pos = state.bMarks[startLine]
+        if not _BULLET_START_RE.match(state.src, pos, state.eMarks[startLine]):
+            return False
+    return hr(state, startLine, endLine, silent)
 
 
 # kramdown's ordered list items: digits and a dot, then a blank (LIST_START_OL); "1)" starts none.

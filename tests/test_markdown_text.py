@@ -238,9 +238,27 @@ def test_titles_keep_their_quotes_as_a_layout_shows_them() -> None:
     assert clean_inline('"引用" -- それは...') == '"引用" -- それは...'
 
 
+# kramdown ends a paragraph (a quote's or list item's too) at a line that starts a list, a heading, a quote
+# or a fence, never at a rule: "***" or "___" right below a line of text is text of it ("* * *", which may
+# start a list, is a rule).
+RULES_IN_PARAGRAPHS = [
+    ("段落の行\n***\n次の行", ["段落の行 *** 次の行"]),
+    ("段落の行\n  ___\n次の行\n\n前\n_ _ _", ["段落の行 ___ 次の行", "前 _ _ _"]),
+    ("前の段落\n\n一行目\n二行目\n---\n後", ["前の段落", "一行目 二行目 — 後"]),
+    ("- 項目\n***\n後\n\n> 引用\n***\n後ろ", ["項目 *** 後", "引用 *** 後ろ"]),
+    ("段落の行\n* * *\n次の行\n\n前\n- - -\n後", ["段落の行", "次の行", "前", "後"]),
+    ("段落の行\n\n***\n\n次の行", ["段落の行", "次の行"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), RULES_IN_PARAGRAPHS)
+def test_a_rule_right_below_a_line_of_text_is_text_as_in_kramdown(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY
+    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
