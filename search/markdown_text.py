@@ -39,7 +39,8 @@ from markdown_it.token import Token
 # 6: footnotes as kramdown shows them: a marker is its number, the footnote's text ends the post
 # (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
-# (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule).
+# (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
+# tag (_kramdown_guillemet).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -189,8 +190,21 @@ def _markdown() -> MarkdownIt:
     md.block.ruler.at("lheading", _kramdown_setext)
     md.block.ruler.at("hr", _kramdown_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
+    md.inline.ruler.before("autolink", "kramdown_guillemet", _kramdown_guillemet)
     md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
     return md
+
+
+def _kramdown_guillemet(state: StateInline, silent: bool) -> bool:
+    """Two "<" are text, which _kramdown_typography makes «: kramdown reads them as a typographic symbol
+    before the second could start a tag or an autolink, so <<Jekyll>> is «Jekyll» on the page, where
+    markdown-it read a tag <Jekyll> and the text lost the word."""
+    if not state.src.startswith("<<", state.pos):
+        return False
+    if not silent:
+        state.pending += "<<"
+    state.pos += 2
+    return True
 
 
 # kramdown's typographic symbols (TYPOGRAPHIC_SYMS, in its order: the longer first) and what Jekyll's page

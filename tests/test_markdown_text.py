@@ -250,6 +250,17 @@ RULES_IN_PARAGRAPHS = [
     ("段落の行\n\n***\n\n次の行", ["段落の行", "次の行"]),
 ]
 
+# kramdown reads "<<" as a guillemet before it could read a tag, so <<Jekyll>> is «Jekyll», not <Jekyll>.
+GUILLEMETS = [
+    ("<<名前>>と<<Jekyll>>と<<a href>>", ["«名前»と«Jekyll»と«a href»"]),
+    ("詳細は <<Ruby>> の章、\n<<b>>太字<</b>>", ["詳細は «Ruby» の章、 «b»太字«/b»"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), GUILLEMETS)
+def test_a_word_in_double_angle_brackets_is_text_in_guillemets_not_a_tag(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
 
 @pytest.mark.parametrize(("body", "text"), RULES_IN_PARAGRAPHS)
 def test_a_rule_right_below_a_line_of_text_is_text_as_in_kramdown(body: str, text: list[str]) -> None:
@@ -258,7 +269,7 @@ def test_a_rule_right_below_a_line_of_text_is_text_as_in_kramdown(body: str, tex
 
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS
+    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
