@@ -40,7 +40,7 @@ from markdown_it.token import Token
 # (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
 # (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
-# tag (_kramdown_guillemet).
+# tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -192,7 +192,24 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
     md.inline.ruler.before("autolink", "kramdown_guillemet", _kramdown_guillemet)
     md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
+    md.core.ruler.before("text_join", "gfm_task_list", _gfm_task_list)
     return md
+
+
+# A GFM task list item's box: "[ ]" or "[x]" and blanks, at the start of its first paragraph.
+_TASK_BOX_RE = re.compile(r"\A\s*\[(?: |[xX])\]\s+")
+
+
+def _gfm_task_list(state: StateCore) -> None:
+    """kramdown's GFM parser makes a list item's leading "[ ] " or "[x] " a checkbox, which shows no
+    text; markdown-it left the brackets in the item's text."""
+    tokens = state.tokens
+    for n in range(len(tokens) - 2):
+        if tokens[n].type != "list_item_open" or tokens[n + 1].type != "paragraph_open":
+            continue
+        children = tokens[n + 2].children
+        if children and children[0].type == "text":
+            children[0].content = _TASK_BOX_RE.sub("", children[0].content, count=1)
 
 
 def _kramdown_guillemet(state: StateInline, silent: bool) -> bool:

@@ -267,9 +267,26 @@ def test_a_rule_right_below_a_line_of_text_is_text_as_in_kramdown(body: str, tex
     assert lines(body) == text
 
 
+# GFM task lists: a list item starting "[ ] " or "[x] " starts with a checkbox, which shows no text.
+TASK_LISTS = [
+    ("- [ ] 未着手の作業\n- [x] 済んだ作業\n- [X] **大文字**も", ["未着手の作業", "済んだ作業", "大文字も"]),
+    ("1. [ ] 番号付き\n\n2. [x]  間が広い", ["番号付き", "間が広い"]),
+    (
+        "- [ ]\n- [y] 違う\n- 途中の [ ] 括弧\n- [x]詰めて",
+        ["[ ]", "[y] 違う", "途中の [ ] 括弧", "[x]詰めて"],
+    ),
+    ("> - [ ] 引用の中\n\n- 外\n  - [x] 入れ子", ["引用の中", "外", "入れ子"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), TASK_LISTS)
+def test_a_task_list_items_checkbox_shows_no_brackets(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS
+    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS + TASK_LISTS
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
