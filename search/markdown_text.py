@@ -40,7 +40,8 @@ from markdown_it.token import Token
 # (_move_footnotes); two backslashes ending a line are a line break (_kramdown_line_break); abbreviation
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
 # (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
-# tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list).
+# tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
+# definitions are blocks (_definition_lists).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -650,9 +651,78 @@ def strip_kramdown(text: str) -> str:
 
     # The placeholders' delimiters are control characters, dropped from the clean text anyway.
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
-    text = _move_footnotes(_drop_abbreviations(_strip_extensions(text)))
+    text = _definition_lists(_move_footnotes(_drop_abbreviations(_strip_extensions(text))))
     text = _open_markdown_html(_strip_attribute_lists(text))
     return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
+
+
+# A definition in kramdown's definition lists (DEFINITION_LIST_START): a colon and a blank starting a line.
+_DEFINITION_RE = re.compile(r"[ ]{0,3}:[ \t]")
+# A line that starts a block other than a paragraph, which no definition's terms may be: a heading, list item,
+# quote, table row, HTML, indented code, a code block kept aside, a definition of kramdown's.
+_NOT_PARAGRAPH_RE = re.compile(
+    r"[ ]{0,3}(?:#|>|[*+-][ \t]|\d+\.[ \t]|\||<|\x01|\*\[|\[\^|\{:|:[ \t])|\t|[ ]{4}"
+)
+
+
+def _definition_lists(text: str) -> str:
+    """kramdown's definition lists, as blocks: the lines of the paragraph right above a ": definition" line
+    (a blank line between at most) are its terms, each shown as a block of its own, and each definition
+    (its indented and lazy lines with it) is one too. markdown-it read them as one paragraph, the colons
+    in its text. Top-level lists only: a paragraph inside a list item or a quote stays one."""
+    if ":" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    start = 0  # where the run of lines that ends out starts (blank lines end a run), found once per line
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        terms_end = len(out) - 1 if out and not out[-1].strip() else len(out)
+        if terms_end > 0 and not out[terms_end - 1].strip():
+            terms_end = 0  # two blank lines above: no paragraph right above
+        terms_start = start if terms_end == len(out) else _run_start(out, terms_end)
+        if (
+            not _DEFINITION_RE.match(line)
+            or terms_start == terms_end
+            or _NOT_PARAGRAPH_RE.match(out[terms_start])
+        ):
+            out.append(line)
+            if not line.strip():
+                start = len(out)
+            i += 1
+            continue
+        terms = [term.strip() for term in out[terms_start:terms_end]]
+        del out[terms_start:]
+        for term in terms:
+            out.extend((term, ""))
+        while i < len(lines) and _DEFINITION_RE.match(lines[i]):  # the definitions of these terms
+            out.extend(("", lines[i].lstrip(" ")[1:].strip()))
+            i += 1
+            while i < len(lines):  # its lines, indented or lazy, and indented ones after blank lines
+                j = i
+                while j < len(lines) and not lines[j].strip():
+                    j += 1
+                if j == len(lines):
+                    break
+                if _DEFINITION_RE.match(lines[j]):  # the next definition, blank lines before it or not
+                    i = j
+                    break
+                if j > i and not lines[j].startswith((" ", "\t")):
+                    break
+                out.extend(lines[i:j])
+                out.append(lines[j].strip())
+                i = j + 1
+            out.append("")
+        start = len(out)
+    return "\n".join(out)
+
+
+def _run_start(out: list[str], end: int) -> int:
+    """Where the run of non-blank lines ending at ``out[end - 1]`` starts."""
+    while end > 0 and out[end - 1].strip():
+        end -= 1
+    return end
 
 
 # kramdown's abbreviation definition, one line (ABBREV_DEFINITION_START): "*[HTML]: Hyper Text Markup".

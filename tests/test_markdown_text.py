@@ -284,9 +284,39 @@ def test_a_task_list_items_checkbox_shows_no_brackets(body: str, text: list[str]
     assert lines(body) == text
 
 
+# kramdown's definition lists: the lines of a paragraph right above ": definition" (one blank line between
+# at most) are its terms, each a block of its own, and each definition is a block of its own too.
+DEFINITION_LISTS = [
+    (
+        "前の段落。\n\n用語\n: 説明です。\n: 二つ目の説明。",
+        ["前の段落。", "用語", "説明です。", "二つ目の説明。"],
+    ),
+    (
+        "用語一\n用語二\n\n:   説明、\n    続きの行\n遅れた行\n\n    二段落目",
+        ["用語一", "用語二", "説明、 続きの行 遅れた行", "二段落目"],
+    ),
+    (
+        "**太字の用語**\n: *強調*の説明\n\n次の用語\n: 次の説明\n\n後ろ",
+        ["太字の用語", "強調の説明", "次の用語", "次の説明", "後ろ"],
+    ),
+    ("用語\n: 説明\n別の行\n: 次", ["用語", "説明 別の行", "次"]),
+    # no paragraph right above: the colon is text
+    (
+        ": 行頭のコロン\n\n用語\n\n\n: 二行空き\n\n## 見出し\n: 見出しの下",
+        [": 行頭のコロン", "用語", ": 二行空き", "見出し", ": 見出しの下"],
+    ),
+    ("用語\n:説明なし", ["用語 :説明なし"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), DEFINITION_LISTS)
+def test_a_definition_lists_terms_and_definitions_are_blocks_of_their_own(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS + TASK_LISTS
+    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS + TASK_LISTS + DEFINITION_LISTS
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
@@ -580,6 +610,8 @@ def test_the_end_marker_heading_ids_are_what_jekyll_writes(tmp_path: Path) -> No
         "<div" + ' markdown="1"' * (LONG // 13),  # the attribute again and again, and no ">"
         "{#id}\n# 見出し" + " " * LONG + "#x {#y}\n",  # blanks before a header id and closing hashes
         "{#id}\n# 見出し" + " " * LONG + "終\n",
+        "- 項目\n: 定義ではない\n" * (LONG // 14),  # each colon line looks for the paragraph above it
+        "用語\n: 定義\n\n" * (LONG // 10),
     ],
 )
 def test_long_runs_of_kramdown_markup_are_read_in_linear_time(body: str) -> None:
