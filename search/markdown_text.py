@@ -23,6 +23,7 @@ from markdown_it.rules_block.hr import hr
 from markdown_it.rules_block.lheading import lheading
 from markdown_it.rules_block.list import list_block
 from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.rules_block.table import table
 from markdown_it.rules_core.state_core import StateCore
 from markdown_it.rules_inline.state_inline import Delimiter
 from markdown_it.rules_inline.state_inline import StateInline
@@ -41,7 +42,7 @@ from markdown_it.token import Token
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
 # (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
 # tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
-# definitions are blocks (_definition_lists).
+# definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -190,6 +191,7 @@ def _markdown() -> MarkdownIt:
     md.block.ruler.at("list", _kramdown_list, {"alt": ["paragraph", "reference", "blockquote"]})
     md.block.ruler.at("lheading", _kramdown_setext)
     md.block.ruler.at("hr", _kramdown_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]})
+    md.block.ruler.at("table", _kramdown_table, {"alt": ["paragraph", "reference"]})
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
     md.inline.ruler.before("autolink", "kramdown_guillemet", _kramdown_guillemet)
     md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
@@ -407,6 +409,30 @@ def _kramdown_setext(state: StateBlock, startLine: int, endLine: int, silent: bo
     if not (first or (startLine > 0 and state.isEmpty(startLine - 1))):
         return False
     return lheading(state, startLine, endLine, silent)
+
+
+def _kramdown_table(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """markdown-it's table, held to kramdown's: a table stands between block boundaries, a blank line (or
+    the start of the post or of a container) above it and a blank line (or the end) below it, and each of
+    its lines holds a "|". Elsewhere kramdown shows its lines as text of a paragraph, pipes and all, and
+    a table never interrupts a paragraph; markdown-it read a table right below a line of text or a heading,
+    or with a line of text right below it."""
+    if silent:  # asked whether a table ends the paragraph above it: kramdown's never does
+        return False
+    first = not state.tokens or state.tokens[-1].nesting == 1
+    if not (first or (startLine > 0 and state.isEmpty(startLine - 1))):
+        return False
+    count = len(state.tokens)
+    if not table(state, startLine, endLine, silent):
+        return False
+    end = state.line
+    rows = range(startLine, end)
+    piped = all("|" in state.src[state.bMarks[n] : state.eMarks[n]] for n in rows)
+    if piped and (end >= endLine or state.isEmpty(end)):
+        return True
+    del state.tokens[count:]
+    state.line = startLine
+    return False
 
 
 # A line kramdown's GFM parser lets end a paragraph that a rule may also be: one starting a bullet list.

@@ -314,9 +314,38 @@ def test_a_definition_lists_terms_and_definitions_are_blocks_of_their_own(body: 
     assert lines(body) == text
 
 
+# kramdown reads a table only between block boundaries: a blank line (or the start of the post or of a
+# container) above it, and a blank line or the end below it. Elsewhere its lines are text of a paragraph.
+TABLE = "| 項目 | 値 |\n|---|:-:|\n| 速度 | 速い |"
+TABLES = [
+    ("表の説明\n" + TABLE, ["表の説明 | 項目 | 値 | |—|:-:| | 速度 | 速い |"]),
+    (TABLE + "\n直後の文", ["| 項目 | 値 | |—|:-:| | 速度 | 速い | 直後の文"]),
+    ("## 見出し\n" + TABLE + "\n\n後", ["見出し", "| 項目 | 値 | |—|:-:| | 速度 | 速い |", "後"]),
+    (TABLE + "\n- 直後の項目", ["| 項目 | 値 | |—|:-:| | 速度 | 速い |", "直後の項目"]),
+    ("前\n\n" + TABLE + "\n\n後", ["前", "項目", "値", "速度", "速い", "後"]),
+    (
+        "> " + TABLE.replace("\n", "\n> ") + "\n\n- 入れ子\n\n  | 列 |\n  |--|\n  | 行 |",
+        ["項目", "値", "速度", "速い", "入れ子", "列", "行"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), TABLES)
+def test_a_table_is_a_table_only_between_blank_lines_as_in_kramdown(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
-    cases = KRAMDOWN_BLOCKS + TYPOGRAPHY + RULES_IN_PARAGRAPHS + GUILLEMETS + TASK_LISTS + DEFINITION_LISTS
+    cases = (
+        KRAMDOWN_BLOCKS
+        + TYPOGRAPHY
+        + RULES_IN_PARAGRAPHS
+        + GUILLEMETS
+        + TASK_LISTS
+        + DEFINITION_LISTS
+        + TABLES
+    )
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
 
