@@ -42,7 +42,8 @@ from markdown_it.token import Token
 # definitions are no text (_drop_abbreviations); quotes, dashes and ellipses typeset by kramdown's rules
 # (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
 # tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
-# definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table).
+# definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table); an HTML
+# block's content as written (_keep_html_blocks_raw).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -678,7 +679,7 @@ def strip_kramdown(text: str) -> str:
     # The placeholders' delimiters are control characters, dropped from the clean text anyway.
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
     text = _definition_lists(_move_footnotes(_drop_abbreviations(_strip_extensions(text))))
-    text = _open_markdown_html(_strip_attribute_lists(text))
+    text = _open_markdown_html(_strip_attribute_lists(_keep_html_blocks_raw(text)))
     return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
 
 
@@ -875,6 +876,134 @@ def _strip_attribute_lists(text: str) -> str:
             line = f"{before} {_ID_START}{header_id.group(1)}{_ID_END}"
         out.append(line)
     return "\n".join(out)
+
+
+# A line starting a block-level HTML element, as kramdown's HTML_BLOCK_START finds one (HTML_SPAN_ELEMENTS
+# start a paragraph instead); group 1 its name. Elements without a body, and those whose content markdown-it
+# also keeps to their end tag, are left out.
+_HTML_BLOCK_LINE_RE = re.compile(r"^[ ]{0,3}<([A-Za-z][\w-]*+(?::[A-Za-z][\w-]*+)?)(?=[\s/>]|\Z)", re.M)
+_HTML_SPAN_ELEMENTS = frozenset(
+    {
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "big",
+        "bdo",
+        "br",
+        "button",
+        "cite",
+        "code",
+        "del",
+        "dfn",
+        "em",
+        "i",
+        "img",
+        "input",
+        "ins",
+        "kbd",
+        "label",
+        "mark",
+        "option",
+        "q",
+        "rb",
+        "rbc",
+        "rp",
+        "rt",
+        "rtc",
+        "ruby",
+        "samp",
+        "select",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "tt",
+        "u",
+        "var",
+    }
+)
+_HTML_NO_BODY = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "command",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "pre",
+        "script",
+        "style",
+        "textarea",
+    }
+)
+_MARKDOWN_ATTR_RE = re.compile(r"\smarkdown\s*=", re.I)
+_TAG_REST_RE = re.compile(r"[^<>]*+>")
+# A run of blank lines, where markdown-it ends an HTML block.
+_BLANK_RUN_RE = re.compile(r"\n[ \t]*(?=\n)")
+
+
+def _keep_html_blocks_raw(text: str) -> str:
+    """Keep each block-level HTML element one HTML block to its end tag, as kramdown (Jekyll's default,
+    without parse_block_html) keeps it as written, blank lines and all: Markdown inside it is text on the
+    page ("**注意**", "## 見出し"), and no heading. markdown-it ended the block at a blank line and read what
+    followed as Markdown, so the text lost the marks and gained headings, with section links to ids the page
+    does not have. Each blank line inside is made an empty comment, which shows nothing and keeps the block
+    open. An element never closed runs to the end of the post, as in kramdown; one marked markdown="…" is
+    _open_markdown_html's."""
+    if "<" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    while (start := _HTML_BLOCK_LINE_RE.search(text, pos)) is not None:
+        name = start.group(1).lower()
+        tag = _TAG_REST_RE.match(text, start.end())  # up to the next "<" at most: each part read once
+        if (
+            name in _HTML_SPAN_ELEMENTS
+            or name in _HTML_NO_BODY
+            or tag is None
+            or _MARKDOWN_ATTR_RE.search(tag.group())
+            or tag.group().endswith("/>")
+        ):
+            out.append(text[pos : start.end()])
+            pos = start.end()
+            continue
+        end = _element_end(text, name, tag.end())
+        out.append(text[pos : start.start()])
+        out.append(_BLANK_RUN_RE.sub("\n<!-- -->", text[start.start() : end]))
+        # What follows the end tag's line starts a block of its own, as in kramdown; markdown-it would
+        # have kept it in the HTML block, its Markdown unread.
+        if text.startswith("\n", end) and not text.startswith("\n\n", end):
+            out.append("\n")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _element_end(text: str, name: str, pos: int) -> int:
+    """Where the element ``name`` whose start tag ends before ``pos`` ends: after its end tag, elements of
+    the same name inside it counted; the end of the text if it has none."""
+    tags = re.compile(r"<(/?)" + re.escape(name) + r"(?=[\s/>])[^<>]*+>", re.I)
+    depth = 1
+    for tag in tags.finditer(text, pos):
+        if not tag.group(1):
+            depth += not tag.group().endswith("/>")
+        else:
+            depth -= 1
+            if not depth:
+                return tag.end()
+    return len(text)
 
 
 def _drop_list_above(lines: list[str]) -> None:

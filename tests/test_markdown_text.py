@@ -335,6 +335,41 @@ def test_a_table_is_a_table_only_between_blank_lines_as_in_kramdown(body: str, t
     assert lines(body) == text
 
 
+# kramdown (Jekyll's default: no parse_block_html) keeps the content of a block-level HTML element as it is
+# written, to its end tag, blank lines and all: Markdown in it is shown as text ("**" and "##" too), and a
+# heading written there is none. An element never closed runs to the end of the post.
+HTML_BLOCKS = [
+    (
+        '<div class="note">\n\n**注意**: 本文です。\n\n## 見出しではない\n\n- 項目\n\n</div>\n\n後ろの段落',
+        ["**注意**: 本文です。 ## 見出しではない - 項目", "後ろの段落"],
+    ),
+    (
+        "<p>一行目\n\n二行目</p>\n\n<section>\n<h2>中の見出し</h2>\n\n本文。\n\n</section>",
+        ["一行目 二行目", "中の見出し", "本文。"],
+    ),
+    ("<div>\n<div>\n\n入れ子\n\n</div>\n\n外側\n\n</div>\n\n## 外の見出し", ["入れ子", "外側", "外の見出し"]),
+    (
+        '<div markdown="1">\n\n**太字**\n\n</div>\n\n'
+        "<details>\n<summary>開く</summary>\n\n中身。\n\n</details>",
+        ["太字", "開く", "中身。"],
+    ),
+    ("前の段落\n\n<div>\n\n閉じない\n\n**太字**", ["前の段落", "閉じない **太字**"]),
+    ("<div>\n中\n</div>\n**直後**の段落", ["中", "直後の段落"]),
+    # an autolink is no element
+    ("<https://example.com/日本>\n\n**太字**の段落", ["https://example.com/日本", "太字の段落"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), HTML_BLOCKS)
+def test_markdown_inside_an_html_block_is_shown_as_written_as_in_kramdown(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
+def test_a_heading_inside_an_html_block_is_no_section() -> None:
+    text = render_text(HTML_BLOCKS[0][0], heading_ids=JEKYLL_HEADING_IDS)
+    assert (text.headings, text.sections) == ((), ())
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
     cases = (
@@ -345,6 +380,7 @@ def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None
         + TASK_LISTS
         + DEFINITION_LISTS
         + TABLES
+        + HTML_BLOCKS
     )
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
@@ -641,6 +677,8 @@ def test_the_end_marker_heading_ids_are_what_jekyll_writes(tmp_path: Path) -> No
         "{#id}\n# 見出し" + " " * LONG + "終\n",
         "- 項目\n: 定義ではない\n" * (LONG // 14),  # each colon line looks for the paragraph above it
         "用語\n: 定義\n\n" * (LONG // 10),
+        "<div\n" * (LONG // 5),  # HTML blocks, none of them closed
+        "<div>\n\n" * (LONG // 7),
     ],
 )
 def test_long_runs_of_kramdown_markup_are_read_in_linear_time(body: str) -> None:
