@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block.hr import hr
+from markdown_it.rules_block.html_block import html_block
 from markdown_it.rules_block.lheading import lheading
 from markdown_it.rules_block.list import list_block
 from markdown_it.rules_block.state_block import StateBlock
@@ -43,7 +44,8 @@ from markdown_it.token import Token
 # (_kramdown_typography); a rule right below a line of text is text of it (_kramdown_rule); "<<" starts no
 # tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
 # definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table); an HTML
-# block's content as written (_keep_html_blocks_raw).
+# block's content as written (_keep_html_blocks_raw); a comment below a line of text does not end its
+# paragraph (_kramdown_html_block).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -193,6 +195,7 @@ def _markdown() -> MarkdownIt:
     md.block.ruler.at("lheading", _kramdown_setext)
     md.block.ruler.at("hr", _kramdown_rule, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.block.ruler.at("table", _kramdown_table, {"alt": ["paragraph", "reference"]})
+    md.block.ruler.at("html_block", _kramdown_html_block, {"alt": ["paragraph", "reference", "blockquote"]})
     md.inline.ruler.before("escape", "kramdown_line_break", _kramdown_line_break)
     md.inline.ruler.before("autolink", "kramdown_guillemet", _kramdown_guillemet)
     md.core.ruler.before("text_join", "kramdown_typography", _kramdown_typography)
@@ -410,6 +413,17 @@ def _kramdown_setext(state: StateBlock, startLine: int, endLine: int, silent: bo
     if not (first or (startLine > 0 and state.isEmpty(startLine - 1))):
         return False
     return lheading(state, startLine, endLine, silent)
+
+
+def _kramdown_html_block(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """markdown-it's HTML block, held to kramdown's paragraphs: they end at a line starting an element's
+    tag (LAZY_END_HTML_START), never at a comment, declaration or processing instruction, so a
+    "<!-- more -->" right below a line of text is a comment inside the paragraph, not the end of it."""
+    if silent and state.parentType in ("paragraph", "blockquote"):
+        pos = state.bMarks[startLine] + state.tShift[startLine]
+        if state.src.startswith(("<!", "<?"), pos):
+            return False
+    return html_block(state, startLine, endLine, silent)
 
 
 def _kramdown_table(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:

@@ -370,6 +370,21 @@ def test_a_heading_inside_an_html_block_is_no_section() -> None:
     assert (text.headings, text.sections) == ((), ())
 
 
+# A comment right below a line of text (Jekyll's <!-- more --> most often) does not end the paragraph in
+# kramdown, whose paragraphs end only at a tag of an element; a block of it starts only after a blank line.
+COMMENTS_IN_PARAGRAPHS = [
+    ("段落の一行目、\n<!-- more -->\n二行目。", ["段落の一行目、 二行目。"]),
+    ("一行目\n<!-- 複数行の\nコメント -->\n続き\n\n<!-- more -->\n\n次の段落", ["一行目 続き", "次の段落"]),
+    ("- 項目\n<!-- more -->\n続き\n\n> 引用\n<!-- x -->\n続き。", ["項目 続き", "引用 続き。"]),
+    ("前の行\n<div>ブロック</div>\n後の行", ["前の行", "ブロック", "後の行"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), COMMENTS_IN_PARAGRAPHS)
+def test_a_comment_right_below_a_line_of_text_does_not_end_its_paragraph(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @needs_jekyll
 def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None:
     cases = (
@@ -381,6 +396,7 @@ def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None
         + DEFINITION_LISTS
         + TABLES
         + HTML_BLOCKS
+        + COMMENTS_IN_PARAGRAPHS
     )
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
