@@ -45,7 +45,7 @@ from markdown_it.token import Token
 # tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
 # definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table); an HTML
 # block's content as written (_keep_html_blocks_raw); a comment below a line of text does not end its
-# paragraph (_kramdown_html_block).
+# paragraph (_kramdown_html_block); a "|" in code in a table is code (_codes_in_tables).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -694,7 +694,38 @@ def strip_kramdown(text: str) -> str:
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
     text = _definition_lists(_move_footnotes(_drop_abbreviations(_strip_extensions(text))))
     text = _open_markdown_html(_strip_attribute_lists(_keep_html_blocks_raw(text)))
-    return _PLACEHOLDER_RE.sub(lambda m: codes[int(m.group(1))], text)
+    in_tables = _codes_in_tables(text)
+
+    def restore(m: re.Match[str]) -> str:
+        code = codes[int(m.group(1))]
+        return code.replace("|", "\\|") if m.group(1) in in_tables else code
+
+    return _PLACEHOLDER_RE.sub(restore, text)
+
+
+# A table's separator line, as kramdown's TABLE_SEP_LINE finds one: pipes, colons, blanks and a "-".
+_TABLE_SEPARATOR_RE = re.compile(r"[ \t|:+-]*-[ \t|:+-]*")
+
+
+def _codes_in_tables(text: str) -> set[str]:
+    """The numbers of the code spans kept aside (strip_kramdown) that lie in a table's rows: a run of
+    lines between blank lines, each with a "|", the second a separator line. kramdown splits a row into
+    cells around its code spans, so a "|" in one is code ("`a|b`", and "`c\\|d`" as written), where
+    markdown-it's GFM table ends a cell at it unless escaped: the escape added for markdown-it is taken
+    back by its table, once per pipe."""
+    found: set[str] = set()
+    if "\x01" not in text or "|" not in text:
+        return found
+    for run in _BLANK_LINE_RE.split(text):
+        rows = run.strip("\n").split("\n")
+        if (
+            "\x01" in run
+            and len(rows) > 1
+            and _TABLE_SEPARATOR_RE.fullmatch(rows[1])
+            and all("|" in row for row in rows)
+        ):
+            found.update(m.group(1) for m in _PLACEHOLDER_RE.finditer(run))
+    return found
 
 
 # A definition in kramdown's definition lists (DEFINITION_LIST_START): a colon and a blank starting a line.

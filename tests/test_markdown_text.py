@@ -330,6 +330,22 @@ TABLES = [
 ]
 
 
+# A "|" in a code span is code, not the end of a cell, as kramdown reads a table row ("\\|" there stays as
+# written); outside a table, code spans are left alone.
+CODE_IN_TABLES = [
+    (
+        "| `a|b` | 意味 |\n|---|---|\n| `cmd | grep x` | 絞り込み |\n| `c\\|d` | 逃がし |",
+        ["a|b", "意味", "cmd | grep x", "絞り込み", "c\\|d", "逃がし"],
+    ),
+    ("本文 `a|b` と `c\\|d`\n\n| 列 |\n|---|\n| `x|y` |", ["本文 a|b と c\\|d", "列", "x|y"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), CODE_IN_TABLES)
+def test_a_pipe_in_code_is_code_not_a_cell_border(body: str, text: list[str]) -> None:
+    assert lines(body) == text
+
+
 @pytest.mark.parametrize(("body", "text"), TABLES)
 def test_a_table_is_a_table_only_between_blank_lines_as_in_kramdown(body: str, text: list[str]) -> None:
     assert lines(body) == text
@@ -397,6 +413,7 @@ def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None
         + TABLES
         + HTML_BLOCKS
         + COMMENTS_IN_PARAGRAPHS
+        + CODE_IN_TABLES
     )
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
