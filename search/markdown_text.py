@@ -45,7 +45,8 @@ from markdown_it.token import Token
 # tag (_kramdown_guillemet); a task list item's box is no text (_gfm_task_list); definition lists' terms and
 # definitions are blocks (_definition_lists); a table only between blank lines (_kramdown_table); an HTML
 # block's content as written (_keep_html_blocks_raw); a comment below a line of text does not end its
-# paragraph (_kramdown_html_block); a "|" in code in a table is code (_codes_in_tables).
+# paragraph (_kramdown_html_block); a "|" in code in a table is code (_codes_in_tables); lines of cells
+# without a separator line are a table (_tables_without_separator).
 TEXT_VERSION = 6
 
 # What ``{{ … }}`` outputs may add to one text in all, however often a post repeats a long value.
@@ -694,6 +695,7 @@ def strip_kramdown(text: str) -> str:
     text = _CODE_RE.sub(keep_code, text.replace("\x01", "").replace("\x02", ""))
     text = _definition_lists(_move_footnotes(_drop_abbreviations(_strip_extensions(text))))
     text = _open_markdown_html(_strip_attribute_lists(_keep_html_blocks_raw(text)))
+    text = _tables_without_separator(text)
     in_tables = _codes_in_tables(text)
 
     def restore(m: re.Match[str]) -> str:
@@ -701,6 +703,58 @@ def strip_kramdown(text: str) -> str:
         return code.replace("|", "\\|") if m.group(1) in in_tables else code
 
     return _PLACEHOLDER_RE.sub(restore, text)
+
+
+# A pipe kramdown splits a table row at (TABLE_PIPE_CHECK): one no backslash escapes. Code is kept aside.
+_CELL_PIPE_RE = re.compile(r"(?<!\\)\|")
+_BLANK_LINES_RE = re.compile(r"(\n[ \t]*\n)")
+# A cell's start that markdown-it would read as a block of its own once the cell is a paragraph.
+_CELL_BLOCK_START_RE = re.compile(r"\A(?:[#>]|[+*-](?=[ \t]|\Z)|(\d+)([.)])(?=[ \t]|\Z))")
+
+
+def _tables_without_separator(text: str) -> str:
+    """kramdown's tables without a separator line: lines between blank lines that each hold a "|" are a
+    table's rows (a line of "タグ: Python | Jekyll" alone too), which GFM, and so markdown-it, reads as a
+    paragraph, pipes and all. Each cell is made a paragraph of its own (the page shows each cell as a
+    block), with the indent of its rows, so that a table in a list item stays in it. A run read otherwise
+    first (a quote, heading, list item, indented code) or that is a GFM table already is left alone."""
+    if "|" not in text:
+        return text
+    parts = _BLANK_LINES_RE.split(text)
+    for n in range(0, len(parts), 2):
+        rows = parts[n].split("\n")
+        first = rows[0]
+        indent = first[: len(first) - len(first.lstrip(" "))]
+        if (
+            not all(_CELL_PIPE_RE.search(row) for row in rows)
+            or len(indent) > 3
+            or first.startswith("\t")
+            or (_NOT_PARAGRAPH_RE.match(first.lstrip(" ")) and not first.lstrip(" ").startswith("|"))
+            or (len(rows) > 1 and _TABLE_SEPARATOR_RE.fullmatch(rows[1]))
+            or all(_TABLE_SEPARATOR_RE.fullmatch(row) for row in rows)
+        ):
+            continue
+        leading_pipe = first.lstrip().startswith("|")
+        cells: list[str] = []
+        for row in rows:
+            if _TABLE_SEPARATOR_RE.fullmatch(row):
+                continue
+            split = _CELL_PIPE_RE.split(row)
+            if leading_pipe and not split[0].strip():
+                split = split[1:]
+            if split and not split[-1].strip():
+                split = split[:-1]
+            for cell in (part.replace("\\|", "|").strip() for part in split):
+                if cell:
+                    cells.append(indent + _CELL_BLOCK_START_RE.sub(_escape_block_start, cell))
+        parts[n] = "\n\n".join(cells)
+    return "".join(parts)
+
+
+def _escape_block_start(start: re.Match[str]) -> str:
+    if start.group(1) is not None:
+        return start.group(1) + "\\" + start.group(2)
+    return "\\" + start.group()
 
 
 # A table's separator line, as kramdown's TABLE_SEP_LINE finds one: pipes, colons, blanks and a "-".

@@ -346,6 +346,27 @@ def test_a_pipe_in_code_is_code_not_a_cell_border(body: str, text: list[str]) ->
     assert lines(body) == text
 
 
+# kramdown needs no separator line: lines between blank lines that each hold a "|" (outside code, not
+# escaped) are a table's rows, each cell a block on the page; a row may have more cells than another.
+TABLES_WITHOUT_SEPARATOR = [
+    ("前\n\nタグ: Python | Jekyll\n\n後", ["前", "タグ: Python", "Jekyll", "後"]),
+    ("| a | b |\n| 1 | **2** | 3 |", ["a", "b", "1", "2", "3"]),
+    (
+        "行1 | x\n行2 はパイプなし\n\n`a | b` だけ\n\n東京\\|大阪",
+        ["行1 | x 行2 はパイプなし", "a | b だけ", "東京|大阪"],
+    ),
+    ("## 見出し\nA | B\n\n- 項目\n\n  C | D", ["見出し", "A | B", "項目", "C", "D"]),
+    ("表 | 1. 一 | - 二 | # 三 | > 四 | + 五", ["表", "1. 一", "- 二", "# 三", "> 四", "+ 五"]),
+]
+
+
+@pytest.mark.parametrize(("body", "text"), TABLES_WITHOUT_SEPARATOR)
+def test_lines_of_cells_are_a_table_without_a_separator_line_as_in_kramdown(
+    body: str, text: list[str]
+) -> None:
+    assert lines(body) == text
+
+
 @pytest.mark.parametrize(("body", "text"), TABLES)
 def test_a_table_is_a_table_only_between_blank_lines_as_in_kramdown(body: str, text: list[str]) -> None:
     assert lines(body) == text
@@ -414,6 +435,7 @@ def test_the_kramdown_syntax_cases_are_what_jekyll_shows(tmp_path: Path) -> None
         + HTML_BLOCKS
         + COMMENTS_IN_PARAGRAPHS
         + CODE_IN_TABLES
+        + TABLES_WITHOUT_SEPARATOR
     )
     assert jekyll_text_blocks(tmp_path, [body for body, _ in cases]) == [text for _, text in cases]
 
@@ -712,6 +734,7 @@ def test_the_end_marker_heading_ids_are_what_jekyll_writes(tmp_path: Path) -> No
         "用語\n: 定義\n\n" * (LONG // 10),
         "<div\n" * (LONG // 5),  # HTML blocks, none of them closed
         "<div>\n\n" * (LONG // 7),
+        "セル | セル\n" * (LONG // 8),  # one table of many rows
     ],
 )
 def test_long_runs_of_kramdown_markup_are_read_in_linear_time(body: str) -> None:
