@@ -250,6 +250,7 @@ _TYPOGRAPHIC_SYMS = {
 # --|\.\.\.|(?:\\| )?(?:<<|>>)), the quotes first where both may.
 _TYPOGRAPHY_START_RE = re.compile(r"""(?P<quote>[^\\]?["'])|(?P<sym>--|\.\.\.|(?:\\| )?(?:<<|>>))""")
 _SYMS_RE = re.compile("|".join(re.escape(sym) for sym in _TYPOGRAPHIC_SYMS))
+_TYPOGRAPHY_MARKS = ('"', "'", "--", "...", "<<", ">>")  # where _TYPOGRAPHY_START_RE can match
 # kramdown's SQ_RULES, tried in order where a quote may start (ASCII classes, as Ruby's \w, \s and \d):
 # each part is a group kept as text or a quote, "l"/"r" opening or closing, of the kind the group holds
 # (a fixed "‘" or "“" where the rule names one).
@@ -281,8 +282,15 @@ def _kramdown_typography(state: StateCore) -> None:
     if state.inlineMode:
         return
     for token in state.tokens:
-        if token.type == "inline" and token.children:
+        # The run's source holds every character its rules could typeset (most Japanese text none of them);
+        # substring tests, as _TYPOGRAPHY_START_RE's optional first character makes a search of it slow.
+        if token.type == "inline" and token.children and _may_typeset(token.content):
             _typography_in(token.children)
+
+
+def _may_typeset(source: str) -> bool:
+    """Whether ``source`` holds a quote or the start of a typographic symbol (:data:`_TYPOGRAPHIC_SYMS`)."""
+    return any(mark in source for mark in _TYPOGRAPHY_MARKS)
 
 
 def _typography_in(children: list[Token]) -> None:
