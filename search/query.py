@@ -287,13 +287,18 @@ def _by_score_then_id(
     return Ranking(placed[offset:wanted], found.count)
 
 
+def _serials(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[int]:
+    """The FIELD_SERIAL of the posts at ``addresses``, from its fast field (every post has one)."""
+    return [int(value or 0) for value in searcher.fast_field_values(f.FIELD_SERIAL, addresses)]
+
+
 def _in_stable_order(
     searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]]
 ) -> list[tuple[float, tantivy.DocAddress]]:
     """``hits`` (of one score or date) in an order every build of the index gives them: by the posts'
     FIELD_SERIAL (a hash of the id, read for all at once without fetching a document), by id where two
     share one."""
-    serials = searcher.fast_field_values(f.FIELD_SERIAL, [address for _, address in hits])
+    serials = _serials(searcher, [address for _, address in hits])
     if len(set(serials)) == len(serials):
         keys: list[tuple[int, str]] = [(serial, "") for serial in serials]
     else:
@@ -386,7 +391,7 @@ def _fetch(searcher: tantivy.Searcher, result: Ranking, *, by_date: bool) -> lis
     """
     fetched = [(float(score), address, StoredPost(searcher.doc(address))) for score, address in result.hits]
     # The order _in_stable_order gives posts of one score or date, as the window of hits was chosen in.
-    serials = searcher.fast_field_values(f.FIELD_SERIAL, [address for _, address in result.hits])
+    serials = _serials(searcher, [address for _, address in result.hits])
     stable = {id(hit[2]): (serial, hit[2].id) for serial, hit in zip(serials, fetched, strict=True)}
     if by_date:
         fetched.sort(key=lambda x: stable[id(x[2])])
