@@ -45,6 +45,7 @@ from mikke.search.stats import MAX_REPORT_ROWS
 from mikke.search.stats import StatsReport
 from mikke.search.stats import open_stats
 from mikke.search.store import open_store
+from mikke.search.synonyms import OWNER_FILE
 from mikke.search.syntax import parse_optional_day
 from mikke.search.template import TemplateRule
 from mikke.search.watch import watch_site
@@ -263,12 +264,21 @@ def _print_report(console: Console, report: IndexReport) -> None:
     how = "full rebuild" + (f" ({report.full_reason})" if report.full_reason else "")
     if report.mode == "incremental":
         how = "incremental"
+    # The post files skipped, as the count of files read counts them; what was left out of the site's
+    # settings (a defaults entry, the owner's synonyms file) is named above and counted apart.
+    settings = sum(1 for s in report.skipped if s.path in _SETTINGS_FILES)
+    left_out = f", {settings} left out of {' and '.join(_SETTINGS_FILES)}" if settings else ""
     console.print(
         f"Read {report.files} post files; indexed {report.posts} posts ({how}): {len(report.added)} added, "
         f"{len(report.updated)} updated, "
-        f"{len(report.removed)} removed, {report.unchanged} unchanged, {len(report.skipped)} skipped, "
-        f"{len(report.collisions)} URL collisions in {report.seconds:.2f} s."
+        f"{len(report.removed)} removed, {report.unchanged} unchanged, "
+        f"{len(report.skipped) - settings} skipped, "
+        f"{len(report.collisions)} URL collisions{left_out} in {report.seconds:.2f} s."
     )
+
+
+# Files of the site's settings that a run reads besides its posts, whose problems it reports as skipped.
+_SETTINGS_FILES = ("_config.yml", OWNER_FILE)
 
 
 def _parse_day(value: str | None, name: str) -> date | None:

@@ -52,6 +52,20 @@ def test_index_summary_accounts_for_every_post_file(site: Path, tmp_path: Path, 
     assert summary["files"] == files == summary["posts"] + len(summary["skipped"]) + overwritten
 
 
+def test_index_summary_counts_skipped_post_files_apart_from_settings_left_out(
+    site: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    (site / "_posts" / "2024-05-09-bad.md").write_bytes(b"---\ntitle: [unclosed\n---\n")
+    (site / "_data").mkdir()
+    (site / "_data" / "mikke_synonyms.yml").write_text("- [a, b\n", encoding="utf-8")
+    result = runner.invoke(cli, ["index", str(site), "--index", str(tmp_path / "i"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "skipped _data/mikke_synonyms.yml: " in result.output
+    summary = result.output.strip().splitlines()[-1]
+    assert " 1 skipped, " in summary
+    assert "URL collisions, 1 left out of _config.yml and _data/mikke_synonyms.yml in " in summary
+
+
 def test_index_of_a_folder_that_is_no_site_leaves_the_index_as_it_was(
     indexed: Path, tmp_path: Path, runner: CliRunner
 ) -> None:
