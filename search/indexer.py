@@ -581,22 +581,7 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
             changed = [without_template(p, template) for p in changed]
         if changed or removed:
             template_chars = sum(p.template_chars for p in changed)
-            try:
-                mark_update(root, generation)
-                _write(
-                    indexes,
-                    changed,
-                    [*removed, *updated],
-                    workers=workers,
-                    progress=build.progress,
-                    memory_mb=build.memory_mb,
-                )
-                # Kept when _write fails: it may have committed the texts and not the posts.
-                clear_update_mark(root, generation)
-            except (OSError, ValueError) as e:
-                raise IndexBuildError(
-                    f"Updating the index under {root}/ failed: {e}. The previous index is unchanged."
-                ) from e
+            _update_in_place(build, generation, indexes, changed, [*removed, *updated], workers)
         if new_rule:  # it finds the template the index was built without: remembered, not checked again
             remembered = dataclasses.replace(info, template_rule=build.template.key())
             try:
@@ -620,6 +605,27 @@ def _incremental_build(build: _Build, generation: str, info: BuildInfo) -> Index
         template_chars=template_chars,
         synonym_groups=synonym_groups,
     )
+
+
+def _update_in_place(
+    build: _Build,
+    generation: str,
+    indexes: IndexPair,
+    changed: list[Post],
+    leaving: list[str],
+    workers: Workers,
+) -> None:
+    """Write ``changed`` posts and delete the ``leaving`` ids in the live ``generation``, marked as being
+    updated until both indexes are committed."""
+    try:
+        mark_update(build.root, generation)
+        _write(indexes, changed, leaving, workers=workers, progress=build.progress, memory_mb=build.memory_mb)
+        # Kept when _write fails: it may have committed the texts and not the posts.
+        clear_update_mark(build.root, generation)
+    except (OSError, ValueError) as e:
+        raise IndexBuildError(
+            f"Updating the index under {build.root}/ failed: {e}. The previous index is unchanged."
+        ) from e
 
 
 def _block_counts(index: tantivy.Index, leaving: set[str], least: int) -> Counter[str]:

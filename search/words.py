@@ -690,6 +690,33 @@ def _exclusions(analyzer: JapaneseAnalyzer, typed: Sequence[str], ignored: dict[
     return excluded
 
 
+def _typed_runs(
+    searcher: tantivy.Searcher, analyzer: JapaneseAnalyzer, text: str, analysis: Analysis, vocab: Vocabulary
+) -> tuple[dict[tuple[int, int], ReadingMatch], list[tuple[int, int]]]:
+    """The runs of ``text`` searched as other words: kana (or romaji) read as the index's words, and the
+    words typed together that have synonyms as a whole (where no reading took them)."""
+    runs = _readable_runs(searcher, analyzer, text, analysis, kana_runs(text), vocab)
+    phrase_runs = [r for r in synonym_runs(text, analysis, vocab) if not any(_overlap(r, k) for k in runs)]
+    return runs, phrase_runs
+
+
+def _fused(
+    searcher: tantivy.Searcher,
+    analyzer: JapaneseAnalyzer,
+    text: str,
+    analysis: Analysis,
+    scored: Sequence[QueryWord],
+    whole_runs: Sequence[tuple[int, int]],
+) -> dict[str, list[str]]:
+    """Each scored word's other terms: what it forms with a neighbour (fused_neighbours), and what the
+    run of ``whole_runs`` holding it is written together as (written_whole)."""
+    fused = fused_neighbours(analysis, scored, searcher, text, analyzer) if len(scored) > 1 else {}
+    for coarse, whole in written_whole(searcher, analyzer, text, analysis, whole_runs):
+        if whole not in fused.setdefault(coarse, []):
+            fused[coarse].append(whole)
+    return fused
+
+
 def analyse_query(
     searcher: tantivy.Searcher,
     analyzer: JapaneseAnalyzer,
@@ -700,15 +727,10 @@ def analyse_query(
     are also searched as the words they read as (without it, nothing is expanded)."""
     parsed = parse_user_query(text)
     analysis = analyzer.analyze(parsed.text) if parsed.text else None
-    runs = (
-        _readable_runs(searcher, analyzer, parsed.text, analysis, kana_runs(parsed.text), vocab)
+    runs, phrase_runs = (
+        _typed_runs(searcher, analyzer, parsed.text, analysis, vocab)
         if analysis and vocab is not None
-        else {}
-    )
-    phrase_runs = (
-        [r for r in synonym_runs(parsed.text, analysis, vocab) if not any(_overlap(r, k) for k in runs)]
-        if analysis and vocab is not None
-        else []
+        else ({}, [])
     )
     names = name_runs(parsed.text, analysis) if analysis else []
     words = query_words(analysis, [*runs, *phrase_runs, *names]) if analysis else []
@@ -739,14 +761,8 @@ def analyse_query(
     excluded = _exclusions(analyzer, parsed.excluded, ignored)
 
     fused = (
-        fused_neighbours(analysis, scored, searcher, parsed.text, analyzer)
-        if analysis and len(scored) > 1
-        else {}
+        _fused(searcher, analyzer, parsed.text, analysis, scored, [*phrase_runs, *names]) if analysis else {}
     )
-    if analysis:
-        for coarse, whole in written_whole(searcher, analyzer, parsed.text, analysis, [*phrase_runs, *names]):
-            if whole not in fused.setdefault(coarse, []):
-                fused[coarse].append(whole)
     return QueryTerms(
         words=tuple(words),
         scored=tuple(scored),
