@@ -32,9 +32,8 @@ from werkzeug.test import TestResponse
 from mikke.web import create_app
 
 from .test_web_support import BLOG_ORIGIN
-from .test_web_support import MAX_PER_PAGE
 from .test_web_support import MAX_QUERY_CHARS
-from .test_web_support import PER_PAGE
+from .test_web_support import app_config
 
 pytest_plugins = ["tests.test_web_support"]
 
@@ -123,16 +122,7 @@ PAGE_TAGS = {
 @pytest.fixture(scope="module")
 def odd_client(web_index: Path) -> FlaskClient:
     """One app for every example (hypothesis reuses it), configured as the other web tests' apps."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SEARCH_INDEX": str(web_index),
-            "SEARCH_PER_PAGE": PER_PAGE,
-            "SEARCH_MAX_PER_PAGE": MAX_PER_PAGE,
-            "SEARCH_MAX_QUERY_CHARS": MAX_QUERY_CHARS,
-            "SEARCH_ALLOWED_ORIGINS": BLOG_ORIGIN,
-        }
-    )
+    app = create_app(app_config(web_index))
     # Not TESTING's propagation: an exception in a view must become the 500 a reader would get.
     app.config["PROPAGATE_EXCEPTIONS"] = False
     return app.test_client()

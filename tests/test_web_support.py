@@ -69,21 +69,25 @@ def crowded_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 AppFactory = Callable[..., Flask]
 
 
+def app_config(web_index: Path, **config: Any) -> dict[str, Any]:
+    """The config of the web tests' apps on the fixture index (limits small enough to reach), ``config``
+    overriding it."""
+    return {
+        "TESTING": True,
+        "SEARCH_INDEX": str(web_index),
+        "SEARCH_PER_PAGE": PER_PAGE,
+        "SEARCH_MAX_PER_PAGE": MAX_PER_PAGE,
+        "SEARCH_MAX_QUERY_CHARS": MAX_QUERY_CHARS,
+        "SEARCH_ALLOWED_ORIGINS": BLOG_ORIGIN,
+    } | config
+
+
 @pytest.fixture
 def make_app(web_index: Path) -> AppFactory:
     """Return a function building an app on the fixture index; keyword arguments override config."""
 
     def factory(**config: Any) -> Flask:
-        values = {
-            "TESTING": True,
-            "SEARCH_INDEX": str(web_index),
-            "SEARCH_PER_PAGE": PER_PAGE,
-            "SEARCH_MAX_PER_PAGE": MAX_PER_PAGE,
-            "SEARCH_MAX_QUERY_CHARS": MAX_QUERY_CHARS,
-            "SEARCH_ALLOWED_ORIGINS": BLOG_ORIGIN,
-        }
-        values.update(config)
-        return create_app(values)
+        return create_app(app_config(web_index, **config))
 
     return factory
 
