@@ -69,6 +69,20 @@ def test_a_query_of_only_spaces_is_the_empty_search(client: FlaskClient, spaces:
     assert client.get("/api/results", query_string={"q": spaces}).get_json()["title"] == "記事検索"
 
 
+def test_bidi_and_control_characters_of_a_query_are_not_quoted_in_the_title_or_status(
+    client: FlaskClient,
+) -> None:
+    # A crafted link's right-to-left override would reverse the page's own words after the quote.
+    q = "図書館\u202e館書図\u2066x\u0007"
+    response = client.get("/", query_string={"q": q})
+    page = parse_page(response)
+    assert "<title>「図書館館書図x」の検索結果 - 記事検索</title>" in response.get_data(as_text=True)
+    assert page.texts["mikke-status"].startswith("「図書館館書図x」")
+    body = client.get("/api/results", query_string={"q": q}).get_json()
+    assert body["title"] == "「図書館館書図x」の検索結果 - 記事検索"
+    assert "\u202e" not in body["status"]
+
+
 def test_results_show_count_links_dates_tags_and_marked_excerpts(client: FlaskClient) -> None:
     response = client.get("/?q=図書館")
     html = response.get_data(as_text=True)

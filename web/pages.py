@@ -198,9 +198,19 @@ def _local_day_filter(iso: str) -> str:
     return local_day(iso)
 
 
+# Control characters and bidi formatting characters of a query, left out where a sentence quotes it: a
+# right-to-left override (U+202E) in a link's q= would otherwise reverse the page's own words after it.
+_UNSHOWN_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _quoted(q: str) -> str:
+    """``q`` as the page's title and status quote it."""
+    return _UNSHOWN_RE.sub("", q)
+
+
 def page_title(params: SearchParams) -> str:
     """The page's ``<title>`` for the state ``params``."""
-    return f"「{params.q}」の検索結果 - 記事検索" if params.q else "記事検索"
+    return f"「{_quoted(params.q)}」の検索結果 - 記事検索" if params.q else "記事検索"
 
 
 def status_text(params: SearchParams, result: SearchPage | None) -> str:
@@ -211,14 +221,14 @@ def status_text(params: SearchParams, result: SearchPage | None) -> str:
         return f"新しい記事 {result.total}件"
     if result.total and result.hits:
         first = (result.page - 1) * result.per_page + 1
-        head = f"「{params.q}」の検索結果" if params.q else "絞り込み結果"
+        head = f"「{_quoted(params.q)}」の検索結果" if params.q else "絞り込み結果"
         if result.corrected:
-            head = f"「{params.q}」は見つからず、「{result.did_you_mean}」の検索結果"
+            head = f"「{_quoted(params.q)}」は見つからず、「{result.did_you_mean}」の検索結果"
         return f"{head}: {result.total}件（{first}〜{first + len(result.hits) - 1}件目）"
     if result.total:
         return f"{result.total}件見つかりましたが、このページに結果はありません。"
     if params.q:
-        return f"「{params.q}」に一致する記事は見つかりませんでした。"
+        return f"「{_quoted(params.q)}」に一致する記事は見つかりませんでした。"
     return "条件に合う記事は見つかりませんでした。"
 
 
