@@ -415,6 +415,13 @@ def _open_indexes(gen_path: Path) -> IndexPair:
 
 
 def _open_index(path: Path, schema: tantivy.Schema) -> tantivy.Index:
+    # tantivy's Index(reuse=True) creates a new, empty index where it finds no meta.json (DESIGN.md, T56):
+    # a generation that lost it would answer as a blog without posts, and be written over, by a reader.
+    if not os.path.isfile(path / TANTIVY_META_FILE):
+        raise IndexMissing(
+            f"The index at {path} is damaged: {path / TANTIVY_META_FILE} is missing; rebuild it with "
+            "`mikke index --full SITE`."
+        )
     try:
         return tantivy.Index(schema, path=str(path), reuse=True)
     except ValueError as e:

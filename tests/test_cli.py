@@ -350,3 +350,19 @@ def test_an_unknown_long_option_after_the_end_of_options_is_a_query_as_the_searc
     assert after_end.exit_code == 0, after_end.output
     typed = search(open_store(indexed), "--図書館")
     assert json.loads(after_end.stdout)["total"] == typed.total >= 1
+
+
+@pytest.mark.parametrize("command", [["list"], ["tags"], ["search", "京都"], ["related", "--all"]])
+def test_an_index_that_lost_its_tantivy_meta_file_is_refused_and_left_as_it_was(
+    indexed: Path, runner: CliRunner, command: list[str]
+) -> None:
+    generation = indexed / (indexed / "CURRENT").read_text("utf-8").strip()
+    (generation / "meta.json").unlink()
+    result = runner.invoke(cli, [*command, "--index", str(indexed)])
+    # Not an empty answer with exit code 0, as if the blog had no posts: the damage, named, with its fix.
+    assert result.exit_code == 1, result.output
+    assert str(generation / "meta.json") in result.output
+    assert "mikke index --full" in result.output
+    assert "Traceback" not in result.output
+    # A command that only reads wrote no new, empty index in the live generation's place.
+    assert not (generation / "meta.json").exists()
