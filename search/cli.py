@@ -43,6 +43,7 @@ from mikke.search.results import SearchPage
 from mikke.search.ship import ship_index
 from mikke.search.stats import MAX_REPORT_ROWS
 from mikke.search.stats import StatsReport
+from mikke.search.stats import check_stats_dir
 from mikke.search.stats import open_stats
 from mikke.search.store import open_store
 from mikke.search.synonyms import OWNER_FILE
@@ -598,6 +599,7 @@ def stats_command(
     filtered by (from the statistics `mikke serve` keeps when MIKKE_STATS_DIR is set)."""
     settings = _settings(index=index_path, stats_dir=stats_dir)
     with _user_errors():
+        check_stats_dir(settings.stats_dir, settings.index)
         stats = open_stats(settings.stats_dir, days=settings.stats_days, index=settings.index)
         if stats is None:
             raise click.ClickException(

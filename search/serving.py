@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mikke.search.config import Settings
 from mikke.search.errors import SettingError
-from mikke.search.stats import stats_path
+from mikke.search.stats import check_stats_dir
 
 
 def public_url(value: str) -> str:
@@ -173,13 +173,12 @@ def check_listen_address(host: str, port: int) -> None:
 def check_serve_settings(settings: Settings) -> None:
     """Refuse what the server's app would refuse in every worker: ``MIKKE_PUBLIC_URL`` that is not an
     http(s) URL of a host, a name in ``MIKKE_ALLOWED_HOSTS`` that is none, an entry of
-    ``MIKKE_ALLOWED_ORIGINS`` that is no origin, ``MIKKE_STATS_DIR`` inside the index folder; and an
+    ``MIKKE_ALLOWED_ORIGINS`` that is no origin, ``MIKKE_STATS_DIR`` inside the index folder or a file; and an
     address it cannot listen on.
 
     :raises SettingError: one of them, in one line.
     """
     allowed_hosts(settings)
     allowed_origins(settings.allowed_origins)
-    if settings.stats_dir.strip():
-        stats_path(settings.stats_dir, settings.index)
+    check_stats_dir(settings.stats_dir, settings.index)
     check_listen_address(settings.host, settings.port)

@@ -155,6 +155,27 @@ def stats_path(stats_dir: str | os.PathLike[str], index: str | os.PathLike[str] 
     return folder / STATS_FILE
 
 
+def check_stats_dir(stats_dir: str, index: str | os.PathLike[str] | None = None) -> None:
+    """Refuse, before a command uses it, a ``MIKKE_STATS_DIR`` that cannot be the statistics' folder.
+
+    A running server only logs what it cannot count (a search never fails for its statistics), and
+    reading a file that is not there reports no searches: the statistics file itself, or any file, given
+    for the folder would read as "0 searches" in ``mikke stats`` and count nothing in ``mikke serve``.
+
+    :raises SettingError: :func:`stats_path`'s, or the folder (or the nearest parent of it that exists)
+        is not a folder.
+    """
+    if not stats_dir.strip():
+        return
+    folder = stats_path(stats_dir, index).parent
+    existing = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+    if existing is not None and not existing.is_dir():
+        raise SettingError(
+            f"MIKKE_STATS_DIR ({folder}) cannot hold the search statistics: {existing} is not a folder. Give "
+            f"the folder the server keeps them in (it writes {STATS_FILE} there), e.g. /var/lib/mikke/stats."
+        )
+
+
 class SearchStats:
     """The statistics file of one process: opened on first use (again after a fork), one connection shared
     by the process's threads under a lock; every write is one short transaction, so processes take turns.

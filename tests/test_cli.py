@@ -366,3 +366,25 @@ def test_an_index_that_lost_its_tantivy_meta_file_is_refused_and_left_as_it_was(
     assert "Traceback" not in result.output
     # A command that only reads wrote no new, empty index in the live generation's place.
     assert not (generation / "meta.json").exists()
+
+
+@pytest.mark.parametrize("env", [False, True])
+def test_stats_refuses_a_statistics_setting_that_names_a_file_not_a_folder(
+    tmp_path: Path, runner: CliRunner, env: bool
+) -> None:
+    # The owner gave the statistics file itself (or any file) where its folder goes: not "0 searches".
+    stats_file = tmp_path / "stats" / "mikke-stats.sqlite3"
+    stats_file.parent.mkdir()
+    stats_file.write_bytes(b"")
+    given = ["--stats-dir", str(stats_file)] if not env else []
+    result = runner.invoke(
+        cli,
+        ["stats", "--index", str(tmp_path / "index"), "--json", *given],
+        env={"MIKKE_STATS_DIR": str(stats_file)} if env else {},
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        f"Error: MIKKE_STATS_DIR ({stats_file.resolve()}) cannot hold the search statistics: "
+        f"{stats_file.resolve()} is not a folder. Give the folder the server keeps them in (it writes "
+        "mikke-stats.sqlite3 there), e.g. /var/lib/mikke/stats.\n"
+    )

@@ -191,6 +191,11 @@ def test_the_master_tells_systemd_it_is_ready(web_index: Path, tmp_path: Path) -
             "{index}/stats",
             "MIKKE_STATS_DIR ({index}/stats) must not be inside the index folder",
         ),
+        (
+            "MIKKE_STATS_DIR",
+            "/dev/null/stats",
+            "MIKKE_STATS_DIR (/dev/null/stats) cannot hold the search statistics: /dev/null is not a folder.",
+        ),
     ],
 )
 def test_a_setting_the_app_refuses_stops_serve_with_one_line_before_any_worker_starts(

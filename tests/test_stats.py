@@ -14,6 +14,7 @@ from mikke.search.stats import POPULAR_MIN_SEARCHES
 from mikke.search.stats import SearchStats
 from mikke.search.stats import _first_day
 from mikke.search.stats import _today
+from mikke.search.stats import check_stats_dir
 from mikke.search.stats import open_stats
 from mikke.search.stats import query_key
 from mikke.search.stats import stats_path
@@ -160,3 +161,14 @@ def test_popular_queries_ask_whether_each_may_be_shown_of_a_bounded_number(tmp_p
     asked.clear()
     assert stats.popular(shown=lambda q: asked.append(q) is not None) == []  # never shown
     assert len(asked) == POPULAR_CANDIDATES
+
+
+@pytest.mark.parametrize("under", ["", "deeper"])
+def test_statistics_are_refused_where_a_file_stands_for_their_folder(tmp_path: Path, under: str) -> None:
+    a_file = tmp_path / "stats.sqlite3"
+    a_file.write_bytes(b"")
+    with pytest.raises(
+        SettingError, match=f"MIKKE_STATS_DIR .* cannot hold the search statistics: {a_file} is not a folder"
+    ):
+        check_stats_dir(str(a_file / under))
+    assert a_file.read_bytes() == b""
