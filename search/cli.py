@@ -525,7 +525,12 @@ def list_command(index_path: str | None, as_json: bool) -> None:
     metavar="FILE",
     help="With --all: write them for Jekyll, e.g. SITE/_data/mikke_related.json, by post path (page.path).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print {post, related: [...]} (one line per post).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {post, related: [...]} (one line per post); with --jekyll-data, {file, posts, links}.",
+)
 def related_command(
     post: str | None,
     index_path: str | None,
@@ -558,7 +563,12 @@ def related_command(
             written = write_jekyll_data(jekyll_data, lists, collections_dir=store.info.collections_dir)
     if jekyll_data:
         pairs = sum(len(r.related) for r in lists)
-        click.echo(f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}.")
+        if as_json:  # the lists are in the file: the summary, as `mikke index --json` prints its own
+            click.echo(json_line({"file": jekyll_data, "posts": written, "links": pairs}))
+        else:
+            click.echo(
+                f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}."
+            )
         return
     for r in lists:
         if as_json:

@@ -75,6 +75,19 @@ def test_related_all_writes_the_jekyll_data_file(index: Path, tmp_path: Path) ->
     assert [p.name for p in target.parent.iterdir()] == ["mikke_related.json"]
 
 
+def test_jekyll_data_with_json_prints_its_summary_as_one_json_object(index: Path, tmp_path: Path) -> None:
+    target = tmp_path / "mikke_related.json"
+    code, output = run("--all", "--index", str(index), "--jekyll-data", str(target), "--json")
+    assert code == 0, output
+    data = json.loads(target.read_text("utf-8"))
+    # A script asking for --json parses what it gets, as after `mikke index --json` or `mikke ship --json`.
+    assert json.loads(output) == {
+        "file": str(target),
+        "posts": len(data),
+        "links": sum(len(related) for related in data.values()),
+    }
+
+
 def test_jekyll_data_makes_its_folder_in_an_existing_one_but_no_deeper_path(
     index: Path, tmp_path: Path
 ) -> None:
