@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from mikke.search.errors import IndexBuildError
-from mikke.search.errors import IndexMissing
 from mikke.search.store import INFO_FILE
 from mikke.search.store import TANTIVY_ATOMIC_FILES
 from mikke.search.store import TANTIVY_META_FILE
 from mikke.search.store import TANTIVY_META_LOCK
 from mikke.search.store import TEXT_FOLDER
 from mikke.search.store import _fsync_dir
+from mikke.search.store import missing_index
 from mikke.search.store import open_store
 from mikke.search.store import publish_generation
 from mikke.search.store import read_current
@@ -102,7 +102,7 @@ def ship_index(
     if dst.resolve() in src.resolve().parents:
         raise IndexBuildError(f"Cannot ship {src}/ into {dst}/, which holds it; name a folder outside it.")
     if read_current(src) is None:  # checked before the lock, which would create the folder
-        raise IndexMissing(f"No index at {src}/ to ship; run `mikke index SITE --index {src}` first.")
+        raise missing_index(src, " to ship")
     with writer_lock(src, wait=wait), writer_lock(dst, wait=wait):
         open_store(src)  # refuses what a server would refuse: another schema, world-writable files
         name = read_current(src) or ""

@@ -228,6 +228,28 @@ def read_current(root: Path) -> str | None:
     return name
 
 
+def missing_index(root: Path, doing: str = "") -> IndexMissing:
+    """The error for an index folder ``root`` where :func:`read_current` found no live generation, saying
+    why (no folder, a file, no ``CURRENT``, or one naming no generation folder) and what to run.
+
+    :param doing: what the index was wanted for (" to ship"), said after its path.
+    """
+    current = root / CURRENT_FILE
+    if not os.path.lexists(root):
+        reason = "there is no such folder"
+    elif not root.is_dir():
+        reason = "it is a file, not a folder"
+    elif not os.path.lexists(current):
+        reason = "it holds no CURRENT file"
+    else:
+        try:
+            named = current.read_bytes()[:200].decode("utf-8", "replace").strip()
+        except OSError:
+            named = ""
+        reason = f"its CURRENT file names {named!r}, which is no generation folder in it"
+    return IndexMissing(f"No index at {root}/{doing}: {reason}; run `mikke index SITE --index {root}` first.")
+
+
 _STORE_SERIALS = itertools.count()
 
 
@@ -445,7 +467,7 @@ def open_store(path: str | os.PathLike[str]) -> Store:
     root = Path(path)
     current = read_current(root)
     if current is None:
-        raise IndexMissing(f"No index at {root}/; run `mikke index SITE --index {root}` first.")
+        raise missing_index(root)
     gen_path = root / current
     try:
         info = _read_info(gen_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -387,4 +388,29 @@ def test_stats_refuses_a_statistics_setting_that_names_a_file_not_a_folder(
         f"Error: MIKKE_STATS_DIR ({stats_file.resolve()}) cannot hold the search statistics: "
         f"{stats_file.resolve()} is not a folder. Give the folder the server keeps them in (it writes "
         "mikke-stats.sqlite3 there), e.g. /var/lib/mikke/stats.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda index: None, "there is no such folder"),
+        (lambda index: index.mkdir(), "it holds no CURRENT file"),
+        (lambda index: index.write_text("", "utf-8"), "it is a file, not a folder"),
+        (
+            lambda index: index.mkdir() or (index / "CURRENT").write_text("gen-gone\n", "utf-8"),
+            "its CURRENT file names 'gen-gone', which is no generation folder in it",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["list"], ["tags"], ["suggest", "京"], ["related", "--all"]])
+def test_a_missing_index_is_named_with_why_it_is_no_index(
+    tmp_path: Path, runner: CliRunner, make: Callable[[Path], object], reason: str, command: list[str]
+) -> None:
+    index = tmp_path / "index"
+    make(index)
+    result = runner.invoke(cli, [*command, "--index", str(index)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: No index at {index}/: {reason}; run `mikke index SITE --index {index}` first.\n"
     )
