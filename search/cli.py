@@ -108,7 +108,8 @@ _SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 def _setting_help(setting: Setting) -> str:
     default = setting.default
-    shown = ", ".join(default) or "none" if isinstance(default, tuple) else str(default).lower()
+    # An empty default (no URL, statistics off) is named, as the README's table does, not left blank.
+    shown = (", ".join(default) if isinstance(default, tuple) else str(default).lower()) or "none"
     within = f"; {setting.range_text()}" if setting.bounds else ""
     return f"{setting.help} [default: {shown}{within}; env {setting.variable}]"
 

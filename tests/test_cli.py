@@ -248,6 +248,14 @@ def test_option_help_comes_from_the_settings_table(runner: CliRunner) -> None:
     assert "Port `mikke serve` listens on. [default: 8000; 1 to 65535; env MIKKE_PORT]" in help_text
 
 
+@pytest.mark.parametrize(("command", "variable"), [("stats", "MIKKE_STATS_DIR"), ("index", "MIKKE_SITE_URL")])
+def test_option_help_names_an_empty_default_as_none(runner: CliRunner, command: str, variable: str) -> None:
+    # As the README's settings table does: "[default: ; env …]" read as a default gone missing from the help.
+    help_text = " ".join(runner.invoke(cli, [command, "--help"]).output.split())
+    assert f"[default: none; env {variable}]" in help_text
+    assert "[default: ;" not in help_text
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
