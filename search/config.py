@@ -35,6 +35,9 @@ class Setting:
     # A folder that must be named: an empty path is the current folder, where an index would be written
     # among whatever files are there.
     required: bool = False
+    # A path: a leading ~ is the home folder. No shell expands it in a systemd EnvironmentFile, a crontab's
+    # variables or --index=~/…, and a folder named "~" would be made in the current one instead.
+    path: bool = False
 
     @property
     def variable(self) -> str:
@@ -53,12 +56,13 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("index", "index", "Folder of the on-disk index.", flag="--index", required=True),
+    Setting("index", "index", "Folder of the on-disk index.", flag="--index", required=True, path=True),
     Setting(
         "site",
         ".",
         "Root folder of the Jekyll site to index (the folder holding _config.yml).",
         required=True,
+        path=True,
     ),
     Setting(
         "site_url",
@@ -179,6 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder for private search statistics (an SQLite file): what readers search for and do not find, "
         "as daily counts; no address, user agent or cookie. Empty: off. Never inside the index folder.",
         flag="--stats-dir",
+        path=True,
     ),
     Setting(
         "stats_days",
@@ -231,7 +236,7 @@ def _coerce(setting: Setting, value: Any) -> Any:
         raise SettingError(
             f"{_who(setting)} is empty; name a folder (or leave it unset for the default, {setting.default})."
         )
-    return text
+    return os.path.expanduser(text) if setting.path else text
 
 
 def _in_bounds(setting: Setting, number: Number) -> Number:

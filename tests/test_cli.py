@@ -422,3 +422,29 @@ def test_a_missing_index_is_named_with_why_it_is_no_index(
     assert result.output == (
         f"Error: No index at {index}/: {reason}; run `mikke index SITE --index {index}` first.\n"
     )
+
+
+@pytest.mark.parametrize("given", ["env", "flag"])
+def test_a_folder_setting_starting_with_a_tilde_is_in_the_home_folder(
+    site: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    # MIKKE_INDEX=~/index in a systemd EnvironmentFile or a crontab, or --index=~/index, reaches mikke
+    # with its tilde, as no shell expands it there: it must not become a folder named "~" in the current one.
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {"HOME": str(home), "MIKKE_SITE": "~/site", "MIKKE_STATS_DIR": "~/stats"}
+    (home / "site").symlink_to(site, target_is_directory=True)
+    flags = ["--index=~/index"] if given == "flag" else []
+    env |= {"MIKKE_INDEX": "~/index"} if given == "env" else {}
+    built = runner.invoke(cli, ["index", "--jobs", "1", *flags], env=env)
+    assert built.exit_code == 0, built.output
+    assert (home / "index" / "CURRENT").is_file()
+    assert list(elsewhere.iterdir()) == []
+    listed = runner.invoke(cli, ["list", "--json", *flags], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output.splitlines()[0])["id"].startswith("_posts/")
+    stats = runner.invoke(cli, ["stats", "--json", *flags], env=env)
+    assert stats.exit_code == 0, stats.output
+    assert json.loads(stats.output)["searches"] == 0
