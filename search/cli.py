@@ -631,6 +631,11 @@ def stats_command(
 
 def _print_stats(report: StatsReport) -> None:
     click.echo(f"{report.searches} searches since {report.since} (last {report.days} days, UTC).")
+    if report.missing:
+        click.echo(
+            f"No search counted yet: there is no {printable(report.missing)}; `mikke serve` with this "
+            "MIKKE_STATS_DIR creates it when it counts its first search."
+        )
     sections = (
         ("Top queries", [(q.searches, f"{printable(q.query)}  ({q.results} results)") for q in report.top]),
         ("Queries that found nothing", [(q.empty, printable(q.query)) for q in report.no_results]),

@@ -127,6 +127,9 @@ class StatsReport:
     top: tuple[QueryCount, ...]
     no_results: tuple[QueryCount, ...]
     filters: tuple[FilterCount, ...]
+    # The statistics file when it is not there yet (no server counted a search with this folder): a
+    # mistyped folder would otherwise read as "nobody searched". Not in the JSON, whose shape stays.
+    missing: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -294,6 +297,7 @@ class SearchStats:
             top=tuple(queries[:limit]),
             no_results=tuple(no_results[:limit]),
             filters=tuple(FilterCount(kind, key, int(n)) for kind, key, n in rows),
+            missing="" if self.path.exists() else str(self.path),
         )
 
     def popular(self, *, limit: int = 10, shown: Callable[[str], bool] | None = None) -> list[QueryCount]:

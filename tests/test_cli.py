@@ -448,3 +448,19 @@ def test_a_folder_setting_starting_with_a_tilde_is_in_the_home_folder(
     stats = runner.invoke(cli, ["stats", "--json", *flags], env=env)
     assert stats.exit_code == 0, stats.output
     assert json.loads(stats.output)["searches"] == 0
+
+
+def test_stats_of_a_folder_without_statistics_says_so_and_names_the_file(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    # A mistyped MIKKE_STATS_DIR, or a server started without it, must not read as "nobody searched".
+    stats_dir = tmp_path / "stat"
+    args = ["stats", "--index", str(tmp_path / "index"), "--stats-dir", str(stats_dir)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == (
+        f"No search counted yet: there is no {stats_dir.resolve() / 'mikke-stats.sqlite3'}; "
+        "`mikke serve` with this MIKKE_STATS_DIR creates it when it counts its first search."
+    )
+    assert not stats_dir.exists()
+    assert json.loads(runner.invoke(cli, [*args, "--json"]).output)["searches"] == 0
