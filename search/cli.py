@@ -283,6 +283,11 @@ def _print_report(console: Console, report: IndexReport) -> None:
 _SETTINGS_FILES = ("_config.yml", OWNER_FILE)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with its noun, singular for 1: "1 post", "2 posts"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _parse_day(value: str | None, name: str) -> date | None:
     try:
         return parse_optional_day(value)
@@ -568,7 +573,8 @@ def related_command(
             click.echo(json_line({"file": jekyll_data, "posts": written, "links": pairs}))
         else:
             click.echo(
-                f"Wrote the related posts of {written} posts ({pairs} links) to {printable(jekyll_data)}."
+                f"Wrote the related posts of {_count(written, 'post')} ({_count(pairs, 'link')}) "
+                f"to {printable(jekyll_data)}."
             )
         return
     for r in lists:
@@ -630,14 +636,18 @@ def stats_command(
 
 
 def _print_stats(report: StatsReport) -> None:
-    click.echo(f"{report.searches} searches since {report.since} (last {report.days} days, UTC).")
+    click.echo(
+        f"{_count(report.searches, 'search', 'searches')} since {report.since} "
+        f"(last {_count(report.days, 'day')}, UTC)."
+    )
     if report.missing:
         click.echo(
             f"No search counted yet: there is no {printable(report.missing)}; `mikke serve` with this "
             "MIKKE_STATS_DIR creates it when it counts its first search."
         )
+    top = [(q.searches, f"{printable(q.query)}  ({_count(q.results, 'result')})") for q in report.top]
     sections = (
-        ("Top queries", [(q.searches, f"{printable(q.query)}  ({q.results} results)") for q in report.top]),
+        ("Top queries", top),
         ("Queries that found nothing", [(q.empty, printable(q.query)) for q in report.no_results]),
         ("Filters most used", [(f.searches, f"{f.kind}: {printable(f.key)}") for f in report.filters]),
     )

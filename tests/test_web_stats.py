@@ -125,6 +125,9 @@ def test_mikke_stats_prints_what_readers_searched(counting: FlaskClient, stats_d
     shown = runner.invoke(cli, ["stats", "--stats-dir", str(stats_dir), "--index", "/nonexistent"])
     assert shown.exit_code == 0, shown.output
     assert "2 searches since" in shown.output
+    assert "図書館  (2 results)" in shown.output.split("Top queries:")[1]
+    one_day = runner.invoke(cli, ["stats", "--stats-dir", str(stats_dir), "--days", "1"])
+    assert "(last 1 day, UTC)" in one_day.output
     assert "量子コンピュータ" in shown.output.split("Queries that found nothing:")[1]
     assert "tag: 読書" in shown.output
     as_json = runner.invoke(cli, ["stats", "--stats-dir", str(stats_dir), "--days", "1", "--json"])
