@@ -734,17 +734,9 @@ def analyse_query(
     )
     names = name_runs(parsed.text, analysis) if analysis else []
     words = query_words(analysis, [*runs, *phrase_runs, *names]) if analysis else []
+    candidates = words[:MAX_EXPANSION_CANDIDATES]
     expansions = (
-        expand_words(
-            searcher,
-            analyzer,
-            parsed.text,
-            analysis,
-            words[:MAX_EXPANSION_CANDIDATES],
-            runs,
-            phrase_runs,
-            vocab,
-        )
+        expand_words(searcher, analyzer, parsed.text, analysis, candidates, runs, phrase_runs, vocab)
         if analysis and vocab is not None
         else {}
     )
