@@ -50,6 +50,7 @@ from mikke.search.store import Store
 from mikke.search.store import open_store
 from mikke.search.syntax import parse_day
 from mikke.search.syntax import parse_optional_day
+from mikke.search.syntax import without_unprintable
 
 __version__ = "0.1.0"
 
@@ -99,5 +100,6 @@ __all__ = [
     "search",
     "suggest",
     "tag_key",
+    "without_unprintable",
     "write_jekyll_data",
 ]

@@ -47,19 +47,18 @@ from mikke.search.stats import check_stats_dir
 from mikke.search.stats import open_stats
 from mikke.search.store import open_store
 from mikke.search.synonyms import OWNER_FILE
+from mikke.search.syntax import UNPRINTABLE_RE
 from mikke.search.syntax import parse_optional_day
 from mikke.search.template import TemplateRule
 from mikke.search.watch import watch_site
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
-# Control characters (escape sequences could rewrite the terminal) and bidi controls (they could make a
-# file name read differently from what it is), shown escaped when a path or URL is printed for a person.
-_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """Return ``text`` with control and bidi characters written as ``\\xNN`` / ``\\uNNNN`` escapes."""
-    return _UNPRINTABLE_RE.sub(lambda m: repr(m.group())[1:-1], text)
+    """Return ``text`` with control and bidi characters written as ``\\xNN`` / ``\\uNNNN`` escapes, as a
+    path or URL is printed for a person."""
+    return UNPRINTABLE_RE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 # Characters that some line readers (Python's splitlines, older JavaScript) take as line ends; JSON only

@@ -10,6 +10,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+# Control characters and bidi formatting characters: shown to a person, escape sequences could rewrite a
+# terminal and a right-to-left override reverse the words around them (a file name, a page's own sentence).
+UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_unprintable(text: str) -> str:
+    """``text`` without its control and bidi formatting characters (:data:`UNPRINTABLE_RE`)."""
+    return UNPRINTABLE_RE.sub("", text)
+
+
 # A phrase is quoted with ASCII "…", typographic “…” or full-width ＂…＂ quotes (what a Japanese keyboard
 # types in full-width mode). 「…」 is not a phrase: Japanese text uses it to quote titles and terms, and a
 # reader pasting 「生成AI」の規制 means the words, as Google-like engines treat it.

@@ -28,6 +28,7 @@ from mikke.search import Hit
 from mikke.search import SearchPage
 from mikke.search import TagCount
 from mikke.search import tag_key
+from mikke.search import without_unprintable
 from mikke.web.params import SearchParams
 from mikke.web.params import last_linked_page
 from mikke.web.params import parse_search_args
@@ -198,14 +199,10 @@ def _local_day_filter(iso: str) -> str:
     return local_day(iso)
 
 
-# Control characters and bidi formatting characters of a query, left out where a sentence quotes it: a
-# right-to-left override (U+202E) in a link's q= would otherwise reverse the page's own words after it.
-_UNSHOWN_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def _quoted(q: str) -> str:
-    """``q`` as the page's title and status quote it."""
-    return _UNSHOWN_RE.sub("", q)
+    """``q`` as the page's title and status quote it: a right-to-left override in a link's q= would
+    otherwise reverse the page's own words after it."""
+    return without_unprintable(q)
 
 
 def page_title(params: SearchParams) -> str:
